@@ -1,0 +1,309 @@
+/**
+ * The contract shared by the CDK stack (`lib/`), the Lambda code (`lambdas/`), the local cloud
+ * (`localcloud/`) and the tests. Pure TypeScript: no CDK or AWS SDK imports, so esbuild can bundle it
+ * into every function.
+ *
+ * Everything named here is a contract with users: state names show up in the execution history and the
+ * console, error names are what Catch/Retry match on, table keys are what data and tools rely on.
+ * Change a name only with a migration note in docs/architecture.md.
+ */
+
+/** Forward steps of the order saga, in execution order. */
+export const STEP_NAMES = ['ReservePromo', 'ReserveStock', 'ChargePayment', 'BookDelivery', 'ConfirmOrder'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * Compensation of each forward step. `RejectOrder` is ConfirmOrder's guard: it tombstones the
+ * confirmation so a late ConfirmOrder refuses, and if the confirmation had in fact committed (unknown
+ * outcome: timeout or crash after commit) it throws `OrderAlreadyConfirmed`, which ends the saga as a
+ * success instead of unwinding a confirmed order (see docs/architecture.md, "the pivot").
+ */
+export const COMPENSATION_OF = {
+  ReservePromo: 'ReleasePromo',
+  ReserveStock: 'ReleaseStock',
+  ChargePayment: 'RefundPayment',
+  BookDelivery: 'CancelDelivery',
+  ConfirmOrder: 'RejectOrder',
+} as const satisfies Record<StepName, string>;
+export type CompensationName = (typeof COMPENSATION_OF)[StepName];
+export const COMPENSATION_NAMES = STEP_NAMES.map((s) => COMPENSATION_OF[s]) as CompensationName[];
+
+/** Any saga operation that writes an IdempotencyKeys record. */
+export type SagaOperation = StepName | CompensationName;
+
+/** Other state names of the state machine (besides the step and compensation Tasks). */
+export const STATE_NAMES = {
+  hasPromo: 'HasPromoCode',
+  hasPromoToRelease: 'HasPromoToRelease',
+  /** Pass state `<Step>Failed` records `{step, error, cause}` at `$.failure`, then enters the unwind. */
+  failedSuffix: 'Failed',
+  /** SqsSendMessage Task `<Compensation>ToDLQ`, reached when a compensation exhausts its retries. */
+  dlqSuffix: 'ToDLQ',
+  recordFailure: 'RecordFailure',
+  checkCompensations: 'AllCompensated',
+  succeed: 'OrderConfirmed',
+  failOrder: 'OrderFailed',
+  failCompensation: 'CompensationFailed',
+} as const;
+
+/** Error names (Catch and Retry match these; classes set `this.name` and bundles keep names). */
+export const BUSINESS_ERRORS = [
+  'PromoExhausted',
+  'PromoNotFound',
+  'InsufficientStock',
+  'UnknownSku',
+  'InsufficientFunds',
+  'UnknownCustomer',
+  'SlotFull',
+  'UnknownSlot',
+  'OrderNotPending',
+  'OrderAlreadyConfirmed',
+  'SagaStepCancelled',
+  'InjectedFailure',
+  'CrashAfterCommit',
+  'InvalidSagaInput',
+] as const;
+export type BusinessErrorName = (typeof BUSINESS_ERRORS)[number];
+
+/** Errors a forward step retries (with backoff and full jitter). Never business errors, never States.ALL. */
+export const TRANSIENT_ERRORS = [
+  'TransientError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** DynamoDB tables: construct id, key attributes, and the env var that carries the physical name. */
+export const TABLES = {
+  Accounts: { partitionKey: 'customerId', env: 'ACCOUNTS_TABLE_NAME' },
+  Inventory: { partitionKey: 'sku', env: 'INVENTORY_TABLE_NAME' },
+  Promos: { partitionKey: 'code', env: 'PROMOS_TABLE_NAME' },
+  DeliverySlots: { partitionKey: 'slotId', env: 'DELIVERY_SLOTS_TABLE_NAME' },
+  Orders: { partitionKey: 'orderId', env: 'ORDERS_TABLE_NAME' },
+  IdempotencyKeys: { partitionKey: 'orderId', sortKey: 'step', env: 'IDEMPOTENCY_TABLE_NAME', ttl: 'expiresAt' },
+} as const;
+export type TableId = keyof typeof TABLES;
+
+/** Other environment variables the functions read. */
+export const ENV = {
+  /** `on` enables the `faults` plan in saga input (local cloud and dev stages only). Anything else: off. */
+  faults: 'STEPSAGA_FAULTS',
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  dlqUrl: 'DLQ_URL',
+  /** JSON `{ "<CompensationName>": "<function name>" }`, read by the redrive function. */
+  compensationFunctions: 'COMPENSATION_FUNCTIONS',
+} as const;
+
+/**
+ * Lambda functions: construct id (`<Id>Function`), entry file under lambdas/handlers, and the tables
+ * each may touch (least privilege: IAM grants exactly these, read/write as listed).
+ */
+export const FUNCTIONS = {
+  ReservePromo: { entry: 'reserve-promo.ts', tables: { Promos: 'rw', IdempotencyKeys: 'rw' } },
+  ReleasePromo: { entry: 'release-promo.ts', tables: { Promos: 'rw', IdempotencyKeys: 'rw' } },
+  ReserveStock: { entry: 'reserve-stock.ts', tables: { Inventory: 'rw', IdempotencyKeys: 'rw' } },
+  ReleaseStock: { entry: 'release-stock.ts', tables: { Inventory: 'rw', IdempotencyKeys: 'rw' } },
+  ChargePayment: { entry: 'charge-payment.ts', tables: { Accounts: 'rw', IdempotencyKeys: 'rw' } },
+  RefundPayment: { entry: 'refund-payment.ts', tables: { Accounts: 'rw', IdempotencyKeys: 'rw' } },
+  BookDelivery: { entry: 'book-delivery.ts', tables: { DeliverySlots: 'rw', IdempotencyKeys: 'rw' } },
+  CancelDelivery: { entry: 'cancel-delivery.ts', tables: { DeliverySlots: 'rw', IdempotencyKeys: 'rw' } },
+  ConfirmOrder: { entry: 'confirm-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
+  RejectOrder: { entry: 'reject-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
+  RecordFailure: { entry: 'record-failure.ts', tables: { Orders: 'rw' } },
+  Api: { entry: 'api.ts', tables: { Orders: 'rw', IdempotencyKeys: 'r' } },
+  Redrive: { entry: 'redrive.ts', tables: { Orders: 'rw' } },
+} as const satisfies Record<string, { entry: string; tables: Partial<Record<TableId, 'r' | 'rw'>> }>;
+export type FunctionId = keyof typeof FUNCTIONS;
+
+/** CfnOutput names (tests and tools read these from an outputs file). */
+export const OUTPUTS = [
+  'ApiUrl',
+  'StateMachineArn',
+  'DlqUrl',
+  'AccountsTableName',
+  'InventoryTableName',
+  'PromosTableName',
+  'DeliverySlotsTableName',
+  'OrdersTableName',
+  'IdempotencyKeysTableName',
+  'RedriveFunctionName',
+] as const;
+export type OutputName = (typeof OUTPUTS)[number];
+
+export const STACK_NAME = 'OrderSaga';
+
+// ---------------------------------------------------------------------------------------------------
+// Data shapes
+// ---------------------------------------------------------------------------------------------------
+
+export interface OrderItem {
+  sku: string;
+  /** Whole units, 1..1000. */
+  quantity: number;
+}
+
+/** A fault to inject into one step or compensation (honoured only when STEPSAGA_FAULTS=on). */
+export type FaultMode =
+  /** Throw `InjectedFailure` (a business error: not retried) before doing anything. */
+  | 'fail'
+  /** Throw `TransientError` on the first N attempts (uses the state's RetryCount), then work. */
+  | `transient:${number}`
+  /** Sleep past the function's timeout before doing anything. */
+  | 'timeout'
+  /** Commit the effect, then throw `CrashAfterCommit`: the orchestrator sees a failure for work done. */
+  | 'crash-after-commit'
+  /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
+  | 'duplicate';
+
+/** `{ "ChargePayment": "fail", "RefundPayment": "fail" }`: keys are step or compensation names. */
+export type FaultPlan = Partial<Record<SagaOperation, FaultMode>>;
+
+/** The execution input, written by the api function. */
+export interface OrderSagaInput {
+  orderId: string;
+  customerId: string;
+  items: OrderItem[];
+  promoCode?: string;
+  deliverySlot: string;
+  faults?: FaultPlan;
+}
+
+export interface ReservePromoResult {
+  code: string;
+  discountPercent: number;
+}
+export interface PricedLine {
+  sku: string;
+  quantity: number;
+  /** Minor units. */
+  unitPrice: number;
+}
+/** The order total is computed once, here, and carried in the state. Integer minor units. */
+export interface ReserveStockResult {
+  lines: PricedLine[];
+  subtotal: number;
+  discount: number;
+  total: number;
+}
+export interface ChargePaymentResult {
+  amount: number;
+}
+export interface BookDeliveryResult {
+  slotId: string;
+}
+export interface ConfirmOrderResult {
+  status: 'CONFIRMED';
+  total: number;
+}
+export interface StepResults {
+  ReservePromo?: ReservePromoResult;
+  ReserveStock?: ReserveStockResult;
+  ChargePayment?: ChargePaymentResult;
+  BookDelivery?: BookDeliveryResult;
+  ConfirmOrder?: ConfirmOrderResult;
+}
+
+/** Step Functions' Catch output `{Error, Cause}`. */
+export interface StatesError {
+  Error: string;
+  Cause?: string;
+}
+
+/** The execution's JSON state as it flows through the state machine. */
+export interface OrderSagaState extends OrderSagaInput {
+  /** Forward Task results, at ResultPath `$.results.<Step>`. */
+  results?: StepResults;
+  /** Set by the `<Step>Failed` Pass state when a forward step failed. */
+  failure?: { step: StepName; error: string; cause?: string };
+  /** Catch output of the compensation that just failed (ResultPath `$.compensationError`). */
+  compensationError?: StatesError;
+  /** `<Compensation>ToDLQ` results (SendMessage output, or the error if even that failed). */
+  deadLettered?: Partial<Record<CompensationName, unknown>>;
+}
+
+/**
+ * What every step/compensation Lambda receives: Parameters
+ * `{ "saga.$": "$", "context": { "executionArn.$": "$$.Execution.Id", "retryCount.$": "$$.State.RetryCount" } }`.
+ * Its return value is the step result (forward: stored at `$.results.<Step>`; compensation: discarded).
+ */
+export interface StepEvent {
+  saga: OrderSagaState;
+  context: { executionArn: string; retryCount: number };
+}
+
+/** The DLQ message body written by `<Compensation>ToDLQ` (and replayed by redrive). */
+export interface DeadLetterMessage {
+  orderId: string;
+  step: CompensationName;
+  error: string;
+  cause?: string;
+  executionArn: string;
+  input: OrderSagaState;
+}
+
+/** Orders table item (the read model). */
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
+export interface OrderRecord {
+  orderId: string;
+  status: OrderStatus;
+  customerId: string;
+  items: OrderItem[];
+  promoCode?: string;
+  deliverySlot: string;
+  /** sha256 of the canonical request body: same body again → same order, different → 409. */
+  requestHash: string;
+  executionArn?: string;
+  total?: number;
+  failedStep?: StepName;
+  reason?: string;
+  /** Compensations that ended in the DLQ and have not been redriven yet (a DynamoDB string set). */
+  failedCompensations?: CompensationName[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** IdempotencyKeys item: key (orderId, step). */
+export type IdempotencyState = 'DONE' | 'COMPENSATED' | 'TOMBSTONE';
+export interface IdempotencyRecord {
+  orderId: string;
+  step: SagaOperation;
+  state: IdempotencyState;
+  /** The action's result, replayed to duplicates. */
+  result?: unknown;
+  /** What the action changed, so its compensation reverses exactly that (never recomputed). */
+  effect?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  /** TTL (epoch seconds): 30 days. */
+  expiresAt: number;
+}
+
+/** Demo/business data shapes (seed/demo.json and the tables). Money in integer minor units. */
+export interface AccountRecord {
+  customerId: string;
+  name: string;
+  balance: number;
+}
+export interface InventoryRecord {
+  sku: string;
+  name: string;
+  price: number;
+  stock: number;
+}
+export interface PromoRecord {
+  code: string;
+  discountPercent: number;
+  usesLeft: number;
+}
+export interface DeliverySlotRecord {
+  slotId: string;
+  capacity: number;
+  booked: number;
+}
+export interface SeedData {
+  accounts: AccountRecord[];
+  inventory: InventoryRecord[];
+  promos: PromoRecord[];
+  deliverySlots: DeliverySlotRecord[];
+}

@@ -1,0 +1,49 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One config, four projects:
+ * - infra:      the synthesized CDK template (no services)
+ * - lambdas:    handlers and domain code against DynamoDB Local (one JVM for the run, see test/support)
+ * - localcloud: the local cloud's services, conformance cases, AWS CLI as a client
+ * - e2e:        the saga through the API of a target (local cloud by default; STEPSAGA_TARGET=localstack|aws)
+ */
+export default defineConfig({
+  test: {
+    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'lambdas',
+          include: ['test/lambdas/**/*.test.ts'],
+          globalSetup: ['test/support/dynamodb-local.global.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'localcloud',
+          include: ['test/localcloud/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
