@@ -9,7 +9,13 @@
  */
 
 /** Forward steps of the order saga, in execution order. */
-export const STEP_NAMES = ['ReservePromo', 'ReserveStock', 'ChargePayment', 'BookDelivery', 'ConfirmOrder'] as const;
+export const STEP_NAMES = [
+  'ReservePromo',
+  'ReserveStock',
+  'ChargePayment',
+  'BookDelivery',
+  'ConfirmOrder',
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /**
@@ -81,7 +87,12 @@ export const TABLES = {
   Promos: { partitionKey: 'code', env: 'PROMOS_TABLE_NAME' },
   DeliverySlots: { partitionKey: 'slotId', env: 'DELIVERY_SLOTS_TABLE_NAME' },
   Orders: { partitionKey: 'orderId', env: 'ORDERS_TABLE_NAME' },
-  IdempotencyKeys: { partitionKey: 'orderId', sortKey: 'step', env: 'IDEMPOTENCY_TABLE_NAME', ttl: 'expiresAt' },
+  IdempotencyKeys: {
+    partitionKey: 'orderId',
+    sortKey: 'step',
+    env: 'IDEMPOTENCY_TABLE_NAME',
+    ttl: 'expiresAt',
+  },
 } as const;
 export type TableId = keyof typeof TABLES;
 
