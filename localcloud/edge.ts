@@ -175,6 +175,11 @@ export class Edge {
     }
     const service = this.services.get(route.service);
     const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && !isJsonOrEmpty(body)) {
+      // JSON protocols (DynamoDB, Step Functions, SQS JSON): AWS answers unparseable bodies like this.
+      writeResponse(res, awsJsonError(400, 'SerializationException', 'The request body is not valid JSON'));
+      return;
+    }
     const request: AwsRequest = {
       method,
       path: url.pathname,
@@ -191,6 +196,16 @@ export class Edge {
       : awsJsonError(501, 'NotImplemented', `The local cloud does not emulate the ${route.service} service`);
     await writeResponse(res, response);
     this.options.onRequest?.(request, response, performance.now() - started);
+  }
+}
+
+function isJsonOrEmpty(body: Buffer): boolean {
+  if (body.length === 0) return true;
+  try {
+    JSON.parse(body.toString('utf8'));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -220,4 +235,57 @@ async function writeResponse(res: http.ServerResponse, response: AwsResponse): P
   const body = response.body ?? '';
   res.writeHead(response.status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'host',
+  'content-length',
+]);
+
+/**
+ * Forwards a parsed request to a service listening on loopback (DynamoDB Local, the SQS emulator) over a
+ * keep-alive agent and returns its answer unchanged, minus hop-by-hop headers.
+ */
+export function proxyRequest(agent: http.Agent, target: URL, req: AwsRequest): Promise<AwsResponse> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  }
+  headers['content-length'] = String(req.body.length);
+  const query = req.query.toString();
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: `${req.path}${query ? `?${query}` : ''}`,
+        headers,
+      },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const out: Record<string, string> = {};
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            if (value === undefined || HOP_BY_HOP.has(name)) continue;
+            out[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          resolve({ status: incoming.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(req.body);
+  });
 }

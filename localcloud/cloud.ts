@@ -1,0 +1,249 @@
+/**
+ * The local cloud: one edge port serving DynamoDB (DynamoDB Local), SQS (local-aws-sqs), Lambda (worker
+ * threads), Step Functions (aws-local-stepfunctions) and the REST APIs of a deployed cloud assembly.
+ *
+ * `startLocalCloud()` boots everything in parallel (the DynamoDB Local JVM is the slow part, so it is
+ * spawned first and the rest starts while it boots), then deploys the assembly when one is given.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ApiGatewayService } from './apigateway/service';
+import { type DeployReport, deployAssembly } from './deploy/deploy';
+import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
+import { awsJson, awsJsonError, Edge } from './edge';
+import { SqsService } from './sqs/service';
+import type { AwsRequest, AwsResponse, Service } from './types';
+
+/** What the deployer and the API Gateway need from the Lambda service (engine: `lambda/service.ts`). */
+export interface FunctionSpec {
+  name: string;
+  handler: string;
+  runtime: string;
+  codeDir: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+  description?: string;
+}
+export interface InvokeResult {
+  statusCode: number;
+  payload: string;
+  functionError?: 'Unhandled';
+  logTail?: string;
+}
+export interface LambdaApi extends Service {
+  createFunction(spec: FunctionSpec): Promise<unknown>;
+  invoke(functionName: string, payload: string, options?: { logType?: 'Tail' }): Promise<InvokeResult>;
+  functionArn(name: string): string;
+}
+/** What the deployer needs from the Step Functions service (engine: `stepfunctions/service.ts`). */
+export interface StatesApi extends Service {
+  createStateMachine(input: {
+    name: string;
+    definition: string;
+    roleArn?: string;
+    type?: 'STANDARD' | 'EXPRESS';
+  }): Promise<{ stateMachineArn: string }>;
+  onEvent(listener: (executionArn: string, event: unknown) => void): () => void;
+}
+
+export interface LocalCloudOptions {
+  /** Edge port; 0 = a random free port. @default 4566 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Keep DynamoDB data in this directory; default: in memory. */
+  persistDir?: string;
+  /** The cloud assembly directory (`cdk.out`) to deploy; `false` = bare services. @default 'cdk.out' */
+  assembly?: string | false;
+  /** Load the demo data into the deployed tables. @default false */
+  seed?: boolean;
+  /** Multiplies Retry intervals of the state machines (0.01 makes tests fast). @default 1 */
+  retryScale?: number;
+  /** Scratch directory for Lambda code; default: a fresh temporary directory, removed on close. */
+  dataDir?: string;
+  /** No log lines on stderr. @default false */
+  quiet?: boolean;
+  /** Called with each Lambda log line (default: printed to stderr unless quiet). */
+  onLog?: (functionName: string, line: string) => void;
+}
+
+export interface LocalCloud {
+  /** The edge URL, e.g. `http://127.0.0.1:4566`: use it as `--endpoint-url` / `AWS_ENDPOINT_URL`. */
+  endpoint: string;
+  consoleUrl: string;
+  /** The first REST API's invoke URL (the stack output `ApiUrl`, rewritten to the local cloud). */
+  apiUrl?: string;
+  /** Stack outputs, plus `Endpoint`, `ConsoleUrl` and `ApiUrl`. */
+  outputs: Record<string, string>;
+  /** What the deployment created and what it skipped (undefined with `assembly: false`). */
+  deployment?: DeployReport;
+  /** Milliseconds from `startLocalCloud()` to ready, and of the deployment alone. */
+  timings: { readyMs: number; deployMs: number; dynamoDbMs: number };
+  edge: Edge;
+  services: {
+    lambda: LambdaApi;
+    states: StatesApi;
+    dynamodb: DynamoDbService;
+    sqs: SqsService;
+    apigateway: ApiGatewayService;
+  };
+  /** Pid of the DynamoDB Local JVM. */
+  dynamoDbPid: number | undefined;
+  close(): Promise<void>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Loads a module of the engine if it exists yet (the engine writes them in parallel). */
+async function loadOptional(relative: string): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(here, `${relative}.ts`);
+  if (!existsSync(file)) return undefined;
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+/** A placeholder for a service whose implementation is not available: answers 501, refuses to deploy. */
+function missingService(name: 'lambda' | 'states'): LambdaApi & StatesApi {
+  const refuse = () => Promise.reject(new Error(`The local cloud's ${name} service is not available`));
+  return {
+    name,
+    handle: async () => awsJsonError(501, 'NotImplemented', `The ${name} service is not available`),
+    createFunction: refuse,
+    invoke: refuse,
+    functionArn: (fn: string) => `arn:aws:lambda:us-east-1:000000000000:function:${fn}`,
+    createStateMachine: refuse,
+    onEvent: () => () => undefined,
+  };
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const started = performance.now();
+  const log = (line: string) => {
+    if (!options.quiet) process.stderr.write(`${line}\n`);
+  };
+
+  // 1. The JVM first: it is the long pole.
+  const dynamoLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
+  const dynamoReady = dynamoLocal.start();
+  dynamoReady.catch(() => undefined);
+  const dynamodb = new DynamoDbService(dynamoLocal);
+
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'stepsaga-localcloud-'));
+  const edge = new Edge({ port: options.port ?? 4566, host: options.host ?? '127.0.0.1' });
+  const endpoint = () => edge.endpoint;
+  const sqs = new SqsService();
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await edge.close();
+    await dynamodb.close();
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const [lambdaModule, statesModule] = await Promise.all([
+      loadOptional('lambda/service'),
+      loadOptional('stepfunctions/service'),
+    ]);
+    const LambdaCtor = lambdaModule?.LambdaService as
+      | (new (opts: {
+          dataDir: string;
+          endpoint: () => string;
+          onLog?: (fn: string, line: string) => void;
+        }) => LambdaApi)
+      | undefined;
+    const StatesCtor = statesModule?.StepFunctionsService as
+      | (new (opts: {
+          lambda: LambdaApi;
+          endpoint: () => string;
+          retryScale?: number;
+        }) => StatesApi)
+      | undefined;
+    const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
+    const lambda = LambdaCtor ? new LambdaCtor({ dataDir, endpoint, onLog }) : missingService('lambda');
+    const states = StatesCtor
+      ? new StatesCtor({
+          lambda,
+          endpoint,
+          ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+        })
+      : missingService('states');
+    const apigateway = new ApiGatewayService({ lambda });
+
+    const outputs: Record<string, string> = {};
+    let deployment: DeployReport | undefined;
+    let ready = false;
+    const health: Service = {
+      name: 'localcloud',
+      handle: async (req: AwsRequest): Promise<AwsResponse> => {
+        if (req.path === '/_localcloud/health')
+          return awsJson(
+            { status: ready ? 'ready' : 'starting', endpoint: edge.endpoint },
+            200,
+            'application/json',
+          );
+        if (req.path === '/_localcloud/outputs') return awsJson(outputs, 200, 'application/json');
+        if (req.path === '/_localcloud/deployment')
+          return awsJson(deployment ?? null, 200, 'application/json');
+        return awsJsonError(404, 'NotFound', `No such local cloud resource: ${req.path}`);
+      },
+    };
+    for (const service of [dynamodb, sqs, lambda, states, apigateway, health]) edge.register(service);
+
+    await Promise.all([sqs.start(), edge.listen()]);
+    sqs.setPublicEndpoint(edge.endpoint);
+    const consoleUrl = `${edge.endpoint}/_console/`;
+    outputs.Endpoint = edge.endpoint;
+    outputs.ConsoleUrl = consoleUrl;
+
+    await dynamoReady;
+    const dynamoDbMs = performance.now() - started;
+
+    let deployMs = 0;
+    if (options.assembly !== false) {
+      const deployStarted = performance.now();
+      deployment = await deployAssembly({
+        assemblyDir: options.assembly ?? 'cdk.out',
+        endpoint: edge.endpoint,
+        lambda,
+        states,
+        sqs,
+        apigateway,
+      });
+      deployMs = performance.now() - deployStarted;
+      Object.assign(outputs, deployment.outputs);
+      if (deployment.skipped.length > 0)
+        log(
+          `not emulated (accepted, no effect locally): ${deployment.skipped
+            .map((s) => `${s.type} ×${s.logicalIds.length}`)
+            .join(', ')}`,
+        );
+      if (options.seed) {
+        const { seedDemoData } = await import('./deploy/seed');
+        await seedDemoData(edge.endpoint, outputs);
+      }
+    }
+    ready = true;
+    const cloud: LocalCloud = {
+      endpoint: edge.endpoint,
+      consoleUrl,
+      outputs,
+      timings: { readyMs: performance.now() - started, deployMs, dynamoDbMs },
+      edge,
+      services: { lambda, states, dynamodb, sqs, apigateway },
+      dynamoDbPid: dynamoLocal.pid,
+      close,
+      ...(deployment ? { deployment } : {}),
+      ...(outputs.ApiUrl ? { apiUrl: outputs.ApiUrl } : {}),
+    };
+    return cloud;
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
