@@ -1,0 +1,149 @@
+/**
+ * One warm Lambda execution environment: a `worker_threads` Worker running `runtime-worker.mjs` with the
+ * function's environment. It serves one invocation at a time. The pool (`service.ts`) terminates it on
+ * timeout and replaces it after a crash, so a misbehaving handler never takes the local cloud down.
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface RuntimeErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export type InvocationOutcome =
+  | { ok: true; payload: string }
+  | { ok: false; error: RuntimeErrorPayload; recycle: boolean };
+
+export interface ContainerOptions {
+  codeDir: string;
+  handler: string;
+  functionName: string;
+  functionArn: string;
+  memoryMb: number;
+  logGroupName: string;
+  logStreamName: string;
+  env: Record<string, string>;
+  onLog: (text: string) => void;
+}
+
+const WORKER_URL = new URL('./runtime-worker.mjs', import.meta.url);
+
+interface InFlight {
+  requestId: string;
+  resolve: (outcome: InvocationOutcome) => void;
+}
+
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'log'; text: string }
+  | { type: 'result'; requestId: string; ok: true; payload: string }
+  | { type: 'result'; requestId: string; ok: false; error: RuntimeErrorPayload }
+  | { type: 'fatal'; requestId?: string; error: RuntimeErrorPayload };
+
+export class Container {
+  private readonly worker: Worker;
+  private inFlight: InFlight | undefined;
+  private exited = false;
+  /** Set when the container must not serve again (crashed, timed out, exited). */
+  dead = false;
+  lastUsed = Date.now();
+
+  constructor(private readonly options: ContainerOptions) {
+    this.worker = new Worker(WORKER_URL, {
+      workerData: {
+        codeDir: options.codeDir,
+        handler: options.handler,
+        functionName: options.functionName,
+        functionArn: options.functionArn,
+        memoryMb: options.memoryMb,
+        logGroupName: options.logGroupName,
+        logStreamName: options.logStreamName,
+      },
+      env: options.env,
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(options.memoryMb, 128) },
+    });
+    this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
+    this.worker.on('error', (error: Error) => {
+      // An error escaping the worker (e.g. out of memory): report it for the invocation in flight.
+      const errorType = /out of memory/i.test(error.message) ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+      this.finish({
+        ok: false,
+        recycle: true,
+        error: {
+          errorType,
+          errorMessage: `RequestId: ${this.inFlight?.requestId ?? ''} Error: ${error.message}`,
+        },
+      });
+    });
+    this.worker.on('exit', (code: number) => {
+      this.exited = true;
+      this.dead = true;
+      const requestId = this.inFlight?.requestId ?? '';
+      this.finish({
+        ok: false,
+        recycle: true,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+        },
+      });
+    });
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  invoke(
+    requestId: string,
+    payload: string,
+    deadline: number,
+    clientContext?: unknown,
+  ): Promise<InvocationOutcome> {
+    if (this.inFlight) throw new Error('container is busy');
+    return new Promise<InvocationOutcome>((resolve) => {
+      this.inFlight = { requestId, resolve };
+      this.lastUsed = Date.now();
+      this.worker.postMessage({ type: 'invoke', requestId, payload, deadline, clientContext });
+    });
+  }
+
+  /** Stops the worker (timeouts, shutdown). Any invocation in flight gets `outcome`. */
+  async terminate(outcome?: InvocationOutcome): Promise<void> {
+    this.dead = true;
+    if (outcome) this.finish(outcome);
+    if (!this.exited) await this.worker.terminate();
+  }
+
+  private finish(outcome: InvocationOutcome): void {
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    if (outcome.ok === false && outcome.recycle) this.dead = true;
+    inFlight?.resolve(outcome);
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'log':
+        this.options.onLog(message.text);
+        return;
+      case 'result':
+        if (message.requestId !== this.inFlight?.requestId) return;
+        this.finish(
+          message.ok
+            ? { ok: true, payload: message.payload }
+            : { ok: false, error: message.error, recycle: false },
+        );
+        return;
+      case 'fatal':
+        this.finish({ ok: false, error: message.error, recycle: true });
+        return;
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// The Lambda "container": one worker thread that loads a function's handler once (warm start) and runs
+// one invocation at a time, the way a Lambda execution environment does.
+//
+// Plain JavaScript on purpose: the worker must start in any host (tsx, vitest, plain node) without a
+// TypeScript loader, with empty execArgv. The parent (`service.ts`) owns timeouts and recycling.
+//
+// Messages parent -> worker: {type: 'invoke', requestId, payload (JSON text), deadline (epoch ms),
+//                             clientContext?, identity?}
+// Messages worker -> parent: {type: 'log', text}
+//                            {type: 'result', requestId, ok: true, payload (JSON text)}
+//                            {type: 'result', requestId, ok: false, error: {errorType, errorMessage, trace}}
+//                            {type: 'fatal', requestId, error}   (the runtime must be recycled)
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { codeDir, handler, functionName, functionArn, memoryMb, logGroupName, logStreamName } = workerData;
+
+/** @type {string | undefined} */
+let currentRequestId;
+
+// ------------------------------------------------------------------ log capture
+// Everything the function writes (console, Powertools' own Console on process.stdout, raw writes) reaches
+// the parent as text, like CloudWatch Logs would receive it.
+const send = (text) => parentPort.postMessage({ type: 'log', text });
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = (chunk, encoding, callback) => {
+    send(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') done();
+    return true;
+  };
+}
+// The Node.js runtime prefixes console output with the timestamp, request id and level.
+const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
+for (const [method, level] of Object.entries(levels)) {
+  console[method] = (...args) => {
+    const text = format(...args).replace(/\n/g, '\r');
+    process.stdout.write(
+      `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${text}\n`,
+    );
+  };
+}
+
+// ------------------------------------------------------------------ error shapes (Node.js runtime)
+const RUNTIME_FILE = path.basename(new URL(import.meta.url).pathname);
+function toRuntimeError(error, errorTypeOverride) {
+  if (error instanceof Error) {
+    return {
+      errorType: errorTypeOverride ?? error.name ?? 'Error',
+      errorMessage:
+        errorTypeOverride === 'Runtime.UnhandledPromiseRejection'
+          ? `${error.name}: ${error.message}`
+          : error.message,
+      // The runtime's own frames are not the function's: drop them, as Lambda's trace shows user code.
+      trace:
+        typeof error.stack === 'string'
+          ? error.stack
+              .split('\n')
+              .filter((line) => !line.includes(RUNTIME_FILE) && !line.includes('new Promise (<anonymous>)'))
+          : [],
+    };
+  }
+  if (error !== null && typeof error === 'object') {
+    return { errorType: errorTypeOverride ?? 'object', errorMessage: JSON.stringify(error), trace: [] };
+  }
+  return { errorType: errorTypeOverride ?? typeof error, errorMessage: String(error), trace: [] };
+}
+
+class RuntimeError extends Error {
+  constructor(errorType, errorMessage) {
+    super(errorMessage);
+    this.name = errorType;
+  }
+}
+
+// ------------------------------------------------------------------ handler loading (once per container)
+let handlerPromise;
+async function loadHandler() {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0)
+    throw new RuntimeError('Runtime.MalformedHandlerName', `Bad handler ${handler}: expected file.export`);
+  const modulePath = handler.slice(0, dot);
+  const exportPath = handler.slice(dot + 1);
+  const base = path.resolve(codeDir, modulePath);
+  if (!base.startsWith(path.resolve(codeDir))) {
+    throw new RuntimeError(
+      'Runtime.MalformedHandlerName',
+      `Bad handler ${handler}: outside the code directory`,
+    );
+  }
+  const file = ['.js', '.mjs', '.cjs'].map((ext) => base + ext).find((candidate) => existsSync(candidate));
+  if (!file) {
+    throw new RuntimeError(
+      'Runtime.ImportModuleError',
+      `Error: Cannot find module '${path.basename(modulePath)}'\nRequire stack:\n- /var/runtime/index.mjs`,
+    );
+  }
+  let mod;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      throw new RuntimeError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`);
+    throw error;
+  }
+  let fn = mod;
+  for (const part of exportPath.split('.')) fn = fn?.[part] ?? (fn === mod ? mod.default?.[part] : undefined);
+  if (typeof fn !== 'function') {
+    throw new RuntimeError(
+      'Runtime.HandlerNotFound',
+      `${path.basename(modulePath)}.${exportPath} is undefined or not exported`,
+    );
+  }
+  return fn;
+}
+
+function getHandler() {
+  if (!handlerPromise) {
+    handlerPromise = loadHandler();
+    // An init failure is retried by the next invocation, as Lambda re-runs the init phase.
+    handlerPromise.catch(() => {
+      handlerPromise = undefined;
+    });
+  }
+  return handlerPromise;
+}
+
+function lambdaContext(message) {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: String(memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName,
+    logStreamName,
+    identity: message.identity,
+    clientContext: message.clientContext,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    // Legacy context methods still offered by the Node.js runtime.
+    done: undefined,
+    succeed: undefined,
+    fail: undefined,
+  };
+}
+
+function callHandler(fn, event, context) {
+  return new Promise((resolve, reject) => {
+    const callback = (error, result) =>
+      error !== undefined && error !== null ? reject(error) : resolve(result);
+    context.done = callback;
+    context.succeed = (result) => resolve(result);
+    context.fail = (error) => reject(error ?? new Error('handled'));
+    let returned;
+    try {
+      returned = fn(event, context, callback);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+    else if (fn.length < 3) resolve(returned);
+  });
+}
+
+function serialize(result) {
+  if (result === undefined) return 'null';
+  return JSON.stringify(result);
+}
+
+parentPort.on('message', async (message) => {
+  if (message?.type !== 'invoke') return;
+  currentRequestId = message.requestId;
+  try {
+    const fn = await getHandler();
+    let event;
+    try {
+      event = JSON.parse(message.payload);
+    } catch {
+      event = message.payload;
+    }
+    const result = await callHandler(fn, event, lambdaContext(message));
+    let payload;
+    try {
+      payload = serialize(result);
+    } catch (error) {
+      throw new RuntimeError('Runtime.MarshalError', `Unable to stringify response body: ${error.message}`);
+    }
+    parentPort.postMessage({ type: 'result', requestId: message.requestId, ok: true, payload });
+  } catch (error) {
+    parentPort.postMessage({
+      type: 'result',
+      requestId: message.requestId,
+      ok: false,
+      error: toRuntimeError(error),
+    });
+  }
+});
+
+// A crash outside the handler's promise (a throw in a timer, an unhandled rejection) ends this container
+// after reporting the error for the invocation in flight, as the Node.js runtime does.
+process.on('uncaughtException', (error) => {
+  parentPort.postMessage({ type: 'fatal', requestId: currentRequestId, error: toRuntimeError(error) });
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  parentPort.postMessage({
+    type: 'fatal',
+    requestId: currentRequestId,
+    error: toRuntimeError(reason, 'Runtime.UnhandledPromiseRejection'),
+  });
+  process.exit(1);
+});
+
+parentPort.postMessage({ type: 'ready' });

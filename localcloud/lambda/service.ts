@@ -1,0 +1,668 @@
+/**
+ * The local cloud's AWS Lambda: the Lambda REST API (`/2015-03-31/functions...`) over warm worker-thread
+ * containers (`container.ts`).
+ *
+ * Concurrency: each function has a pool of up to `maxConcurrencyPerFunction` containers (default 16).
+ * Invocations beyond that wait in a FIFO queue, up to `maxQueuedPerFunction` (default 1000); past that
+ * the invoke is throttled with `TooManyRequestsException` (429), which callers (Step Functions' Retry on
+ * `Lambda.TooManyRequestsException`, the SDK's retry strategy) already handle as on AWS. Queueing instead
+ * of throttling at the pool size keeps local load tests about the database, not about throttles.
+ *
+ * Timeouts: the function's `Timeout` terminates the container and the invoke answers
+ * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
+ * with `X-Amz-Function-Error: Unhandled`, what Lambda reports (and Step Functions sees) today.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import type { AwsRequest, AwsResponse, Service } from '../types';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
+import { Container, type InvocationOutcome } from './container';
+import { conflict, invalidParameter, LambdaApiError, notFound, tooManyRequests } from './errors';
+
+export interface FunctionSpec {
+  name: string;
+  /** `file.export`, e.g. `index.handler`. */
+  handler: string;
+  runtime: string;
+  /** Directory holding the function's code (the unzipped package). */
+  codeDir: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+  description?: string;
+  role?: string;
+  architectures?: string[];
+}
+
+export interface InvokeResult {
+  statusCode: number;
+  /** The response payload (JSON text), or the runtime's error payload when `functionError` is set. */
+  payload: string;
+  functionError?: 'Unhandled';
+  /** Base64 of the last 4 KB of the invocation's log, when `logType: 'Tail'` was asked. */
+  logTail?: string;
+  executedVersion: '$LATEST';
+  requestId: string;
+}
+
+/** The subset of Lambda's `FunctionConfiguration` the local cloud returns. */
+export interface FunctionConfigurationLike {
+  FunctionName: string;
+  FunctionArn: string;
+  Runtime: string;
+  Role: string;
+  Handler: string;
+  CodeSize: number;
+  Description: string;
+  Timeout: number;
+  MemorySize: number;
+  LastModified: string;
+  CodeSha256: string;
+  Version: '$LATEST';
+  Environment: { Variables: Record<string, string> };
+  TracingConfig: { Mode: 'PassThrough' };
+  State: 'Active';
+  LastUpdateStatus: 'Successful';
+  PackageType: 'Zip';
+  Architectures: string[];
+  EphemeralStorage: { Size: number };
+  LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
+}
+
+export interface LambdaServiceOptions {
+  /** Where zipped code is unpacked (`<dataDir>/functions/<name>/<sha>`). */
+  dataDir: string;
+  /** The edge URL, given to functions as `AWS_ENDPOINT_URL` so their SDK clients reach the local cloud. */
+  endpoint: () => string;
+  /** Containers per function. @default 16 */
+  maxConcurrencyPerFunction?: number;
+  /** Invocations waiting for a container before the function throttles (429). @default 1000 */
+  maxQueuedPerFunction?: number;
+  /** Every log line a function writes (console, START/END/REPORT). */
+  onLog?: (functionName: string, line: string) => void;
+}
+
+interface Waiter {
+  resolve: (container: Container) => void;
+  reject: (error: Error) => void;
+}
+
+interface FunctionRecord {
+  spec: FunctionSpec;
+  config: FunctionConfigurationLike;
+  containers: Container[];
+  idle: Container[];
+  queue: Waiter[];
+  logStreamName: string;
+}
+
+const FUNCTION_NAME =
+  /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([a-zA-Z0-9_-]{1,64})(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const TAIL_BYTES = 4096;
+const NODE_RUNTIMES = /^nodejs\d+\.x$/;
+
+/** Resolves a function name, partial ARN or full ARN (any account/region, as LocalStack does) to its name. */
+export function functionNameOf(nameOrArn: string): { name: string; qualifier?: string } | undefined {
+  const match = FUNCTION_NAME.exec(nameOrArn);
+  if (!match?.[1]) return undefined;
+  return match[2] ? { name: match[1], qualifier: match[2] } : { name: match[1] };
+}
+
+export class LambdaService implements Service {
+  readonly name = 'lambda' as const;
+  private readonly functions = new Map<string, FunctionRecord>();
+  private readonly maxConcurrency: number;
+  private readonly maxQueued: number;
+  private closed = false;
+
+  constructor(private readonly opts: LambdaServiceOptions) {
+    this.maxConcurrency = opts.maxConcurrencyPerFunction ?? 16;
+    this.maxQueued = opts.maxQueuedPerFunction ?? 1000;
+  }
+
+  functionArn(name: string): string {
+    return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
+  }
+
+  listFunctions(): FunctionConfigurationLike[] {
+    return [...this.functions.values()].map((f) => f.config);
+  }
+
+  getFunction(nameOrArn: string): FunctionConfigurationLike | undefined {
+    const ref = functionNameOf(nameOrArn);
+    return ref ? this.functions.get(ref.name)?.config : undefined;
+  }
+
+  async createFunction(
+    spec: FunctionSpec,
+    codeSha256?: string,
+    codeSize?: number,
+  ): Promise<FunctionConfigurationLike> {
+    validateSpec(spec);
+    if (this.functions.has(spec.name)) throw conflict(`Function already exist: ${spec.name}`);
+    const sha = codeSha256 ?? hashDirectory(spec.codeDir);
+    spec = { ...spec, codeDir: this.stage(spec.name, spec.codeDir, sha) };
+    const config: FunctionConfigurationLike = {
+      FunctionName: spec.name,
+      FunctionArn: this.functionArn(spec.name),
+      Runtime: spec.runtime,
+      Role: spec.role ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/lambda-role`,
+      Handler: spec.handler,
+      CodeSize: codeSize ?? 0,
+      Description: spec.description ?? '',
+      Timeout: spec.timeoutSeconds,
+      MemorySize: spec.memoryMb,
+      LastModified: new Date().toISOString().replace('Z', '+0000'),
+      CodeSha256: sha,
+      Version: '$LATEST',
+      Environment: { Variables: { ...spec.environment } },
+      TracingConfig: { Mode: 'PassThrough' },
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      PackageType: 'Zip',
+      Architectures: spec.architectures ?? ['x86_64'],
+      EphemeralStorage: { Size: 512 },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${spec.name}` },
+    };
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    this.functions.set(spec.name, {
+      spec,
+      config,
+      containers: [],
+      idle: [],
+      queue: [],
+      logStreamName: `${today}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+    });
+    return config;
+  }
+
+  /**
+   * Lambda runs `/var/task/index.js` as CommonJS unless the package itself says otherwise. A code
+   * directory inside an ESM project (cdk.out under a `"type": "module"` package) would be loaded as ESM
+   * by Node, so the package is staged in `dataDir` with a `{"type": "commonjs"}` marker when it has no
+   * package.json of its own.
+   */
+  private stage(name: string, codeDir: string, sha: string): string {
+    if (existsSync(path.join(codeDir, 'package.json'))) return codeDir;
+    const staged = path.resolve(this.opts.dataDir, 'functions', name, sha.replace(/[/+=]/g, '_'));
+    if (path.resolve(codeDir) !== staged) {
+      rmSync(staged, { recursive: true, force: true });
+      mkdirSync(path.dirname(staged), { recursive: true });
+      cpSync(codeDir, staged, { recursive: true });
+    }
+    writeFileSync(path.join(staged, 'package.json'), '{"type":"commonjs"}\n');
+    return staged;
+  }
+
+  async deleteFunction(nameOrArn: string): Promise<void> {
+    const record = this.lookup(nameOrArn);
+    this.functions.delete(record.spec.name);
+    for (const waiter of record.queue) waiter.reject(notFound(record.config.FunctionArn));
+    await Promise.all(record.containers.map((c) => c.terminate()));
+  }
+
+  /** Invokes a function synchronously (RequestResponse). Function errors are results, not exceptions. */
+  async invoke(
+    functionName: string,
+    payload: string,
+    options: { logType?: 'Tail'; clientContext?: unknown } = {},
+  ): Promise<InvokeResult> {
+    const record = this.lookup(functionName);
+    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+      throw new LambdaApiError(
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      );
+    }
+    const requestId = randomUUID();
+    const { spec } = record;
+    const log: string[] = [];
+    const emit = (line: string): void => {
+      log.push(line);
+      this.opts.onLog?.(spec.name, line);
+    };
+    const container = await this.acquire(record, (text) => {
+      for (const line of text.split('\n')) if (line.length > 0) emit(line);
+    });
+    const started = performance.now();
+    emit(`START RequestId: ${requestId} Version: $LATEST`);
+    const timeoutMs = spec.timeoutSeconds * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<InvocationOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        const outcome: InvocationOutcome = {
+          ok: false,
+          recycle: true,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+          },
+        };
+        void container.terminate(outcome);
+        resolve(outcome);
+      }, timeoutMs);
+    });
+    let outcome: InvocationOutcome;
+    try {
+      outcome = await Promise.race([
+        container.invoke(requestId, payload, Date.now() + timeoutMs, options.clientContext),
+        timedOut,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const durationMs = performance.now() - started;
+    if (!outcome.ok && outcome.error.errorType === 'Sandbox.Timedout') {
+      emit(
+        `${new Date().toISOString()} ${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+      );
+    }
+    emit(`END RequestId: ${requestId}`);
+    emit(
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1048576)} MB`,
+    );
+    this.release(record, container);
+    const result: InvokeResult = outcome.ok
+      ? { statusCode: 200, payload: outcome.payload, executedVersion: '$LATEST', requestId }
+      : {
+          statusCode: 200,
+          payload: JSON.stringify(outcome.error),
+          functionError: 'Unhandled',
+          executedVersion: '$LATEST',
+          requestId,
+        };
+    if (options.logType === 'Tail') result.logTail = tail(log);
+    return result;
+  }
+
+  async handle(req: AwsRequest): Promise<AwsResponse> {
+    try {
+      return await this.route(req);
+    } catch (error) {
+      if (error instanceof LambdaApiError) return error.toResponse();
+      const message = error instanceof Error ? error.message : String(error);
+      return new LambdaApiError(500, 'ServiceException', message, 'Service').toResponse();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const records = [...this.functions.values()];
+    this.functions.clear();
+    for (const record of records)
+      for (const waiter of record.queue) waiter.reject(new Error('Lambda service closed'));
+    await Promise.all(records.flatMap((r) => r.containers.map((c) => c.terminate())));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // REST API
+  // ---------------------------------------------------------------------------------------------------
+
+  private async route(req: AwsRequest): Promise<AwsResponse> {
+    const match = /^\/2015-03-31\/functions(?:\/([^/]+))?(?:\/(invocations|configuration|code))?\/?$/.exec(
+      req.path,
+    );
+    if (!match) {
+      return new LambdaApiError(
+        404,
+        'UnknownOperationException',
+        `Unknown operation ${req.method} ${req.path}`,
+      ).toResponse();
+    }
+    const name = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    const sub = match[2];
+    if (name === undefined) {
+      if (req.method === 'GET') return this.apiList(req);
+      if (req.method === 'POST') return this.apiCreate(req);
+    } else if (sub === undefined) {
+      if (req.method === 'GET') {
+        const config = this.lookup(name).config;
+        return json(200, {
+          Configuration: config,
+          Code: {
+            RepositoryType: 'S3',
+            Location: `${req.endpoint}/_localcloud/lambda/${config.FunctionName}/code`,
+          },
+          Tags: {},
+        });
+      }
+      if (req.method === 'DELETE') {
+        await this.deleteFunction(name);
+        return { status: 204 };
+      }
+    } else if (sub === 'configuration' && req.method === 'GET') {
+      return json(200, this.lookup(name).config);
+    } else if (sub === 'invocations' && req.method === 'POST') {
+      return this.apiInvoke(name, req);
+    }
+    return new LambdaApiError(
+      405,
+      'UnknownOperationException',
+      `Unsupported ${req.method} ${req.path}`,
+    ).toResponse();
+  }
+
+  private apiList(req: AwsRequest): AwsResponse {
+    const all = this.listFunctions();
+    const maxItems = Math.min(Number(req.query.get('MaxItems') ?? 50) || 50, 10_000);
+    const start = Number(req.query.get('Marker') ?? 0) || 0;
+    const page = all.slice(start, start + maxItems);
+    const next = start + maxItems < all.length ? { NextMarker: String(start + maxItems) } : {};
+    return json(200, { Functions: page, ...next });
+  }
+
+  private async apiCreate(req: AwsRequest): Promise<AwsResponse> {
+    const body = parseBody(req.body);
+    const name = stringField(body, 'FunctionName');
+    const ref = functionNameOf(name);
+    if (!ref || ref.qualifier)
+      throw invalidParameter(
+        `1 validation error detected: Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern`,
+      );
+    const code = body.Code;
+    if (!isRecord(code) || typeof code.ZipFile !== 'string') {
+      throw invalidParameter(
+        'Code.ZipFile is required: the local cloud deploys zip packages (S3 and image code are not supported)',
+      );
+    }
+    if (this.functions.has(ref.name)) throw conflict(`Function already exist: ${ref.name}`);
+    const zip = Buffer.from(code.ZipFile, 'base64');
+    const sha = createHash('sha256').update(zip).digest('base64');
+    const codeDir = path.join(this.opts.dataDir, 'functions', ref.name, sha.replace(/[/+=]/g, '_'));
+    unpack(zip, codeDir);
+    const environment =
+      isRecord(body.Environment) && isRecord(body.Environment.Variables) ? body.Environment.Variables : {};
+    const spec: FunctionSpec = {
+      name: ref.name,
+      handler: stringField(body, 'Handler'),
+      runtime: stringField(body, 'Runtime'),
+      codeDir,
+      environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])),
+      timeoutSeconds: numberField(body, 'Timeout', 3),
+      memoryMb: numberField(body, 'MemorySize', 128),
+      description: typeof body.Description === 'string' ? body.Description : '',
+      ...(typeof body.Role === 'string' ? { role: body.Role } : {}),
+      ...(Array.isArray(body.Architectures) ? { architectures: body.Architectures.map(String) } : {}),
+    };
+    const config = await this.createFunction(spec, sha, zip.length);
+    return json(201, config);
+  }
+
+  private async apiInvoke(name: string, req: AwsRequest): Promise<AwsResponse> {
+    const qualifier = req.query.get('Qualifier');
+    const ref = functionNameOf(name);
+    if (qualifier && qualifier !== '$LATEST')
+      throw notFound(`${this.functionArn(ref?.name ?? name)}:${qualifier}`);
+    if (ref?.qualifier && ref.qualifier !== '$LATEST')
+      throw notFound(`${this.functionArn(ref.name)}:${ref.qualifier}`);
+    this.lookup(name);
+    const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+    const payload = req.body.length > 0 ? req.body.toString('utf8') : '{}';
+    try {
+      JSON.parse(payload);
+    } catch {
+      throw new LambdaApiError(
+        400,
+        'InvalidRequestContentException',
+        'Could not parse request body into json: Unexpected character',
+      );
+    }
+    if (type === 'DryRun') return { status: 204, headers: { 'x-amz-executed-version': '$LATEST' } };
+    if (type === 'Event') {
+      this.invoke(name, payload).catch(() => undefined);
+      return { status: 202, headers: { 'x-amz-executed-version': '$LATEST' } };
+    }
+    if (type !== 'RequestResponse') {
+      throw invalidParameter(
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+      );
+    }
+    const logType = header(req, 'x-amz-log-type');
+    const result = await this.invoke(name, payload, logType === 'Tail' ? { logType: 'Tail' } : {});
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-amz-executed-version': result.executedVersion,
+      'x-amzn-requestid': result.requestId,
+    };
+    if (result.functionError) headers['x-amz-function-error'] = result.functionError;
+    if (result.logTail !== undefined) headers['x-amz-log-result'] = result.logTail;
+    return { status: result.statusCode, headers, body: result.payload };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Pool
+  // ---------------------------------------------------------------------------------------------------
+
+  private lookup(nameOrArn: string): FunctionRecord {
+    const ref = functionNameOf(nameOrArn);
+    const record = ref ? this.functions.get(ref.name) : undefined;
+    if (!record) throw notFound(ref ? this.functionArn(ref.name) : nameOrArn);
+    return record;
+  }
+
+  private acquire(record: FunctionRecord, onLog: (text: string) => void): Promise<Container> {
+    if (this.closed) return Promise.reject(new Error('Lambda service closed'));
+    record.containers = record.containers.filter((c) => !c.dead);
+    record.idle = record.idle.filter((c) => !c.dead);
+    // Most recently used first: the warmest container, like Lambda's routing.
+    const idle = record.idle.pop();
+    if (idle) {
+      this.currentLog.set(idle, onLog);
+      return Promise.resolve(idle);
+    }
+    if (record.containers.length < this.maxConcurrency) {
+      const container = this.spawn(record);
+      record.containers.push(container);
+      this.currentLog.set(container, onLog);
+      return Promise.resolve(container);
+    }
+    if (record.queue.length >= this.maxQueued) return Promise.reject(tooManyRequests());
+    return new Promise<Container>((resolve, reject) => {
+      record.queue.push({
+        resolve: (container) => {
+          this.currentLog.set(container, onLog);
+          resolve(container);
+        },
+        reject,
+      });
+    });
+  }
+
+  private readonly currentLog = new WeakMap<Container, (text: string) => void>();
+
+  private release(record: FunctionRecord, container: Container): void {
+    if (this.functions.get(record.spec.name) !== record) {
+      void container.terminate();
+      return;
+    }
+    let next: Container | undefined = container;
+    if (container.dead) {
+      record.containers = record.containers.filter((c) => c !== container);
+      next = undefined;
+    }
+    const waiter = record.queue.shift();
+    if (!waiter) {
+      if (next) record.idle.push(next);
+      return;
+    }
+    if (!next) {
+      next = this.spawn(record);
+      record.containers.push(next);
+    }
+    waiter.resolve(next);
+  }
+
+  private spawn(record: FunctionRecord): Container {
+    const { spec } = record;
+    let container: Container | undefined;
+    container = new Container({
+      codeDir: spec.codeDir,
+      handler: spec.handler,
+      functionName: spec.name,
+      functionArn: record.config.FunctionArn,
+      memoryMb: spec.memoryMb,
+      logGroupName: `/aws/lambda/${spec.name}`,
+      logStreamName: record.logStreamName,
+      env: this.environmentOf(record),
+      onLog: (text) => {
+        const sink = container ? this.currentLog.get(container) : undefined;
+        if (sink) sink(text);
+        else for (const line of text.split('\n')) if (line) this.opts.onLog?.(spec.name, line);
+      },
+    });
+    return container;
+  }
+
+  private environmentOf(record: FunctionRecord): Record<string, string> {
+    const { spec } = record;
+    const endpoint = this.opts.endpoint();
+    return {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: 'UTC',
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_LAMBDA_FUNCTION_NAME: spec.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: record.logStreamName,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      LAMBDA_TASK_ROOT: spec.codeDir,
+      LAMBDA_RUNTIME_DIR: spec.codeDir,
+      _HANDLER: spec.handler,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SESSION_TOKEN: 'test',
+      AWS_ENDPOINT_URL: endpoint,
+      // No X-Ray daemon here: the X-Ray SDK must not complain about a missing segment.
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      ...spec.environment,
+    };
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------
+// helpers
+// -----------------------------------------------------------------------------------------------------
+
+function validateSpec(spec: FunctionSpec): void {
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(spec.name)) {
+    throw invalidParameter(`Invalid function name '${spec.name}': 1-64 letters, digits, '-' or '_'`);
+  }
+  if (!NODE_RUNTIMES.test(spec.runtime)) {
+    throw invalidParameter(
+      `Runtime ${spec.runtime} is not supported by the local cloud (Node.js runtimes only: nodejsNN.x)`,
+    );
+  }
+  if (!/^[^.]+(\/[^.]+)*\.[A-Za-z0-9_$.]+$/.test(spec.handler)) {
+    throw invalidParameter(`Invalid handler '${spec.handler}': expected file.export, e.g. index.handler`);
+  }
+  if (!Number.isInteger(spec.timeoutSeconds) || spec.timeoutSeconds < 1 || spec.timeoutSeconds > 900) {
+    throw invalidParameter(`Timeout ${spec.timeoutSeconds} must be an integer between 1 and 900 seconds`);
+  }
+  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 128 || spec.memoryMb > 10_240) {
+    throw invalidParameter(`MemorySize ${spec.memoryMb} must be an integer between 128 and 10240 MB`);
+  }
+}
+
+function unpack(zip: Buffer, dir: string): void {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(new Uint8Array(zip));
+  } catch (error) {
+    throw invalidParameter(
+      `Could not unzip uploaded file: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const root = path.resolve(dir);
+  for (const [name, data] of Object.entries(files)) {
+    const target = path.resolve(root, name);
+    if (target !== root && !target.startsWith(`${root}${path.sep}`)) {
+      throw invalidParameter(`Zip entry ${name} escapes the package root`);
+    }
+    if (name.endsWith('/')) {
+      mkdirSync(target, { recursive: true });
+      continue;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, data);
+  }
+}
+
+function hashDirectory(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (current: string): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(current).sort();
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(current, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else hash.update(path.relative(dir, full)).update(readFileSync(full));
+    }
+  };
+  walk(dir);
+  return hash.digest('base64');
+}
+
+function tail(lines: string[]): string {
+  const text = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return text.subarray(Math.max(0, text.length - TAIL_BYTES)).toString('base64');
+}
+
+function json(status: number, body: unknown): AwsResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function header(req: AwsRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    throw invalidParameter('Request body is not valid JSON');
+  }
+  if (!isRecord(parsed)) throw invalidParameter('Request body must be a JSON object');
+  return parsed;
+}
+
+function stringField(body: Record<string, unknown>, key: string): string {
+  const value = body[key];
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalidParameter(`${key} is required (a non-empty string)`);
+  return value;
+}
+
+function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
+  const value = body[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number') throw invalidParameter(`${key} must be a number`);
+  return value;
+}
