@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { releasePromo } from '../domain/promo';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ReleasePromo compensation: gives back the use ReservePromo took (or tombstones it). */
+export const handler = createStepHandler('ReleasePromo', ['Promos', 'IdempotencyKeys'], releasePromo);

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { reservePromo } from '../domain/promo';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ReservePromo Task: takes one use of the order's promo code. */
+export const handler = createStepHandler('ReservePromo', ['Promos', 'IdempotencyKeys'], reservePromo);

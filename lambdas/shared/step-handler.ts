@@ -1,0 +1,69 @@
+/**
+ * The thin Lambda handler shared by every saga step and compensation: validate the `StepEvent`, bind
+ * `orderId`/`executionArn` to the logs, apply the fault plan (only when enabled), run the domain
+ * function, log the outcome. Errors propagate with their name intact (Catch matches on it).
+ */
+
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import type { OrderSagaState, SagaOperation, StepEvent, TableId } from '../../lib/contract';
+import { faultsEnabled, once, type TableNames, tableNamesFromEnv } from './config';
+import { withFault } from './faults';
+import { bindLogContext, dynamoDb, logger, tracer } from './observability';
+import type { StepStore } from './step-engine';
+import { parseStepEvent } from './step-event';
+
+export interface StepDeps<T extends TableId> {
+  doc: DynamoDBDocumentClient;
+  tables: Pick<TableNames, T>;
+}
+
+export type StepFunction<T extends TableId, R> = (
+  saga: OrderSagaState,
+  deps: StepDeps<T>,
+  event: StepEvent,
+) => Promise<R>;
+
+/** A `StepStore` over the IdempotencyKeys table of `deps`. */
+export function storeOf(deps: StepDeps<'IdempotencyKeys'>): StepStore {
+  return { doc: deps.doc, idempotencyTable: deps.tables.IdempotencyKeys };
+}
+
+export function createStepHandler<const T extends TableId, R>(
+  operation: SagaOperation,
+  tableIds: readonly T[],
+  run: StepFunction<T, R>,
+): (event: unknown, context?: Partial<Context>) => Promise<R> {
+  const config = once(() => ({ tables: tableNamesFromEnv(tableIds), faults: faultsEnabled() }));
+  return async (rawEvent, context) => {
+    const event = parseStepEvent(rawEvent);
+    const { saga } = event;
+    bindLogContext({ orderId: saga.orderId, executionArn: event.context.executionArn, operation });
+    if (context?.awsRequestId) logger.addContext(context as Context);
+    tracer.putAnnotation('orderId', saga.orderId);
+    tracer.putAnnotation('operation', operation);
+    const { tables, faults } = config();
+    const fault = faults ? saga.faults?.[operation] : undefined;
+    logger.info(`${operation} started`, {
+      retryCount: event.context.retryCount,
+      ...(fault ? { fault } : {}),
+    });
+    try {
+      const result = await withFault(
+        operation,
+        saga.faults,
+        {
+          enabled: faults,
+          retryCount: event.context.retryCount,
+          remainingTimeMs: context?.getRemainingTimeInMillis?.bind(context),
+        },
+        () => run(saga, { doc: dynamoDb(), tables }, event),
+      );
+      logger.info(`${operation} succeeded`, { result });
+      return result;
+    } catch (error) {
+      logger.warn(`${operation} failed`, { error: error as Error });
+      throw error;
+    }
+  };
+}

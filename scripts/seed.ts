@@ -1,0 +1,164 @@
+/**
+ * Demo data loader.
+ *
+ * Library: `seedTables({ client | endpoint, tableNames, data })` writes customers, SKUs, promos and
+ * delivery slots (an idempotent overwrite: running it again resets them to the seed values).
+ *
+ * CLI (`npm run seed -- [--outputs FILE] [--data FILE]`): reads table names (and `Endpoint`, absent = real
+ * AWS) from `.stepsaga/outputs.json` (flat keys or the `cdk deploy --outputs-file` nested form) and loads
+ * `seed/demo.json`.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { type SeedData, STACK_NAME, type TableId } from '../lib/contract';
+
+const nonNegativeInt = z.number().int().min(0);
+const seedSchema = z.strictObject({
+  accounts: z.array(
+    z.strictObject({ customerId: z.string().min(1), name: z.string(), balance: nonNegativeInt }),
+  ),
+  inventory: z.array(
+    z.strictObject({
+      sku: z.string().min(1),
+      name: z.string(),
+      price: nonNegativeInt,
+      stock: nonNegativeInt,
+    }),
+  ),
+  promos: z.array(
+    z.strictObject({
+      code: z.string().min(1),
+      discountPercent: z.number().int().min(0).max(100),
+      usesLeft: nonNegativeInt,
+    }),
+  ),
+  deliverySlots: z.array(
+    z.strictObject({ slotId: z.string().min(1), capacity: nonNegativeInt, booked: nonNegativeInt }),
+  ),
+}) satisfies z.ZodType<SeedData>;
+
+/** Validates seed data; the error names every bad field. */
+export function parseSeedData(value: unknown, source = 'seed data'): SeedData {
+  const parsed = seedSchema.safeParse(value);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
+    throw new Error(`Invalid ${source}:\n${details}`);
+  }
+  return parsed.data;
+}
+
+export function loadSeedFile(path: string): SeedData {
+  return parseSeedData(JSON.parse(readFileSync(path, 'utf8')), path);
+}
+
+/** The tables seeded, and where each record list goes. */
+const SEEDED: ReadonlyArray<[TableId, keyof SeedData]> = [
+  ['Accounts', 'accounts'],
+  ['Inventory', 'inventory'],
+  ['Promos', 'promos'],
+  ['DeliverySlots', 'deliverySlots'],
+];
+
+export interface SeedOptions {
+  /** A DocumentClient, or an endpoint to create one for (neither: the default AWS client chain). */
+  client?: DynamoDBDocumentClient;
+  endpoint?: string;
+  tableNames: Partial<Record<TableId, string>>;
+  data: SeedData;
+}
+
+export interface SeedReport {
+  [table: string]: number;
+}
+
+/** Writes the seed data (overwriting items with the same keys). Returns the count per table. */
+export async function seedTables(options: SeedOptions): Promise<SeedReport> {
+  const data = parseSeedData(options.data);
+  const doc =
+    options.client ??
+    DynamoDBDocumentClient.from(new DynamoDBClient(options.endpoint ? { endpoint: options.endpoint } : {}));
+  const report: SeedReport = {};
+  try {
+    for (const [table, list] of SEEDED) {
+      const tableName = options.tableNames[table];
+      if (!tableName) throw new Error(`No table name for ${table}`);
+      const items: object[] = data[list];
+      for (let i = 0; i < items.length; i += 25) {
+        let requests: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> = {
+          [tableName]: items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: { ...item } } })),
+        };
+        for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
+          if (attempt > 8) throw new Error(`DynamoDB kept items of ${tableName} unprocessed`);
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          const out = await doc.send(new BatchWriteCommand({ RequestItems: requests }));
+          requests = (out.UnprocessedItems ?? {}) as typeof requests;
+        }
+      }
+      report[tableName] = items.length;
+    }
+  } finally {
+    if (!options.client) doc.destroy();
+  }
+  return report;
+}
+
+/**
+ * Reads a CloudFormation outputs file: flat `{ "ApiUrl": ... }` or the nested
+ * `cdk deploy --outputs-file` form `{ "OrderSaga": { "ApiUrl": ... } }`.
+ */
+export function readOutputsFile(path: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read outputs file ${path}: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`Outputs file ${path} is not a JSON object`);
+  }
+  const record = raw as Record<string, unknown>;
+  const nested = Object.values(record).every((v) => typeof v === 'object' && v !== null);
+  const flat = nested
+    ? ((record[STACK_NAME] ?? Object.values(record).find((v) => typeof v === 'object')) as Record<
+        string,
+        unknown
+      >)
+    : record;
+  return Object.fromEntries(
+    Object.entries(flat ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}
+
+/** `--name value` from argv. */
+export function argValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const outputsPath = resolve(argValue(argv, '--outputs') ?? '.stepsaga/outputs.json');
+  const dataPath = resolve(argValue(argv, '--data') ?? 'seed/demo.json');
+  const outputs = readOutputsFile(outputsPath);
+  const tableNames: Partial<Record<TableId, string>> = {};
+  for (const [table] of SEEDED) {
+    const name = outputs[`${table}TableName`];
+    if (!name) throw new Error(`${outputsPath} has no ${table}TableName output`);
+    tableNames[table] = name;
+  }
+  const report = await seedTables({ endpoint: outputs.Endpoint, tableNames, data: loadSeedFile(dataPath) });
+  for (const [table, count] of Object.entries(report)) console.log(`${table}: ${count} item(s)`);
+  console.log(`Seeded from ${dataPath} (${outputs.Endpoint ?? 'AWS'})`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`seed failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}
