@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The CDK app (`cdk.json`: `node --import tsx bin/app.ts`). Context: stage=dev|prod, faults=on,
+// express=true, nag=true, throttlingRateLimit, throttlingBurstLimit, corsOrigin, alarmTopicArn.
+import { createApp } from '../lib/app';
+
+createApp().app.synth();

@@ -1,0 +1,88 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from './contract';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
+import { OrderSagaStack, type Stage } from './order-saga-stack';
+
+/** Context keys the app reads (`cdk synth -c key=value`). */
+export interface StepSagaContext {
+  /** `dev` (default) or `prod`. */
+  readonly stage?: string;
+  /** `on` enables fault injection (STEPSAGA_FAULTS=on). */
+  readonly faults?: string;
+  /** `true` synthesizes an Express workflow. */
+  readonly express?: string;
+  /** `true` runs cdk-nag (AwsSolutions) during synth. */
+  readonly nag?: string;
+  /** API stage throttling. */
+  readonly throttlingRateLimit?: string;
+  readonly throttlingBurstLimit?: string;
+  /** CORS origin; no CORS without it. */
+  readonly corsOrigin?: string;
+  /** SNS topic ARN for alarm notifications. */
+  readonly alarmTopicArn?: string;
+}
+
+export interface StepSagaApp {
+  readonly app: App;
+  readonly stack: OrderSagaStack;
+  /** The cdk-nag pack, when context `nag=true`. */
+  readonly nag?: AwsSolutionsChecks;
+}
+
+function context(app: App, key: keyof StepSagaContext): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+function flag(app: App, key: keyof StepSagaContext, on: string): boolean {
+  const value = context(app, key);
+  return value !== undefined && value.toLowerCase() === on;
+}
+
+function positiveInt(app: App, key: keyof StepSagaContext, fallback: number): number {
+  const value = context(app, key);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`context ${key} must be a positive integer, got '${value}'`);
+  }
+  return n;
+}
+
+/**
+ * Builds the stepsaga app from context: the `OrderSaga` stack for the given stage, and cdk-nag when
+ * asked. `bin/app.ts`, `scripts/nag.ts` and the tests all use this one function.
+ */
+export function createApp(props: AppProps = {}): StepSagaApp {
+  const app = new App(props);
+  const stageValue = context(app, 'stage') ?? 'dev';
+  if (stageValue !== 'dev' && stageValue !== 'prod') {
+    throw new Error(`context stage must be 'dev' or 'prod', got '${stageValue}'`);
+  }
+  const stage: Stage = stageValue;
+  const faultsValue = context(app, 'faults');
+  if (faultsValue !== undefined && faultsValue !== 'on' && faultsValue !== 'off') {
+    throw new Error(`context faults must be 'on' or 'off', got '${faultsValue}'`);
+  }
+  const corsOrigin = context(app, 'corsOrigin');
+  const alarmTopicArn = context(app, 'alarmTopicArn');
+  const stack = new OrderSagaStack(app, STACK_NAME, {
+    description: `stepsaga order saga (${stage})`,
+    stage,
+    faults: faultsValue === 'on',
+    express: flag(app, 'express', 'true'),
+    throttlingRateLimit: positiveInt(app, 'throttlingRateLimit', 50),
+    throttlingBurstLimit: positiveInt(app, 'throttlingBurstLimit', 100),
+    ...(corsOrigin ? { corsOrigin } : {}),
+    ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    tags: { project: 'stepsaga', stage },
+  });
+  acknowledgeNagFindings(stack);
+  if (!flag(app, 'nag', 'true')) return { app, stack };
+  const nag = new AwsSolutionsChecks(app, { verbose: true });
+  Validations.of(app).addPlugins(nag);
+  return { app, stack, nag };
+}

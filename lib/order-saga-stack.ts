@@ -1,0 +1,459 @@
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Condition, LogLevel, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import {
+  COMPENSATION_OF,
+  type CompensationName,
+  ENV,
+  FUNCTIONS,
+  type FunctionId,
+  type OutputName,
+  STATE_NAMES,
+  STEP_NAMES,
+  type StepName,
+  TABLES,
+  type TableId,
+} from './contract';
+import { Saga } from './saga';
+import { SagaFunction } from './saga-function';
+
+/** Deployment stage: `prod` keeps data on delete and logs less; `dev` cleans up and logs everything. */
+export type Stage = 'dev' | 'prod';
+
+export interface OrderSagaStackProps extends StackProps {
+  /**
+   * `prod`: tables and DLQ are retained (and deletion-protected), state machine logs ERROR without
+   * execution data. `dev`: everything is destroyed with the stack, logs ALL with execution data.
+   * @default 'dev'
+   */
+  readonly stage?: Stage;
+  /**
+   * Honour the `faults` plan in saga input (env `STEPSAGA_FAULTS=on`). For demos, chaos tests and the
+   * local cloud; never in production.
+   * @default false
+   */
+  readonly faults?: boolean;
+  /**
+   * Synthesize the saga as an Express workflow (at-least-once, history in logs only). Safe because every
+   * step is idempotent; see docs/architecture.md for the trade-offs.
+   * @default false (Standard)
+   */
+  readonly express?: boolean;
+  /**
+   * API stage throttling: steady-state requests per second.
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * API stage throttling: burst capacity.
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Allowed CORS origin of the API (for a browser client).
+   * @default - no CORS preflight at all
+   */
+  readonly corsOrigin?: string;
+  /**
+   * An SNS topic that receives every alarm's state changes.
+   * @default - alarms without actions (attach your own)
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * `ExecutionsFailed` per 5 minutes above which the failure alarm fires. Business failures (no stock,
+   * no funds) end an execution in `OrderFailed` by design, so this watches for a spike, not for one.
+   * @default 5
+   */
+  readonly failedExecutionsThreshold?: number;
+}
+
+/** DynamoDB actions per access level. `TransactWriteItems` is authorised per item as Put/Update/ConditionCheck. */
+export const TABLE_ACTIONS = {
+  r: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  rw: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+} as const;
+
+/** Per-function timeouts; the step functions keep the SagaFunction default (5 s). */
+const TIMEOUTS: Partial<Record<FunctionId, Duration>> = {
+  Api: Duration.seconds(10),
+  Redrive: Duration.seconds(60),
+};
+
+/**
+ * The order saga: six tables, thirteen functions, the Step Functions saga, the DLQ, the REST API, alarms,
+ * a dashboard and the outputs the tools read (contract `OUTPUTS`).
+ */
+export class OrderSagaStack extends Stack {
+  public readonly stage: Stage;
+  public readonly tables: Readonly<Record<TableId, dynamodb.Table>>;
+  public readonly functions: Readonly<Record<FunctionId, SagaFunction>>;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly saga: Saga;
+  public readonly api: apigateway.RestApi;
+
+  constructor(scope: Construct, id: string, props: OrderSagaStackProps = {}) {
+    super(scope, id, props);
+    this.stage = props.stage ?? 'dev';
+    const prod = this.stage === 'prod';
+    const dataRemovalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.tables = this.createTables(prod, dataRemovalPolicy);
+
+    // SSE-SQS (SQS-managed keys): encrypted at rest at no cost and with no key policy to get wrong; a
+    // customer managed KMS key would add kms:GenerateDataKey/Decrypt grants to the state machine and the
+    // redrive function and a per-request KMS charge, for no extra protection of this data (nobody outside
+    // the account can read the queue either way).
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      visibilityTimeout: Duration.minutes(2),
+      removalPolicy: dataRemovalPolicy,
+    });
+
+    this.functions = this.createFunctions(props, dataRemovalPolicy);
+
+    const stepFunction = (name: StepName) => this.functions[name];
+    const compensationFunction = (name: CompensationName) => this.functions[name];
+    const hasPromo = Condition.isPresent('$.promoCode');
+    const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-${this.stage}`,
+      retention: prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.TWO_WEEKS,
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.saga = new Saga(this, 'Saga', {
+      steps: STEP_NAMES.map((name) => ({
+        name,
+        action: stepFunction(name),
+        compensation: {
+          name: COMPENSATION_OF[name],
+          function: compensationFunction(COMPENSATION_OF[name]),
+          ...(name === 'ConfirmOrder' ? { succeedOnErrors: ['OrderAlreadyConfirmed'] } : {}),
+        },
+        ...(name === 'ReservePromo'
+          ? {
+              runWhen: {
+                choiceName: STATE_NAMES.hasPromo,
+                skippedCompensationChoiceName: STATE_NAMES.hasPromoToRelease,
+                condition: hasPromo,
+              },
+            }
+          : {}),
+      })),
+      deadLetterQueue: this.deadLetterQueue,
+      recordFailure: this.functions.RecordFailure,
+      stateMachineType: props.express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
+      tracing: true,
+      logs: {
+        destination: stateMachineLogs,
+        level: prod ? LogLevel.ERROR : LogLevel.ALL,
+        includeExecutionData: !prod,
+      },
+    });
+    const stateMachine = this.saga.stateMachine;
+
+    this.wireApiFunction(props.express ?? false);
+    this.wireRedriveFunction();
+
+    this.api = this.createApi(props);
+    this.createAlarmsAndDashboard(props);
+
+    const outputs: Record<OutputName, string> = {
+      ApiUrl: this.api.url,
+      StateMachineArn: stateMachine.stateMachineArn,
+      DlqUrl: this.deadLetterQueue.queueUrl,
+      AccountsTableName: this.tables.Accounts.tableName,
+      InventoryTableName: this.tables.Inventory.tableName,
+      PromosTableName: this.tables.Promos.tableName,
+      DeliverySlotsTableName: this.tables.DeliverySlots.tableName,
+      OrdersTableName: this.tables.Orders.tableName,
+      IdempotencyKeysTableName: this.tables.IdempotencyKeys.tableName,
+      RedriveFunctionName: this.functions.Redrive.functionName,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+
+  private createTables(prod: boolean, removalPolicy: RemovalPolicy): Record<TableId, dynamodb.Table> {
+    const entries = (Object.keys(TABLES) as TableId[]).map((tableId) => {
+      const spec: { partitionKey: string; sortKey?: string; ttl?: string } = TABLES[tableId];
+      const table = new dynamodb.Table(this, tableId, {
+        partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
+        ...(spec.sortKey ? { sortKey: { name: spec.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
+        ...(spec.ttl ? { timeToLiveAttribute: spec.ttl } : {}),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        // Every table holds money, stock or the records that undo them (IdempotencyKeys): all get PITR.
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: prod,
+        removalPolicy,
+      });
+      return [tableId, table] as const;
+    });
+    return Object.fromEntries(entries) as Record<TableId, dynamodb.Table>;
+  }
+
+  private createFunctions(
+    props: OrderSagaStackProps,
+    logRemovalPolicy: RemovalPolicy,
+  ): Record<FunctionId, SagaFunction> {
+    const entries = (Object.keys(FUNCTIONS) as FunctionId[]).map((functionId) => {
+      const spec = FUNCTIONS[functionId];
+      const access: Partial<Record<TableId, 'r' | 'rw'>> = spec.tables;
+      const environment: Record<string, string> = { [ENV.faults]: props.faults ? 'on' : 'off' };
+      for (const tableId of Object.keys(access) as TableId[]) {
+        environment[TABLES[tableId].env] = this.tables[tableId].tableName;
+      }
+      const fn = new SagaFunction(this, `${functionId}Function`, {
+        entry: spec.entry,
+        description: `stepsaga ${functionId}`,
+        environment,
+        logRemovalPolicy,
+        ...(TIMEOUTS[functionId] ? { timeout: TIMEOUTS[functionId] } : {}),
+      });
+      for (const [tableId, level] of Object.entries(access) as [TableId, 'r' | 'rw'][]) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `${tableId}Table${level === 'rw' ? 'ReadWrite' : 'Read'}`,
+            actions: [...TABLE_ACTIONS[level]],
+            resources: [this.tables[tableId].tableArn],
+          }),
+        );
+      }
+      return [functionId, fn] as const;
+    });
+    return Object.fromEntries(entries) as Record<FunctionId, SagaFunction>;
+  }
+
+  /** The API function starts executions of this state machine and reads its executions, nothing else. */
+  private wireApiFunction(express: boolean): void {
+    const api = this.functions.Api;
+    const stateMachine = this.saga.stateMachine;
+    api.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartSagaExecution',
+        actions: ['states:StartExecution'],
+        resources: [stateMachine.stateMachineArn],
+      }),
+    );
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSagaExecutions',
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: express ? 'express' : 'execution',
+            resourceName: `${stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+  }
+
+  /** Redrive reads the DLQ and invokes only the compensation functions. */
+  private wireRedriveFunction(): void {
+    const redrive = this.functions.Redrive;
+    const compensations = Object.values(COMPENSATION_OF) as CompensationName[];
+    redrive.addEnvironment(ENV.dlqUrl, this.deadLetterQueue.queueUrl);
+    redrive.addEnvironment(
+      ENV.compensationFunctions,
+      this.toJsonString(Object.fromEntries(compensations.map((c) => [c, this.functions[c].functionName]))),
+    );
+    redrive.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConsumeDeadLetterQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    redrive.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeCompensations',
+        actions: ['lambda:InvokeFunction'],
+        resources: compensations.map((c) => this.functions[c].functionArn),
+      }),
+    );
+  }
+
+  private createApi(props: OrderSagaStackProps): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogGroup', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: this.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Authentication: IAM (SigV4) rather than API keys. An API key is an identifier, not a credential
+    // (AWS says so: use it for usage plans, not for authorization); SigV4 authenticates every request
+    // with short-lived credentials, authorises it per caller with IAM (execute-api:Invoke on exactly
+    // these routes), is logged with the caller's identity, and every AWS SDK and the AWS CLI already sign
+    // requests. The local cloud accepts any SigV4 signature, so local clients do not change.
+    const api = new apigateway.RestApi(this, 'OrdersApi', {
+      restApiName: `${this.stackName}-orders`,
+      description: 'stepsaga order API: POST /orders, GET /orders/{orderId}, GET /orders/{orderId}/history',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // API Gateway writes access and execution logs through an account-level role; create it so a fresh
+      // account works. It is one per region: where a platform team already manages it, this is a no-op.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: props.throttlingRateLimit ?? 50,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+      ...(props.corsOrigin
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: [props.corsOrigin],
+              allowMethods: ['GET', 'POST', 'OPTIONS'],
+              allowHeaders: [...apigateway.Cors.DEFAULT_HEADERS, 'Idempotency-Key'],
+            },
+          }
+        : {}),
+    });
+    // Parameters are validated by API Gateway; the body by the function's zod schema, whose 400 names
+    // every bad field (API Gateway's model validation answers one generic message).
+    const validator = api.addRequestValidator('ParameterValidator', {
+      requestValidatorName: 'parameters',
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    const integration = new apigateway.LambdaIntegration(this.functions.Api, { proxy: true });
+    const orders = api.root.addResource('orders');
+    orders.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.header.Idempotency-Key': false },
+    });
+    const order = orders.addResource('{orderId}');
+    const orderIdParam = { 'method.request.path.orderId': true };
+    order.addMethod('GET', integration, { requestValidator: validator, requestParameters: orderIdParam });
+    order
+      .addResource('history')
+      .addMethod('GET', integration, { requestValidator: validator, requestParameters: orderIdParam });
+    return api;
+  }
+
+  private createAlarmsAndDashboard(props: OrderSagaStackProps): void {
+    const period = Duration.minutes(5);
+    const topic = props.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+      : undefined;
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (topic) {
+        a.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+        a.addOkAction(new cloudwatchActions.SnsAction(topic));
+      }
+      alarms.push(a);
+      return a;
+    };
+
+    const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+    alarm(
+      'DeadLetterQueueNotEmptyAlarm',
+      dlqDepth,
+      0,
+      'A compensation failed after its retries and is parked in the DLQ: the order is NEEDS_ATTENTION. ' +
+        'Fix the cause, then run `npm run redrive` (docs/operations.md).',
+    );
+    const stateMachine = this.saga.stateMachine;
+    const failed = stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM });
+    const timedOut = stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM });
+    alarm(
+      'ExecutionsFailedAlarm',
+      failed,
+      props.failedExecutionsThreshold ?? 5,
+      'More saga executions failed than usual (business failures end in OrderFailed by design; a spike ' +
+        'means a dependency or a deployment is broken).',
+    );
+    alarm('ExecutionsTimedOutAlarm', timedOut, 0, 'A saga execution timed out: check its history.');
+
+    const functionWidgets: cloudwatch.IWidget[] = [];
+    for (const [functionId, fn] of Object.entries(this.functions)) {
+      const errors = fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM });
+      const throttles = fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
+      alarm(`${functionId}ErrorsAlarm`, errors, 0, `The ${functionId} function reported errors.`);
+      alarm(`${functionId}ThrottlesAlarm`, throttles, 0, `The ${functionId} function was throttled.`);
+      functionWidgets.push(
+        new cloudwatch.GraphWidget({
+          title: functionId,
+          left: [errors, throttles],
+          right: [fn.metricDuration({ period, statistic: cloudwatch.Stats.p(99) })],
+          width: 8,
+        }),
+      );
+    }
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-${this.stage}`,
+    });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Saga executions',
+        left: [
+          stateMachine.metricStarted({ period, statistic: cloudwatch.Stats.SUM }),
+          stateMachine.metricSucceeded({ period, statistic: cloudwatch.Stats.SUM }),
+          failed,
+          timedOut,
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'DLQ depth (NEEDS_ATTENTION orders)',
+        left: [dlqDepth],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'API',
+        left: [
+          this.api.metricCount({ period, statistic: cloudwatch.Stats.SUM }),
+          this.api.metricClientError({ period, statistic: cloudwatch.Stats.SUM }),
+          this.api.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
+        ],
+        right: [this.api.metricLatency({ period, statistic: cloudwatch.Stats.p(99) })],
+        width: 12,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 12 }),
+    );
+    dashboard.addWidgets(...functionWidgets);
+  }
+}

@@ -1,0 +1,385 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  JitterType,
+  JsonPath,
+  type LogOptions,
+  Pass,
+  type RetryProps,
+  type State,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  type TaskStateBase,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { STATE_NAMES, TRANSIENT_ERRORS } from './contract';
+
+/** The compensation of a saga step: the function that semantically undoes the step's effect. */
+export interface SagaCompensation {
+  /** State name of the compensation Task (also its name in the DLQ message, `step`). */
+  readonly name: string;
+  /** The function to invoke. It must be idempotent and safe to run when the step never ran. */
+  readonly function: IFunction;
+  /**
+   * Error names that mean "the step's effect is final and must be kept": the compensation's Catch sends
+   * them to the success state instead of unwinding (placed before the `States.ALL` catcher, and never
+   * retried). Used by the pivot's guard, e.g. `OrderAlreadyConfirmed`.
+   * @default - none
+   */
+  readonly succeedOnErrors?: string[];
+}
+
+/** Runs a step only when a condition on the input holds (for example: the order has a promo code). */
+export interface SagaStepCondition {
+  /** Name of the Choice state in front of the step. */
+  readonly choiceName: string;
+  /** Name of the Choice state in front of the step's compensation (same condition). */
+  readonly skippedCompensationChoiceName: string;
+  /** The condition under which the step (and later its compensation) runs. */
+  readonly condition: Condition;
+}
+
+/** One forward step of a saga. */
+export interface SagaStep {
+  /** State name of the forward Task; its result is stored at `$.results.<name>`. */
+  readonly name: string;
+  /** The function to invoke. */
+  readonly action: IFunction;
+  /**
+   * How to undo the step. A step without compensation (a pure check, or the pivot) catches into the
+   * compensation path of the step before it.
+   * @default - nothing to undo
+   */
+  readonly compensation?: SagaCompensation;
+  /**
+   * Run the step (and its compensation) only when a condition holds.
+   * @default - always run
+   */
+  readonly runWhen?: SagaStepCondition;
+  /**
+   * Overrides of the forward Retry (the error list defaults to the transient errors; never put business
+   * errors or `States.ALL` here).
+   * @default - {@link Saga.TRANSIENT_RETRY}
+   */
+  readonly retry?: Partial<RetryProps>;
+}
+
+/** State names of the saga's fixed states. */
+export interface SagaStateNames {
+  /** Suffix of the Pass state that records a forward failure. @default 'Failed' */
+  readonly failedSuffix?: string;
+  /** Suffix of the SqsSendMessage Task that dead-letters a compensation. @default 'ToDLQ' */
+  readonly dlqSuffix?: string;
+  /** The Task that invokes `recordFailure`. @default 'RecordFailure' */
+  readonly recordFailure?: string;
+  /** The Choice on `$.deadLettered`. @default 'AllCompensated' */
+  readonly checkCompensations?: string;
+  /** The Succeed state reached through `succeedOnErrors`. @default 'OrderConfirmed' */
+  readonly succeed?: string;
+  /** Fail state when everything was compensated. @default 'OrderFailed' */
+  readonly failed?: string;
+  /** Fail state when a compensation ended in the DLQ. @default 'CompensationFailed' */
+  readonly compensationFailed?: string;
+}
+
+export interface SagaProps {
+  /** The forward steps, in execution order. At least one. */
+  readonly steps: SagaStep[];
+  /**
+   * Where a compensation that still fails after its retries is sent (contract `DeadLetterMessage`), so
+   * the unwind can go on and the compensation can be redriven later.
+   */
+  readonly deadLetterQueue: IQueue;
+  /**
+   * Invoked once after the unwind (for example to write the read model). Retried on every error.
+   * @default - none: the unwind ends directly in the `checkCompensations` Choice
+   */
+  readonly recordFailure?: IFunction;
+  /**
+   * JSONPath of the business key copied into the DLQ message's `orderId`.
+   * @default '$.orderId'
+   */
+  readonly correlationIdPath?: string;
+  /**
+   * Standard (exactly-once transitions, 90-day history, redrive) or Express (at-least-once, cheaper,
+   * history only in logs). The steps are idempotent, so both are safe.
+   * @default StateMachineType.STANDARD
+   */
+  readonly stateMachineType?: StateMachineType;
+  /**
+   * Execution logging.
+   * @default - no logging
+   */
+  readonly logs?: LogOptions;
+  /**
+   * X-Ray tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * State names of the fixed states.
+   * @default - the order saga's names from the contract
+   */
+  readonly stateNames?: SagaStateNames;
+  /**
+   * Maximum duration of one execution.
+   * @default - Standard: none (one year); Express: 5 minutes
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * A saga orchestrated by Step Functions. The construct only orders steps and compensations; the work is
+ * done by the injected functions, which must be idempotent (see docs/architecture.md).
+ *
+ * Shape (JSONPath, no JSONata):
+ * - forward Task `<Step>`: Parameters `{saga: $, context: {executionArn, retryCount}}`, result at
+ *   `$.results.<Step>`, Retry on transient errors only, Catch `States.ALL` at `$.failure` →
+ * - Pass `<Step>Failed` (`$.failure = {step, error, cause}`) → the step's OWN compensation first (its
+ *   outcome is unknown: it may have committed before failing), then the earlier ones in reverse order →
+ * - each compensation: Retry `States.ALL`; Catch `States.ALL` at `$.compensationError` →
+ *   `<Compensation>ToDLQ` (SqsSendMessage, result at `$.deadLettered.<Compensation>`) → the next
+ *   compensation: the unwind never stops half way →
+ * - `RecordFailure` → Choice `AllCompensated` → Fail `OrderFailed` | Fail `CompensationFailed`.
+ *
+ * The success path is the forward Tasks (and their Choices) only: the last step ends the execution, so a
+ * saga of N steps costs at most N + 1 state transitions when it succeeds.
+ */
+export class Saga extends Construct {
+  /** The forward Retry every step gets unless it overrides it: transient errors only, with full jitter. */
+  public static readonly TRANSIENT_RETRY: RetryProps = {
+    errors: [...TRANSIENT_ERRORS],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 3,
+    maxDelay: Duration.seconds(10),
+    jitterStrategy: JitterType.FULL,
+  };
+
+  /** A compensation must eventually succeed: it is retried on every error before it is dead-lettered. */
+  public static readonly COMPENSATION_RETRY: RetryProps = {
+    errors: [Errors.ALL],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 4,
+    maxDelay: Duration.seconds(10),
+    jitterStrategy: JitterType.FULL,
+  };
+
+  /** The payload every saga Lambda receives (contract `StepEvent`). */
+  public static readonly STEP_PAYLOAD = TaskInput.fromObject({
+    saga: JsonPath.entirePayload,
+    context: {
+      executionArn: JsonPath.executionId,
+      retryCount: JsonPath.numberAt('$$.State.RetryCount'),
+    },
+  });
+
+  /** The state machine. */
+  public readonly stateMachine: StateMachine;
+
+  /** The first state of the definition. */
+  public readonly startState: State;
+
+  /** Every state of the definition by name (useful for per-state assertions in tests). */
+  public readonly states: ReadonlyMap<string, State>;
+
+  private readonly names: Required<SagaStateNames>;
+  private readonly registry = new Map<string, State>();
+
+  constructor(scope: Construct, id: string, props: SagaProps) {
+    super(scope, id);
+    if (props.steps.length === 0) {
+      throw new Error(`Saga ${id}: 'steps' must contain at least one step`);
+    }
+    this.names = {
+      failedSuffix: STATE_NAMES.failedSuffix,
+      dlqSuffix: STATE_NAMES.dlqSuffix,
+      recordFailure: STATE_NAMES.recordFailure,
+      checkCompensations: STATE_NAMES.checkCompensations,
+      succeed: STATE_NAMES.succeed,
+      failed: STATE_NAMES.failOrder,
+      compensationFailed: STATE_NAMES.failCompensation,
+      ...props.stateNames,
+    };
+    this.states = this.registry;
+
+    const unwindEnd = this.buildUnwindEnd(props.recordFailure);
+    const succeed = props.steps.some((s) => s.compensation?.succeedOnErrors?.length)
+      ? this.register(new Succeed(this, this.names.succeed, { comment: 'The saga committed its pivot.' }))
+      : undefined;
+
+    // Compensation path, built from the first step up: unwindFrom[i] is where step i's failure goes.
+    const unwindFrom: State[] = [];
+    let next: State = unwindEnd;
+    for (const step of props.steps) {
+      if (step.compensation) {
+        next = this.buildCompensation(step, next, props, succeed);
+      }
+      unwindFrom.push(next);
+    }
+
+    // Forward path, built from the last step down.
+    let forward: State | undefined;
+    for (let i = props.steps.length - 1; i >= 0; i--) {
+      const step = props.steps[i]!;
+      const failed = this.register(
+        new Pass(this, `${step.name}${this.names.failedSuffix}`, {
+          comment: `Record that ${step.name} failed, then undo it and every step before it.`,
+          parameters: {
+            step: step.name,
+            'error.$': '$.failure.Error',
+            'cause.$': '$.failure.Cause',
+          },
+          resultPath: '$.failure',
+        }),
+      );
+      failed.next(unwindFrom[i]!);
+      const task = this.register(
+        new LambdaInvoke(this, step.name, {
+          lambdaFunction: step.action,
+          payloadResponseOnly: true,
+          retryOnServiceExceptions: false,
+          payload: Saga.STEP_PAYLOAD,
+          resultPath: `$.results.${step.name}`,
+        }),
+      );
+      task.addRetry({ ...Saga.TRANSIENT_RETRY, ...step.retry });
+      task.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.failure' });
+      const after = forward;
+      if (after) task.next(after);
+      forward = task;
+      if (step.runWhen) {
+        const choice = this.register(new Choice(this, step.runWhen.choiceName));
+        choice.when(step.runWhen.condition, task);
+        // A skipped last step still completes the saga.
+        choice.otherwise(after ?? this.register(new Succeed(this, `${step.name}Skipped`)));
+        forward = choice;
+      }
+    }
+    this.startState = forward!;
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromChainable(this.startState),
+      stateMachineType: props.stateMachineType ?? StateMachineType.STANDARD,
+      tracingEnabled: props.tracing ?? true,
+      ...(props.logs ? { logs: props.logs } : {}),
+      ...(props.timeout ? { timeout: props.timeout } : {}),
+    });
+  }
+
+  /** The definition as the ASL object Step Functions receives (tokens unresolved). */
+  public toGraphJson(): Record<string, unknown> {
+    return Stack.of(this).resolve(this.startState.toStateJson()) as Record<string, unknown>;
+  }
+
+  private buildUnwindEnd(recordFailure: IFunction | undefined): State {
+    const failedState = this.register(
+      new Fail(this, this.names.failed, {
+        comment: 'A step failed and every effect was undone.',
+        errorPath: '$.failure.error',
+        causePath: '$.failure.cause',
+      }),
+    );
+    const compensationFailed = this.register(
+      new Fail(this, this.names.compensationFailed, {
+        comment: 'A step failed and at least one compensation is in the DLQ (redrive it).',
+        error: this.names.compensationFailed,
+        causePath: '$.failure.cause',
+      }),
+    );
+    const check = this.register(
+      new Choice(this, this.names.checkCompensations, {
+        comment: 'Did any compensation end in the dead-letter queue?',
+      }),
+    );
+    check.when(
+      // `$.deadLettered` only exists when a <Compensation>ToDLQ state wrote into it.
+      Condition.isPresent('$.deadLettered'),
+      compensationFailed,
+    );
+    check.otherwise(failedState);
+    if (!recordFailure) return check;
+    const record = this.register(
+      new LambdaInvoke(this, this.names.recordFailure, {
+        lambdaFunction: recordFailure,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        payload: Saga.STEP_PAYLOAD,
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
+    record.addRetry(Saga.COMPENSATION_RETRY);
+    record.next(check);
+    return record;
+  }
+
+  private buildCompensation(
+    step: SagaStep,
+    next: State,
+    props: SagaProps,
+    succeed: State | undefined,
+  ): State {
+    const compensation = step.compensation!;
+    const task = this.register(
+      new LambdaInvoke(this, compensation.name, {
+        lambdaFunction: compensation.function,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        payload: Saga.STEP_PAYLOAD,
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
+    const keep = compensation.succeedOnErrors ?? [];
+    if (keep.length > 0) {
+      // Final outcomes are not retried (a Retrier with MaxAttempts 0 placed before States.ALL).
+      task.addRetry({ errors: keep, maxAttempts: 0 });
+    }
+    task.addRetry(Saga.COMPENSATION_RETRY);
+    if (keep.length > 0 && succeed) task.addCatch(succeed, { errors: keep });
+
+    const toDlq = this.register(
+      new SqsSendMessage(this, `${compensation.name}${this.names.dlqSuffix}`, {
+        comment: `${compensation.name} kept failing: park it in the DLQ for redrive and go on unwinding.`,
+        queue: props.deadLetterQueue,
+        messageBody: TaskInput.fromObject({
+          orderId: JsonPath.stringAt(props.correlationIdPath ?? '$.orderId'),
+          step: compensation.name,
+          error: JsonPath.stringAt('$.compensationError.Error'),
+          cause: JsonPath.stringAt('$.compensationError.Cause'),
+          executionArn: JsonPath.executionId,
+          input: JsonPath.entirePayload,
+        }),
+        resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
+        resultPath: `$.deadLettered.${compensation.name}`,
+      }),
+    );
+    toDlq.addRetry({ ...Saga.COMPENSATION_RETRY, maxAttempts: 3 });
+    // Even a failed DLQ send must not stop the unwind; the error is kept at $.deadLettered.<name>.
+    toDlq.addCatch(next, { errors: [Errors.ALL], resultPath: `$.deadLettered.${compensation.name}` });
+    toDlq.next(next);
+
+    task.addCatch(toDlq, { errors: [Errors.ALL], resultPath: '$.compensationError' });
+    task.next(next);
+
+    if (!step.runWhen) return task;
+    const choice = this.register(new Choice(this, step.runWhen.skippedCompensationChoiceName));
+    choice.when(step.runWhen.condition, task);
+    choice.otherwise(next);
+    return choice;
+  }
+
+  private register<T extends State | TaskStateBase>(state: T): T {
+    this.registry.set(state.stateId, state);
+    return state;
+  }
+}
