@@ -9,7 +9,6 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       {
         test: {
@@ -32,6 +31,7 @@ export default defineConfig({
         test: {
           name: 'localcloud',
           include: ['test/localcloud/**/*.test.ts'],
+          globalSetup: ['test/support/synth.global.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
@@ -40,6 +40,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/synth.global.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },
