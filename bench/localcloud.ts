@@ -1,0 +1,360 @@
+/**
+ * `npm run bench [-- --json] [--sagas N]`: how fast the local cloud runs the saga, in one run.
+ *
+ * - start-up: `npm start`'s command to `ready` (JVM included, a child process), and the deploy alone;
+ * - sagas per second and p50/p99 latency (POST to terminal status) at concurrency 1, 8 and 32, for the
+ *   success path and for a path that compensates three steps (fail at BookDelivery);
+ * - the ceiling: DynamoDB Local's own TransactWriteItems rate (measured directly, same JVM, concurrency
+ *   32) divided by the DynamoDB writes one saga makes (counted at the edge), and achieved / ceiling;
+ * - peak memory of the whole local cloud (this process, with its Lambda workers, plus the JVM).
+ *
+ * Figures go to docs/performance.md. This is a benchmark: it prints, it asserts nothing.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { createApiClient } from '../client/api';
+import { requireOutput } from '../client/outputs';
+import type { FaultPlan, OrderSagaInput } from '../lib/contract';
+import { startLocalCloud } from '../localcloud/cloud';
+import type { AwsRequest } from '../localcloud/types';
+import { ensureAssembly, ROOT } from '../test/support/assembly';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    sagas: { type: 'string', default: '160' },
+    concurrency: { type: 'string', default: '1,8,32' },
+  },
+});
+const SAGAS_AT_32 = Number(args.sagas);
+const LEVELS = args.concurrency.split(',').map(Number);
+const say = (line: string) => {
+  if (!args.json) console.log(line);
+};
+
+const DYNAMODB_WRITES = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'TransactWriteItems',
+  'BatchWriteItem',
+]);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** `npm start` as a user runs it: command to the `ready` line, in a child process. */
+async function measureStartup(): Promise<{ commandToReadyMs: number; reportedReadyMs?: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'stepsaga-bench-start-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'localcloud/cli.ts',
+      '--port',
+      '0',
+      '--no-seed',
+      '--outputs',
+      path.join(dir, 'outputs.json'),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    return await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no "ready" line within 60 s:\n${out}`)), 60_000);
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n').find((l) => /\bready\b/.test(l));
+        if (line) {
+          clearTimeout(timer);
+          const reported = /ready in ([\d.]+)\s*s/.exec(line)?.[1];
+          resolve({
+            commandToReadyMs: performance.now() - started,
+            ...(reported ? { reportedReadyMs: Number(reported) * 1000 } : {}),
+          });
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`npm start exited with ${code} before "ready":\n${out}`));
+      });
+    });
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('close', resolve));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface LevelResult {
+  path: string;
+  concurrency: number;
+  sagas: number;
+  sagasPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  unexpected: number;
+}
+
+async function main(): Promise<void> {
+  await ensureAssembly();
+  say('start-up: npm start, command to ready …');
+  const startup = await measureStartup();
+
+  const cloud = await startLocalCloud({
+    port: 0,
+    assembly: path.join(ROOT, 'cdk.out'),
+    quiet: true,
+    onLog: () => {},
+  });
+  let peakRss = 0;
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss + rssOf(cloud.dynamoDbPid));
+  };
+  const sampler = setInterval(sample, 100);
+  try {
+    // Count DynamoDB writes as they pass the edge (a decorator around the service, bench only).
+    let writes = 0;
+    const dynamodb = cloud.services.dynamodb;
+    const handle = dynamodb.handle.bind(dynamodb);
+    dynamodb.handle = (req: AwsRequest) => {
+      const op = req.target?.split('.')[1];
+      if (op && DYNAMODB_WRITES.has(op)) writes += 1;
+      return handle(req);
+    };
+
+    // Executions end → resolve their waiters (no polling load on the runtime).
+    const done = new Map<string, string>();
+    const waiters = new Map<string, (status: string) => void>();
+    cloud.services.states.onEvent((executionArn, event) => {
+      const type = (event as { type?: string }).type ?? '';
+      const status = /^Execution(Succeeded|Failed|TimedOut|Aborted)$/.exec(type)?.[1];
+      if (!status) return;
+      done.set(executionArn, status.toUpperCase());
+      waiters.get(executionArn)?.(status.toUpperCase());
+    });
+    const finished = (executionArn: string) =>
+      new Promise<string>((resolve) => {
+        const status = done.get(executionArn);
+        if (status) resolve(status);
+        else waiters.set(executionArn, resolve);
+      });
+
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: cloud.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      }),
+    );
+    const table = (name: string) => requireOutput(cloud.outputs, `${name}TableName`);
+    await Promise.all([
+      db.send(
+        new PutCommand({
+          TableName: table('Accounts'),
+          Item: { customerId: 'bench-customer', name: 'Bench', balance: 1e12 },
+        }),
+      ),
+      db.send(
+        new PutCommand({
+          TableName: table('Inventory'),
+          Item: { sku: 'BENCH-SKU', name: 'Bench', price: 1500, stock: 1e9 },
+        }),
+      ),
+      db.send(
+        new PutCommand({
+          TableName: table('DeliverySlots'),
+          Item: { slotId: 'bench-slot', capacity: 1e9, booked: 0 },
+        }),
+      ),
+    ]);
+    const api = createApiClient({ apiUrl: requireOutput(cloud.outputs, 'ApiUrl') });
+    let seq = 0;
+    const runOne = async (
+      faults: FaultPlan | undefined,
+      expected: string,
+    ): Promise<{ ms: number; ok: boolean }> => {
+      seq += 1;
+      const input: OrderSagaInput = {
+        orderId: `bench-${process.pid}-${seq}`,
+        customerId: 'bench-customer',
+        items: [{ sku: 'BENCH-SKU', quantity: 1 }],
+        deliverySlot: 'bench-slot',
+        ...(faults ? { faults } : {}),
+      };
+      const t0 = performance.now();
+      const response = await api.post<{ executionArn?: string }>('orders', input);
+      if (response.status !== 202 || !response.body.executionArn)
+        return { ms: performance.now() - t0, ok: false };
+      const status = await finished(response.body.executionArn);
+      return { ms: performance.now() - t0, ok: status === expected };
+    };
+    const level = async (
+      name: string,
+      faults: FaultPlan | undefined,
+      expected: string,
+      concurrency: number,
+      n: number,
+    ) => {
+      const latencies: number[] = [];
+      let unexpected = 0;
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < n) {
+            next += 1;
+            const { ms, ok } = await runOne(faults, expected);
+            latencies.push(ms);
+            if (!ok) unexpected += 1;
+          }
+        }),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      latencies.sort((a, b) => a - b);
+      const result: LevelResult = {
+        path: name,
+        concurrency,
+        sagas: n,
+        sagasPerSecond: n / seconds,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        unexpected,
+      };
+      say(
+        `  ${name.padEnd(12)} c=${String(concurrency).padStart(2)}  ${String(n).padStart(4)} sagas  ` +
+          `${result.sagasPerSecond.toFixed(1).padStart(6)} sagas/s  p50 ${result.p50Ms.toFixed(0).padStart(5)} ms  ` +
+          `p99 ${result.p99Ms.toFixed(0).padStart(5)} ms  unexpected ${unexpected}`,
+      );
+      return result;
+    };
+
+    say('warm-up …');
+    await level('warm-up', undefined, 'SUCCEEDED', 8, 40);
+    say('throughput (POST → terminal status):');
+    const results: LevelResult[] = [];
+    const sizeFor = (c: number) => Math.max(20, Math.round((SAGAS_AT_32 * Math.max(c, 4)) / 32));
+    const writesBefore = writes;
+    const sagasBefore = seq;
+    for (const c of LEVELS) results.push(await level('success', undefined, 'SUCCEEDED', c, sizeFor(c)));
+    const writesPerSaga = (writes - writesBefore) / (seq - sagasBefore);
+    for (const c of LEVELS) {
+      results.push(await level('compensate3', { BookDelivery: 'fail' }, 'FAILED', c, sizeFor(c)));
+    }
+
+    // The ceiling: DynamoDB Local's own TransactWriteItems rate, two-item transactions like a saga step.
+    const direct = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: (await cloud.services.dynamodb.ready()).toString(),
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      }),
+    );
+    let txCount = 0;
+    const txDeadline = performance.now() + 5000;
+    const txStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, worker) => {
+        let i = 0;
+        while (performance.now() < txDeadline) {
+          i += 1;
+          await direct.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: table('Accounts'),
+                    Key: { customerId: 'bench-customer' },
+                    UpdateExpression: 'SET balance = balance - :one',
+                    ConditionExpression: 'balance >= :one',
+                    ExpressionAttributeValues: { ':one': 0 },
+                  },
+                },
+                {
+                  Put: {
+                    TableName: table('IdempotencyKeys'),
+                    Item: { orderId: `bench-tx-${worker}-${i}`, step: 'Bench', state: 'DONE' },
+                    ConditionExpression: 'attribute_not_exists(orderId)',
+                  },
+                },
+              ],
+            }),
+          );
+          txCount += 1;
+        }
+      }),
+    );
+    const txPerSecond = txCount / ((performance.now() - txStarted) / 1000);
+    const ceiling = txPerSecond / writesPerSaga;
+    const at32 = results.find((r) => r.path === 'success' && r.concurrency === 32);
+    sample();
+
+    const report = {
+      machine: {
+        cpus: os.cpus().length,
+        node: process.version,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      },
+      startup: {
+        ...startup,
+        inProcessReadyMs: cloud.timings.readyMs,
+        deployMs: cloud.timings.deployMs,
+        dynamoDbBootMs: cloud.timings.dynamoDbMs,
+      },
+      throughput: results,
+      ceiling: {
+        dynamoDbTransactWritesPerSecond: txPerSecond,
+        dynamoDbWritesPerSaga: writesPerSaga,
+        sagasPerSecond: ceiling,
+        ratioAt32: at32 ? at32.sagasPerSecond / ceiling : undefined,
+      },
+      peakRssMiB: peakRss / 2 ** 20,
+      unexpectedOutcomes: results.reduce((sum, r) => sum + r.unexpected, 0),
+    };
+    if (args.json) {
+      console.log(JSON.stringify(report, null, 2));
+    } else {
+      say(
+        `start-up: command → ready ${(startup.commandToReadyMs / 1000).toFixed(2)} s; in-process ready ${(cloud.timings.readyMs / 1000).toFixed(2)} s (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(2)} s), deploy ${(cloud.timings.deployMs / 1000).toFixed(2)} s`,
+      );
+      say(
+        `ceiling: DynamoDB Local ${txPerSecond.toFixed(0)} TransactWriteItems/s ÷ ${writesPerSaga.toFixed(2)} writes/saga = ${ceiling.toFixed(1)} sagas/s; ` +
+          `achieved at c=32 ${at32?.sagasPerSecond.toFixed(1) ?? 'n/a'} sagas/s → ratio ${report.ceiling.ratioAt32?.toFixed(2) ?? 'n/a'}`,
+      );
+      say(
+        `peak memory (node + workers + JVM): ${report.peakRssMiB.toFixed(0)} MiB; unexpected outcomes: ${report.unexpectedOutcomes}`,
+      );
+    }
+  } finally {
+    clearInterval(sampler);
+    await cloud.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
