@@ -132,7 +132,7 @@ describe('console graph model (from the synthesized definition)', () => {
   it('puts every forward step on the forward path and everything reached only via Catch on the compensation path', () => {
     // Assess
     for (const step of STEP_NAMES) expect(node(step)?.path).toBe('forward');
-    expect(node(STATE_NAMES.succeed)?.path).toBe('forward');
+    for (const step of STEP_NAMES) expect(node(`${step}Failed`)?.path).toBe('compensation');
     for (const comp of COMPENSATION_NAMES) {
       expect(node(comp)?.path).toBe('compensation');
       expect(node(`${comp}${STATE_NAMES.dlqSuffix}`)?.path).toBe('compensation');

@@ -1,0 +1,512 @@
+/**
+ * The console: a web page served by the local cloud at `<endpoint>/_console/`.
+ *
+ * The server side is an ordinary AWS client of the local cloud: it talks to it only through the AWS SDK
+ * v3 clients pointed at the edge (Step Functions, SQS, DynamoDB, Lambda) and through the order API
+ * (SigV4-signed `POST /orders`), exactly as it would talk to AWS. Nothing reaches into the services'
+ * internals, so what the page shows is what any AWS client would see.
+ *
+ * The front end (`web/main.ts`, vanilla DOM + SVG) is bundled with esbuild when the service is first
+ * asked for it and kept in memory (about 50 ms; no build step, nothing written to disk). The graph is
+ * laid out here with elkjs, once per definition.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createApiClient } from '../../client/api';
+import { COMPENSATION_NAMES, type OutputName, STEP_NAMES } from '../../lib/contract';
+import type { AwsRequest, AwsResponse, Service } from '../types';
+import { type GraphLayout, layoutGraph } from './layout';
+import { type AwsHistoryEvent, buildGraph, deriveStatuses, type SagaGraph, toConsoleEvents } from './model';
+
+export interface ConsoleServiceOptions {
+  /** The edge URL (known once the edge listens). */
+  endpoint: () => string;
+  /** The deployed stack's outputs (contract `OUTPUTS`: StateMachineArn, DlqUrl, table names, ApiUrl...). */
+  outputs: () => Record<string, string>;
+  /**
+   * Optional push from the Step Functions service (`StatesApi.onEvent`): wakes the live stream as soon
+   * as an execution records an event. Without it the stream polls the Step Functions API every 300 ms.
+   */
+  onEvent?: (listener: (executionArn: string, event: unknown) => void) => () => void;
+  /** Poll interval of the live stream. @default 300 */
+  pollMs?: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+const FAULT_MODES = ['fail', 'transient:2', 'timeout', 'crash-after-commit', 'duplicate'] as const;
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** A client-visible error: the status and a message naming what is wrong. */
+class ConsoleError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConsoleError';
+  }
+}
+
+function json(body: unknown, status = 200): AwsResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+function sleep(ms: number, wake: Set<() => void>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wake.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wake.add(done);
+  });
+}
+
+export interface ExecutionSummary {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: string;
+  startDate?: string;
+  stopDate?: string;
+}
+
+function summarize(item: ExecutionListItem): ExecutionSummary {
+  return {
+    executionArn: item.executionArn ?? '',
+    stateMachineArn: item.stateMachineArn ?? '',
+    name: item.name ?? '',
+    status: item.status ?? 'RUNNING',
+    ...(item.startDate ? { startDate: item.startDate.toISOString() } : {}),
+    ...(item.stopDate ? { stopDate: item.stopDate.toISOString() } : {}),
+  };
+}
+
+/** The console's data access: AWS SDK clients pointed at the edge, created on first use. */
+class ConsoleBackend {
+  private clients:
+    | { sfn: SFNClient; sqs: SQSClient; db: DynamoDBDocumentClient; lambda: LambdaClient; endpoint: string }
+    | undefined;
+  private graphCache:
+    | { definition: string; value: Promise<{ graph: SagaGraph; layout: GraphLayout }> }
+    | undefined;
+
+  constructor(private readonly options: ConsoleServiceOptions) {}
+
+  private get aws() {
+    const endpoint = this.options.endpoint();
+    if (!this.clients || this.clients.endpoint !== endpoint) {
+      const config = { endpoint, region: 'us-east-1', credentials: CREDENTIALS };
+      this.clients = {
+        endpoint,
+        sfn: new SFNClient(config),
+        sqs: new SQSClient(config),
+        db: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+          marshallOptions: { removeUndefinedValues: true },
+        }),
+        lambda: new LambdaClient(config),
+      };
+    }
+    return this.clients;
+  }
+
+  output(name: OutputName): string {
+    const value = this.options.outputs()[name];
+    if (!value)
+      throw new ConsoleError(
+        503,
+        `The stack output ${name} is not available: the local cloud has not deployed the assembly (yet)`,
+      );
+    return value;
+  }
+
+  async graph(): Promise<{ stateMachineArn: string; name: string; graph: SagaGraph; layout: GraphLayout }> {
+    const stateMachineArn = this.output('StateMachineArn');
+    const described = await this.aws.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    const definition = described.definition ?? '';
+    if (this.graphCache?.definition !== definition) {
+      const graph = buildGraph(definition);
+      this.graphCache = { definition, value: layoutGraph(graph).then((layout) => ({ graph, layout })) };
+    }
+    return { stateMachineArn, name: described.name ?? '', ...(await this.graphCache.value) };
+  }
+
+  async executions(status?: string): Promise<ExecutionSummary[]> {
+    const statusFilter = EXECUTION_STATUSES.find((s) => s === status) as ExecutionStatus | undefined;
+    if (status && !statusFilter)
+      throw new ConsoleError(
+        400,
+        `Unknown status filter "${status}": one of ${EXECUTION_STATUSES.join(', ')}`,
+      );
+    const out = await this.aws.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: this.output('StateMachineArn'),
+        maxResults: 100,
+        ...(statusFilter ? { statusFilter } : {}),
+      }),
+    );
+    return (out.executions ?? [])
+      .map(summarize)
+      .sort((a, b) => (b.startDate ?? '').localeCompare(a.startDate ?? ''));
+  }
+
+  async execution(executionArn: string) {
+    if (!executionArn) throw new ConsoleError(400, 'Query parameter "arn" (the execution ARN) is required');
+    const sfn = this.aws.sfn;
+    const [described, { graph }] = await Promise.all([
+      sfn.send(new DescribeExecutionCommand({ executionArn })),
+      this.graph(),
+    ]);
+    const raw: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      raw.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const events = toConsoleEvents(raw as unknown as AwsHistoryEvent[]);
+    return {
+      execution: {
+        executionArn,
+        name: described.name,
+        status: described.status,
+        startDate: described.startDate?.toISOString(),
+        stopDate: described.stopDate?.toISOString(),
+        input: described.input,
+        output: described.output,
+        error: described.error,
+        cause: described.cause,
+      },
+      events,
+      ...deriveStatuses(graph, events),
+    };
+  }
+
+  async startOrder(body: Buffer) {
+    let order: unknown;
+    try {
+      order = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ConsoleError(400, 'The order must be a JSON object');
+    }
+    const api = createApiClient({
+      apiUrl: this.output('ApiUrl'),
+      region: 'us-east-1',
+      credentials: CREDENTIALS,
+    });
+    const response = await api.post('orders', order);
+    return { status: response.status, body: response.body };
+  }
+
+  /** Peeks the DLQ without hiding its messages (VisibilityTimeout 0), so redrive still finds them. */
+  async deadLetters() {
+    const QueueUrl = this.output('DlqUrl');
+    const seen = new Map<string, Record<string, unknown>>();
+    for (let round = 0; round < 5; round += 1) {
+      const out = await this.aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+        }),
+      );
+      const fresh = (out.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
+      if (fresh.length === 0) break;
+      for (const message of fresh) {
+        let parsed: Record<string, unknown> = {};
+        try {
+          const value: unknown = JSON.parse(message.Body ?? '');
+          if (value && typeof value === 'object') parsed = value as Record<string, unknown>;
+        } catch {
+          parsed = { error: 'unreadable message body', cause: message.Body };
+        }
+        const sent = Number(message.Attributes?.SentTimestamp);
+        seen.set(message.MessageId ?? '', {
+          messageId: message.MessageId,
+          orderId: parsed.orderId,
+          step: parsed.step,
+          error: parsed.error,
+          cause: parsed.cause,
+          executionArn: parsed.executionArn,
+          ...(Number.isFinite(sent) ? { sentAt: new Date(sent).toISOString() } : {}),
+        });
+      }
+    }
+    return { messages: [...seen.values()] };
+  }
+
+  async redrive() {
+    const FunctionName = this.output('RedriveFunctionName');
+    const out = await this.aws.lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from('{}') }));
+    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    let payload: unknown = text;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      // not JSON: show the text
+    }
+    if (out.FunctionError) return { ok: false, functionError: out.FunctionError, payload };
+    return { ok: true, report: payload };
+  }
+
+  async data() {
+    const scan = async (output: OutputName) => {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.aws.db.send(
+          new ScanCommand({ TableName: this.output(output), ConsistentRead: true, ExclusiveStartKey }),
+        );
+        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey && items.length < 500);
+      return items;
+    };
+    const [accounts, inventory, promos, deliverySlots, orders] = await Promise.all([
+      scan('AccountsTableName'),
+      scan('InventoryTableName'),
+      scan('PromosTableName'),
+      scan('DeliverySlotsTableName'),
+      scan('OrdersTableName'),
+    ]);
+    const byKey = (key: string) => (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a[key]).localeCompare(String(b[key]));
+    orders.sort((a, b) => String(b.updatedAt ?? '').localeCompare(String(a.updatedAt ?? '')));
+    const failedCompensations = (o: Record<string, unknown>) =>
+      o.failedCompensations instanceof Set ? [...o.failedCompensations] : o.failedCompensations;
+    return {
+      accounts: accounts.sort(byKey('customerId')),
+      inventory: inventory.sort(byKey('sku')),
+      promos: promos.sort(byKey('code')),
+      deliverySlots: deliverySlots.sort(byKey('slotId')),
+      orders: orders.slice(0, 30).map((o) => ({
+        orderId: o.orderId,
+        status: o.status,
+        customerId: o.customerId,
+        total: o.total,
+        failedStep: o.failedStep,
+        reason: o.reason,
+        failedCompensations: failedCompensations(o),
+        updatedAt: o.updatedAt,
+      })),
+    };
+  }
+
+  /** What the start-an-order form offers. */
+  async choices() {
+    const data = await this.data().catch(() => undefined);
+    return {
+      stateMachineArn: this.options.outputs().StateMachineArn,
+      endpoint: this.options.endpoint(),
+      apiUrl: this.options.outputs().ApiUrl,
+      steps: STEP_NAMES,
+      compensations: COMPENSATION_NAMES,
+      faultModes: FAULT_MODES,
+      statuses: EXECUTION_STATUSES,
+      customers: data?.accounts.map((a) => String(a.customerId)) ?? [],
+      skus: data?.inventory.map((i) => String(i.sku)) ?? [],
+      promos: data?.promos.map((p) => String(p.code)) ?? [],
+      slots: data?.deliverySlots.map((s) => String(s.slotId)) ?? [],
+    };
+  }
+}
+
+class ConsoleService implements Service {
+  readonly name = 'console' as const;
+  private readonly backend: ConsoleBackend;
+  private bundle: Promise<string> | undefined;
+  private closed = false;
+  private readonly sleepers = new Set<() => void>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly options: ConsoleServiceOptions) {
+    this.backend = new ConsoleBackend(options);
+    this.unsubscribe = options.onEvent?.(() => {
+      for (const wake of [...this.sleepers]) wake();
+    });
+  }
+
+  async handle(req: AwsRequest): Promise<AwsResponse> {
+    try {
+      return await this.route(req);
+    } catch (error) {
+      if (error instanceof ConsoleError) return json({ error: error.message }, error.status);
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      return json({ error: `${name}: ${message}` }, 502);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  private async route(req: AwsRequest): Promise<AwsResponse> {
+    const { method, path: p } = req;
+    if (p === '/' || p === '/_console') return { status: 302, headers: { location: '/_console/' } };
+    if (method === 'GET' && (p === '/_console/' || p === '/_console/index.html')) return this.page();
+    if (method === 'GET' && p === '/_console/app.js')
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' },
+        body: await this.appBundle(),
+      };
+    if (method === 'GET' && p === '/_console/app.css')
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' },
+        body: await readFile(path.join(here, 'web', 'app.css'), 'utf8'),
+      };
+    const api = p.startsWith('/_console/api/') ? p.slice('/_console/api/'.length) : undefined;
+    const route = `${method} ${api ?? p}`;
+    switch (route) {
+      case 'GET choices':
+        return json(await this.backend.choices());
+      case 'GET graph':
+        return json(await this.backend.graph());
+      case 'GET executions':
+        return json({ executions: await this.backend.executions(req.query.get('status') ?? undefined) });
+      case 'GET execution':
+        return json(await this.backend.execution(req.query.get('arn') ?? ''));
+      case 'POST orders': {
+        const result = await this.backend.startOrder(req.body);
+        return json(result.body, result.status);
+      }
+      case 'GET dlq':
+        return json(await this.backend.deadLetters());
+      case 'POST redrive':
+        return json(await this.backend.redrive());
+      case 'GET data':
+        return json(await this.backend.data());
+      case 'GET stream':
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' },
+          stream: this.stream(req.query.get('arn') ?? undefined),
+        };
+      default:
+        return json({ error: `No console resource ${method} ${p}` }, 404);
+    }
+  }
+
+  private async page(): Promise<AwsResponse> {
+    const html = await readFile(path.join(here, 'web', 'index.html'), 'utf8');
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+      body: html,
+    };
+  }
+
+  /** The front end, bundled once with esbuild and kept in memory. */
+  appBundle(): Promise<string> {
+    this.bundle ??= import('esbuild')
+      .then((esbuild) =>
+        esbuild.build({
+          entryPoints: [path.join(here, 'web', 'main.ts')],
+          bundle: true,
+          write: false,
+          format: 'esm',
+          platform: 'browser',
+          target: 'es2022',
+          minify: true,
+          sourcemap: 'inline',
+          logLevel: 'silent',
+        }),
+      )
+      .then((result) => result.outputFiles[0]?.text ?? '');
+    this.bundle.catch(() => {
+      this.bundle = undefined;
+    });
+    return this.bundle;
+  }
+
+  /**
+   * Server-sent events: `executions` when the list changes, `execution` when the watched execution
+   * (`?arn=`) records new events. Polls the Step Functions API (or wakes on `onEvent`).
+   */
+  private async *stream(arn: string | undefined): AsyncGenerator<string> {
+    const pollMs = this.options.pollMs ?? 300;
+    let lastList = '';
+    let lastExecution = '';
+    let lastBeat = 0;
+    yield 'retry: 1000\n\n';
+    while (!this.closed) {
+      try {
+        const executions = await this.backend.executions();
+        const signature = JSON.stringify(executions);
+        if (signature !== lastList) {
+          lastList = signature;
+          yield `event: executions\ndata: ${signature}\n\n`;
+        }
+        if (arn) {
+          const detail = await this.backend.execution(arn);
+          const mark = `${detail.execution.status}:${detail.events.length}`;
+          if (mark !== lastExecution) {
+            lastExecution = mark;
+            yield `event: execution\ndata: ${JSON.stringify(detail)}\n\n`;
+          }
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        yield `event: problem\ndata: ${JSON.stringify({ error: message })}\n\n`;
+      }
+      if (Date.now() - lastBeat > 2000) {
+        lastBeat = Date.now();
+        yield ': keep-alive\n\n';
+      }
+      const slept = Date.now();
+      await sleep(pollMs, this.sleepers);
+      // Woken by onEvent: still leave 100 ms between polls so a burst of events costs one poll.
+      const gap = 100 - (Date.now() - slept);
+      if (gap > 0 && !this.closed) await sleep(gap, new Set());
+    }
+  }
+}
+
+/**
+ * The console service for the edge (`edge.register(createConsoleService(...))`). It serves
+ * `GET /` (without credentials) and `/_console/**`.
+ */
+export function createConsoleService(opts: {
+  endpoint: () => string;
+  outputs: () => Record<string, string>;
+  onEvent?: ConsoleServiceOptions['onEvent'];
+  pollMs?: number;
+}): Service {
+  return new ConsoleService(opts);
+}
