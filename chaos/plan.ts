@@ -1,0 +1,298 @@
+/**
+ * Reproducible chaos scenarios: a dataset (customers, SKUs, promos, delivery slots under a namespace, so
+ * the demo data is never touched) and, per saga, an order (`OrderSagaInput`) with a `FaultPlan` drawn from
+ * the fault model of docs/reliability.md. Same seed and saga count → the same dataset and the same plans.
+ * Saga `i` draws from its own stream (`seed`, `i`), so its plan does not depend on how many sagas run.
+ *
+ * Each plan also carries what the saga must do if the data never gets in the way (`expected`): the
+ * invariant checker compares it with what happened.
+ */
+import {
+  COMPENSATION_OF,
+  type CompensationName,
+  type FaultMode,
+  type FaultPlan,
+  type OrderItem,
+  type OrderSagaInput,
+  type SagaOperation,
+  type SeedData,
+  STEP_NAMES,
+  type StepName,
+} from '../lib/contract';
+import { mixSeed, Random } from './random';
+
+/** The scenario family a saga was drawn from (the report groups outcomes by it). */
+export const FAULT_KINDS = [
+  'clean',
+  'fail',
+  'transient',
+  'timeout',
+  'crash-after-commit',
+  'duplicate',
+  'compensation-fail',
+  'compensation-glitch',
+  'combination',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** The outcome a saga's fault plan leads to when no business rule (stock, funds...) intervenes. */
+export type PlannedOutcome =
+  | { outcome: 'confirmed' }
+  | { outcome: 'cancelled' | 'needs-attention'; failedStep: StepName; deadLettered: CompensationName[] };
+
+export interface PlannedSaga {
+  index: number;
+  kind: FaultKind;
+  /** The POST /orders body is this input (orderId included); `faults` is omitted when empty. */
+  input: OrderSagaInput;
+  /** POST the same body twice, concurrently (a client retry): it must still be one order, one execution. */
+  postTwice: boolean;
+  expected: PlannedOutcome;
+}
+
+export interface ChaosScenario {
+  seed: number;
+  namespace: string;
+  dataset: SeedData;
+  sagas: PlannedSaga[];
+}
+
+export interface ScenarioOptions {
+  seed: number;
+  sagas: number;
+  /** Prefix of every order id and data item id. Default `chaos<seed>`. */
+  namespace?: string;
+  /** Include `timeout` faults (each costs a Lambda timeout). Default true. */
+  timeouts?: boolean;
+  /** Relative weights of the fault kinds. Defaults: {@link DEFAULT_WEIGHTS}. */
+  weights?: Partial<Record<FaultKind, number>>;
+}
+
+export const DEFAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
+  clean: 22,
+  fail: 14,
+  transient: 10,
+  timeout: 4,
+  'crash-after-commit': 12,
+  duplicate: 10,
+  'compensation-fail': 12,
+  'compensation-glitch': 8,
+  combination: 8,
+};
+
+/** `transient:N` with N up to this is recovered by the forward Retry (and the compensation Retry). */
+export const MAX_RECOVERED_TRANSIENT = 2;
+
+const FORWARD_FAILURES: readonly FaultMode[] = ['fail', 'crash-after-commit'];
+const GLITCHES: readonly FaultMode[] = ['transient:1', 'transient:2', 'crash-after-commit', 'duplicate'];
+
+/** Forward steps this order goes through, in order (ReservePromo only with a promo code). */
+export function pathOf(input: Pick<OrderSagaInput, 'promoCode'>): StepName[] {
+  return STEP_NAMES.filter((step) => step !== 'ReservePromo' || input.promoCode !== undefined);
+}
+
+/** Compensations the unwind runs when `failedStep` fails: its own first, then the earlier ones in reverse. */
+export function unwindOf(input: Pick<OrderSagaInput, 'promoCode'>, failedStep: StepName): CompensationName[] {
+  const path = pathOf(input);
+  const upTo = path.indexOf(failedStep);
+  if (upTo < 0) return [];
+  return path
+    .slice(0, upTo + 1)
+    .reverse()
+    .map((step) => COMPENSATION_OF[step]);
+}
+
+/** True when a mode makes an operation fail for good (retries do not help). */
+export function isPermanentFailure(mode: FaultMode | undefined): boolean {
+  if (mode === undefined) return false;
+  if (mode === 'fail' || mode === 'timeout') return true;
+  const transient = /^transient:(\d+)$/.exec(mode);
+  return transient !== null && Number(transient[1]) > MAX_RECOVERED_TRANSIENT;
+}
+
+/** Compensations the plan sends to the DLQ when the saga unwinds from `failedStep`. */
+export function plannedDeadLetters(input: OrderSagaInput, failedStep: StepName): CompensationName[] {
+  return unwindOf(input, failedStep).filter((c) => isPermanentFailure(input.faults?.[c]));
+}
+
+/** What the fault plan alone makes of the saga (see {@link PlannedOutcome}). */
+export function predictOutcome(input: OrderSagaInput): PlannedOutcome {
+  for (const step of pathOf(input)) {
+    const mode = input.faults?.[step];
+    const fails = isPermanentFailure(mode) || mode === 'crash-after-commit';
+    if (!fails) continue;
+    // The pivot: a ConfirmOrder that committed is confirmed, whatever it reported.
+    if (step === 'ConfirmOrder' && mode === 'crash-after-commit') return { outcome: 'confirmed' };
+    const deadLettered = plannedDeadLetters(input, step);
+    return {
+      outcome: deadLettered.length > 0 ? 'needs-attention' : 'cancelled',
+      failedStep: step,
+      deadLettered,
+    };
+  }
+  return { outcome: 'confirmed' };
+}
+
+function datasetFor(namespace: string, sagas: number): SeedData {
+  const id = (kind: string, n: number) => `${namespace}-${kind}-${n}`;
+  const scale = Math.max(1, sagas);
+  return {
+    accounts: [
+      ...Array.from({ length: 6 }, (_, i) => ({
+        customerId: id('rich', i + 1),
+        name: `Chaos rich customer ${i + 1}`,
+        balance: 20_000 * scale,
+      })),
+      // Poor customers run out of money after a few orders: InsufficientFunds under concurrency.
+      ...Array.from({ length: 2 }, (_, i) => ({
+        customerId: id('poor', i + 1),
+        name: `Chaos poor customer ${i + 1}`,
+        balance: 9_000,
+      })),
+    ],
+    inventory: [
+      ...[499, 1250, 2999, 75, 1999].map((price, i) => ({
+        sku: id('sku', i + 1),
+        name: `Chaos article ${i + 1}`,
+        price,
+        stock: 6 * scale,
+      })),
+      // A scarce article: InsufficientStock races.
+      {
+        sku: id('scarce', 1),
+        name: 'Chaos scarce article',
+        price: 3333,
+        stock: Math.max(4, Math.ceil(scale / 25)),
+      },
+    ],
+    promos: [
+      { code: id('promo', 1), discountPercent: 10, usesLeft: scale },
+      { code: id('promo-scarce', 1), discountPercent: 25, usesLeft: Math.max(2, Math.ceil(scale / 50)) },
+      { code: id('promo-used-up', 1), discountPercent: 50, usesLeft: 0 },
+    ],
+    deliverySlots: [
+      { slotId: id('slot', 1), capacity: scale, booked: 0 },
+      { slotId: id('slot', 2), capacity: scale, booked: 0 },
+      { slotId: id('slot-tight', 1), capacity: Math.max(3, Math.ceil(scale / 40)), booked: 0 },
+    ],
+  };
+}
+
+function orderFor(rng: Random, namespace: string, index: number, data: SeedData): OrderSagaInput {
+  const id = (kind: string, n: number) => `${namespace}-${kind}-${n}`;
+  const customerRoll = rng.weighted({ rich: 88, poor: 10, unknown: 2 });
+  const customerId =
+    customerRoll === 'unknown'
+      ? id('nobody', 1)
+      : customerRoll === 'poor'
+        ? rng.pick(data.accounts.filter((a) => a.customerId.includes('-poor-'))).customerId
+        : rng.pick(data.accounts.filter((a) => a.customerId.includes('-rich-'))).customerId;
+  const ampleSkus = data.inventory.filter((s) => s.sku.includes('-sku-')).map((s) => s.sku);
+  const skus = rng.sample(ampleSkus, rng.int(1, 3));
+  if (rng.chance(0.1)) skus[0] = id('scarce', 1);
+  if (rng.chance(0.015)) skus[0] = id('no-such-sku', 1);
+  const items: OrderItem[] = [...new Set(skus)].map((sku) => ({ sku, quantity: rng.int(1, 3) }));
+  const promoRoll = rng.weighted({ none: 68, ample: 22, scarce: 7, usedUp: 3 });
+  const promoCode =
+    promoRoll === 'ample'
+      ? id('promo', 1)
+      : promoRoll === 'scarce'
+        ? id('promo-scarce', 1)
+        : promoRoll === 'usedUp'
+          ? id('promo-used-up', 1)
+          : undefined;
+  const slotRoll = rng.weighted({ ample: 89, tight: 10, unknown: 1 });
+  const deliverySlot =
+    slotRoll === 'tight'
+      ? id('slot-tight', 1)
+      : slotRoll === 'unknown'
+        ? id('no-such-slot', 1)
+        : id('slot', rng.int(1, 2));
+  return {
+    orderId: `${namespace}-order-${String(index).padStart(5, '0')}`,
+    customerId,
+    items,
+    ...(promoCode !== undefined ? { promoCode } : {}),
+    deliverySlot,
+  };
+}
+
+function faultsFor(rng: Random, kind: FaultKind, order: OrderSagaInput, timeouts: boolean): FaultPlan {
+  const path = pathOf(order);
+  const faults: FaultPlan = {};
+  const forwardFailure = (): StepName => {
+    const step = rng.pick(path);
+    faults[step] = timeouts && rng.chance(0.1) ? 'timeout' : rng.pick(FORWARD_FAILURES);
+    return step;
+  };
+  switch (kind) {
+    case 'clean':
+      break;
+    case 'fail':
+      faults[rng.pick(path)] = 'fail';
+      break;
+    case 'transient':
+      for (const step of rng.sample(path, rng.int(1, 2)))
+        faults[step] = `transient:${rng.int(1, MAX_RECOVERED_TRANSIENT)}`;
+      break;
+    case 'timeout':
+      faults[rng.pick(path)] = 'timeout';
+      break;
+    case 'crash-after-commit':
+      faults[rng.pick(path)] = 'crash-after-commit';
+      break;
+    case 'duplicate':
+      for (const step of rng.sample(path, rng.int(1, 3))) faults[step] = 'duplicate';
+      break;
+    case 'compensation-fail': {
+      const failed = forwardFailure();
+      const unwind = unwindOf(order, failed);
+      for (const compensation of rng.sample(unwind, rng.int(1, 2))) faults[compensation] = 'fail';
+      break;
+    }
+    case 'compensation-glitch': {
+      const failed = forwardFailure();
+      for (const compensation of rng.sample(unwindOf(order, failed), rng.int(1, 3))) {
+        faults[compensation] = rng.pick(GLITCHES);
+      }
+      break;
+    }
+    case 'combination': {
+      // Any mix over the order's steps and their compensations, the pivot guard included.
+      const operations: SagaOperation[] = [...path, ...path.map((s) => COMPENSATION_OF[s])];
+      const modes: FaultMode[] = ['fail', 'crash-after-commit', 'duplicate', 'transient:1', 'transient:2'];
+      if (timeouts) modes.push('timeout');
+      for (const op of rng.sample(operations, rng.int(2, 4))) faults[op] = rng.pick(modes);
+      break;
+    }
+  }
+  return faults;
+}
+
+/** Builds the scenario for a seed: dataset and one plan per saga. Pure and deterministic. */
+export function generateScenario(options: ScenarioOptions): ChaosScenario {
+  const { seed, sagas } = options;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(sagas) || sagas < 0)
+    throw new RangeError(`sagas must be a whole number, got ${sagas}`);
+  const namespace = options.namespace ?? `chaos${seed}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/.test(namespace)) {
+    throw new RangeError(
+      `namespace must be 1-41 letters, digits, '-' or '_', got ${JSON.stringify(namespace)}`,
+    );
+  }
+  const timeouts = options.timeouts ?? true;
+  const weights: Record<FaultKind, number> = { ...DEFAULT_WEIGHTS, ...options.weights };
+  if (!timeouts) weights.timeout = 0;
+  const dataset = datasetFor(namespace, sagas);
+  const plans: PlannedSaga[] = [];
+  for (let index = 0; index < sagas; index++) {
+    const rng = new Random(mixSeed(seed, index));
+    const order = orderFor(rng, namespace, index, dataset);
+    const kind = rng.weighted(weights);
+    const faults = faultsFor(rng, kind, order, timeouts);
+    const input: OrderSagaInput = Object.keys(faults).length > 0 ? { ...order, faults } : order;
+    plans.push({ index, kind, input, postTwice: rng.chance(0.05), expected: predictOutcome(input) });
+  }
+  return { seed, namespace, dataset, sagas: plans };
+}

@@ -1,0 +1,341 @@
+/**
+ * One chaos run against a target: put the scenario's dataset, record the starting totals, POST every
+ * order with its fault plan, wait for every execution to end, redrive the DLQ until it is empty or stops
+ * making progress, then check the invariants. Used by `npm run chaos` and by the e2e tests.
+ */
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import type { OrderRecord, StepName } from '../lib/contract';
+import {
+  checkInvariants,
+  type ExecutionObservation,
+  INVARIANTS,
+  type InvariantReport,
+  type InvariantResult,
+} from './invariants';
+import {
+  clientsFor,
+  dlqDepth,
+  filterFor,
+  invokeRedrive,
+  mapLimit,
+  peekDeadLetters,
+  putDataset,
+  readBusiness,
+  readExecutions,
+  readFinal,
+  scanAll,
+} from './observe';
+import { type FaultKind, generateScenario, type PlannedSaga, type ScenarioOptions } from './plan';
+import type { ChaosTarget } from './target';
+
+export interface ChaosOptions extends ScenarioOptions {
+  /** Orders in flight at once (POSTs; executions then run on their own). Default 16. */
+  concurrency?: number;
+  /** Give up waiting for executions after this long. Default 10 minutes. */
+  settleTimeoutMs?: number;
+  /** At most this many redrive invocations. Default 20. */
+  maxRedriveRounds?: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export type Outcome = 'confirmed' | 'cancelled' | 'needs-attention' | 'redriven' | 'pending' | 'missing';
+
+export interface ChaosReport {
+  seed: number;
+  sagas: number;
+  namespace: string;
+  target: string;
+  concurrency: number;
+  outcomes: Record<Outcome, number>;
+  /** Cancelled (and redriven) orders by the step that failed. */
+  cancelledByStep: Partial<Record<StepName, number>>;
+  /** Outcomes per fault kind. */
+  byKind: Partial<Record<FaultKind, Partial<Record<Outcome, number>>>>;
+  dlq: { beforeRedrive: number; afterRedrive: number; redriveRounds: number };
+  timings: {
+    submitMs: number;
+    settleMs: number;
+    redriveMs: number;
+    checkMs: number;
+    totalMs: number;
+    /** Sagas per second from the first POST to the last terminal execution. */
+    sagasPerSecond: number;
+  };
+  invariants: InvariantReport;
+  violations: number;
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+async function listStatuses(
+  target: ChaosTarget,
+  clients: ReturnType<typeof clientsFor>,
+  names: ReadonlySet<string>,
+) {
+  const statuses = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: target.outputs.StateMachineArn,
+        maxResults: 1000,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    for (const e of page.executions ?? [])
+      if (e.name && e.status && names.has(e.name)) statuses.set(e.name, e.status);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return statuses;
+}
+
+/** Outcome of one order, from its read-model status and its execution. */
+export function outcomeOf(
+  order: OrderRecord | undefined,
+  execution: ExecutionObservation | undefined,
+): Outcome {
+  if (!order) return 'missing';
+  switch (order.status) {
+    case 'CONFIRMED':
+      return 'confirmed';
+    case 'NEEDS_ATTENTION':
+      return 'needs-attention';
+    case 'CANCELLED':
+      return execution?.error === 'CompensationFailed' ? 'redriven' : 'cancelled';
+    default:
+      return 'pending';
+  }
+}
+
+async function submit(target: ChaosTarget, saga: PlannedSaga): Promise<string[]> {
+  const body = JSON.stringify(saga.input);
+  const post = () => target.api({ method: 'POST', path: 'orders', body });
+  const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const response of responses) {
+    let orderId: unknown;
+    let executionArn: unknown;
+    try {
+      const parsed = JSON.parse(response.body) as Record<string, unknown>;
+      orderId = parsed.orderId;
+      executionArn = parsed.executionArn;
+    } catch {
+      // reported below
+    }
+    if (response.status !== 202 && response.status !== 200) {
+      problems.push(
+        `order ${saga.input.orderId} (saga #${saga.index}): POST → ${response.status} ${response.body.slice(0, 300)}`,
+      );
+    } else if (orderId !== saga.input.orderId) {
+      problems.push(
+        `order ${saga.input.orderId} (saga #${saga.index}): POST answered orderId ${String(orderId)}`,
+      );
+    } else {
+      seen.add(String(executionArn));
+    }
+  }
+  if (seen.size > 1)
+    problems.push(
+      `order ${saga.input.orderId} (saga #${saga.index}): repeated POST started ${seen.size} executions`,
+    );
+  return problems;
+}
+
+export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const concurrency = options.concurrency ?? 16;
+  const clients = clientsFor(target);
+  const began = performance.now();
+  try {
+    const scenario = generateScenario(options);
+    const filter = filterFor(scenario.dataset);
+    const orderIds = scenario.sagas.map((s) => s.input.orderId);
+    const names = new Set(orderIds);
+
+    await putDataset(clients, target, scenario.dataset);
+    const start = await readBusiness(clients, target, filter);
+    log(
+      `chaos: seed ${scenario.seed}, ${scenario.sagas.length} sagas, namespace ${scenario.namespace}, target ${target.name}`,
+    );
+
+    // Submit.
+    const submitStart = performance.now();
+    let posted = 0;
+    const problems = (
+      await mapLimit(scenario.sagas, concurrency, async (saga) => {
+        const result = await submit(target, saga);
+        posted++;
+        if (posted % 100 === 0) log(`  posted ${posted}/${scenario.sagas.length}`);
+        return result;
+      })
+    ).flat();
+    const submitMs = performance.now() - submitStart;
+
+    // Settle: every execution terminal (or the deadline).
+    const settleStart = performance.now();
+    const deadline = Date.now() + (options.settleTimeoutMs ?? 600_000);
+    let lastLog = 0;
+    for (;;) {
+      const statuses = await listStatuses(target, clients, names);
+      const done = [...statuses.values()].filter((s) => TERMINAL.has(s)).length;
+      if (statuses.size >= names.size && done === statuses.size) break;
+      if (Date.now() > deadline) {
+        log(`  deadline: ${done}/${names.size} executions terminal, ${statuses.size} started`);
+        break;
+      }
+      if (Date.now() - lastLog > 5_000) {
+        log(`  ${done}/${names.size} executions terminal`);
+        lastLog = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const settledAt = performance.now();
+    const settleMs = settledAt - settleStart;
+    const ordersBeforeRedrive = (
+      await scanAll<OrderRecord>(clients.doc, target.outputs.OrdersTableName)
+    ).filter((o) => names.has(o.orderId));
+
+    // Redrive until the DLQ is empty or stops shrinking.
+    const redriveStart = performance.now();
+    const beforeRedrive = await dlqDepth(clients, target);
+    let depth = beforeRedrive;
+    let rounds = 0;
+    let stalled = 0;
+    while (depth > 0 && rounds < (options.maxRedriveRounds ?? 20) && stalled < 2) {
+      rounds++;
+      try {
+        await invokeRedrive(clients, target);
+      } catch (error) {
+        log(`  redrive round ${rounds}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const next = await dlqDepth(clients, target);
+      stalled = next < depth ? 0 : stalled + 1;
+      log(`  redrive round ${rounds}: DLQ ${depth} → ${next}`);
+      depth = next;
+    }
+    const redriveMs = performance.now() - redriveStart;
+
+    // Check.
+    const checkStart = performance.now();
+    const [final, executions, deadLetters] = await Promise.all([
+      readFinal(clients, target, filter),
+      readExecutions(clients, target, names),
+      peekDeadLetters(clients, target),
+    ]);
+    const invariants = checkInvariants({
+      start,
+      final,
+      executions,
+      deadLetters,
+      orderIds,
+      plans: scenario.sagas,
+      ordersBeforeRedrive,
+    });
+    const api: InvariantResult = {
+      id: 'api',
+      description: INVARIANTS.api,
+      checked: scenario.sagas.length,
+      violations: problems,
+    };
+    invariants.results.unshift(api);
+    invariants.violations += problems.length;
+    const checkMs = performance.now() - checkStart;
+
+    // Outcomes.
+    const orders = new Map(final.orders.map((o) => [o.orderId, o]));
+    const byExecution = new Map(executions.map((e) => [e.name, e]));
+    const outcomes: Record<Outcome, number> = {
+      confirmed: 0,
+      cancelled: 0,
+      'needs-attention': 0,
+      redriven: 0,
+      pending: 0,
+      missing: 0,
+    };
+    const cancelledByStep: Partial<Record<StepName, number>> = {};
+    const byKind: ChaosReport['byKind'] = {};
+    for (const saga of scenario.sagas) {
+      const order = orders.get(saga.input.orderId);
+      const outcome = outcomeOf(order, byExecution.get(saga.input.orderId));
+      outcomes[outcome]++;
+      const kind = (byKind[saga.kind] ??= {});
+      kind[outcome] = (kind[outcome] ?? 0) + 1;
+      if (
+        (outcome === 'cancelled' || outcome === 'redriven' || outcome === 'needs-attention') &&
+        order?.failedStep
+      ) {
+        cancelledByStep[order.failedStep] = (cancelledByStep[order.failedStep] ?? 0) + 1;
+      }
+    }
+    const totalMs = performance.now() - began;
+    return {
+      seed: scenario.seed,
+      sagas: scenario.sagas.length,
+      namespace: scenario.namespace,
+      target: target.name,
+      concurrency,
+      outcomes,
+      cancelledByStep,
+      byKind,
+      dlq: { beforeRedrive, afterRedrive: depth, redriveRounds: rounds },
+      timings: {
+        submitMs: Math.round(submitMs),
+        settleMs: Math.round(settleMs),
+        redriveMs: Math.round(redriveMs),
+        checkMs: Math.round(checkMs),
+        totalMs: Math.round(totalMs),
+        sagasPerSecond: Number((scenario.sagas.length / ((settledAt - submitStart) / 1000)).toFixed(1)),
+      },
+      invariants,
+      violations: invariants.violations,
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** The human-readable report; its last line is `invariant violations: V`. */
+export function formatReport(report: ChaosReport, maxViolationsShown = 50): string {
+  const lines: string[] = [];
+  lines.push(
+    `chaos run: seed ${report.seed}, ${report.sagas} sagas, concurrency ${report.concurrency}, target ${report.target}, namespace ${report.namespace}`,
+  );
+  lines.push('', 'invariants:');
+  for (const r of report.invariants.results) {
+    lines.push(
+      `  ${r.violations.length === 0 ? 'ok  ' : 'FAIL'} ${r.description} (${r.checked} checked, ${r.violations.length} violations)`,
+    );
+    for (const v of r.violations.slice(0, maxViolationsShown)) lines.push(`         - ${v}`);
+    if (r.violations.length > maxViolationsShown)
+      lines.push(`         … ${r.violations.length - maxViolationsShown} more (use --json)`);
+  }
+  lines.push('', 'outcomes:');
+  const o = report.outcomes;
+  lines.push('  | outcome | sagas |', '  | --- | ---: |');
+  lines.push(`  | confirmed | ${o.confirmed} |`);
+  lines.push(`  | cancelled | ${o.cancelled} |`);
+  for (const [step, n] of Object.entries(report.cancelledByStep))
+    lines.push(`  | … failed at ${step} (incl. redriven) | ${n} |`);
+  lines.push(`  | needs attention (DLQ, not redriven) | ${o['needs-attention']} |`);
+  lines.push(`  | redriven (CompensationFailed → CANCELLED) | ${o.redriven} |`);
+  if (o.pending > 0) lines.push(`  | still pending | ${o.pending} |`);
+  if (o.missing > 0) lines.push(`  | missing | ${o.missing} |`);
+  lines.push('', 'by fault kind:');
+  for (const [kind, counts] of Object.entries(report.byKind)) {
+    lines.push(
+      `  ${kind.padEnd(20)} ${Object.entries(counts)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+  }
+  const t = report.timings;
+  lines.push(
+    '',
+    `DLQ depth: ${report.dlq.beforeRedrive} before redrive, ${report.dlq.afterRedrive} after (${report.dlq.redriveRounds} redrive rounds)`,
+    `timings: submit ${t.submitMs} ms, settle ${t.settleMs} ms, redrive ${t.redriveMs} ms, check ${t.checkMs} ms, total ${t.totalMs} ms; ${t.sagasPerSecond} sagas/s`,
+    `invariant violations: ${report.violations}`,
+  );
+  return lines.join('\n');
+}

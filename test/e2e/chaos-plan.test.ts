@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS, generateScenario, pathOf, predictOutcome, unwindOf } from '../../chaos/plan';
+import { mixSeed, Random } from '../../chaos/random';
+import { COMPENSATION_NAMES, STEP_NAMES } from '../../lib/contract';
+
+describe('seeded random', () => {
+  it('gives the same sequence for the same seed and a different one for another seed', () => {
+    const draw = (seed: number) => {
+      const rng = new Random(seed);
+      return Array.from({ length: 8 }, () => rng.nextUint32());
+    };
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw(42)).not.toEqual(draw(43));
+  });
+
+  it('stays in range and roughly uniform', () => {
+    const rng = new Random(7);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) counts[rng.int(0, 3)]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(9_000);
+    expect(counts.reduce((a, b) => a + b)).toBe(40_000);
+  });
+
+  it('mixes seed and index into distinct streams', () => {
+    expect(mixSeed(1, 0)).not.toBe(mixSeed(1, 1));
+    expect(mixSeed(1, 0)).not.toBe(mixSeed(2, 0));
+    expect(mixSeed(5, 9)).toBe(mixSeed(5, 9));
+  });
+
+  it('rejects a seed that is not an integer', () => {
+    expect(() => new Random(1.5)).toThrow(/safe integer/);
+  });
+});
+
+describe('generateScenario', () => {
+  it('is reproducible: same seed → identical dataset and plans', () => {
+    expect(generateScenario({ seed: 1, sagas: 300 })).toEqual(generateScenario({ seed: 1, sagas: 300 }));
+  });
+
+  it('changes with the seed', () => {
+    const a = generateScenario({ seed: 1, sagas: 50, namespace: 'x' });
+    const b = generateScenario({ seed: 2, sagas: 50, namespace: 'x' });
+    expect(a.sagas.map((s) => s.input)).not.toEqual(b.sagas.map((s) => s.input));
+  });
+
+  it('draws saga i from its own stream, whatever the number of sagas', () => {
+    const small = generateScenario({ seed: 9, sagas: 10 });
+    const large = generateScenario({ seed: 9, sagas: 500 });
+    expect(large.sagas.slice(0, 10).map((s) => [s.kind, s.input.faults, s.input.items])).toEqual(
+      small.sagas.map((s) => [s.kind, s.input.faults, s.input.items]),
+    );
+  });
+
+  it('mixes every fault kind, every fault mode, compensation faults and clean sagas', () => {
+    const { sagas } = generateScenario({ seed: 1, sagas: 2_000 });
+    const kinds = new Set(sagas.map((s) => s.kind));
+    expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort());
+    const modes = new Set(sagas.flatMap((s) => Object.values(s.input.faults ?? {})));
+    for (const mode of ['fail', 'transient:1', 'transient:2', 'timeout', 'crash-after-commit', 'duplicate']) {
+      expect(modes).toContain(mode);
+    }
+    const faulted = new Set(sagas.flatMap((s) => Object.keys(s.input.faults ?? {})));
+    for (const op of [...STEP_NAMES, ...COMPENSATION_NAMES]) expect(faulted).toContain(op);
+    expect(sagas.filter((s) => s.expected.outcome === 'needs-attention').length).toBeGreaterThan(100);
+    expect(sagas.filter((s) => s.expected.outcome === 'confirmed').length).toBeGreaterThan(500);
+    expect(sagas.filter((s) => s.postTwice).length).toBeGreaterThan(30);
+  });
+
+  it('plans only valid orders over its own namespaced data', () => {
+    const { sagas, dataset } = generateScenario({ seed: 3, sagas: 400, namespace: 'ns1' });
+    const ids = [
+      ...dataset.accounts.map((a) => a.customerId),
+      ...dataset.inventory.map((i) => i.sku),
+      ...dataset.promos.map((p) => p.code),
+      ...dataset.deliverySlots.map((s) => s.slotId),
+    ];
+    for (const id of ids) expect(id.startsWith('ns1-')).toBe(true);
+    expect(new Set(sagas.map((s) => s.input.orderId)).size).toBe(400);
+    for (const { input } of sagas) {
+      expect(input.orderId.startsWith('ns1-order-')).toBe(true);
+      expect(input.items.length).toBeGreaterThan(0);
+      expect(new Set(input.items.map((i) => i.sku)).size).toBe(input.items.length);
+      for (const item of input.items)
+        expect(Number.isInteger(item.quantity) && item.quantity >= 1).toBe(true);
+      for (const op of Object.keys(input.faults ?? {})) {
+        if (op === 'ReservePromo' || op === 'ReleasePromo') expect(input.promoCode).toBeDefined();
+      }
+    }
+  });
+
+  it('leaves timeouts out when asked', () => {
+    const { sagas } = generateScenario({ seed: 1, sagas: 1_000, timeouts: false });
+    expect(sagas.flatMap((s) => Object.values(s.input.faults ?? {}))).not.toContain('timeout');
+  });
+
+  it('rejects nonsense options with a message naming the option', () => {
+    expect(() => generateScenario({ seed: 1, sagas: -1 })).toThrow(/sagas/);
+    expect(() => generateScenario({ seed: 1, sagas: 1, namespace: 'a b' })).toThrow(/namespace/);
+  });
+});
+
+describe('predictOutcome', () => {
+  const order = { orderId: 'o', customerId: 'c', items: [{ sku: 's', quantity: 1 }], deliverySlot: 'd' };
+
+  it('unwinds from the failed step, its own compensation first', () => {
+    expect(pathOf({ promoCode: 'P' })[0]).toBe('ReservePromo');
+    expect(pathOf({})[0]).toBe('ReserveStock');
+    expect(unwindOf({ promoCode: 'P' }, 'ChargePayment')).toEqual([
+      'RefundPayment',
+      'ReleaseStock',
+      'ReleasePromo',
+    ]);
+  });
+
+  it('recovers transient faults and duplicates; a business failure cancels at its step', () => {
+    expect(
+      predictOutcome({ ...order, faults: { ChargePayment: 'transient:2', BookDelivery: 'duplicate' } }),
+    ).toEqual({
+      outcome: 'confirmed',
+    });
+    expect(predictOutcome({ ...order, faults: { BookDelivery: 'fail' } })).toEqual({
+      outcome: 'cancelled',
+      failedStep: 'BookDelivery',
+      deadLettered: [],
+    });
+  });
+
+  it('treats a crash after the confirmation committed as confirmed (the pivot)', () => {
+    expect(predictOutcome({ ...order, faults: { ConfirmOrder: 'crash-after-commit' } })).toEqual({
+      outcome: 'confirmed',
+    });
+  });
+
+  it('sends permanently failing compensations that run to the DLQ, and only those', () => {
+    expect(
+      predictOutcome({
+        ...order,
+        faults: {
+          ChargePayment: 'crash-after-commit',
+          ReleaseStock: 'fail',
+          CancelDelivery: 'fail',
+          RefundPayment: 'transient:1',
+        },
+      }),
+    ).toEqual({ outcome: 'needs-attention', failedStep: 'ChargePayment', deadLettered: ['ReleaseStock'] });
+  });
+});
