@@ -144,7 +144,9 @@ export async function putDataset(clients: Clients, target: ChaosTarget, data: Se
   for (let i = 0; i < writes.length; i += 25) {
     const batch = writes.slice(i, i + 25);
     let request: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> = {};
-    for (const [table, item] of batch) (request[table] ??= []).push({ PutRequest: { Item: item } });
+    for (const [table, item] of batch) {
+      request[table] = [...(request[table] ?? []), { PutRequest: { Item: item } }];
+    }
     for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
       if (attempt > 10) throw new Error('BatchWriteItem kept returning unprocessed items');
       const out = await clients.doc.send(new BatchWriteCommand({ RequestItems: request }));

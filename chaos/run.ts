@@ -260,8 +260,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       const order = orders.get(saga.input.orderId);
       const outcome = outcomeOf(order, byExecution.get(saga.input.orderId));
       outcomes[outcome]++;
-      const kind = (byKind[saga.kind] ??= {});
+      const kind = byKind[saga.kind] ?? {};
       kind[outcome] = (kind[outcome] ?? 0) + 1;
+      byKind[saga.kind] = kind;
       if (
         (outcome === 'cancelled' || outcome === 'redriven' || outcome === 'needs-attention') &&
         order?.failedStep
