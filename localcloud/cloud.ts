@@ -26,6 +26,8 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   memoryMb: number;
   description?: string;
+  role?: string;
+  architectures?: string[];
 }
 export interface InvokeResult {
   statusCode: number;

@@ -36,7 +36,11 @@ afterAll(async () => {
 });
 
 async function post(headers: Record<string, string>, body: string | Buffer): Promise<Response> {
-  return fetch(cloud.endpoint, { method: 'POST', headers, body });
+  return fetch(cloud.endpoint, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
 }
 
 const DDB_AUTH =
