@@ -1,7 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from './contract';
-import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { OrderSagaStack, type Stage } from './order-saga-stack';
 
 /** Context keys the app reads (`cdk synth -c key=value`). */
@@ -80,7 +79,6 @@ export function createApp(props: AppProps = {}): StepSagaApp {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     tags: { project: 'stepsaga', stage },
   });
-  acknowledgeNagFindings(stack);
   if (!flag(app, 'nag', 'true')) return { app, stack };
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);

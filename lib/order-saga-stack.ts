@@ -22,6 +22,7 @@ import {
   TABLES,
   type TableId,
 } from './contract';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { Saga } from './saga';
 import { SagaFunction } from './saga-function';
 
@@ -105,10 +106,13 @@ export class OrderSagaStack extends Stack {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly saga: Saga;
   public readonly api: apigateway.RestApi;
+  /** Whether the API answers CORS preflight requests (context `corsOrigin`). */
+  public readonly corsEnabled: boolean;
 
   constructor(scope: Construct, id: string, props: OrderSagaStackProps = {}) {
     super(scope, id, props);
     this.stage = props.stage ?? 'dev';
+    this.corsEnabled = props.corsOrigin !== undefined;
     const prod = this.stage === 'prod';
     const dataRemovalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
@@ -186,6 +190,8 @@ export class OrderSagaStack extends Stack {
       RedriveFunctionName: this.functions.Redrive.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+
+    acknowledgeNagFindings(this);
   }
 
   private createTables(prod: boolean, removalPolicy: RemovalPolicy): Record<TableId, dynamodb.Table> {
