@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { bookDelivery } from '../domain/delivery';
+import { createStepHandler } from '../shared/step-handler';
+
+/** BookDelivery Task: takes one place in the order's delivery slot. */
+export const handler = createStepHandler('BookDelivery', ['DeliverySlots', 'IdempotencyKeys'], bookDelivery);

@@ -1,4 +1,9 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { cancelDelivery } from '../domain/delivery';
+import { createStepHandler } from '../shared/step-handler';
+
+/** CancelDelivery compensation: gives back the place BookDelivery took (or tombstones it). */
+export const handler = createStepHandler(
+  'CancelDelivery',
+  ['DeliverySlots', 'IdempotencyKeys'],
+  cancelDelivery,
+);

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { chargePayment } from '../domain/payment';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ChargePayment Task: debits the order total from the customer's balance. */
+export const handler = createStepHandler('ChargePayment', ['Accounts', 'IdempotencyKeys'], chargePayment);

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { refundPayment } from '../domain/payment';
+import { createStepHandler } from '../shared/step-handler';
+
+/** RefundPayment compensation: credits back exactly the charged amount (or tombstones it). */
+export const handler = createStepHandler('RefundPayment', ['Accounts', 'IdempotencyKeys'], refundPayment);

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { releaseStock } from '../domain/stock';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ReleaseStock compensation: puts back exactly the units ReserveStock took (or tombstones it). */
+export const handler = createStepHandler('ReleaseStock', ['Inventory', 'IdempotencyKeys'], releaseStock);

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { reserveStock } from '../domain/stock';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ReserveStock Task: reserves every line of the order (or none) and computes the order total. */
+export const handler = createStepHandler('ReserveStock', ['Inventory', 'IdempotencyKeys'], reserveStock);
