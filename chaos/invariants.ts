@@ -183,7 +183,13 @@ const fmt = (value: unknown) => (typeof value === 'string' ? value : JSON.string
 /** Checks every invariant and returns each violation as one readable line. */
 export function checkInvariants(input: InvariantInput): InvariantReport {
   const { start, final } = input;
-  const scope = new Set(input.orderIds ?? final.orders.map((o) => o.orderId));
+  const scope = new Set(
+    input.orderIds ?? [
+      ...final.orders.map((o) => o.orderId),
+      ...final.idempotencyKeys.map((k) => k.orderId),
+      ...(input.executions ?? []).map((e) => e.name),
+    ],
+  );
   const orders = new Map(final.orders.filter((o) => scope.has(o.orderId)).map((o) => [o.orderId, o]));
   const keysByOrder = new Map<string, Map<string, IdempotencyRecord>>();
   for (const key of final.idempotencyKeys) {

