@@ -711,7 +711,12 @@ function selectExecution(arn: string): void {
 }
 
 async function boot(): Promise<void> {
-  const choices = await api<Choices>('choices');
+  let choices = await api<Choices>('choices');
+  // Right after start-up the tables may still be loading: wait (briefly) for something to offer.
+  for (let i = 0; i < 10 && choices.customers.length === 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    choices = await api<Choices>('choices');
+  }
   view.choices = choices;
   $('machine').textContent =
     `${choices.stateMachineArn ?? 'no state machine'} · endpoint ${choices.endpoint}`;

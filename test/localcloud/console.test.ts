@@ -1,0 +1,165 @@
+/**
+ * The console in a real browser (Debian's chromium driven by playwright-core) against a real local
+ * cloud: the classic demos are started from the page, and the assertions read what a person reads
+ * (status text, aria attributes), never pixels. Screenshots are kept under test-results/console/.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { createConsoleService } from '../../localcloud/console/service';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve('test-results/console');
+const README_SHOT = path.resolve('docs/images/console-compensated.png');
+
+let cloud: LocalCloud;
+let browser: Browser;
+let profile: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`,
+    );
+  mkdirSync(SHOTS, { recursive: true });
+  profile = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-chromium-'));
+  [cloud, browser] = await Promise.all([
+    startLocalCloud({ port: 0, assembly: 'cdk.out', retryScale: 0.02, seed: true, quiet: true }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ],
+    }),
+  ]);
+  // The same service startLocalCloud registers; registering it here keeps this test independent of it.
+  cloud.edge.register(
+    createConsoleService({
+      endpoint: () => cloud.endpoint,
+      outputs: () => cloud.outputs,
+      onEvent: (listener) => cloud.services.states.onEvent(listener),
+    }),
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cloud?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function openConsole(width = 1280, height = 800): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto(`${cloud.endpoint}/_console/`);
+  await page.getByRole('button', { name: 'Start order' }).waitFor();
+  return page;
+}
+
+/** Loads a preset and starts the order (the two clicks), then waits for the execution to end. */
+async function runPreset(page: Page, preset: string): Promise<string> {
+  await page.getByRole('button', { name: preset, exact: true }).click();
+  await page.getByRole('button', { name: 'Start order' }).click();
+  await expect
+    .poll(() => page.locator('#execution-title').textContent(), { timeout: 20_000 })
+    .toMatch(/order-/);
+  const title = (await page.locator('#execution-title').textContent()) ?? '';
+  await expect
+    .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 60_000 })
+    .toMatch(/SUCCEEDED|FAILED|TIMED_OUT|ABORTED/);
+  return title.replace('Execution ', '');
+}
+
+const stateStatus = (page: Page, name: string) =>
+  page.locator(`#graph [data-state="${name}"]`).getAttribute('data-status');
+
+describe('console (chromium)', () => {
+  it('shows "fail at ChargePayment": stock reserved then released, payment caught, confirmation never reached', async () => {
+    // Prepare
+    const page = await openConsole();
+    // Act
+    const orderId = await runPreset(page, 'Fail at ChargePayment');
+    // Assess
+    expect(await page.locator('#execution-summary .badge').first().textContent()).toBe('FAILED');
+    expect(await stateStatus(page, 'ReserveStock')).toBe('succeeded');
+    expect(await stateStatus(page, 'ChargePayment')).toMatch(/caught|failed/);
+    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
+    expect(await stateStatus(page, 'ConfirmOrder')).toBe('not-reached');
+    expect(await page.locator('#graph [data-state="ChargePayment"]').getAttribute('aria-label')).toContain(
+      'Caught',
+    );
+    expect(await page.locator('#graph [data-state="ConfirmOrder"]').getAttribute('aria-label')).toContain(
+      'Not reached',
+    );
+    // the execution appears in the list without a reload
+    await expect.poll(() => page.locator('#executions').textContent()).toContain(orderId);
+    // keyboard: focus the failed step, press Enter, read its error
+    await page.locator('#graph [data-state="ChargePayment"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#state-detail').textContent()).toContain('InjectedFailure');
+    expect(await page.locator('#history').textContent()).toContain('ExecutionFailed');
+    await page.screenshot({ path: path.join(SHOTS, 'fail-at-charge-payment.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('parks a failed compensation in the DLQ and redrives it from the page until the order is CANCELLED', async () => {
+    // Prepare
+    const page = await openConsole();
+    // Act
+    const orderId = await runPreset(page, 'Compensation fails');
+    // Assess: the unwind went on past the failed compensation, which is in the DLQ
+    expect(await stateStatus(page, 'RefundPayment')).toBe('caught');
+    expect(await stateStatus(page, 'RefundPaymentToDLQ')).toBe('succeeded');
+    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
+    const dlqRow = page.locator('#dlq tr', { hasText: orderId });
+    await expect.poll(() => dlqRow.count(), { timeout: 15_000 }).toBe(1);
+    expect(await dlqRow.textContent()).toContain('RefundPayment');
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
+        timeout: 15_000,
+      })
+      .toContain('NEEDS_ATTENTION');
+    await page.locator('#graph [data-state="RefundPayment"]').click();
+    await page.screenshot({ path: path.join(SHOTS, 'compensation-failed.png'), fullPage: true });
+    mkdirSync(path.dirname(README_SHOT), { recursive: true });
+    copyFileSync(path.join(SHOTS, 'compensation-failed.png'), README_SHOT);
+
+    // Act: redrive
+    await page.getByRole('button', { name: 'Redrive' }).click();
+    // Assess
+    await expect
+      .poll(() => page.locator('#redrive-report').textContent(), { timeout: 30_000 })
+      .toMatch(/Redrive report/);
+    await expect.poll(() => dlqRow.count(), { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
+        timeout: 15_000,
+      })
+      .toContain('CANCELLED');
+    await page.screenshot({ path: path.join(SHOTS, 'after-redrive.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('stays usable on a narrow window: the graph and the form fit the width', async () => {
+    // Prepare
+    const page = await openConsole(420, 900);
+    // Act
+    await page.locator('#graph svg').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    // Assess
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.locator('#graph [data-state]').count()).toBeGreaterThan(10);
+    await page.screenshot({ path: path.join(SHOTS, 'narrow.png'), fullPage: true });
+    await page.close();
+  });
+});
