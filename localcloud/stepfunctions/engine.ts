@@ -1,0 +1,544 @@
+/**
+ * Runs one execution on `aws-local-stepfunctions` and records an AWS-shaped history.
+ *
+ * What the bare engine lacks and how it is added here, without touching node_modules:
+ * - **Task resources**: every Task state gets a local handler (`taskResourceLocalHandlers`, keyed by state
+ *   name) that calls `Integrations` and records `LambdaFunction*` / `Task*` history events.
+ * - **Context Object `$$.State`** (Name, EnteredTime, RetryCount) and `$$.StateMachine`: the engine copies
+ *   our context's `State` object by reference into every (nested) execution. The definition handed to
+ *   the engine is wrapped in proxies: reading `States[name]` means "entering name" (new entry time, retry
+ *   count 0); reading any field of a state's definition means the engine is about to work on that state,
+ *   so `State` is pointed at it. The engine evaluates `Parameters` synchronously right after reading them,
+ *   so concurrent branches cannot interleave in between. RetryCount counts the Task's invocations
+ *   started in the current entry.
+ * - **Task timeouts**: AWS has no default Task timeout (the engine's is 60 s). A static `TimeoutSeconds`
+ *   is enforced by the handler itself with the engine's own `States.Timeout` error class (so
+ *   `States.TaskFailed` does not match it, as on AWS) and an empty cause, as AWS reports.
+ * - **Fail states** without Error/Cause fail with neither (the engine invents both).
+ * - **Retry intervals** scaled by `retryScale` in the definition (backoff and jitter are kept).
+ */
+import {
+  StateMachine as EngineStateMachine,
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import { type Integrations, isObject, type JsonValue, TaskError, taskKind } from './integrations';
+
+// aws-local-stepfunctions 3 targets Node 22; on Node 20 every Task fails without Promise.withResolvers.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** A history event as GetExecutionHistory returns it (details under `<camelType>EventDetails`). */
+export interface HistoryEventLike {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  [details: string]: unknown;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionOutcome {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface RunParams {
+  definition: StateMachineDefinition;
+  input: JsonValue;
+  executionArn: string;
+  executionName: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  roleArn: string;
+  startTime: Date;
+  retryScale: number;
+  integrations: Integrations;
+  onEvent: (event: HistoryEventLike) => void;
+}
+
+/** Effectively "no timeout": AWS's default Task timeout is 99999999 s; setTimeout caps at ~24.8 days. */
+const NO_TIMEOUT_SECONDS = 2_000_000;
+
+type EngineEvent = {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input: JsonValue; output?: JsonValue };
+  parentState?: { name: string; type: string };
+  index?: number;
+  Error?: string;
+  Cause?: unknown;
+  catch?: { catcher: { ResultPath?: string | null } };
+  input?: JsonValue;
+  output?: JsonValue;
+};
+
+type TimeoutErrorClass = new () => Error;
+let timeoutErrorClass: Promise<TimeoutErrorClass> | undefined;
+
+/**
+ * The engine's internal `StatesTimeoutError` class (not exported): its `instanceof` check is what keeps
+ * `States.TaskFailed` from matching a timeout. Obtained once from a 1 ms Task timeout.
+ */
+function engineTimeoutErrorClass(): Promise<TimeoutErrorClass> {
+  timeoutErrorClass ??= (async () => {
+    const probe = new EngineStateMachine(
+      {
+        StartAt: 'Probe',
+        States: {
+          Probe: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:000000000000:function:probe',
+            TimeoutSeconds: 0.001,
+            End: true,
+          },
+        },
+      },
+      { validationOptions: { noValidate: true } },
+    );
+    const run = probe.run(
+      {},
+      {
+        overrides: {
+          taskResourceLocalHandlers: { Probe: () => new Promise((r) => setTimeout(() => r(null), 50)) },
+        },
+      },
+    );
+    try {
+      await run.result;
+    } catch (error) {
+      const cause = error instanceof ExecutionError ? error.cause : undefined;
+      if (cause instanceof Error) {
+        const Base = cause.constructor as TimeoutErrorClass;
+        return class TaskTimeout extends Base {
+          constructor() {
+            super();
+            this.message = '';
+          }
+        };
+      }
+    }
+    throw new Error('aws-local-stepfunctions did not report States.Timeout');
+  })();
+  return timeoutErrorClass;
+}
+
+interface StateEntry {
+  enteredTime: string;
+  attempts: number;
+}
+
+interface TaskInfo {
+  resource: string;
+  timeoutSeconds?: number;
+}
+
+/** One running execution. */
+export class ExecutionRun {
+  private readonly events: HistoryEventLike[] = [];
+  private readonly entries = new Map<string, StateEntry>();
+  private readonly tasks = new Map<string, TaskInfo>();
+  private readonly stateTypes = new Map<string, string>();
+  /** Task events recorded before the engine's own StateEntered for that state reached the history. */
+  private readonly pending = new Map<string, Array<() => void>>();
+  private readonly entered = new Set<string>();
+  private readonly caught = new Set<string>();
+  private readonly contextState: { Name: string; EnteredTime: string; RetryCount: number } = {
+    Name: '',
+    EnteredTime: '',
+    RetryCount: 0,
+  };
+  private closed = false;
+  private abortFn: (() => void) | undefined;
+  private stopRequest: { error?: string; cause?: string } | undefined;
+  readonly done: Promise<ExecutionOutcome>;
+
+  constructor(private readonly params: RunParams) {
+    this.append('ExecutionStarted', 'executionStartedEventDetails', {
+      input: JSON.stringify(params.input),
+      inputDetails: { truncated: false },
+      roleArn: params.roleArn,
+    });
+    this.done = this.start();
+  }
+
+  get history(): readonly HistoryEventLike[] {
+    return this.events;
+  }
+
+  /** StopExecution: the execution ends ABORTED with the given error/cause. */
+  stop(error?: string, cause?: string): void {
+    if (this.closed) return;
+    this.stopRequest = { ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+    this.abortFn?.();
+  }
+
+  private async start(): Promise<ExecutionOutcome> {
+    const TaskTimeout = await engineTimeoutErrorClass();
+    const definition = this.prepare(this.params.definition, TaskTimeout) as StateMachineDefinition;
+    const machine = new EngineStateMachine(definition, { validationOptions: { noValidate: true } });
+    const { params } = this;
+    const execution = machine.run(structuredClone(params.input), {
+      overrides: { taskResourceLocalHandlers: this.handlers(TaskTimeout) },
+      context: {
+        Execution: {
+          Id: params.executionArn,
+          Name: params.executionName,
+          RoleArn: params.roleArn,
+          StartTime: params.startTime.toISOString(),
+          RedriveCount: 0,
+        },
+        StateMachine: { Id: params.stateMachineArn, Name: params.stateMachineName },
+        State: this.contextState,
+      },
+    });
+    this.abortFn = execution.abort;
+    const consumed = this.consume(execution.eventLogs as AsyncGenerator<EngineEvent>);
+    let outcome: ExecutionOutcome;
+    try {
+      const output = await execution.result;
+      outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
+    } catch (error) {
+      outcome = this.failureOutcome(error);
+    }
+    await consumed;
+    this.finish(outcome);
+    return outcome;
+  }
+
+  private failureOutcome(error: unknown): ExecutionOutcome {
+    if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT' };
+    if (error instanceof ExecutionAbortedError || this.stopRequest)
+      return { status: 'ABORTED', ...this.stopRequest };
+    const inner = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
+    if (inner instanceof Error) {
+      return {
+        status: 'FAILED',
+        ...(inner.name ? { error: inner.name } : {}),
+        ...(inner.message ? { cause: inner.message } : {}),
+      };
+    }
+    return { status: 'FAILED', error: 'States.Runtime', cause: String(inner) };
+  }
+
+  private finish(outcome: ExecutionOutcome): void {
+    for (const flushes of this.pending.values()) for (const flush of flushes) flush();
+    this.pending.clear();
+    const errorDetails = {
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+    };
+    switch (outcome.status) {
+      case 'SUCCEEDED':
+        this.append('ExecutionSucceeded', 'executionSucceededEventDetails', {
+          output: outcome.output,
+          outputDetails: { truncated: false },
+        });
+        break;
+      case 'FAILED':
+        this.append('ExecutionFailed', 'executionFailedEventDetails', errorDetails);
+        break;
+      case 'TIMED_OUT':
+        this.append('ExecutionTimedOut', 'executionTimedOutEventDetails', errorDetails);
+        break;
+      case 'ABORTED':
+        this.append('ExecutionAborted', 'executionAbortedEventDetails', errorDetails);
+        break;
+    }
+    this.closed = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // history
+  // ---------------------------------------------------------------------------------------------------
+
+  private append(type: string, detailsKey?: string, details?: Record<string, unknown>): void {
+    if (this.closed) return;
+    const id = this.events.length + 1;
+    const event: HistoryEventLike = { timestamp: new Date(), type, id, previousEventId: id - 1 };
+    if (detailsKey && details) event[detailsKey] = details;
+    this.events.push(event);
+    this.params.onEvent(event);
+  }
+
+  /** Records a Task event now, or once the engine's StateEntered for that state is in the history. */
+  private taskEvent(stateName: string, record: () => void): void {
+    if (this.entered.has(stateName)) record();
+    else {
+      const queue = this.pending.get(stateName) ?? [];
+      queue.push(record);
+      this.pending.set(stateName, queue);
+    }
+  }
+
+  private flush(stateName: string): void {
+    const queue = this.pending.get(stateName);
+    if (!queue) return;
+    this.pending.delete(stateName);
+    for (const record of queue) record();
+  }
+
+  private async consume(events: AsyncGenerator<EngineEvent>): Promise<void> {
+    for await (const event of events) {
+      try {
+        this.onEngineEvent(event);
+      } catch (error) {
+        // A history bug must never take the local cloud down; the execution itself goes on.
+        process.emitWarning(`history of ${this.params.executionArn}: ${String(error)}`);
+      }
+    }
+  }
+
+  private onEngineEvent(event: EngineEvent): void {
+    const state = event.state;
+    switch (event.type) {
+      case 'StateEntered': {
+        if (!state) return;
+        this.append(`${state.type}StateEntered`, 'stateEnteredEventDetails', {
+          name: state.name,
+          input: JSON.stringify(state.input ?? null),
+          inputDetails: { truncated: false },
+        });
+        if (state.type === 'Parallel') this.append('ParallelStateStarted');
+        if (state.type === 'Map') this.append('MapStateStarted', 'mapStateStartedEventDetails', {});
+        this.entered.add(state.name);
+        this.flush(state.name);
+        return;
+      }
+      case 'StateExited': {
+        if (!state) return;
+        this.flush(state.name);
+        const caught = this.caught.delete(state.name);
+        if (state.type === 'Parallel' && !caught) this.append('ParallelStateSucceeded');
+        if (state.type === 'Map' && !caught) this.append('MapStateSucceeded');
+        this.exited(state.name, state.type, state.output ?? null);
+        return;
+      }
+      case 'StateFailed': {
+        if (!state) return;
+        this.flush(state.name);
+        if (state.type === 'Parallel')
+          this.append('ParallelStateFailed', 'parallelStateFailedEventDetails', {});
+        if (state.type === 'Map') this.append('MapStateFailed', 'mapStateFailedEventDetails', {});
+        return;
+      }
+      case 'StateCaught': {
+        // The engine then reports StateExited with the Catch output; a caught state did not succeed.
+        if (state) this.caught.add(state.name);
+        return;
+      }
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        const key = `${event.type.charAt(0).toLowerCase()}${event.type.slice(1)}EventDetails`;
+        this.append(event.type, key, { name: event.parentState?.name ?? '', index: event.index ?? 0 });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private exited(name: string, type: string, output: JsonValue): void {
+    this.append(`${type}StateExited`, 'stateExitedEventDetails', {
+      name,
+      output: JSON.stringify(output),
+      outputDetails: { truncated: false },
+    });
+    this.entered.delete(name);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // definition and Task handlers
+  // ---------------------------------------------------------------------------------------------------
+
+  /** A copy of the definition for the engine, wrapped so entering/working on a state updates `$$.State`. */
+  private prepare(definition: unknown, TaskTimeout: TimeoutErrorClass): unknown {
+    const machine = structuredClone(definition) as { States?: Record<string, Record<string, unknown>> };
+    const states: Record<string, Record<string, unknown>> = {};
+    for (const [name, raw] of Object.entries(machine.States ?? {})) {
+      const state = { ...raw };
+      this.stateTypes.set(name, String(state.Type));
+      if (state.Type === 'Task') {
+        const info: TaskInfo = { resource: String(state.Resource) };
+        if (typeof state.TimeoutSeconds === 'number') info.timeoutSeconds = state.TimeoutSeconds;
+        this.tasks.set(name, info);
+        if (state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = NO_TIMEOUT_SECONDS;
+      }
+      if (state.Type === 'Fail') {
+        // Empty strings are reported as "no error" / "no cause" (see failureOutcome).
+        if (state.Error === undefined && state.ErrorPath === undefined) state.Error = '';
+        if (state.Cause === undefined && state.CausePath === undefined) state.Cause = '';
+      }
+      if (Array.isArray(state.Retry) && this.params.retryScale !== 1) {
+        state.Retry = state.Retry.map((retrier: Record<string, unknown>) => ({
+          ...retrier,
+          IntervalSeconds:
+            (typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1) *
+            this.params.retryScale,
+          ...(typeof retrier.MaxDelaySeconds === 'number'
+            ? { MaxDelaySeconds: retrier.MaxDelaySeconds * this.params.retryScale }
+            : {}),
+        }));
+      }
+      if (Array.isArray(state.Branches))
+        state.Branches = state.Branches.map((b: unknown) => this.prepare(b, TaskTimeout));
+      if (state.Iterator) state.Iterator = this.prepare(state.Iterator, TaskTimeout);
+      if (state.ItemProcessor) state.ItemProcessor = this.prepare(state.ItemProcessor, TaskTimeout);
+      states[name] = new Proxy(state, {
+        get: (target, key, receiver) => {
+          this.pointContextAt(name);
+          return Reflect.get(target, key, receiver);
+        },
+      });
+    }
+    machine.States = new Proxy(states, {
+      get: (target, key, receiver) => {
+        if (typeof key === 'string' && Object.hasOwn(target, key)) {
+          this.entries.set(key, { enteredTime: new Date().toISOString(), attempts: 0 });
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return machine;
+  }
+
+  private pointContextAt(name: string): void {
+    const entry = this.entries.get(name);
+    this.contextState.Name = name;
+    this.contextState.EnteredTime = entry?.enteredTime ?? new Date().toISOString();
+    this.contextState.RetryCount = entry?.attempts ?? 0;
+  }
+
+  private handlers(TaskTimeout: TimeoutErrorClass): Record<string, (input: JsonValue) => Promise<JsonValue>> {
+    const handlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
+    for (const [name, info] of this.tasks) {
+      handlers[name] = (input) => this.runTask(name, info, input, TaskTimeout);
+    }
+    return handlers;
+  }
+
+  private async runTask(
+    name: string,
+    info: TaskInfo,
+    input: JsonValue,
+    TaskTimeout: TimeoutErrorClass,
+  ): Promise<JsonValue> {
+    const entry = this.entries.get(name);
+    if (entry) entry.attempts++;
+    const kind = taskKind(info.resource);
+    const timeout = info.timeoutSeconds !== undefined ? { timeoutInSeconds: info.timeoutSeconds } : {};
+    const { integrations } = this.params;
+    let work: Promise<JsonValue>;
+    let names: {
+      failed: string;
+      timedOut: string;
+      succeeded: string;
+      details: string;
+      base: Record<string, unknown>;
+    };
+    if (kind.kind === 'lambda') {
+      this.taskEvent(name, () => {
+        this.append('LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
+          resource: kind.functionArn,
+          input: JSON.stringify(input),
+          inputDetails: { truncated: false },
+          ...timeout,
+        });
+        this.append('LambdaFunctionStarted');
+      });
+      names = {
+        failed: 'LambdaFunctionFailed',
+        timedOut: 'LambdaFunctionTimedOut',
+        succeeded: 'LambdaFunctionSucceeded',
+        details: 'lambdaFunction',
+        base: {},
+      };
+      work = integrations.invokeFunction(kind.functionArn, input);
+    } else {
+      const base =
+        kind.kind === 'integration'
+          ? { resourceType: kind.resourceType, resource: kind.resource }
+          : { resourceType: 'unknown', resource: kind.resource };
+      this.taskEvent(name, () => {
+        this.append('TaskScheduled', 'taskScheduledEventDetails', {
+          ...base,
+          region: 'us-east-1',
+          parameters: JSON.stringify(input),
+          ...timeout,
+        });
+        this.append('TaskStarted', 'taskStartedEventDetails', base);
+      });
+      names = {
+        failed: 'TaskFailed',
+        timedOut: 'TaskTimedOut',
+        succeeded: 'TaskSucceeded',
+        details: 'task',
+        base,
+      };
+      work =
+        kind.kind === 'integration'
+          ? integrations.run(kind.run, input)
+          : Promise.reject(
+              new TaskError(
+                'States.Runtime',
+                `The local cloud does not support the Task resource '${kind.resource}' (supported: Lambda function ARNs, lambda:invoke, sqs:sendMessage, dynamodb:putItem/getItem/updateItem/deleteItem)`,
+              ),
+            );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline =
+      info.timeoutSeconds === undefined
+        ? undefined
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new TaskTimeout()), (info.timeoutSeconds ?? 0) * 1000);
+          });
+    try {
+      const output = await (deadline ? Promise.race([work, deadline]) : work);
+      this.taskEvent(name, () =>
+        this.append(names.succeeded, `${names.details}SucceededEventDetails`, {
+          ...names.base,
+          output: JSON.stringify(output),
+          outputDetails: { truncated: false },
+        }),
+      );
+      return output;
+    } catch (error) {
+      const timedOut = error instanceof TaskTimeout;
+      const errorName = timedOut
+        ? 'States.Timeout'
+        : error instanceof Error
+          ? error.name
+          : 'States.TaskFailed';
+      const cause = timedOut ? undefined : error instanceof Error ? error.message : String(error);
+      this.taskEvent(name, () =>
+        this.append(
+          timedOut ? names.timedOut : names.failed,
+          `${names.details}${timedOut ? 'TimedOut' : 'Failed'}EventDetails`,
+          { ...names.base, error: errorName, ...(cause !== undefined ? { cause } : {}) },
+        ),
+      );
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

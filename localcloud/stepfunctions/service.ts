@@ -1,0 +1,522 @@
+/**
+ * The local cloud's AWS Step Functions: the JSON 1.0 API (`X-Amz-Target: AWSStepFunctions.<Op>`) over
+ * `aws-local-stepfunctions` (see `engine.ts`). Executions run asynchronously in this process; each keeps
+ * its AWS-shaped history in memory.
+ *
+ * Name idempotency follows AWS for Standard workflows: StartExecution with the name of a RUNNING
+ * execution and the same input returns that execution; a different input, or a closed execution, is
+ * `ExecutionAlreadyExists`.
+ */
+import { StateMachine as EngineStateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { awsJson, awsJsonError } from '../edge';
+import type { LambdaService } from '../lambda/service';
+import type { AwsRequest, AwsResponse, Service } from '../types';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
+import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
+import { Integrations, type JsonValue } from './integrations';
+
+export type { HistoryEventLike } from './engine';
+
+export interface StepFunctionsServiceOptions {
+  lambda: LambdaService;
+  /** The edge URL: SQS and DynamoDB integrations call the local cloud through it. */
+  endpoint: () => string;
+  /** Multiplies Retry intervals (and MaxDelaySeconds); 0.01 makes retry-heavy tests fast. @default 1 */
+  retryScale?: number;
+}
+
+type WorkflowType = 'STANDARD' | 'EXPRESS';
+
+interface StateMachineRecord {
+  arn: string;
+  name: string;
+  definition: string;
+  parsed: StateMachineDefinition;
+  roleArn: string;
+  type: WorkflowType;
+  creationDate: Date;
+  updateDate?: Date;
+  executions: ExecutionRecord[];
+}
+
+interface ExecutionRecord {
+  arn: string;
+  name: string;
+  stateMachine: StateMachineRecord;
+  input: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  cause?: string;
+  run: ExecutionRun;
+}
+
+/** A `400` JSON error (`__type` + `message`) the way Step Functions answers. */
+export class StatesApiError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+const NAME_CHARACTERS = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+/** AWS rules for state machine and execution names: 1-80 characters, no whitespace, brackets, wildcards, special or control characters. */
+function validName(name: string): boolean {
+  return (
+    NAME_CHARACTERS.test(name) &&
+    ![...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f))
+  );
+}
+const MAX_INPUT_BYTES = 256 * 1024;
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
+
+type Params = Record<string, unknown>;
+type Operation = (params: Params) => unknown | Promise<unknown>;
+
+export class StepFunctionsService implements Service {
+  readonly name = 'states' as const;
+  private readonly machines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly listeners = new Set<(executionArn: string, event: HistoryEventLike) => void>();
+  private readonly integrations: Integrations;
+  private readonly retryScale: number;
+  private readonly operations: Record<string, Operation>;
+
+  constructor(opts: StepFunctionsServiceOptions) {
+    this.integrations = new Integrations({ lambda: opts.lambda, endpoint: opts.endpoint });
+    this.retryScale = opts.retryScale ?? 1;
+    this.operations = {
+      CreateStateMachine: (p) => this.apiCreateStateMachine(p),
+      DescribeStateMachine: (p) =>
+        this.describeStateMachine(this.machine(requiredString(p, 'stateMachineArn'))),
+      ListStateMachines: (p) => this.apiListStateMachines(p),
+      DeleteStateMachine: (p) => this.apiDeleteStateMachine(p),
+      UpdateStateMachine: (p) => this.apiUpdateStateMachine(p),
+      StartExecution: (p) => this.apiStartExecution(p),
+      DescribeExecution: (p) => this.describeExecution(this.execution(requiredString(p, 'executionArn'))),
+      ListExecutions: (p) => this.apiListExecutions(p),
+      GetExecutionHistory: (p) => this.apiGetExecutionHistory(p),
+      StopExecution: (p) => this.apiStopExecution(p),
+      DescribeStateMachineForExecution: (p) =>
+        this.describeStateMachine(this.execution(requiredString(p, 'executionArn')).stateMachine),
+    };
+  }
+
+  /** Live history events of every execution (the console's feed). Returns the unsubscribe function. */
+  onEvent(listener: (executionArn: string, event: HistoryEventLike) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async createStateMachine(input: {
+    name: string;
+    definition: string;
+    roleArn?: string;
+    type?: WorkflowType;
+  }): Promise<{ stateMachineArn: string; creationDate: Date }> {
+    const type = input.type ?? 'STANDARD';
+    if (!validName(input.name)) throw new StatesApiError('InvalidName', `Invalid Name: '${input.name}'`);
+    const parsed = parseDefinition(input.definition);
+    const roleArn = input.roleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/StatesExecutionRole`;
+    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${input.name}`;
+    const existing = this.machines.get(arn);
+    if (existing) {
+      if (
+        existing.definition === input.definition &&
+        existing.roleArn === roleArn &&
+        existing.type === type
+      ) {
+        return { stateMachineArn: arn, creationDate: existing.creationDate };
+      }
+      throw new StatesApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+    }
+    const record: StateMachineRecord = {
+      arn,
+      name: input.name,
+      definition: input.definition,
+      parsed,
+      roleArn,
+      type,
+      creationDate: new Date(),
+      executions: [],
+    };
+    this.machines.set(arn, record);
+    return { stateMachineArn: arn, creationDate: record.creationDate };
+  }
+
+  async handle(req: AwsRequest): Promise<AwsResponse> {
+    const target = req.target ?? '';
+    const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
+    const handler = this.operations[operation];
+    if (!handler) {
+      return awsJsonError(
+        400,
+        'UnknownOperationException',
+        `Operation ${operation || target || '(none)'} is not supported`,
+      );
+    }
+    let params: unknown;
+    try {
+      params = JSON.parse(req.body.length > 0 ? req.body.toString('utf8') : '{}');
+    } catch {
+      return awsJsonError(400, 'SerializationException', 'Request body is not valid JSON');
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      return awsJsonError(400, 'SerializationException', 'Request body must be a JSON object');
+    }
+    try {
+      return awsJson(await handler(params as Params));
+    } catch (error) {
+      if (error instanceof StatesApiError) return awsJsonError(error.status, error.errorType, error.message);
+      const message = error instanceof Error ? error.message : String(error);
+      return awsJsonError(500, 'InternalServerError', message);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const execution of this.executions.values())
+      execution.run.stop('States.Aborted', 'The local cloud stopped');
+    this.integrations.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // operations
+  // ---------------------------------------------------------------------------------------------------
+
+  private async apiCreateStateMachine(p: Params) {
+    const name = requiredString(p, 'name');
+    const definition = requiredString(p, 'definition');
+    const roleArn = requiredString(p, 'roleArn');
+    const type = optionalString(p, 'type') ?? 'STANDARD';
+    if (type !== 'STANDARD' && type !== 'EXPRESS') {
+      throw validation(
+        `Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`,
+      );
+    }
+    const { stateMachineArn, creationDate } = await this.createStateMachine({
+      name,
+      definition,
+      roleArn,
+      type,
+    });
+    return { stateMachineArn, creationDate: epoch(creationDate) };
+  }
+
+  private describeStateMachine(m: StateMachineRecord) {
+    return {
+      stateMachineArn: m.arn,
+      name: m.name,
+      status: 'ACTIVE',
+      definition: m.definition,
+      roleArn: m.roleArn,
+      type: m.type,
+      creationDate: epoch(m.creationDate),
+      ...(m.updateDate ? { updateDate: epoch(m.updateDate) } : {}),
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  private apiListStateMachines(p: Params) {
+    const all = [...this.machines.values()].map((m) => ({
+      stateMachineArn: m.arn,
+      name: m.name,
+      type: m.type,
+      creationDate: epoch(m.creationDate),
+    }));
+    return paginate(all, p, 'stateMachines');
+  }
+
+  private apiDeleteStateMachine(p: Params) {
+    const arn = requiredString(p, 'stateMachineArn');
+    checkArn(arn, 'stateMachine');
+    this.machines.delete(arn);
+    return {};
+  }
+
+  private apiUpdateStateMachine(p: Params) {
+    const m = this.machine(requiredString(p, 'stateMachineArn'));
+    const definition = optionalString(p, 'definition');
+    const roleArn = optionalString(p, 'roleArn');
+    if (definition === undefined && roleArn === undefined) {
+      throw new StatesApiError(
+        'MissingRequiredParameter',
+        'Either the definition or the roleArn must be specified',
+      );
+    }
+    if (definition !== undefined) {
+      m.parsed = parseDefinition(definition);
+      m.definition = definition;
+    }
+    if (roleArn !== undefined) m.roleArn = roleArn;
+    m.updateDate = new Date();
+    return { updateDate: epoch(m.updateDate) };
+  }
+
+  private async apiStartExecution(p: Params) {
+    const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    const name = optionalString(p, 'name') ?? crypto.randomUUID();
+    if (!validName(name)) throw new StatesApiError('InvalidName', `Invalid Name: '${name}'`);
+    const inputText = optionalString(p, 'input') ?? '{}';
+    if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
+      throw validation(
+        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
+      );
+    }
+    let input: JsonValue;
+    try {
+      input = JSON.parse(inputText) as JsonValue;
+    } catch (error) {
+      throw new StatesApiError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
+      );
+    }
+    const prefix = machine.type === 'EXPRESS' ? 'express' : 'execution';
+    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${prefix}:${machine.name}:${name}`;
+    const existing = this.executions.get(arn);
+    if (existing) {
+      if (machine.type === 'STANDARD' && existing.status === 'RUNNING' && existing.input === inputText) {
+        return { executionArn: arn, startDate: epoch(existing.startDate) };
+      }
+      throw new StatesApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    const startDate = new Date();
+    const run = new ExecutionRun({
+      definition: machine.parsed,
+      input,
+      executionArn: arn,
+      executionName: name,
+      stateMachineArn: machine.arn,
+      stateMachineName: machine.name,
+      roleArn: machine.roleArn,
+      startTime: startDate,
+      retryScale: this.retryScale,
+      integrations: this.integrations,
+      onEvent: (event) => {
+        for (const listener of this.listeners) listener(arn, event);
+      },
+    });
+    const record: ExecutionRecord = {
+      arn,
+      name,
+      stateMachine: machine,
+      input: inputText,
+      status: 'RUNNING',
+      startDate,
+      run,
+    };
+    this.executions.set(arn, record);
+    machine.executions.push(record);
+    void run.done.then((outcome) => {
+      record.status = outcome.status;
+      record.stopDate = new Date();
+      if (outcome.output !== undefined) record.output = outcome.output;
+      if (outcome.error !== undefined) record.error = outcome.error;
+      if (outcome.cause !== undefined) record.cause = outcome.cause;
+    });
+    return { executionArn: arn, startDate: epoch(startDate) };
+  }
+
+  private describeExecution(e: ExecutionRecord) {
+    return {
+      executionArn: e.arn,
+      stateMachineArn: e.stateMachine.arn,
+      name: e.name,
+      status: e.status,
+      startDate: epoch(e.startDate),
+      ...(e.stopDate ? { stopDate: epoch(e.stopDate) } : {}),
+      input: e.input,
+      inputDetails: { included: true },
+      ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+      ...(e.error !== undefined ? { error: e.error } : {}),
+      ...(e.cause !== undefined ? { cause: e.cause } : {}),
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+    };
+  }
+
+  private apiListExecutions(p: Params) {
+    const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    const statusFilter = optionalString(p, 'statusFilter');
+    if (statusFilter !== undefined && !STATUSES.includes(statusFilter)) {
+      throw validation(
+        `Value '${statusFilter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`,
+      );
+    }
+    const items = machine.executions
+      .filter((e) => statusFilter === undefined || e.status === statusFilter)
+      .reverse()
+      .map((e) => ({
+        executionArn: e.arn,
+        stateMachineArn: machine.arn,
+        name: e.name,
+        status: e.status,
+        startDate: epoch(e.startDate),
+        ...(e.stopDate ? { stopDate: epoch(e.stopDate) } : {}),
+        redriveCount: 0,
+      }));
+    return paginate(items, p, 'executions');
+  }
+
+  private apiGetExecutionHistory(p: Params) {
+    const execution = this.execution(requiredString(p, 'executionArn'));
+    const reverse = p.reverseOrder === true;
+    const includeData = p.includeExecutionData !== false;
+    const events = [...execution.run.history];
+    if (reverse) events.reverse();
+    const shaped = events.map((event) => shapeEvent(event, includeData));
+    return paginate(shaped, p, 'events', 100, 1000);
+  }
+
+  private apiStopExecution(p: Params) {
+    const execution = this.execution(requiredString(p, 'executionArn'));
+    const error = optionalString(p, 'error');
+    const cause = optionalString(p, 'cause');
+    if (execution.status === 'RUNNING') execution.run.stop(error, cause);
+    return { stopDate: epoch(execution.stopDate ?? new Date()) };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // lookups
+  // ---------------------------------------------------------------------------------------------------
+
+  private machine(arn: string): StateMachineRecord {
+    checkArn(arn, 'stateMachine');
+    const machine = this.machines.get(arn);
+    if (!machine)
+      throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  private execution(arn: string): ExecutionRecord {
+    checkArn(arn, 'execution');
+    const execution = this.executions.get(arn);
+    if (!execution) throw new StatesApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return execution;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------
+// helpers
+// -----------------------------------------------------------------------------------------------------
+
+function parseDefinition(definition: string): StateMachineDefinition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(definition);
+  } catch (error) {
+    throw new StatesApiError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}'`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new StatesApiError(
+      'InvalidDefinition',
+      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition must be a JSON object'",
+    );
+  }
+  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata') {
+    throw new StatesApiError(
+      'InvalidDefinition',
+      "Invalid State Machine Definition: 'the local cloud supports JSONPath only (QueryLanguage JSONata)'",
+    );
+  }
+  try {
+    // The engine's validator (asl-validator): schema, paths and ARNs.
+    new EngineStateMachine(parsed as StateMachineDefinition, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    throw new StatesApiError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${message}'`,
+    );
+  }
+  return parsed as StateMachineDefinition;
+}
+
+function checkArn(arn: string, kind: 'stateMachine' | 'execution'): void {
+  const pattern =
+    kind === 'stateMachine'
+      ? /^arn:aws[a-zA-Z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/
+      : /^arn:aws[a-zA-Z-]*:states:[a-z0-9-]+:\d{12}:(execution|express):[^:]+:[^:]+$/;
+  if (!pattern.test(arn)) throw new StatesApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+}
+
+function validation(message: string): StatesApiError {
+  return new StatesApiError('ValidationException', `1 validation error detected: ${message}`);
+}
+
+function requiredString(p: Params, key: string): string {
+  const value = p[key];
+  if (value === undefined || value === null) {
+    throw validation(`Value null at '${key}' failed to satisfy constraint: Member must not be null`);
+  }
+  if (typeof value !== 'string')
+    throw validation(`Value at '${key}' failed to satisfy constraint: Member must be a string`);
+  return value;
+}
+
+function optionalString(p: Params, key: string): string | undefined {
+  const value = p[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string')
+    throw validation(`Value at '${key}' failed to satisfy constraint: Member must be a string`);
+  return value;
+}
+
+function paginate<T>(items: T[], p: Params, key: string, defaultSize = 100, maxSize = 1000) {
+  const maxResults = p.maxResults;
+  if (
+    maxResults !== undefined &&
+    (typeof maxResults !== 'number' || maxResults < 0 || maxResults > maxSize)
+  ) {
+    throw validation(
+      `Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${maxSize}`,
+    );
+  }
+  const size = typeof maxResults === 'number' && maxResults > 0 ? maxResults : defaultSize;
+  const token = p.nextToken;
+  let start = 0;
+  if (token !== undefined && token !== null) {
+    const decoded =
+      typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8')) : Number.NaN;
+    if (!Number.isInteger(decoded) || decoded < 0)
+      throw new StatesApiError('InvalidToken', `Invalid Token: '${String(token)}'`);
+    start = decoded;
+  }
+  const page = items.slice(start, start + size);
+  const next =
+    start + size < items.length ? { nextToken: Buffer.from(String(start + size)).toString('base64url') } : {};
+  return { [key]: page, ...next };
+}
+
+function shapeEvent(event: HistoryEventLike, includeData: boolean): Record<string, unknown> {
+  const shaped: Record<string, unknown> = { ...event, timestamp: epoch(event.timestamp) };
+  if (!includeData) {
+    for (const [key, value] of Object.entries(shaped)) {
+      if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) continue;
+      const {
+        input: _input,
+        output: _output,
+        parameters: _parameters,
+        ...rest
+      } = value as Record<string, unknown>;
+      shaped[key] = rest;
+    }
+  }
+  return shaped;
+}
+
+function epoch(date: Date): number {
+  return date.getTime() / 1000;
+}
