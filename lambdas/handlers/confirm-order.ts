@@ -1,4 +1,8 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { confirmOrder } from '../domain/order';
+import { countOrder, OrderMetric } from '../shared/observability';
+import { createStepHandler } from '../shared/step-handler';
+
+/** ConfirmOrder Task: the point of no return, PENDING → CONFIRMED. */
+export const handler = createStepHandler('ConfirmOrder', ['Orders', 'IdempotencyKeys'], (saga, deps) =>
+  confirmOrder(saga, deps, { onConfirmed: () => countOrder(OrderMetric.confirmed) }),
+);

@@ -1,4 +1,8 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { rejectOrder } from '../domain/order';
+import { createStepHandler } from '../shared/step-handler';
+
+/**
+ * RejectOrder compensation (ConfirmOrder's guard): tombstones an unconfirmed order's confirmation, or
+ * throws OrderAlreadyConfirmed when the confirmation had committed (the saga then ends as a success).
+ */
+export const handler = createStepHandler('RejectOrder', ['Orders', 'IdempotencyKeys'], rejectOrder);

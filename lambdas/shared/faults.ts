@@ -30,12 +30,12 @@ export interface FaultContext {
  * - `duplicate`: run twice, return the second result (which must be a replay).
  */
 export async function withFault<T>(
-  name: SagaOperation,
+  name: SagaOperation | 'RecordFailure',
   plan: FaultPlan | undefined,
   ctx: FaultContext,
   operation: () => Promise<T>,
 ): Promise<T> {
-  const mode = ctx.enabled ? plan?.[name] : undefined;
+  const mode = ctx.enabled && name !== 'RecordFailure' ? plan?.[name] : undefined;
   if (mode === undefined) return operation();
   if (mode === 'fail') throw new InjectedFailureError(name);
   if (mode === 'timeout') {

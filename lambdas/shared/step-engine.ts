@@ -55,6 +55,8 @@ export interface ActionSpec<R> {
   step: StepName;
   /** Reads what it needs and plans the writes. Only called when the step has not run yet. */
   plan(): Promise<ActionPlan<R>>;
+  /** Called once, by the invocation whose transaction committed (never by a replay). */
+  onCommitted?(result: R): void;
 }
 
 export interface CompensationPlan {
@@ -163,6 +165,7 @@ export async function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promi
         ],
       }),
     );
+    spec.onCommitted?.(plan.result);
     return plan.result;
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw asTransient(error);

@@ -30,7 +30,7 @@ export function storeOf(deps: StepDeps<'IdempotencyKeys'>): StepStore {
 }
 
 export function createStepHandler<const T extends TableId, R>(
-  operation: SagaOperation,
+  operation: SagaOperation | 'RecordFailure',
   tableIds: readonly T[],
   run: StepFunction<T, R>,
 ): (event: unknown, context?: Partial<Context>) => Promise<R> {
@@ -43,7 +43,7 @@ export function createStepHandler<const T extends TableId, R>(
     tracer.putAnnotation('orderId', saga.orderId);
     tracer.putAnnotation('operation', operation);
     const { tables, faults } = config();
-    const fault = faults ? saga.faults?.[operation] : undefined;
+    const fault = faults && operation !== 'RecordFailure' ? saga.faults?.[operation] : undefined;
     logger.info(`${operation} started`, {
       retryCount: event.context.retryCount,
       ...(fault ? { fault } : {}),

@@ -1,0 +1,194 @@
+/**
+ * The Orders read model and the pivot of the saga.
+ *
+ * - ConfirmOrder: `PENDING → CONFIRMED` with the total, plus its IdempotencyKeys record, in one
+ *   transaction (the point of no return).
+ * - RejectOrder: ConfirmOrder's guard. Not confirmed yet → TOMBSTONE (a late ConfirmOrder refuses).
+ *   Confirmed (the confirmation committed but was reported as failed) → `OrderAlreadyConfirmed`, which the
+ *   state machine routes to success: a confirmed order is never unwound.
+ * - RecordFailure: writes the outcome of an unwound saga: `CANCELLED` (failed step and reason) or
+ *   `NEEDS_ATTENTION` (compensations that ended in the DLQ).
+ */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  CompensationName,
+  ConfirmOrderResult,
+  OrderSagaState,
+  OrderStatus,
+  StepName,
+} from '../../lib/contract';
+import { InvalidSagaInputError, OrderAlreadyConfirmedError, OrderNotPendingError } from '../shared/errors';
+import { asTransient, type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
+import { type StepDeps, storeOf } from '../shared/step-handler';
+
+export type OrderDeps = StepDeps<'Orders' | 'IdempotencyKeys'>;
+
+export interface ConfirmHooks {
+  /** Called once, by the invocation that committed the confirmation (not by replays). */
+  onConfirmed?(): void;
+}
+
+export async function confirmOrder(
+  saga: OrderSagaState,
+  deps: OrderDeps,
+  hooks: ConfirmHooks = {},
+): Promise<ConfirmOrderResult> {
+  const { orderId } = saga;
+  const total = saga.results?.ReserveStock?.total;
+  if (typeof total !== 'number') {
+    throw new InvalidSagaInputError(`Order ${orderId} has no total at results.ReserveStock.total`);
+  }
+  return runAction<ConfirmOrderResult>(storeOf(deps), {
+    orderId,
+    step: 'ConfirmOrder',
+    onCommitted: () => hooks.onConfirmed?.(),
+    async plan() {
+      return {
+        writes: [
+          {
+            Update: {
+              TableName: deps.tables.Orders,
+              Key: { orderId },
+              UpdateExpression: 'SET #status = :confirmed, #total = :total, updatedAt = :now',
+              ConditionExpression: '#status = :pending',
+              ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
+              ExpressionAttributeValues: {
+                ':confirmed': 'CONFIRMED',
+                ':pending': 'PENDING',
+                ':total': total,
+                ':now': new Date().toISOString(),
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+        result: { status: 'CONFIRMED', total },
+        effect: { status: 'CONFIRMED', total },
+        onConditionFailed: (_index, old) =>
+          new OrderNotPendingError(orderId, old?.status as string | undefined),
+      };
+    },
+  });
+}
+
+export async function rejectOrder(saga: OrderSagaState, deps: OrderDeps): Promise<CompensationResult> {
+  return runCompensation(storeOf(deps), {
+    orderId: saga.orderId,
+    step: 'ConfirmOrder',
+    compensation: 'RejectOrder',
+    reverse() {
+      throw new OrderAlreadyConfirmedError(saga.orderId);
+    },
+  });
+}
+
+export interface RecordedFailure {
+  orderId: string;
+  status: Extract<OrderStatus, 'CANCELLED' | 'NEEDS_ATTENTION'>;
+  failedStep?: StepName;
+  reason: string;
+  failedCompensations?: CompensationName[];
+  /** False when the order had already left PENDING (a duplicate run, or redrive got there first). */
+  changed: boolean;
+  previousStatus?: OrderStatus;
+}
+
+/**
+ * The human message of a Step Functions `Cause`: for a Lambda error that is the JSON
+ * `{"errorType","errorMessage","trace"}` the runtime reports; other causes are kept if short.
+ */
+export function causeMessage(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed) {
+      const message = (parsed as { errorMessage: unknown }).errorMessage;
+      return typeof message === 'string' && message ? message : undefined;
+    }
+    return undefined;
+  } catch {
+    return cause.length <= 500 ? cause : `${cause.slice(0, 497)}...`;
+  }
+}
+
+/** `InsufficientStock: Not enough stock of SKU-1: 999 requested, 100 available`. */
+export function failureReason(failure: OrderSagaState['failure']): string {
+  if (!failure) return 'Unknown failure (no failure recorded in the saga state)';
+  const message = causeMessage(failure.cause);
+  return message ? `${failure.error}: ${message}` : failure.error;
+}
+
+/** Writes the final read model of an unwound order. Idempotent: a re-run writes the same. */
+export async function recordFailure(
+  saga: OrderSagaState,
+  deps: StepDeps<'Orders'>,
+): Promise<RecordedFailure> {
+  const failedCompensations = Object.keys(saga.deadLettered ?? {}).sort() as CompensationName[];
+  const status = failedCompensations.length > 0 ? 'NEEDS_ATTENTION' : 'CANCELLED';
+  const reason = failureReason(saga.failure);
+  const failedStep = saga.failure?.step;
+  const now = new Date().toISOString();
+  const set = [
+    '#status = :status',
+    'reason = :reason',
+    'updatedAt = :now',
+    'customerId = if_not_exists(customerId, :customerId)',
+    '#items = if_not_exists(#items, :items)',
+    'deliverySlot = if_not_exists(deliverySlot, :slot)',
+    'createdAt = if_not_exists(createdAt, :now)',
+    ...(failedStep ? ['failedStep = :failedStep'] : []),
+    ...(failedCompensations.length > 0 ? ['failedCompensations = :failed'] : []),
+  ];
+  const remove = failedCompensations.length > 0 ? '' : ' REMOVE failedCompensations';
+  try {
+    const out = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.Orders,
+        Key: { orderId: saga.orderId },
+        UpdateExpression: `SET ${set.join(', ')}${remove}`,
+        // A duplicate run may write again; an order redrive already settled, or a confirmed one, is left alone.
+        ConditionExpression: 'attribute_not_exists(orderId) OR #status IN (:pending, :status)',
+        ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':pending': 'PENDING',
+          ':reason': reason,
+          ':now': now,
+          ':customerId': saga.customerId,
+          ':items': saga.items,
+          ':slot': saga.deliverySlot,
+          ...(failedStep ? { ':failedStep': failedStep } : {}),
+          ...(failedCompensations.length > 0 ? { ':failed': new Set(failedCompensations) } : {}),
+        },
+        ReturnValues: 'UPDATED_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    const previousStatus = out.Attributes?.status as OrderStatus | undefined;
+    return {
+      orderId: saga.orderId,
+      status,
+      ...(failedStep ? { failedStep } : {}),
+      reason,
+      ...(failedCompensations.length > 0 ? { failedCompensations } : {}),
+      changed: previousStatus !== status,
+      ...(previousStatus ? { previousStatus } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      const current = error.Item?.status?.S as OrderStatus | undefined;
+      return {
+        orderId: saga.orderId,
+        status,
+        ...(failedStep ? { failedStep } : {}),
+        reason,
+        ...(failedCompensations.length > 0 ? { failedCompensations } : {}),
+        changed: false,
+        ...(current ? { previousStatus: current } : {}),
+      };
+    }
+    throw asTransient(error);
+  }
+}
