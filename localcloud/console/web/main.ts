@@ -366,8 +366,9 @@ function renderGraph(): void {
       viewBox: '0 0 10 10',
       refX: 9,
       refY: 5,
-      markerWidth: 7,
-      markerHeight: 7,
+      markerWidth: 9,
+      markerHeight: 9,
+      markerUnits: 'userSpaceOnUse',
       orient: 'auto-start-reverse',
     });
     marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: color }));
