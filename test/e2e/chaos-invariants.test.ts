@@ -278,88 +278,134 @@ describe('checkInvariants', () => {
       'money created',
       'money',
       /account c1: .*created 100/,
-      (w) => void (w.final.accounts[0]!.balance = 8_300),
+      (w) => {
+        w.final.accounts[0]!.balance = 8_300;
+      },
     ],
-    ['stock lost', 'stock', /SKU B: stock 4/, (w) => void (w.final.inventory[1]!.stock = 4)],
-    ['a promo use lost', 'promos', /promo P: uses left 3/, (w) => void (w.final.promos[0]!.usesLeft = 3)],
-    ['a slot booked twice', 'slots', /slot S: booked 2/, (w) => void (w.final.deliverySlots[0]!.booked = 2)],
+    [
+      'stock lost',
+      'stock',
+      /SKU B: stock 4/,
+      (w) => {
+        w.final.inventory[1]!.stock = 4;
+      },
+    ],
+    [
+      'a promo use lost',
+      'promos',
+      /promo P: uses left 3/,
+      (w) => {
+        w.final.promos[0]!.usesLeft = 3;
+      },
+    ],
+    [
+      'a slot booked twice',
+      'slots',
+      /slot S: booked 2/,
+      (w) => {
+        w.final.deliverySlots[0]!.booked = 2;
+      },
+    ],
     [
       'a negative balance',
       'nonNegative',
       /account c2: balance -1/,
-      (w) => void (w.final.accounts[1]!.balance = -1),
+      (w) => {
+        w.final.accounts[1]!.balance = -1;
+      },
     ],
     [
       'overbooking',
       'nonNegative',
       /slot S: booked 6 > capacity 5/,
-      (w) => void (w.final.deliverySlots[0]!.booked = 6),
+      (w) => {
+        w.final.deliverySlots[0]!.booked = 6;
+      },
     ],
     [
       'a confirmed order charged a wrong amount',
       'confirmed',
       /order o-conf \(CONFIRMED\): charged 1700, order total 1800/,
-      (w) => void (w.keys[2]!.result = { amount: 1_700 }),
+      (w) => {
+        w.keys[2]!.result = { amount: 1_700 };
+      },
     ],
     [
       'a confirmed order missing a step',
       'confirmed',
       /order o-conf \(CONFIRMED\): BookDelivery key is absent/,
-      (w) => void w.keys.splice(3, 1),
+      (w) => {
+        w.keys.splice(3, 1);
+      },
     ],
     [
       'a cancelled order whose stock was never released',
       'cancelled',
       /order o-canc \(CANCELLED at ChargePayment\): ReserveStock key still DONE/,
-      (w) => void (w.keys[5]!.state = 'DONE'),
+      (w) => {
+        w.keys[5]!.state = 'DONE';
+      },
     ],
     [
       'an orphan key',
       'keys',
       /key \(ghost, ChargePayment\): no such order/,
-      (w) => void w.keys.push(key('ghost', 'ChargePayment', 'DONE', { amount: 1 })),
+      (w) => {
+        w.keys.push(key('ghost', 'ChargePayment', 'DONE', { amount: 1 }));
+      },
     ],
     [
       'a key booking another slot',
       'keys',
       /key \(o-conf, BookDelivery\): booked slot T, order slot S/,
-      (w) => void (w.keys[3]!.result = { slotId: 'T' }),
+      (w) => {
+        w.keys[3]!.result = { slotId: 'T' };
+      },
     ],
     [
       'a reservation for other quantities',
       'keys',
       /key \(o-conf, ReserveStock\): reserved/,
-      (w) =>
-        void (w.keys[1]!.result = {
+      (w) => {
+        w.keys[1]!.result = {
           lines: [{ sku: 'A', quantity: 3, unitPrice: 1_000 }],
           subtotal: 3_000,
           discount: 300,
           total: 1_800,
-        }),
+        };
+      },
     ],
     [
       'a confirmed order whose execution failed',
       'executions',
       /order o-conf \(CONFIRMED\): execution FAILED \(OrderFailed\), yet the order is confirmed/,
-      (w) => void (w.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'OrderFailed' }),
+      (w) => {
+        w.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'OrderFailed' };
+      },
     ],
     [
       'a needs-attention order with nothing in the DLQ',
       'executions',
       /order o-na \(NEEDS_ATTENTION\): failedCompensations \[RefundPayment\] but DLQ holds \[\]/,
-      (w) => void w.deadLetters!.splice(0, 1),
+      (w) => {
+        w.deadLetters!.splice(0, 1);
+      },
     ],
     [
       'an execution still running',
       'executions',
       /order o-canc \(CANCELLED\): execution RUNNING, expected SUCCEEDED or FAILED/,
-      (w) => void (w.executions[1] = { name: 'o-canc', status: 'RUNNING' }),
+      (w) => {
+        w.executions[1] = { name: 'o-canc', status: 'RUNNING' };
+      },
     ],
     [
       'an order left PENDING',
       'executions',
       /order o-canc \(PENDING\): still PENDING/,
-      (w) => void (w.orders[1]!.status = 'PENDING'),
+      (w) => {
+        w.orders[1]!.status = 'PENDING';
+      },
     ],
   ];
 
