@@ -350,6 +350,8 @@ export class OrderSagaStack extends Stack {
       validateRequestParameters: true,
       validateRequestBody: false,
     });
+    // The contract output is ApiUrl; drop RestApi's own `<Id>Endpoint<hash>` output so tools see one URL.
+    api.node.tryRemoveChild('Endpoint');
     const integration = new apigateway.LambdaIntegration(this.functions.Api, { proxy: true });
     const orders = api.root.addResource('orders');
     orders.addMethod('POST', integration, {

@@ -1,0 +1,224 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app';
+import { ENV, FUNCTIONS, OUTPUTS, TABLES } from '../../lib/contract';
+import { synthOrderSaga } from './support/synth';
+
+let dev: Template;
+let prod: Template;
+let express: Template;
+let faults: Template;
+let cors: Template;
+
+beforeAll(() => {
+  dev = synthOrderSaga().template;
+  prod = synthOrderSaga({ stage: 'prod' }).template;
+  express = synthOrderSaga({ express: 'true' }).template;
+  faults = synthOrderSaga({ faults: 'on' }).template;
+  cors = synthOrderSaga({ corsOrigin: 'https://console.example.com', throttlingRateLimit: '7' }).template;
+});
+
+function functionEnvironments(template: Template): Record<string, string | object>[] {
+  return Object.values(template.findResources('AWS::Lambda::Function')).map(
+    (f) => f.Properties.Environment.Variables as Record<string, string | object>,
+  );
+}
+
+describe('tables', () => {
+  it('has the six contract tables: on-demand, encrypted, point-in-time recovery, TTL on IdempotencyKeys', () => {
+    const tables = dev.findResources('AWS::DynamoDB::Table');
+
+    expect(Object.keys(tables)).toHaveLength(Object.keys(TABLES).length);
+    for (const [tableId, spec] of Object.entries(TABLES)) {
+      const keySchema = [
+        { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+        ...('sortKey' in spec ? [{ AttributeName: spec.sortKey, KeyType: 'RANGE' }] : []),
+      ];
+      const [logicalId] = Object.keys(tables).filter(
+        (id) => id.startsWith(tableId) && !id.startsWith(`${tableId}s`),
+      );
+      const props = tables[logicalId!]!.Properties;
+      expect(props.KeySchema).toEqual(keySchema);
+      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(props.TimeToLiveSpecification).toEqual(
+        'ttl' in spec ? { AttributeName: spec.ttl, Enabled: true } : undefined,
+      );
+    }
+  });
+
+  it('prod retains tables and DLQ (and protects tables from deletion); dev destroys them', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::SQS::Queue']) {
+      for (const r of Object.values(prod.findResources(type))) {
+        expect(r.DeletionPolicy).toBe('Retain');
+        expect(r.UpdateReplacePolicy).toBe('Retain');
+      }
+      for (const r of Object.values(dev.findResources(type))) expect(r.DeletionPolicy).toBe('Delete');
+    }
+    prod.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    dev.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+});
+
+describe('dead-letter queue', () => {
+  it('is encrypted, keeps messages 14 days and refuses plain HTTP', () => {
+    dev.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+    dev.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has an alarm on any visible message', () => {
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+});
+
+describe('functions', () => {
+  it('are Node.js 22 on arm64 with X-Ray, source maps, Powertools env and their own log group', () => {
+    const fns = dev.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(fns)).toHaveLength(Object.keys(FUNCTIONS).length);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/LogGroup/) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'stepsaga',
+            POWERTOOLS_METRICS_NAMESPACE: 'StepSaga',
+          }),
+        },
+      });
+    }
+    dev.resourceCountIs('AWS::Logs::LogGroup', Object.keys(FUNCTIONS).length + 2);
+  });
+
+  it('honour fault injection only when synthesized with faults=on', () => {
+    for (const env of functionEnvironments(faults)) expect(env[ENV.faults]).toBe('on');
+    for (const template of [dev, prod, express]) {
+      for (const env of functionEnvironments(template)) expect(env[ENV.faults]).toBe('off');
+    }
+  });
+
+  it('every function has an Errors and a Throttles alarm', () => {
+    for (const metric of ['Errors', 'Throttles']) {
+      const alarms = dev.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { MetricName: metric, Namespace: 'AWS/Lambda' },
+      });
+      expect(Object.keys(alarms)).toHaveLength(Object.keys(FUNCTIONS).length);
+    }
+  });
+});
+
+describe('state machine', () => {
+  it('is Standard by default, with X-Ray and full logging in dev', () => {
+    dev.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it('logs only errors, without execution data, in prod', () => {
+    prod.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
+    });
+  });
+
+  it('synthesizes as an Express workflow with express=true, with the same states', () => {
+    const definitionOf = (t: Template) =>
+      JSON.stringify(
+        Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0]?.Properties.DefinitionString,
+      );
+
+    express.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' });
+    expect(definitionOf(express)).toBe(definitionOf(dev));
+  });
+
+  it('has alarms on failed and timed-out executions', () => {
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      dev.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'AWS/States' });
+    }
+    dev.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('API', () => {
+  it('requires IAM (SigV4) authorization on every method and validates path parameters', () => {
+    const methods = Object.values(dev.findResources('AWS::ApiGateway::Method'));
+
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    for (const m of methods) {
+      expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+      expect(m.Properties.RequestValidatorId).toBeDefined();
+      expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+    }
+    dev.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true });
+    dev.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: { 'method.request.path.orderId': true },
+    });
+  });
+
+  it('has the /orders, /orders/{orderId} and /orders/{orderId}/history resources', () => {
+    const paths = Object.values(dev.findResources('AWS::ApiGateway::Resource')).map(
+      (r) => r.Properties.PathPart,
+    );
+
+    expect(paths.sort()).toEqual(['history', 'orders', '{orderId}']);
+  });
+
+  it('stage v1 is throttled (50/100 by default, from context otherwise), access-logged and traced', () => {
+    dev.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+    });
+    cors.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 100 })],
+    });
+  });
+
+  it('answers CORS preflight only when a corsOrigin is configured', () => {
+    const options = (t: Template) =>
+      Object.values(t.findResources('AWS::ApiGateway::Method')).filter(
+        (m) => m.Properties.HttpMethod === 'OPTIONS',
+      );
+
+    expect(options(dev)).toHaveLength(0);
+    expect(options(cors).length).toBeGreaterThan(0);
+    expect(JSON.stringify(options(cors))).toContain('https://console.example.com');
+  });
+});
+
+describe('outputs and context', () => {
+  it('has exactly the contract outputs', () => {
+    expect(Object.keys(dev.findOutputs('*')).sort()).toEqual([...OUTPUTS].sort());
+  });
+
+  it.each([
+    [{ stage: 'qa' }, /context stage must be 'dev' or 'prod', got 'qa'/],
+    [{ faults: 'yes' }, /context faults must be 'on' or 'off', got 'yes'/],
+    [{ throttlingRateLimit: '-1' }, /context throttlingRateLimit must be a positive integer, got '-1'/],
+  ])('rejects bad context %o with an error naming it', (context, message) => {
+    expect(() => createApp({ context: { ...context, 'aws:cdk:bundling-stacks': [] } })).toThrow(message);
+  });
+});
