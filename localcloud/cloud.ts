@@ -58,8 +58,11 @@ export interface LocalCloudOptions {
   host?: string;
   /** Keep DynamoDB data in this directory; default: in memory. */
   persistDir?: string;
-  /** The cloud assembly directory (`cdk.out`) to deploy; `false` = bare services. @default 'cdk.out' */
-  assembly?: string | false;
+  /**
+   * The cloud assembly directory (`cdk.out`) to deploy; `false` = bare services. A promise lets the caller
+   * synthesize while the services boot (the CLI does). @default 'cdk.out'
+   */
+  assembly?: string | false | Promise<string>;
   /** Load the demo data into the deployed tables. @default false */
   seed?: boolean;
   /** Multiplies Retry intervals of the state machines (0.01 makes tests fast). @default 1 */
@@ -130,6 +133,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dynamoLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
   const dynamoReady = dynamoLocal.start();
   dynamoReady.catch(() => undefined);
+  if (options.assembly instanceof Promise) options.assembly.catch(() => undefined);
   const dynamodb = new DynamoDbService(dynamoLocal);
 
   const ownDataDir = options.dataDir === undefined;
@@ -203,14 +207,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     outputs.Endpoint = edge.endpoint;
     outputs.ConsoleUrl = consoleUrl;
 
-    await dynamoReady;
-    const dynamoDbMs = performance.now() - started;
-
+    // Deploy while the JVM boots: table creation waits for DynamoDB Local at the edge, everything else
+    // (functions, state machines, APIs, queues) does not need it.
+    let dynamoDbMs = 0;
+    const dynamoTimed = dynamoReady.then(() => {
+      dynamoDbMs = performance.now() - started;
+    });
     let deployMs = 0;
-    if (options.assembly !== false) {
+    const deploying = async () => {
+      if (options.assembly === false) return;
+      const assemblyDir = await (options.assembly ?? 'cdk.out');
       const deployStarted = performance.now();
       deployment = await deployAssembly({
-        assemblyDir: options.assembly ?? 'cdk.out',
+        assemblyDir,
         endpoint: edge.endpoint,
         lambda,
         states,
@@ -225,10 +234,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             .map((s) => `${s.type} ×${s.logicalIds.length}`)
             .join(', ')}`,
         );
-      if (options.seed) {
-        const { seedDemoData } = await import('./deploy/seed');
-        await seedDemoData(edge.endpoint, outputs);
-      }
+    };
+    await Promise.all([dynamoTimed, deploying()]);
+    if (deployment && options.seed) {
+      const { seedDemoData } = await import('./deploy/seed');
+      const counts = await seedDemoData(edge.endpoint, outputs);
+      log(`seeded ${Object.values(counts).reduce((a, b) => a + b, 0)} demo items`);
     }
     ready = true;
     const cloud: LocalCloud = {

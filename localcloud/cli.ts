@@ -1,0 +1,216 @@
+/**
+ * `npm start`: synthesize (when needed), boot the local cloud, deploy the assembly, load the demo data,
+ * print one `ready` line and write `.stepsaga/outputs.json`. Ctrl-C / SIGTERM stops everything it started.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type LocalCloud, startLocalCloud } from './cloud';
+import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
+
+const HELP = `Usage: npm start -- [options]
+
+Runs the synthesized stack (cdk.out, dev stage with fault injection on) on one AWS-compatible endpoint.
+
+Options:
+  --port N          edge port (default 4566; 0 = any free port)
+  --persist DIR     keep DynamoDB data in DIR (default: in memory)
+  --no-seed         do not load the demo data (seed/demo.json)
+  --retry-scale X   multiply state machine Retry intervals by X (e.g. 0.01 for fast demos; default 1)
+  --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
+  --no-synth        never synthesize, deploy the assembly as it is
+  --outputs FILE    where to write the outputs (default ${DEFAULT_OUTPUTS_FILE})
+  --quiet           no function logs
+  --help            this text
+
+Then: AWS_ENDPOINT_URL=<endpoint> aws stepfunctions list-state-machines, npm run order -- ..., the console URL.`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface CliOptions {
+  port: number;
+  persistDir?: string;
+  seed: boolean;
+  retryScale?: number;
+  assembly: string;
+  synth: boolean;
+  outputsFile: string;
+  quiet: boolean;
+  help: boolean;
+}
+
+export function parseCliArgs(argv: string[]): CliOptions {
+  let parsed: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        persist: { type: 'string' },
+        'no-seed': { type: 'boolean' },
+        'retry-scale': { type: 'string' },
+        assembly: { type: 'string' },
+        'no-synth': { type: 'boolean' },
+        outputs: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  }
+  try {
+    parsed = parse();
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
+  }
+  const { values } = parsed;
+  const port = values.port === undefined ? 4566 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${values.port}'`);
+  let retryScale: number | undefined;
+  if (values['retry-scale'] !== undefined) {
+    retryScale = Number(values['retry-scale']);
+    if (!Number.isFinite(retryScale) || retryScale < 0)
+      throw new UsageError(`--retry-scale must be a number ≥ 0, got '${values['retry-scale']}'`);
+  }
+  return {
+    port,
+    seed: !values['no-seed'],
+    assembly: values.assembly ?? 'cdk.out',
+    synth: !values['no-synth'],
+    outputsFile: values.outputs ?? DEFAULT_OUTPUTS_FILE,
+    quiet: values.quiet === true,
+    help: values.help === true,
+    ...(values.persist !== undefined ? { persistDir: values.persist } : {}),
+    ...(retryScale !== undefined ? { retryScale } : {}),
+  };
+}
+
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
+export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'lambdas']): string | undefined {
+  const manifest = path.join(assemblyDir, 'manifest.json');
+  if (!existsSync(manifest)) return `${assemblyDir} is missing`;
+  const builtAt = statSync(manifest).mtimeMs;
+  const changed = sourceDirs.find((dir) => newestMtime(dir) > builtAt);
+  if (changed) return `${changed}/ changed since the last synth`;
+  const templates = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
+  const faultsOn = templates.some((t) =>
+    readFileSync(path.join(assemblyDir, t), 'utf8').includes('"STEPSAGA_FAULTS":"on"'),
+  );
+  if (!faultsOn) return `${assemblyDir} was synthesized without fault injection (-c faults=on)`;
+  return undefined;
+}
+
+/** `node scripts/cdk.mjs synth -c faults=on --quiet` (the dev-stage assembly with fault injection on). */
+export function synthesize(assemblyDir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const args = ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', assemblyDir];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-8000);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(assemblyDir);
+      else reject(new Error(`cdk synth failed (exit ${code}):\n${stderr.trim()}`));
+    });
+  });
+}
+
+function explain(error: unknown, options: CliOptions): string {
+  const err = error as NodeJS.ErrnoException;
+  if (err?.code === 'EADDRINUSE')
+    return `Port ${options.port} is already in use (another local cloud or LocalStack?). Stop it, or pick another port: npm start -- --port 4567`;
+  return err instanceof Error ? err.message : String(error);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const reason = options.synth ? staleReason(options.assembly) : undefined;
+  if (reason) process.stderr.write(`synthesizing (${reason})...\n`);
+  const assembly = reason ? synthesize(options.assembly) : Promise.resolve(options.assembly);
+
+  let cloud: LocalCloud | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping the local cloud...\n`);
+    await cloud?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    cloud = await startLocalCloud({
+      port: options.port,
+      assembly,
+      seed: options.seed,
+      quiet: options.quiet,
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+      ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+      ...(options.quiet ? { onLog: () => undefined } : {}),
+    });
+  } catch (error) {
+    process.stderr.write(`local cloud failed to start: ${explain(error, options)}\n`);
+    return 1;
+  }
+  const outputs = {
+    ApiUrl: cloud.apiUrl ?? '',
+    ConsoleUrl: cloud.consoleUrl,
+    Endpoint: cloud.endpoint,
+    ...cloud.outputs,
+  };
+  writeOutputs(options.outputsFile, outputs);
+  const sinceCommand = performance.now() / 1000;
+  process.stdout.write(
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s, outputs ${options.outputsFile})\n`,
+  );
+  return -1;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (invokedDirectly) runCli();
+
+function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
