@@ -1,0 +1,170 @@
+/**
+ * `npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws] [--outputs FILE]
+ *                    [--namespace NS] [--no-timeouts] [--retry-scale X] [--json]`
+ *
+ * Runs N orders with seeded fault plans against a target, waits for every execution, redrives the DLQ,
+ * checks the invariants (docs/reliability.md) and prints them, the outcomes and, last,
+ * `invariant violations: V`. Exit code 1 when V > 0, 2 on a usage or setup error.
+ *
+ * Target `local` (default): the running local cloud of `.stepsaga/outputs.json` (or `--outputs`) if it
+ * answers, else a local cloud started here (and stopped at the end). `localstack` / `aws`: the deployed
+ * stack of `--outputs` (or `STEPSAGA_OUTPUTS`), e.g. the file `cdk deploy --outputs-file` wrote.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatReport, runChaos } from '../chaos/run';
+import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
+import { STACK_NAME } from '../lib/contract';
+
+const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
+                      [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X] [--json]`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number | undefined, min = 0): number {
+  if (raw === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** cdk.out synthesized with fault injection on (the dev stage the local cloud runs). */
+function ensureFaultsAssembly(): string {
+  const assembly = path.join(ROOT, 'cdk.out');
+  const template = path.join(assembly, `${STACK_NAME}.template.json`);
+  if (!existsSync(template) || !/"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(template, 'utf8'))) {
+    process.stderr.write('chaos: synthesizing cdk.out with -c faults=on\n');
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts/cdk.mjs'), 'synth', '-c', 'faults=on', '--quiet'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+  }
+  return assembly;
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function resolveTarget(
+  name: string,
+  outputsFile: string | undefined,
+  retryScale: number,
+): Promise<{ target: ChaosTarget; close: () => Promise<void> }> {
+  const noop = async () => {};
+  if (name === 'localstack' || name === 'aws') {
+    const file = outputsFile ?? process.env.STEPSAGA_OUTPUTS;
+    if (!file)
+      throw new UsageError(
+        `--target ${name} needs --outputs FILE (the stack outputs, e.g. from cdk deploy --outputs-file)`,
+      );
+    const { outputs, endpoint } = await readOutputsFile(file);
+    const edge =
+      name === 'localstack'
+        ? (endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566')
+        : undefined;
+    return { target: makeTarget(name, outputs, edge), close: noop };
+  }
+  if (name !== 'local') throw new UsageError(`--target must be local, localstack or aws, got "${name}"`);
+  const file = outputsFile ?? path.join(ROOT, '.stepsaga/outputs.json');
+  if (existsSync(file)) {
+    const { outputs, endpoint } = await readOutputsFile(file);
+    if (endpoint && (await answers(endpoint))) {
+      process.stderr.write(`chaos: using the running local cloud at ${endpoint} (${file})\n`);
+      return { target: makeTarget('local', outputs, endpoint), close: noop };
+    }
+    if (outputsFile)
+      throw new Error(`${outputsFile}: the local cloud at ${endpoint ?? '(no Endpoint)'} does not answer`);
+  }
+  process.stderr.write(`chaos: starting a local cloud (retry scale ${retryScale})\n`);
+  const { startLocalCloud } = await import('../localcloud/cloud');
+  const cloud = await startLocalCloud({ port: 0, assembly: ensureFaultsAssembly(), retryScale, quiet: true });
+  return {
+    target: makeTarget('local', parseOutputs(cloud.outputs, 'local cloud'), cloud.endpoint),
+    close: () => cloud.close(),
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      sagas: { type: 'string' },
+      seed: { type: 'string' },
+      concurrency: { type: 'string' },
+      target: { type: 'string', default: process.env.STEPSAGA_TARGET ?? 'local' },
+      outputs: { type: 'string' },
+      namespace: { type: 'string' },
+      'no-timeouts': { type: 'boolean', default: false },
+      'retry-scale': { type: 'string', default: '0.05' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const sagas = wholeNumber('sagas', values.sagas, undefined, 1);
+  const seed = wholeNumber('seed', values.seed, undefined);
+  const concurrency = wholeNumber('concurrency', values.concurrency, 16, 1);
+  const retryScale = Number(values['retry-scale']);
+  if (!(retryScale > 0))
+    throw new UsageError(`--retry-scale must be a positive number, got "${values['retry-scale']}"`);
+  // A fresh namespace per run by default, so a rerun on a long-lived cloud starts from clean data.
+  const namespace = values.namespace ?? `chaos${seed}-${Date.now().toString(36)}`;
+
+  const { target, close } = await resolveTarget(values.target, values.outputs, retryScale);
+  try {
+    const report = await runChaos(target, {
+      seed,
+      sagas,
+      concurrency,
+      namespace,
+      timeouts: !values['no-timeouts'],
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    return report.violations > 0 ? 1 : 0;
+  } finally {
+    await close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`${error.message}\n${USAGE}\n`);
+    } else {
+      process.stderr.write(
+        `chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    process.exitCode = 2;
+  },
+);
