@@ -1,0 +1,280 @@
+/**
+ * The local Lambda service through the AWS SDK over real HTTP (an Edge with only Lambda registered):
+ * isolation, concurrency, timeouts, crash containment, logs and AWS error shapes.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-lambda';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Edge } from '../../localcloud/edge';
+import { LambdaService } from '../../localcloud/lambda/service';
+
+let edge: Edge;
+let lambda: LambdaService;
+let client: LambdaClient;
+let workDir: string;
+const logs: Array<{ fn: string; line: string }> = [];
+
+const SOURCE = `
+const { threadId } = require('node:worker_threads');
+exports.handler = async (event, context) => {
+  console.log('event', JSON.stringify(event));
+  switch (event.action) {
+    case 'env': return { color: process.env.COLOR, region: process.env.AWS_REGION, endpoint: process.env.AWS_ENDPOINT_URL, fn: process.env.AWS_LAMBDA_FUNCTION_NAME, handler: process.env._HANDLER };
+    case 'context': return { requestId: context.awsRequestId, name: context.functionName, arn: context.invokedFunctionArn, memory: context.memoryLimitInMB, remaining: context.getRemainingTimeInMillis(), group: context.logGroupName };
+    case 'sleep': await new Promise((r) => setTimeout(r, event.ms)); return { threadId };
+    case 'spin': for (;;) {}
+    case 'throw': { const e = new Error('card declined'); e.name = 'PaymentDeclined'; throw e; }
+    case 'exit': process.exit(7);
+    case 'reject': Promise.reject(new Error('nobody awaits me')); await new Promise((r) => setTimeout(r, 100)); return 'late';
+    case 'timer-throw': setTimeout(() => { throw new Error('thrown in a timer'); }, 1); await new Promise((r) => setTimeout(r, 100)); return 'late';
+    default: return { threadId, echo: event };
+  }
+};
+`;
+
+function writeFunction(name: string, source: string, file = 'index.js'): string {
+  const dir = path.join(workDir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, file), source);
+  return dir;
+}
+
+async function invoke(name: string, event: unknown, logType?: 'Tail') {
+  const out = await client.send(
+    new InvokeCommand({
+      FunctionName: name,
+      Payload: Buffer.from(JSON.stringify(event)),
+      ...(logType ? { LogType: logType } : {}),
+    }),
+  );
+  return {
+    payload: JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')) as Record<
+      string,
+      unknown
+    >,
+    functionError: out.FunctionError,
+    logResult: out.LogResult,
+    version: out.ExecutedVersion,
+  };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(os.tmpdir(), 'lambda-test-'));
+  edge = new Edge({ port: 0 });
+  lambda = new LambdaService({
+    dataDir: path.join(workDir, 'data'),
+    endpoint: () => edge.endpoint,
+    maxConcurrencyPerFunction: 4,
+    onLog: (fn, line) => logs.push({ fn, line }),
+  });
+  edge.register(lambda);
+  await edge.listen();
+  client = new LambdaClient({
+    endpoint: edge.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  for (const [name, color] of [
+    ['blue', 'BLUE'],
+    ['green', 'GREEN'],
+  ] as const) {
+    await lambda.createFunction({
+      name,
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      codeDir: writeFunction(name, SOURCE),
+      environment: { COLOR: color },
+      timeoutSeconds: 1,
+      memoryMb: 256,
+    });
+  }
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await edge?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('Lambda service', () => {
+  it('gives each function its own environment and the runtime variables', async () => {
+    const blue = await invoke('blue', { action: 'env' });
+    const green = await invoke('green', { action: 'env' });
+
+    expect(blue.payload).toEqual({
+      color: 'BLUE',
+      region: 'us-east-1',
+      endpoint: edge.endpoint,
+      fn: 'blue',
+      handler: 'index.handler',
+    });
+    expect(green.payload.color).toBe('GREEN');
+  });
+
+  it('passes a Lambda context object', async () => {
+    const { payload, version } = await invoke('blue', { action: 'context' });
+
+    expect(payload).toMatchObject({
+      name: 'blue',
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:blue',
+      memory: '256',
+      group: '/aws/lambda/blue',
+    });
+    expect(payload.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(payload.remaining).toBeGreaterThan(0);
+    expect(payload.remaining).toBeLessThanOrEqual(1000);
+    expect(version).toBe('$LATEST');
+  });
+
+  it('runs concurrent invocations in separate warm workers, up to the pool size', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => invoke('green', { action: 'sleep', ms: 200 })),
+    );
+
+    const threads = new Set(results.map((r) => r.payload.threadId));
+    expect(threads.size).toBeGreaterThan(1);
+    expect(threads.size).toBeLessThanOrEqual(4);
+  });
+
+  it('terminates a function that exceeds its timeout and keeps serving', async () => {
+    const timedOut = await invoke('blue', { action: 'spin' });
+    const after = await invoke('blue', { action: 'echo', n: 1 });
+
+    expect(timedOut.functionError).toBe('Unhandled');
+    expect(timedOut.payload).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: expect.stringMatching(/^RequestId: \S+ Error: Task timed out after 1\.00 seconds$/),
+    });
+    expect(after.payload.echo).toEqual({ action: 'echo', n: 1 });
+  });
+
+  it.each([
+    ['throw', 'PaymentDeclined', 'card declined'],
+    ['exit', 'Runtime.ExitError', 'Runtime exited with error: exit status 7'],
+    ['reject', 'Runtime.UnhandledPromiseRejection', 'Error: nobody awaits me'],
+    ['timer-throw', 'Error', 'thrown in a timer'],
+  ])(
+    'contains a crashing handler (%s) with the Node.js runtime error shape',
+    async (action, errorType, message) => {
+      const crashed = await invoke('green', { action });
+      const after = await invoke('green', { action: 'echo' });
+
+      expect(crashed.functionError).toBe('Unhandled');
+      expect(crashed.payload.errorType).toBe(errorType);
+      expect(String(crashed.payload.errorMessage)).toContain(message);
+      expect(after.functionError).toBeUndefined();
+    },
+  );
+
+  it('returns the trace of a thrown error like the Node.js runtime', async () => {
+    const { payload } = await invoke('blue', { action: 'throw' });
+
+    expect(payload.trace).toEqual(
+      expect.arrayContaining([expect.stringContaining('PaymentDeclined: card declined')]),
+    );
+  });
+
+  it('captures console output per function and returns the log tail on request', async () => {
+    const { logResult } = await invoke('blue', { action: 'echo', marker: 'tail-me' }, 'Tail');
+
+    const tail = Buffer.from(logResult ?? '', 'base64').toString('utf8');
+    expect(tail).toMatch(/START RequestId: \S+ Version: \$LATEST/);
+    expect(tail).toMatch(/\tINFO\tevent \{"action":"echo","marker":"tail-me"\}/);
+    expect(tail).toMatch(/REPORT RequestId: \S+\tDuration: /);
+    expect(logs.some((l) => l.fn === 'blue' && l.line.includes('tail-me'))).toBe(true);
+    expect(logs.some((l) => l.fn === 'green' && l.line.includes('tail-me'))).toBe(false);
+  });
+
+  it('creates a function from a zip (CommonJS and ESM handlers), lists and describes it', async () => {
+    const cjs = zipSync({
+      'src/app.js': new TextEncoder().encode('exports.main = async (e) => ({ cjs: e.x });'),
+    });
+    const esm = zipSync({
+      'index.mjs': new TextEncoder().encode('export const handler = async (e) => ({ esm: e.x });'),
+    });
+
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'zipped-cjs',
+        Runtime: 'nodejs22.x',
+        Handler: 'src/app.main',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Code: { ZipFile: cjs },
+      }),
+    );
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'zipped-esm',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Code: { ZipFile: esm },
+        Environment: { Variables: { A: '1' } },
+      }),
+    );
+
+    expect((await invoke('zipped-cjs', { x: 1 })).payload).toEqual({ cjs: 1 });
+    expect((await invoke('zipped-esm', { x: 2 })).payload).toEqual({ esm: 2 });
+    const listed = await client.send(new ListFunctionsCommand({}));
+    expect(listed.Functions?.map((f) => f.FunctionName)).toEqual(
+      expect.arrayContaining(['blue', 'green', 'zipped-cjs', 'zipped-esm']),
+    );
+    const got = await client.send(new GetFunctionCommand({ FunctionName: 'zipped-esm' }));
+    expect(got.Configuration).toMatchObject({
+      FunctionName: 'zipped-esm',
+      Handler: 'index.handler',
+      Timeout: 3,
+      MemorySize: 128,
+      Environment: { Variables: { A: '1' } },
+      State: 'Active',
+    });
+  });
+
+  it('answers AWS-shaped errors and changes nothing on bad input', async () => {
+    const notFound = client.send(new InvokeCommand({ FunctionName: 'nope' }));
+    await expect(notFound).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(notFound).rejects.toMatchObject({
+      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+      $metadata: { httpStatusCode: 404 },
+    });
+
+    const duplicate = client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'blue',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Code: { ZipFile: zipSync({ 'index.js': new Uint8Array() }) },
+      }),
+    );
+    await expect(duplicate).rejects.toBeInstanceOf(ResourceConflictException);
+
+    const badRuntime = client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'py',
+        Runtime: 'python3.12',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Code: { ZipFile: zipSync({ 'index.py': new Uint8Array() }) },
+      }),
+    );
+    await expect(badRuntime).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(lambda.listFunctions().map((f) => f.FunctionName)).not.toContain('py');
+    expect((await invoke('blue', { action: 'env' })).payload.color).toBe('BLUE');
+  });
+});
