@@ -13,6 +13,7 @@ import {
   type InvariantResult,
 } from './invariants';
 import {
+  type Clients,
   clientsFor,
   dlqDepth,
   filterFor,
@@ -88,6 +89,35 @@ async function listStatuses(
     nextToken = page.nextToken;
   } while (nextToken);
   return statuses;
+}
+
+/**
+ * Polls until every execution in `names` exists and is terminal, or the deadline passes. Returns how many
+ * are terminal.
+ */
+export async function waitForExecutions(
+  target: ChaosTarget,
+  clients: Clients,
+  names: ReadonlySet<string>,
+  options: { timeoutMs: number; log?: (line: string) => void; onPoll?: () => Promise<void> },
+): Promise<number> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastLog = Date.now();
+  for (;;) {
+    await options.onPoll?.();
+    const statuses = await listStatuses(target, clients, names);
+    const done = [...statuses.values()].filter((s) => TERMINAL.has(s)).length;
+    if (statuses.size >= names.size && done === statuses.size) return done;
+    if (Date.now() > deadline) {
+      options.log?.(`  deadline: ${done}/${names.size} executions terminal, ${statuses.size} started`);
+      return done;
+    }
+    if (Date.now() - lastLog > 5_000) {
+      options.log?.(`  ${done}/${names.size} executions terminal`);
+      lastLog = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Outcome of one order, from its read-model status and its execution. */
@@ -175,22 +205,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 
     // Settle: every execution terminal (or the deadline).
     const settleStart = performance.now();
-    const deadline = Date.now() + (options.settleTimeoutMs ?? 600_000);
-    let lastLog = 0;
-    for (;;) {
-      const statuses = await listStatuses(target, clients, names);
-      const done = [...statuses.values()].filter((s) => TERMINAL.has(s)).length;
-      if (statuses.size >= names.size && done === statuses.size) break;
-      if (Date.now() > deadline) {
-        log(`  deadline: ${done}/${names.size} executions terminal, ${statuses.size} started`);
-        break;
-      }
-      if (Date.now() - lastLog > 5_000) {
-        log(`  ${done}/${names.size} executions terminal`);
-        lastLog = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitForExecutions(target, clients, names, { timeoutMs: options.settleTimeoutMs ?? 600_000, log });
     const settledAt = performance.now();
     const settleMs = settledAt - settleStart;
     const ordersBeforeRedrive = (
