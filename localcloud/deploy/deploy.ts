@@ -38,7 +38,8 @@ export interface DeployReport {
   stackName: string;
   /** Resolved stack outputs (API URLs rewritten to the local edge). */
   outputs: Record<string, string>;
-  created: Array<{ logicalId: string; type: string; physicalId: string }>;
+  /** Emulated resources, with the milliseconds each took to create. */
+  created: Array<{ logicalId: string; type: string; physicalId: string; ms: number }>;
   /** Resource types accepted without effect, with their logical ids. */
   skipped: Array<{ type: string; logicalIds: string[] }>;
   /** REST APIs served, with their local invoke URLs per stage. */
@@ -182,9 +183,22 @@ async function deployStack(
     dependencies.set(id, new Set([...deps].filter((d) => ids.has(d))));
   }
 
+  // Names and ARNs CloudFormation would only know after creation are deterministic here: record them up
+  // front, so a function waits for nothing but its code, and tables, queues, functions and state machines
+  // are all created at once (the tables while the DynamoDB Local JVM is still booting).
   const created: DeployReport['created'] = [];
   const skipped: DeployReport['skipped'] = [];
-  const pending = new Map(all);
+  const pending = new Map<string, TemplateResource>();
+  for (const [id, resource] of all) {
+    if (!EMULATED.has(resource.Type)) {
+      resources.set(id, placeholder(stackName, id, resource.Type));
+      skipped.push({ type: resource.Type, logicalIds: [id] });
+      continue;
+    }
+    const known = knownInAdvance(state, id, resource);
+    if (known) resources.set(id, known);
+    pending.set(id, resource);
+  }
   while (pending.size > 0) {
     const wave = [...pending].filter(([id]) =>
       [...(dependencies.get(id) ?? [])].every((d) => resources.has(d)),
@@ -196,11 +210,16 @@ async function deployStack(
     await Promise.all(
       wave.map(async ([id, resource]) => {
         pending.delete(id);
+        const resourceStarted = performance.now();
         const physical = await createResource(state, id, resource);
+        const ms = Math.round(performance.now() - resourceStarted);
+        const expected = resources.get(id);
+        if (expected && expected.ref !== physical.ref)
+          throw new TemplateError(
+            `${stackName}/${id}: created as ${physical.ref}, announced as ${expected.ref}`,
+          );
         resources.set(id, physical);
-        if (EMULATED.has(resource.Type))
-          created.push({ logicalId: id, type: resource.Type, physicalId: physical.ref });
-        else skipped.push({ type: resource.Type, logicalIds: [id] });
+        created.push({ logicalId: id, type: resource.Type, physicalId: physical.ref, ms });
       }),
     );
   }
@@ -340,6 +359,60 @@ async function createResource(
     }
     default:
       return placeholder(state.stack.stackName, id, resource.Type);
+  }
+}
+
+/** Literal name property, absent (generated name), or undefined when an intrinsic computes it. */
+function literalName(
+  stackName: string,
+  id: string,
+  resource: TemplateResource,
+  key: string,
+  max: number,
+  withStack = true,
+): string | undefined {
+  const value = resource.Properties?.[key];
+  if (value === undefined) return physicalName(stackName, id, max, withStack);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** `Ref` and attributes of a resource that are known before it is created (deterministic names). */
+function knownInAdvance(
+  state: StackState,
+  id: string,
+  resource: TemplateResource,
+): PhysicalResource | undefined {
+  const stackName = state.stack.stackName;
+  const props = resource.Properties ?? {};
+  switch (resource.Type) {
+    case 'AWS::DynamoDB::Table': {
+      const name = literalName(stackName, id, resource, 'TableName', 255);
+      if (!name || props.StreamSpecification !== undefined) return undefined;
+      return { ref: name, attributes: { Arn: arn('dynamodb', `table/${name}`) } };
+    }
+    case 'AWS::SQS::Queue': {
+      if (props.FifoQueue !== undefined && props.QueueName === undefined) return undefined;
+      const name = literalName(stackName, id, resource, 'QueueName', 75);
+      if (!name) return undefined;
+      const url = state.options.sqs.queueUrl(name);
+      return { ref: url, attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url } };
+    }
+    case 'AWS::Lambda::Function': {
+      const name = literalName(stackName, id, resource, 'FunctionName', 64);
+      if (!name) return undefined;
+      return { ref: name, attributes: { Arn: state.options.lambda.functionArn(name) } };
+    }
+    case 'AWS::StepFunctions::StateMachine': {
+      const name = literalName(stackName, id, resource, 'StateMachineName', 80, false);
+      if (!name) return undefined;
+      const stateMachineArn = arn('states', `stateMachine:${name}`);
+      return {
+        ref: stateMachineArn,
+        attributes: { Arn: stateMachineArn, Name: name, StateMachineRevisionId: '1' },
+      };
+    }
+    default:
+      return undefined;
   }
 }
 
