@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { createConsoleService } from '../../localcloud/console/service';
@@ -16,7 +16,7 @@ const SHOTS = path.resolve('test-results/console');
 const README_SHOT = path.resolve('docs/images/console-compensated.png');
 
 let cloud: LocalCloud;
-let browser: Browser;
+let browser: BrowserContext;
 let profile: string;
 
 beforeAll(async () => {
@@ -28,7 +28,8 @@ beforeAll(async () => {
   profile = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-chromium-'));
   [cloud, browser] = await Promise.all([
     startLocalCloud({ port: 0, assembly: 'cdk.out', retryScale: 0.02, seed: true, quiet: true }),
-    chromium.launch({
+    // A fresh profile per run (playwright passes it as --user-data-dir).
+    chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       args: [
         '--headless',
@@ -39,7 +40,6 @@ beforeAll(async () => {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--user-data-dir=${profile}`,
       ],
     }),
   ]);
@@ -60,7 +60,8 @@ afterAll(async () => {
 });
 
 async function openConsole(width = 1280, height = 800): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height } });
+  const page = await browser.newPage();
+  await page.setViewportSize({ width, height });
   await page.goto(`${cloud.endpoint}/_console/`);
   await page.getByRole('button', { name: 'Start order' }).waitFor();
   return page;
