@@ -5,51 +5,22 @@
  * `startLocalCloud()` boots everything in parallel (the DynamoDB Local JVM is the slow part, so it is
  * spawned first and the rest starts while it boots), then deploys the assembly when one is given.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApiGatewayService } from './apigateway/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
 import { awsJson, awsJsonError, Edge } from './edge';
+import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
+import { StepFunctionsService } from './stepfunctions/service';
 import type { AwsRequest, AwsResponse, Service } from './types';
 
-/** What the deployer and the API Gateway need from the Lambda service (engine: `lambda/service.ts`). */
-export interface FunctionSpec {
-  name: string;
-  handler: string;
-  runtime: string;
-  codeDir: string;
-  environment: Record<string, string>;
-  timeoutSeconds: number;
-  memoryMb: number;
-  description?: string;
-  role?: string;
-  architectures?: string[];
-}
-export interface InvokeResult {
-  statusCode: number;
-  payload: string;
-  functionError?: 'Unhandled';
-  logTail?: string;
-}
-export interface LambdaApi extends Service {
-  createFunction(spec: FunctionSpec): Promise<unknown>;
-  invoke(functionName: string, payload: string, options?: { logType?: 'Tail' }): Promise<InvokeResult>;
-  functionArn(name: string): string;
-}
-/** What the deployer needs from the Step Functions service (engine: `stepfunctions/service.ts`). */
-export interface StatesApi extends Service {
-  createStateMachine(input: {
-    name: string;
-    definition: string;
-    roleArn?: string;
-    type?: 'STANDARD' | 'EXPRESS';
-  }): Promise<{ stateMachineArn: string }>;
-  onEvent(listener: (executionArn: string, event: unknown) => void): () => void;
-}
+/** What the deployer and the API Gateway use of the Lambda service. */
+export type LambdaApi = Pick<LambdaService, 'createFunction' | 'invoke' | 'functionArn'>;
+/** What the deployer uses of the Step Functions service. */
+export type StatesApi = Pick<StepFunctionsService, 'createStateMachine'>;
 
 export interface LocalCloudOptions {
   /** Edge port; 0 = a random free port. @default 4566 */
@@ -89,8 +60,8 @@ export interface LocalCloud {
   timings: { readyMs: number; deployMs: number; dynamoDbMs: number };
   edge: Edge;
   services: {
-    lambda: LambdaApi;
-    states: StatesApi;
+    lambda: LambdaService;
+    states: StepFunctionsService;
     dynamodb: DynamoDbService;
     sqs: SqsService;
     apigateway: ApiGatewayService;
@@ -98,29 +69,6 @@ export interface LocalCloud {
   /** Pid of the DynamoDB Local JVM. */
   dynamoDbPid: number | undefined;
   close(): Promise<void>;
-}
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** Loads a module of the engine if it exists yet (the engine writes them in parallel). */
-async function loadOptional(relative: string): Promise<Record<string, unknown> | undefined> {
-  const file = path.join(here, `${relative}.ts`);
-  if (!existsSync(file)) return undefined;
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-}
-
-/** A placeholder for a service whose implementation is not available: answers 501, refuses to deploy. */
-function missingService(name: 'lambda' | 'states'): LambdaApi & StatesApi {
-  const refuse = () => Promise.reject(new Error(`The local cloud's ${name} service is not available`));
-  return {
-    name,
-    handle: async () => awsJsonError(501, 'NotImplemented', `The ${name} service is not available`),
-    createFunction: refuse,
-    invoke: refuse,
-    functionArn: (fn: string) => `arn:aws:lambda:us-east-1:000000000000:function:${fn}`,
-    createStateMachine: refuse,
-    onEvent: () => () => undefined,
-  };
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -152,33 +100,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   try {
-    const [lambdaModule, statesModule] = await Promise.all([
-      loadOptional('lambda/service'),
-      loadOptional('stepfunctions/service'),
-    ]);
-    const LambdaCtor = lambdaModule?.LambdaService as
-      | (new (opts: {
-          dataDir: string;
-          endpoint: () => string;
-          onLog?: (fn: string, line: string) => void;
-        }) => LambdaApi)
-      | undefined;
-    const StatesCtor = statesModule?.StepFunctionsService as
-      | (new (opts: {
-          lambda: LambdaApi;
-          endpoint: () => string;
-          retryScale?: number;
-        }) => StatesApi)
-      | undefined;
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
-    const lambda = LambdaCtor ? new LambdaCtor({ dataDir, endpoint, onLog }) : missingService('lambda');
-    const states = StatesCtor
-      ? new StatesCtor({
-          lambda,
-          endpoint,
-          ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
-        })
-      : missingService('states');
+    const lambda = new LambdaService({ dataDir, endpoint, onLog });
+    const states = new StepFunctionsService({
+      lambda,
+      endpoint,
+      ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+    });
     const apigateway = new ApiGatewayService({ lambda });
 
     const outputs: Record<string, string> = {};
