@@ -76,7 +76,6 @@ export function createApp(props: AppProps = {}): StepSagaApp {
     throttlingBurstLimit: positiveInt(app, 'throttlingBurstLimit', 100),
     ...(corsOrigin ? { corsOrigin } : {}),
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     tags: { project: 'stepsaga', stage },
   });
   if (!flag(app, 'nag', 'true')) return { app, stack };
