@@ -1,4 +1,94 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+/**
+ * Api function: API Gateway (REST, Lambda proxy) → the order API. Thin: wires the module-level SDK
+ * clients into `handleApiRequest` (lambdas/domain/api.ts).
+ */
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ENV } from '../../lib/contract';
+import { handleApiRequest, type StepFunctionsPort } from '../domain/api';
+import { faultsEnabled, once, requireEnv, tableNamesFromEnv } from '../shared/config';
+import {
+  bindLogContext,
+  countOrder,
+  dynamoDb,
+  logger,
+  OrderMetric,
+  stepFunctions,
+} from '../shared/observability';
+
+const config = once(() => ({
+  tables: tableNamesFromEnv(['Orders', 'IdempotencyKeys']),
+  stateMachineArn: requireEnv(ENV.stateMachineArn),
+  faultsEnabled: faultsEnabled(),
+}));
+
+/** Step Functions through the SDK (one client per module). */
+export const sdkStepFunctions: StepFunctionsPort = {
+  async startExecution(input) {
+    const out = await stepFunctions().send(new StartExecutionCommand(input));
+    return { executionArn: out.executionArn as string };
+  },
+  async describeExecution(executionArn) {
+    const out = await stepFunctions().send(new DescribeExecutionCommand({ executionArn }));
+    return { executionArn: out.executionArn as string, status: String(out.status), input: out.input };
+  },
+  async getExecutionHistory({ executionArn, nextToken }) {
+    const out = await stepFunctions().send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        nextToken,
+        maxResults: 1000,
+        includeExecutionData: false,
+      }),
+    );
+    return { events: out.events ?? [], nextToken: out.nextToken };
+  },
+};
+
+export const handler = async (
+  event: APIGatewayProxyEvent,
+  context?: Context,
+): Promise<APIGatewayProxyResult> => {
+  const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+  bindLogContext({
+    requestId,
+    orderId: event.pathParameters?.orderId,
+    route: `${event.httpMethod} ${event.resource}`,
+  });
+  if (context) logger.addContext(context);
+  let settings: ReturnType<typeof config>;
+  try {
+    settings = config();
+  } catch (error) {
+    logger.error('Misconfigured function', { error: error as Error });
+    return {
+      statusCode: 500,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'Internal error; quote the request id when reporting it', requestId }),
+    };
+  }
+  const { tables, stateMachineArn, faultsEnabled: faults } = settings;
+  const response = await handleApiRequest(
+    event,
+    {
+      doc: dynamoDb(),
+      tables,
+      sfn: sdkStepFunctions,
+      stateMachineArn,
+      faultsEnabled: faults,
+      onOrderStarted: (orderId) => {
+        logger.appendKeys({ orderId });
+        countOrder(OrderMetric.started);
+      },
+      onUnexpectedError: (error, id) =>
+        logger.error('Unexpected error', { error: error as Error, requestId: id }),
+    },
+    requestId,
+  );
+  logger.info('Request handled', { statusCode: response.statusCode });
+  return response;
 };

@@ -1,0 +1,460 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiDeps, handleApiRequest, type StepFunctionsPort } from '../../lambdas/domain/api';
+import type { OrderRecord, OrderSagaInput } from '../../lib/contract';
+import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
+import history from './fixtures/history-insufficient-funds.json';
+import { loadHandler } from './support';
+
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:OrderSagaStateMachine';
+
+/** An in-memory Step Functions with Standard-workflow name idempotency. */
+class FakeStepFunctions implements StepFunctionsPort {
+  readonly executions = new Map<string, { executionArn: string; input: string; status: string }>();
+  starts = 0;
+  historyEvents: HistoryEvent[] = [];
+  historyPageSize = 10;
+  failWith: Error | undefined;
+
+  async startExecution(input: { stateMachineArn: string; name: string; input: string }) {
+    this.starts++;
+    if (this.failWith) throw this.failWith;
+    const existing = this.executions.get(input.name);
+    if (existing && existing.input === input.input && existing.status === 'RUNNING') return existing;
+    if (existing)
+      throw Object.assign(new Error(`Execution ${input.name} already exists`), {
+        name: 'ExecutionAlreadyExists',
+      });
+    const execution = {
+      executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      input: input.input,
+      status: 'RUNNING',
+    };
+    this.executions.set(input.name, execution);
+    return execution;
+  }
+
+  async describeExecution(executionArn: string) {
+    const found = [...this.executions.values()].find((e) => e.executionArn === executionArn);
+    if (!found) throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    return found;
+  }
+
+  async getExecutionHistory({ nextToken }: { executionArn: string; nextToken?: string }) {
+    const start = nextToken ? Number(nextToken) : 0;
+    const end = start + this.historyPageSize;
+    return {
+      events: this.historyEvents.slice(start, end),
+      ...(end < this.historyEvents.length ? { nextToken: String(end) } : {}),
+    };
+  }
+}
+
+let local: LocalTables;
+
+function newDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { sfn: FakeStepFunctions } {
+  return {
+    doc: local.doc,
+    tables: local.tables,
+    sfn: new FakeStepFunctions(),
+    stateMachineArn: STATE_MACHINE_ARN,
+    faultsEnabled: false,
+    ...overrides,
+  } as ApiDeps & { sfn: FakeStepFunctions };
+}
+
+function apiEvent(
+  method: string,
+  path: string,
+  options: {
+    body?: string | null;
+    headers?: Record<string, string>;
+    pathParameters?: Record<string, string>;
+  } = {},
+): APIGatewayProxyEvent {
+  const resource = path.endsWith('/history')
+    ? '/orders/{orderId}/history'
+    : path === '/orders'
+      ? '/orders'
+      : '/orders/{orderId}';
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers: { 'Content-Type': 'application/json', ...options.headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: options.pathParameters ?? null,
+    stageVariables: null,
+    body: options.body ?? null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      httpMethod: method,
+      identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
+      path: `/prod${path}`,
+      protocol: 'HTTP/1.1',
+      requestId: `req-${newOrderId('r')}`,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res',
+      resourcePath: resource,
+      stage: 'prod',
+    },
+  };
+}
+
+const validOrder = (overrides: Record<string, unknown> = {}) => ({
+  customerId: 'customer-1',
+  items: [{ sku: 'SKU-1', quantity: 2 }],
+  deliverySlot: '2026-12-01T10',
+  ...overrides,
+});
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  apiEvent('POST', '/orders', { body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+const get = (orderId: string, suffix = '') =>
+  apiEvent('GET', `/orders/${orderId}${suffix}`, { pathParameters: { orderId } });
+const parse = (body: string) =>
+  JSON.parse(body) as Record<string, unknown> & {
+    errors?: { field: string; message: string }[];
+  };
+const orderOf = (orderId: string) => getItem<OrderRecord>(local, 'Orders', { orderId });
+
+beforeAll(async () => {
+  local = await createTables();
+});
+
+describe('POST /orders', () => {
+  it('accepts a valid order: 202, PENDING item with requestHash and executionArn, execution started', async () => {
+    // Prepare
+    const deps = newDeps();
+    const orderId = newOrderId();
+    // Act
+    const response = await handleApiRequest(post(validOrder({ orderId, promoCode: 'WELCOME10' })), deps);
+    // Assess
+    expect(response.statusCode).toBe(202);
+    const body = parse(response.body);
+    expect(body).toEqual({
+      orderId,
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:OrderSagaStateMachine:${orderId}`,
+      status: 'PENDING',
+      links: { self: `/orders/${orderId}`, history: `/orders/${orderId}/history` },
+    });
+    expect(await orderOf(orderId)).toMatchObject({
+      status: 'PENDING',
+      customerId: 'customer-1',
+      promoCode: 'WELCOME10',
+      executionArn: body.executionArn,
+      requestHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const input = JSON.parse(deps.sfn.executions.get(orderId)?.input ?? '{}') as OrderSagaInput;
+    expect(input).toEqual({ ...validOrder(), orderId, promoCode: 'WELCOME10' });
+  });
+
+  const badBodies: [string, unknown, string[]][] = [
+    ['empty object', {}, ['customerId', 'items', 'deliverySlot']],
+    ['no items', validOrder({ items: [] }), ['items']],
+    [
+      '51 items',
+      validOrder({ items: Array.from({ length: 51 }, (_, i) => ({ sku: `S${i}`, quantity: 1 })) }),
+      ['items'],
+    ],
+    ['quantity 0', validOrder({ items: [{ sku: 'SKU-1', quantity: 0 }] }), ['items[0].quantity']],
+    ['fractional quantity', validOrder({ items: [{ sku: 'SKU-1', quantity: 1.5 }] }), ['items[0].quantity']],
+    ['quantity 1001', validOrder({ items: [{ sku: 'SKU-1', quantity: 1001 }] }), ['items[0].quantity']],
+    ['quantity as a string', validOrder({ items: [{ sku: 'SKU-1', quantity: '2' }] }), ['items[0].quantity']],
+    [
+      'duplicate SKUs',
+      validOrder({
+        items: [
+          { sku: 'SKU-1', quantity: 1 },
+          { sku: 'SKU-1', quantity: 2 },
+        ],
+      }),
+      ['items[1].sku'],
+    ],
+    ['unknown top-level field', validOrder({ colour: 'red' }), ['colour']],
+    [
+      'unknown item field',
+      validOrder({ items: [{ sku: 'SKU-1', quantity: 1, gift: true }] }),
+      ['items[0].gift'],
+    ],
+    ['bad orderId', validOrder({ orderId: 'no spaces allowed!' }), ['orderId']],
+    ['orderId too long', validOrder({ orderId: 'x'.repeat(65) }), ['orderId']],
+    ['customerId not a string', validOrder({ customerId: 42 }), ['customerId']],
+    ['empty promoCode', validOrder({ promoCode: '' }), ['promoCode']],
+    ['faults while disabled', validOrder({ faults: { ChargePayment: 'fail' } }), ['faults']],
+    [
+      'several problems at once',
+      { customerId: '', items: 'SKU-1', extra: 1 },
+      ['customerId', 'items', 'deliverySlot', 'extra'],
+    ],
+  ];
+
+  it.each(badBodies)(
+    'rejects %s with 400 naming each bad field, writing nothing',
+    async (_label, body, fields) => {
+      const deps = newDeps();
+      const orderId = newOrderId('bad');
+      const withId = typeof body === 'object' && body !== null && !('orderId' in body) ? { ...body } : body;
+      const response = await handleApiRequest(post(withId, { 'Idempotency-Key': orderId }), deps);
+      expect(response.statusCode).toBe(400);
+      const payload = parse(response.body);
+      expect(payload.message).toEqual(expect.stringContaining('Invalid order'));
+      expect(new Set(payload.errors?.map((e) => e.field))).toEqual(new Set(fields));
+      expect(payload.errors?.every((e) => e.message.length > 0)).toBe(true);
+      expect(await orderOf(orderId)).toBeUndefined();
+      expect(deps.sfn.starts).toBe(0);
+    },
+  );
+
+  it.each([
+    ['invalid JSON', '{"customerId": ', 400, 'not valid JSON'],
+    ['an array', '[1,2]', 400, 'must be a JSON object'],
+    ['a string', '"order"', 400, 'must be a JSON object'],
+    ['an empty body', '', 400, 'body is required'],
+    [
+      'a body over 64 KB',
+      JSON.stringify(validOrder({ promoCode: 'x'.repeat(70_000) })),
+      413,
+      'limit is 65536',
+    ],
+  ])('answers %s with %i and a clear message', async (_label, body, status, message) => {
+    const deps = newDeps();
+    const response = await handleApiRequest(post(body), deps);
+    expect(response.statusCode).toBe(status);
+    expect(String(parse(response.body).message)).toContain(message);
+    expect(deps.sfn.starts).toBe(0);
+  });
+
+  it('accepts a valid fault plan when faults are enabled, and names bad operations and modes', async () => {
+    const deps = newDeps({ faultsEnabled: true });
+    const orderId = newOrderId();
+    const plan = { ChargePayment: 'transient:2', RefundPayment: 'fail' };
+    const ok = await handleApiRequest(post(validOrder({ orderId, faults: plan })), deps);
+    const bad = await handleApiRequest(
+      post(validOrder({ faults: { Bogus: 'fail', ChargePayment: 'sometimes' } })),
+      deps,
+    );
+    expect(ok.statusCode).toBe(202);
+    expect(JSON.parse(deps.sfn.executions.get(orderId)?.input ?? '{}')).toMatchObject({ faults: plan });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      parse(bad.body)
+        .errors?.map((e) => e.field)
+        .sort(),
+    ).toEqual(['faults.Bogus', 'faults.ChargePayment']);
+  });
+});
+
+describe('POST /orders idempotency', () => {
+  it('the same body again returns the same order and execution', async () => {
+    const deps = newDeps();
+    const orderId = newOrderId();
+    const first = await handleApiRequest(post(validOrder({ orderId })), deps);
+    const reordered = {
+      deliverySlot: '2026-12-01T10',
+      orderId,
+      items: [{ quantity: 2, sku: 'SKU-1' }],
+      customerId: 'customer-1',
+    };
+    const second = await handleApiRequest(post(reordered), deps);
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(parse(second.body)).toEqual(parse(first.body));
+    expect(deps.sfn.executions.size).toBe(1);
+  });
+
+  it('a different body under the same orderId is a 409, and the order is unchanged', async () => {
+    const deps = newDeps();
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    const before = await orderOf(orderId);
+    const conflict = await handleApiRequest(
+      post(validOrder({ orderId, items: [{ sku: 'SKU-1', quantity: 3 }] })),
+      deps,
+    );
+    expect(conflict.statusCode).toBe(409);
+    expect(parse(conflict.body).message).toContain('different request body');
+    expect(await orderOf(orderId)).toEqual(before);
+  });
+
+  it('takes the orderId from the Idempotency-Key header; body and header must agree', async () => {
+    const deps = newDeps();
+    const key = newOrderId('key');
+    const viaHeader = await handleApiRequest(post(validOrder(), { 'idempotency-key': key }), deps);
+    const same = await handleApiRequest(post(validOrder({ orderId: key }), { 'Idempotency-Key': key }), deps);
+    const different = await handleApiRequest(
+      post(validOrder({ orderId: 'other' }), { 'Idempotency-Key': key }),
+      deps,
+    );
+    expect(parse(viaHeader.body).orderId).toBe(key);
+    expect(parse(same.body).orderId).toBe(key);
+    expect(different.statusCode).toBe(400);
+    expect(parse(different.body).errors).toEqual([expect.objectContaining({ field: 'orderId' })]);
+  });
+
+  it('without orderId or header, assigns a fresh UUID per request', async () => {
+    const deps = newDeps();
+    const a = parse((await handleApiRequest(post(validOrder()), deps)).body).orderId;
+    const b = parse((await handleApiRequest(post(validOrder()), deps)).body).orderId;
+    expect(a).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b).not.toBe(a);
+  });
+
+  it('recovers an order stored before its execution was recorded (ExecutionAlreadyExists → DescribeExecution)', async () => {
+    const deps = newDeps();
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    const execution = deps.sfn.executions.get(orderId);
+    if (execution) execution.status = 'SUCCEEDED';
+    const stored = await orderOf(orderId);
+    await putItem(local, 'Orders', { ...stored, executionArn: undefined });
+    const retried = await handleApiRequest(post(validOrder({ orderId })), deps);
+    expect(retried.statusCode).toBe(202);
+    expect(parse(retried.body).executionArn).toBe(execution?.executionArn);
+    expect((await orderOf(orderId))?.executionArn).toBe(execution?.executionArn);
+  });
+
+  it('an unexpected failure is a 500 with a request id; the same POST later starts the saga', async () => {
+    const errors: unknown[] = [];
+    const deps = newDeps({ onUnexpectedError: (error) => errors.push(error) });
+    deps.sfn.failWith = new Error('Step Functions is down');
+    const orderId = newOrderId();
+    const event = post(validOrder({ orderId }));
+    const failed = await handleApiRequest(event, deps);
+    deps.sfn.failWith = undefined;
+    const retried = await handleApiRequest(post(validOrder({ orderId })), deps);
+    expect(failed.statusCode).toBe(500);
+    expect(parse(failed.body).requestId).toBe(event.requestContext.requestId);
+    expect(errors).toHaveLength(1);
+    expect(retried.statusCode).toBe(202);
+    expect((await orderOf(orderId))?.executionArn).toBeDefined();
+  });
+});
+
+describe('GET /orders/{orderId}', () => {
+  it('returns the read model with the saga steps from IdempotencyKeys', async () => {
+    const deps = newDeps();
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    await putItem(local, 'IdempotencyKeys', { orderId, step: 'ChargePayment', state: 'TOMBSTONE' });
+    await putItem(local, 'IdempotencyKeys', { orderId, step: 'ReserveStock', state: 'COMPENSATED' });
+    await putItem(local, 'Orders', {
+      ...(await orderOf(orderId)),
+      status: 'NEEDS_ATTENTION',
+      failedStep: 'ChargePayment',
+      reason: 'InsufficientFunds: balance is 1000',
+      failedCompensations: new Set(['ReleaseStock']),
+    });
+    const response = await handleApiRequest(get(orderId), deps);
+    expect(response.statusCode).toBe(200);
+    expect(parse(response.body)).toMatchObject({
+      orderId,
+      status: 'NEEDS_ATTENTION',
+      customerId: 'customer-1',
+      items: [{ sku: 'SKU-1', quantity: 2 }],
+      deliverySlot: '2026-12-01T10',
+      steps: [
+        { step: 'ReserveStock', state: 'COMPENSATED' },
+        { step: 'ChargePayment', state: 'TOMBSTONE' },
+      ],
+      failedStep: 'ChargePayment',
+      reason: 'InsufficientFunds: balance is 1000',
+      failedCompensations: ['ReleaseStock'],
+    });
+  });
+
+  it('404 for an unknown order, 400 for a malformed id', async () => {
+    const deps = newDeps();
+    const missing = await handleApiRequest(get('no-such-order'), deps);
+    const malformed = await handleApiRequest(get('bad id!'), deps);
+    expect(missing.statusCode).toBe(404);
+    expect(parse(missing.body)).toEqual({ message: 'Order no-such-order not found' });
+    expect(malformed.statusCode).toBe(400);
+    expect(parse(malformed.body).errors).toEqual([expect.objectContaining({ field: 'orderId' })]);
+  });
+
+  it('answers other methods with 405 and unknown paths with 404', async () => {
+    const deps = newDeps();
+    expect(
+      (await handleApiRequest(apiEvent('DELETE', '/orders/x', { pathParameters: { orderId: 'x' } }), deps))
+        .statusCode,
+    ).toBe(405);
+    expect(
+      (await handleApiRequest({ ...apiEvent('GET', '/things'), resource: '/things' }, deps)).statusCode,
+    ).toBe(404);
+  });
+});
+
+describe('GET /orders/{orderId}/history', () => {
+  it('maps the execution history (all pages) to a step timeline', async () => {
+    const deps = newDeps();
+    deps.sfn.historyEvents = history.events as unknown as HistoryEvent[];
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    const response = await handleApiRequest(get(orderId, '/history'), deps);
+    expect(response.statusCode).toBe(200);
+    const body = parse(response.body) as { status: string; error: string; steps: Record<string, unknown>[] };
+    expect(body.status).toBe('FAILED');
+    expect(body.error).toBe('OrderFailed');
+    expect(body.steps.map((s) => [s.name, s.kind, s.status, s.attempts])).toEqual([
+      ['HasPromoCode', 'control', 'succeeded', 0],
+      ['ReservePromo', 'action', 'succeeded', 1],
+      ['ReserveStock', 'action', 'succeeded', 2],
+      ['ChargePayment', 'action', 'caught', 1],
+      ['ChargePaymentFailed', 'control', 'succeeded', 0],
+      ['RefundPayment', 'compensation', 'succeeded', 1],
+      ['ReleaseStock', 'compensation', 'succeeded', 1],
+      ['HasPromoToRelease', 'control', 'succeeded', 0],
+      ['ReleasePromo', 'compensation', 'succeeded', 1],
+      ['RecordFailure', 'control', 'succeeded', 1],
+      ['AllCompensated', 'control', 'succeeded', 0],
+      ['OrderFailed', 'control', 'failed', 0],
+    ]);
+    const charge = body.steps[3];
+    expect(charge).toMatchObject({
+      error: 'InsufficientFunds',
+      startedAt: expect.any(String),
+      endedAt: expect.any(String),
+    });
+    expect(JSON.parse(String(charge?.cause)).errorMessage).toContain('balance is 1000');
+  });
+
+  it('an order whose execution is waiting for a retry shows the step as retried', async () => {
+    const deps = newDeps();
+    deps.sfn.historyEvents = (history.events as unknown as HistoryEvent[]).slice(0, 12);
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    const body = parse((await handleApiRequest(get(orderId, '/history'), deps)).body) as {
+      status: string;
+      steps: Record<string, unknown>[];
+    };
+    expect(body.status).toBe('RUNNING');
+    expect(body.steps.at(-1)).toMatchObject({
+      name: 'ReserveStock',
+      status: 'retried',
+      attempts: 1,
+      error: 'TransientError',
+    });
+  });
+});
+
+describe('Api handler', () => {
+  it('serves GET through the exported handler with the contract env', async () => {
+    const handler = await loadHandler('api', local, { STATE_MACHINE_ARN: STATE_MACHINE_ARN });
+    const response = (await handler(get('never-created'))) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({ message: 'Order never-created not found' });
+  });
+
+  it('answers 500 with a request id when the function is misconfigured', async () => {
+    const handler = await loadHandler('api', local, { STATE_MACHINE_ARN: '' });
+    const response = (await handler(get('x'))) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).requestId).toMatch(/^req-/);
+  });
+});
