@@ -247,7 +247,9 @@ function serviceError(prefix: string, javaService: string, error: unknown): Task
   if (error instanceof TaskError) return error;
   if (!(error instanceof Error)) return new TaskError(`${prefix}.Unknown`, String(error));
   const meta = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
-  const code = error.name;
+  // Step Functions names errors after the Java SDK's exception classes: SDK v3's `QueueDoesNotExist`
+  // is `SQS.QueueDoesNotExistException` there.
+  const code = error.name.endsWith('Exception') ? error.name : `${error.name}Exception`;
   const message = AWS_MESSAGES[code] ?? error.message;
   const status = meta?.httpStatusCode ?? 400;
   const requestId = meta?.requestId ?? randomUUID();
