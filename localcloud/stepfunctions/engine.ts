@@ -24,7 +24,7 @@ import {
   ExecutionTimeoutError,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { type Integrations, isObject, type JsonValue, TaskError, taskKind } from './integrations';
+import { type Integrations, type JsonValue, TaskError, taskKind } from './integrations';
 
 // aws-local-stepfunctions 3 targets Node 22; on Node 20 every Task fails without Promise.withResolvers.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
