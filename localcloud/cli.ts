@@ -113,7 +113,7 @@ export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'la
   if (changed) return `${changed}/ changed since the last synth`;
   const templates = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
   const faultsOn = templates.some((t) =>
-    readFileSync(path.join(assemblyDir, t), 'utf8').includes('"STEPSAGA_FAULTS":"on"'),
+    /"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(path.join(assemblyDir, t), 'utf8')),
   );
   if (!faultsOn) return `${assemblyDir} was synthesized without fault injection (-c faults=on)`;
   return undefined;
