@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws] [--outputs FILE]
- *                    [--namespace NS] [--no-timeouts] [--retry-scale X] [--json]`
+ *                    [--namespace NS] [--no-timeouts] [--retry-scale X] [--assembly DIR] [--json]`
  *
  * Runs N orders with seeded fault plans against a target, waits for every execution, redrives the DLQ,
  * checks the invariants (docs/reliability.md) and prints them, the outcomes and, last,
@@ -19,7 +19,8 @@ import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../
 import { STACK_NAME } from '../lib/contract';
 
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
-                      [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X] [--json]`;
+                      [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
+                      [--assembly DIR] [--json]`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -39,7 +40,8 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number | u
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** cdk.out synthesized with fault injection on (the dev stage the local cloud runs). */
-function ensureFaultsAssembly(): string {
+function ensureFaultsAssembly(dir: string | undefined): string {
+  if (dir) return path.resolve(dir);
   const assembly = path.join(ROOT, 'cdk.out');
   const template = path.join(assembly, `${STACK_NAME}.template.json`);
   if (!existsSync(template) || !/"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(template, 'utf8'))) {
@@ -69,6 +71,7 @@ async function resolveTarget(
   name: string,
   outputsFile: string | undefined,
   retryScale: number,
+  assemblyDir: string | undefined,
 ): Promise<{ target: ChaosTarget; close: () => Promise<void> }> {
   const noop = async () => {};
   if (name === 'localstack' || name === 'aws') {
@@ -97,7 +100,12 @@ async function resolveTarget(
   }
   process.stderr.write(`chaos: starting a local cloud (retry scale ${retryScale})\n`);
   const { startLocalCloud } = await import('../localcloud/cloud');
-  const cloud = await startLocalCloud({ port: 0, assembly: ensureFaultsAssembly(), retryScale, quiet: true });
+  const cloud = await startLocalCloud({
+    port: 0,
+    assembly: ensureFaultsAssembly(assemblyDir),
+    retryScale,
+    quiet: true,
+  });
   return {
     target: makeTarget('local', parseOutputs(cloud.outputs, 'local cloud'), cloud.endpoint),
     close: () => cloud.close(),
@@ -115,6 +123,7 @@ async function main(): Promise<number> {
       namespace: { type: 'string' },
       'no-timeouts': { type: 'boolean', default: false },
       'retry-scale': { type: 'string', default: '0.05' },
+      assembly: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -133,7 +142,7 @@ async function main(): Promise<number> {
   // A fresh namespace per run by default, so a rerun on a long-lived cloud starts from clean data.
   const namespace = values.namespace ?? `chaos${seed}-${Date.now().toString(36)}`;
 
-  const { target, close } = await resolveTarget(values.target, values.outputs, retryScale);
+  const { target, close } = await resolveTarget(values.target, values.outputs, retryScale, values.assembly);
   try {
     const report = await runChaos(target, {
       seed,
