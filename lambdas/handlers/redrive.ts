@@ -1,4 +1,98 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+/**
+ * Redrive function: replays the DLQ's failed compensations (lambdas/domain/redrive.ts) by invoking the
+ * compensation functions named in env COMPENSATION_FUNCTIONS, and returns the report.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { COMPENSATION_NAMES, type CompensationName, ENV } from '../../lib/contract';
+import { type InvokePort, type RedriveReport, redriveDeadLetters } from '../domain/redrive';
+import { ConfigurationError, once, requireEnv, tableNamesFromEnv } from '../shared/config';
+import {
+  bindLogContext,
+  countOrder,
+  dynamoDb,
+  lambda,
+  logger,
+  OrderMetric,
+  sqs,
+} from '../shared/observability';
+
+export function parseCompensationFunctions(json: string): Partial<Record<CompensationName, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigurationError(`${ENV.compensationFunctions} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigurationError(`${ENV.compensationFunctions} must be a JSON object of function names`);
+  }
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const bad = entries.filter(
+    ([k, v]) => !COMPENSATION_NAMES.includes(k as CompensationName) || typeof v !== 'string',
+  );
+  if (bad.length > 0) {
+    throw new ConfigurationError(
+      `${ENV.compensationFunctions} has bad entries: ${bad.map(([k]) => k).join(', ')}`,
+    );
+  }
+  return Object.fromEntries(entries) as Partial<Record<CompensationName, string>>;
+}
+
+const config = once(() => ({
+  ordersTable: tableNamesFromEnv(['Orders']).Orders,
+  dlqUrl: requireEnv(ENV.dlqUrl),
+  compensationFunctions: parseCompensationFunctions(requireEnv(ENV.compensationFunctions)),
+}));
+
+/** RequestResponse invoke through the Lambda SDK; a `FunctionError` is a failure. */
+export const sdkInvoke: InvokePort = async (functionName, event) => {
+  const out = await lambda().send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
+    }),
+  );
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  if (out.FunctionError) {
+    try {
+      const error = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+      return { ok: false, error: error.errorType ?? out.FunctionError, cause: error.errorMessage ?? text };
+    } catch {
+      return { ok: false, error: out.FunctionError, cause: text };
+    }
+  }
+  return { ok: true, result: text ? (JSON.parse(text) as unknown) : undefined };
+};
+
+export const handler = async (_event: unknown, context?: Context): Promise<RedriveReport> => {
+  bindLogContext({ operation: 'Redrive' });
+  if (context) logger.addContext(context);
+  const { ordersTable, dlqUrl, compensationFunctions } = config();
+  const report = await redriveDeadLetters({
+    sqs: sqs(),
+    dlqUrl,
+    doc: dynamoDb(),
+    ordersTable,
+    invoke: async (functionName, event) => {
+      logger.info('Replaying compensation', {
+        functionName,
+        orderId: event.saga.orderId,
+        executionArn: event.context.executionArn,
+      });
+      return sdkInvoke(functionName, event);
+    },
+    compensationFunctions,
+    remainingMs: context?.getRemainingTimeInMillis?.bind(context),
+    onOrderCancelled: () => countOrder(OrderMetric.cancelled),
+  });
+  logger.info('Redrive finished', {
+    processed: report.processed,
+    succeeded: report.succeeded.length,
+    failed: report.failed.length,
+    skipped: report.skipped.length,
+    remaining: report.remaining,
+  });
+  return report;
 };

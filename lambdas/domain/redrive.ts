@@ -1,0 +1,238 @@
+/**
+ * Redrive of failed compensations (design §2, issue 2 item 5).
+ *
+ * A compensation that exhausted its retries left a `DeadLetterMessage` on the DLQ and the order in
+ * NEEDS_ATTENTION. Once the outage is over, redrive replays each message: it invokes the compensation
+ * function with `{saga: input without faults, context}`; compensations are idempotent, so a replay of
+ * one that in fact went through is a no-op. Succeeded → the step leaves the order's
+ * `failedCompensations`, the order becomes CANCELLED when none is left, and the message is deleted
+ * (in that order, so a crash in between only causes a harmless replay). Failed again → the message stays
+ * (it reappears after its visibility timeout). An order still PENDING is still unwinding: skipped.
+ */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  COMPENSATION_NAMES,
+  type CompensationName,
+  type DeadLetterMessage,
+  type OrderSagaState,
+  type OrderStatus,
+  type StepEvent,
+} from '../../lib/contract';
+
+export type InvokeOutcome = { ok: true; result?: unknown } | { ok: false; error: string; cause?: string };
+
+/** Invokes a function synchronously (RequestResponse). The Lambda SDK in production; in-process in tests. */
+export type InvokePort = (functionName: string, event: StepEvent) => Promise<InvokeOutcome>;
+
+export interface RedriveDeps {
+  sqs: SQSClient;
+  dlqUrl: string;
+  doc: DynamoDBDocumentClient;
+  ordersTable: string;
+  invoke: InvokePort;
+  /** `{ "<CompensationName>": "<function name>" }` (env `COMPENSATION_FUNCTIONS`). */
+  compensationFunctions: Partial<Record<CompensationName, string>>;
+  /** Milliseconds left for this run; redrive stops receiving when it drops below `reserveMs`. */
+  remainingMs?: () => number;
+  reserveMs?: number;
+  /** How long a received message stays invisible (a failure reappears after it). Default 30 s. */
+  visibilityTimeoutSeconds?: number;
+  onOrderCancelled?(orderId: string): void;
+}
+
+export interface RedriveEntry {
+  messageId: string;
+  orderId?: string;
+  step?: CompensationName;
+  /** What happened: the new order status, the error, or why it was skipped. */
+  detail?: string;
+}
+
+export interface RedriveReport {
+  processed: number;
+  succeeded: RedriveEntry[];
+  failed: RedriveEntry[];
+  skipped: RedriveEntry[];
+  /** Messages left on the DLQ by this run (failed and skipped), plus any not reached in time. */
+  remaining: number;
+}
+
+const deadLetterSchema = z.looseObject({
+  orderId: z.string().min(1),
+  step: z.enum(COMPENSATION_NAMES as [CompensationName, ...CompensationName[]]),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  executionArn: z.string().min(1),
+  input: z.looseObject({ orderId: z.string().min(1), customerId: z.string(), items: z.array(z.unknown()) }),
+});
+
+export function parseDeadLetter(body: string | undefined): DeadLetterMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    throw new Error('malformed message: body is not JSON');
+  }
+  const parsed = deadLetterSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join('.') || '(body)').join(', ');
+    throw new Error(`malformed message: bad or missing ${fields}`);
+  }
+  return parsed.data as unknown as DeadLetterMessage;
+}
+
+/** The saga state replayed to the compensation: the outage is over, so no injected faults. */
+export function replayInput(message: DeadLetterMessage): OrderSagaState {
+  const { faults: _faults, compensationError: _error, ...input } = message.input;
+  return input;
+}
+
+async function orderStatus(deps: RedriveDeps, orderId: string): Promise<OrderStatus | undefined> {
+  const out = await deps.doc.send(
+    new GetCommand({
+      TableName: deps.ordersTable,
+      Key: { orderId },
+      ConsistentRead: true,
+      ProjectionExpression: '#s',
+      ExpressionAttributeNames: { '#s': 'status' },
+    }),
+  );
+  return out.Item?.status as OrderStatus | undefined;
+}
+
+/** Removes `step` from the order's failed compensations; CANCELLED once none is left. Returns the status. */
+async function settleOrder(deps: RedriveDeps, orderId: string, step: CompensationName): Promise<string> {
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.ordersTable,
+        Key: { orderId },
+        UpdateExpression: 'DELETE failedCompensations :step SET updatedAt = :now',
+        ConditionExpression: 'attribute_exists(orderId)',
+        ExpressionAttributeValues: { ':step': new Set([step]), ':now': new Date().toISOString() },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      return 'order not found (compensation replayed anyway)';
+    throw error;
+  }
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.ordersTable,
+        Key: { orderId },
+        UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
+        ConditionExpression: 'attribute_not_exists(failedCompensations) AND #status = :attention',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'CANCELLED',
+          ':attention': 'NEEDS_ATTENTION',
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+    deps.onOrderCancelled?.(orderId);
+    return 'CANCELLED';
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      return (await orderStatus(deps, orderId)) ?? 'unknown';
+    throw error;
+  }
+}
+
+async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveReport): Promise<void> {
+  const messageId = message.MessageId ?? '?';
+  let letter: DeadLetterMessage;
+  try {
+    letter = parseDeadLetter(message.Body);
+  } catch (error) {
+    report.failed.push({ messageId, detail: (error as Error).message });
+    return;
+  }
+  const entry: RedriveEntry = { messageId, orderId: letter.orderId, step: letter.step };
+  const status = await orderStatus(deps, letter.orderId);
+  if (status === 'PENDING') {
+    report.skipped.push({ ...entry, detail: 'order is still PENDING: its execution is still unwinding' });
+    return;
+  }
+  const functionName = deps.compensationFunctions[letter.step];
+  if (!functionName) {
+    report.failed.push({
+      ...entry,
+      detail: `no function configured for ${letter.step} in COMPENSATION_FUNCTIONS`,
+    });
+    return;
+  }
+  let outcome: InvokeOutcome;
+  try {
+    outcome = await deps.invoke(functionName, {
+      saga: replayInput(letter),
+      context: { executionArn: letter.executionArn, retryCount: 0 },
+    });
+  } catch (error) {
+    outcome = { ok: false, error: (error as Error).name, cause: (error as Error).message };
+  }
+  if (!outcome.ok) {
+    report.failed.push({
+      ...entry,
+      detail: outcome.cause ? `${outcome.error}: ${outcome.cause}` : outcome.error,
+    });
+    return;
+  }
+  const orderNow = await settleOrder(deps, letter.orderId, letter.step);
+  await deps.sqs.send(
+    new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+  );
+  report.succeeded.push({ ...entry, detail: `order ${orderNow}` });
+}
+
+/** Replays the DLQ until it is empty (or time runs short). */
+export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveReport> {
+  const report: RedriveReport = { processed: 0, succeeded: [], failed: [], skipped: [], remaining: 0 };
+  const reserveMs = deps.reserveMs ?? 10_000;
+  const seen = new Set<string>();
+  let outOfTime = false;
+  for (;;) {
+    if (deps.remainingMs && deps.remainingMs() < reserveMs) {
+      outOfTime = true;
+      break;
+    }
+    const batch = await deps.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: deps.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: deps.visibilityTimeoutSeconds ?? 30,
+      }),
+    );
+    const messages = (batch.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? ''));
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      seen.add(message.MessageId ?? '');
+      report.processed++;
+      await redriveOne(deps, message, report);
+    }
+  }
+  report.remaining = report.failed.length + report.skipped.length;
+  if (outOfTime) {
+    const attributes = await deps.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: deps.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    report.remaining += Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  return report;
+}

@@ -1,0 +1,244 @@
+import type { Server } from 'node:http';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookDelivery } from '../../lambdas/domain/delivery';
+import { chargePayment } from '../../lambdas/domain/payment';
+import { type InvokePort, type RedriveDeps, redriveDeadLetters } from '../../lambdas/domain/redrive';
+import { reserveStock } from '../../lambdas/domain/stock';
+import type {
+  AccountRecord,
+  CompensationName,
+  DeadLetterMessage,
+  InventoryRecord,
+  OrderRecord,
+  OrderSagaState,
+} from '../../lib/contract';
+import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
+import { executionArnOf, type Handler, lambdaContext, loadHandler, sagaInput } from './support';
+
+let local: LocalTables;
+let server: Server;
+let sqs: SQSClient;
+let dlqUrl: string;
+let compensations: Record<string, Handler>;
+const invoked: { functionName: string; faults: unknown }[] = [];
+
+const FUNCTION_NAMES: Partial<Record<CompensationName, string>> = {
+  ReleaseStock: 'OrderSaga-ReleaseStockFunction',
+  RefundPayment: 'OrderSaga-RefundPaymentFunction',
+  CancelDelivery: 'OrderSaga-CancelDeliveryFunction',
+};
+
+/** Invokes the compensation handlers in-process, shaped like a RequestResponse Lambda invoke. */
+const invokeInProcess: InvokePort = async (functionName, event) => {
+  invoked.push({ functionName, faults: event.saga.faults });
+  const handler = compensations[functionName];
+  if (!handler)
+    return { ok: false, error: 'ResourceNotFoundException', cause: `no function ${functionName}` };
+  try {
+    return { ok: true, result: await handler(event, lambdaContext()) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).name, cause: (error as Error).message };
+  }
+};
+
+const deps = (): RedriveDeps => ({
+  sqs,
+  dlqUrl,
+  doc: local.doc,
+  ordersTable: local.tables.Orders,
+  invoke: invokeInProcess,
+  compensationFunctions: FUNCTION_NAMES,
+  visibilityTimeoutSeconds: 1,
+});
+
+const orderOf = (orderId: string) => getItem<OrderRecord>(local, 'Orders', { orderId });
+
+async function sendDeadLetter(step: CompensationName, input: OrderSagaState): Promise<void> {
+  const body: DeadLetterMessage = {
+    orderId: input.orderId,
+    step,
+    error: 'States.TaskFailed',
+    cause: 'the compensation kept failing',
+    executionArn: executionArnOf(input.orderId),
+    input,
+  };
+  await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(body) }));
+}
+
+async function orderNeedingAttention(saga: OrderSagaState, failed: CompensationName[]): Promise<void> {
+  const now = new Date().toISOString();
+  await putItem(local, 'Orders', {
+    orderId: saga.orderId,
+    status: 'NEEDS_ATTENTION',
+    customerId: saga.customerId,
+    items: saga.items,
+    deliverySlot: saga.deliverySlot,
+    requestHash: 'test',
+    failedStep: 'ConfirmOrder',
+    reason: 'InjectedFailure: Injected failure in ConfirmOrder',
+    failedCompensations: new Set(failed),
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/** Receives until `count` messages are visible again (after their visibility timeout) or the deadline. */
+async function visibleMessages(count: number, deadlineMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + deadlineMs;
+  const bodies = new Map<string, string>();
+  while (Date.now() < deadline && bodies.size < count) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 1,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    for (const m of out.Messages ?? []) bodies.set(m.MessageId ?? '', m.Body ?? '');
+  }
+  return [...bodies.values()];
+}
+
+beforeAll(async () => {
+  local = await createTables();
+  server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  sqs = new SQSClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'OrderSagaDlq' }))).QueueUrl as string;
+  // Faults ON in the compensations: proves redrive strips the plan that made them fail.
+  compensations = {
+    [FUNCTION_NAMES.ReleaseStock as string]: await loadHandler('release-stock', local, {
+      STEPSAGA_FAULTS: 'on',
+    }),
+    [FUNCTION_NAMES.RefundPayment as string]: await loadHandler('refund-payment', local, {
+      STEPSAGA_FAULTS: 'on',
+    }),
+    [FUNCTION_NAMES.CancelDelivery as string]: await loadHandler('cancel-delivery', local, {
+      STEPSAGA_FAULTS: 'on',
+    }),
+  };
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+describe('redrive', () => {
+  it('replays failed compensations: deletes what succeeds, keeps what fails, CANCELLED only when none is left', async () => {
+    // Prepare: stock, customer and slot for two orders whose compensations were dead-lettered.
+    const sku = newOrderId('SKU');
+    const customerId = newOrderId('customer');
+    const slotId = newOrderId('slot');
+    await putItem(local, 'Inventory', { sku, name: 'beans', price: 1000, stock: 10 });
+    await putItem(local, 'Accounts', { customerId, name: 'Ada', balance: 50_000 });
+    await putItem(local, 'DeliverySlots', { slotId, capacity: 5, booked: 0 });
+    const base = { customerId, items: [{ sku, quantity: 2 }], deliverySlot: slotId };
+    const faults = { ReleaseStock: 'fail', RefundPayment: 'fail', CancelDelivery: 'fail' } as const;
+
+    const a = sagaInput(newOrderId('a'), { ...base, faults });
+    a.results = { ReserveStock: await reserveStock(a, { doc: local.doc, tables: local.tables }) };
+    a.results.ChargePayment = await chargePayment(a, { doc: local.doc, tables: local.tables });
+    await orderNeedingAttention(a, ['ReleaseStock', 'RefundPayment']);
+
+    const b = sagaInput(newOrderId('b'), { ...base, faults });
+    b.results = { ReserveStock: await reserveStock(b, { doc: local.doc, tables: local.tables }) };
+    b.results.ChargePayment = await chargePayment(b, { doc: local.doc, tables: local.tables });
+    await bookDelivery(b, { doc: local.doc, tables: local.tables });
+    await orderNeedingAttention(b, ['RefundPayment', 'CancelDelivery']);
+    // The slot is gone: CancelDelivery keeps failing (UnknownSlot) until it is restored.
+    await local.client.send(
+      new DeleteItemCommand({ TableName: local.tables.DeliverySlots, Key: { slotId: { S: slotId } } }),
+    );
+
+    const c = sagaInput(newOrderId('c'), base);
+    await putItem(local, 'Orders', {
+      orderId: c.orderId,
+      status: 'PENDING',
+      customerId,
+      items: c.items,
+      deliverySlot: slotId,
+    });
+
+    await sendDeadLetter('ReleaseStock', a);
+    await sendDeadLetter('RefundPayment', a);
+    await sendDeadLetter('RefundPayment', b);
+    await sendDeadLetter('CancelDelivery', b);
+    await sendDeadLetter('ReleaseStock', c);
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: '{"not":"a dead letter"' }));
+
+    // Act
+    const report = await redriveDeadLetters(deps());
+
+    // Assess
+    expect(report.processed).toBe(6);
+    expect(report.succeeded.map((e) => `${e.orderId}:${e.step}`).sort()).toEqual(
+      [`${a.orderId}:ReleaseStock`, `${a.orderId}:RefundPayment`, `${b.orderId}:RefundPayment`].sort(),
+    );
+    expect(report.failed.map((e) => e.step ?? 'malformed').sort()).toEqual(['CancelDelivery', 'malformed']);
+    expect(report.failed.find((e) => e.step === 'CancelDelivery')?.detail).toContain('UnknownSlot');
+    expect(report.failed.find((e) => !e.step)?.detail).toContain('malformed');
+    expect(report.skipped).toEqual([expect.objectContaining({ orderId: c.orderId, step: 'ReleaseStock' })]);
+    expect(report.remaining).toBe(3);
+    expect(invoked.every((call) => call.faults === undefined)).toBe(true);
+
+    expect(await orderOf(a.orderId)).toMatchObject({ status: 'CANCELLED' });
+    expect((await orderOf(a.orderId))?.failedCompensations).toBeUndefined();
+    expect(await orderOf(b.orderId)).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      failedCompensations: new Set(['CancelDelivery']),
+    });
+    expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(8); // b's 2 still held
+    expect((await getItem<AccountRecord>(local, 'Accounts', { customerId }))?.balance).toBe(50_000);
+
+    const left = await visibleMessages(3);
+    expect(left).toHaveLength(3);
+    expect(left.filter((body) => body.includes('CancelDelivery'))).toHaveLength(1);
+
+    // Act again once the slot is back: the last failed compensation succeeds, b becomes CANCELLED.
+    await putItem(local, 'DeliverySlots', { slotId, capacity: 5, booked: 1 });
+    // Its message reappears once the visibility timeout of the receive above lapses: redrive until it did.
+    const succeeded: string[] = [];
+    const deadline = Date.now() + 10_000;
+    while (succeeded.length === 0 && Date.now() < deadline) {
+      const run = await redriveDeadLetters(deps());
+      succeeded.push(...run.succeeded.map((e) => `${e.orderId}:${e.step}`));
+      if (succeeded.length === 0) await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval
+    }
+    expect(succeeded).toEqual([`${b.orderId}:CancelDelivery`]);
+    expect(await orderOf(b.orderId)).toMatchObject({ status: 'CANCELLED' });
+    expect((await getItem(local, 'DeliverySlots', { slotId }))?.booked).toBe(0);
+  });
+
+  it('a replay of a compensation that had in fact gone through is a no-op', async () => {
+    const sku = newOrderId('SKU');
+    await putItem(local, 'Inventory', { sku, name: 'jug', price: 500, stock: 3 });
+    const saga = sagaInput(newOrderId('d'), { items: [{ sku, quantity: 1 }] });
+    await reserveStock(saga, { doc: local.doc, tables: local.tables });
+    await compensations[FUNCTION_NAMES.ReleaseStock as string]?.(
+      { saga, context: { executionArn: executionArnOf(saga.orderId), retryCount: 0 } },
+      lambdaContext(),
+    );
+    await orderNeedingAttention(saga, ['ReleaseStock']);
+    await sendDeadLetter('ReleaseStock', saga);
+    const report = await redriveDeadLetters({ ...deps(), visibilityTimeoutSeconds: 30 });
+    expect(report.succeeded).toEqual([
+      expect.objectContaining({ orderId: saga.orderId, detail: 'order CANCELLED' }),
+    ]);
+    expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(3);
+  });
+});
