@@ -201,6 +201,14 @@ export class Saga extends Construct {
     if (props.steps.length === 0) {
       throw new Error(`Saga ${id}: 'steps' must contain at least one step`);
     }
+    for (const step of props.steps) {
+      if (step.retry?.errors?.includes(Errors.ALL)) {
+        throw new Error(
+          `Saga ${id}: step ${step.name} must not retry States.ALL: business errors would be retried; ` +
+            'list the transient errors instead',
+        );
+      }
+    }
     this.names = {
       failedSuffix: STATE_NAMES.failedSuffix,
       dlqSuffix: STATE_NAMES.dlqSuffix,

@@ -98,6 +98,23 @@ describe('Saga construct, reused for a two-step saga', () => {
     expect(rendered.Next).toBe(state('FreeSeat').Next);
   });
 
+  it('rejects a forward retry on States.ALL, naming the step', () => {
+    const bad = new Stack(new App(), 'Bad');
+    const fn = new LambdaFunction(bad, 'Fn', {
+      runtime: Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: Code.fromInline('exports.handler = async () => ({})'),
+    });
+
+    expect(
+      () =>
+        new Saga(bad, 'Retries', {
+          steps: [{ name: 'Charge', action: fn, retry: { errors: ['States.ALL'] } }],
+          deadLetterQueue: new Queue(bad, 'Q'),
+        }),
+    ).toThrow(/step Charge must not retry States.ALL/);
+  });
+
   it('rejects a saga without steps', () => {
     const empty = new Stack(new App(), 'Empty');
 
