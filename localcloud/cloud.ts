@@ -117,7 +117,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       handle: async (req: AwsRequest): Promise<AwsResponse> => {
         if (req.path === '/_localcloud/health')
           return awsJson(
-            { status: ready ? 'ready' : 'starting', endpoint: edge.endpoint },
+            {
+              status: ready ? 'ready' : 'starting',
+              endpoint: edge.endpoint,
+              processes: { localCloud: process.pid, dynamoDbLocal: dynamoLocal.pid ?? null },
+            },
             200,
             'application/json',
           );

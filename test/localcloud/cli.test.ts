@@ -1,0 +1,199 @@
+/**
+ * `npm start` (localcloud/cli.ts) as a child process: it prints one `ready` line, writes the outputs file,
+ * loads the demo data, and SIGINT stops everything it started (the DynamoDB Local JVM included).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCliArgs, staleReason, UsageError } from '../../localcloud/cli';
+import { ensureAssembly } from '../support/localcloud';
+
+const CLI = path.resolve('localcloud/cli.ts');
+let assembly: string;
+let dir: string;
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  assembly = await ensureAssembly();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-cli-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('prints one ready line, writes outputs.json, seeds, and SIGINT leaves no child process', async () => {
+    const outputsFile = path.join(dir, 'outputs.json');
+    const cli = run([
+      '--port',
+      '0',
+      '--assembly',
+      assembly,
+      '--no-synth',
+      '--outputs',
+      outputsFile,
+      '--quiet',
+    ]);
+    try {
+      const readyLine = await until(
+        'the ready line',
+        () => {
+          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
+          return cli
+            .stdout()
+            .split('\n')
+            .find((l) => l.startsWith('ready'));
+        },
+        150_000,
+      );
+      const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, string>;
+      const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
+        status: string;
+        processes: { dynamoDbLocal: number };
+      };
+      const dynamodb = new DynamoDBClient({
+        endpoint: outputs.Endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      });
+      const customer = await dynamodb.send(
+        new GetItemCommand({
+          TableName: outputs.AccountsTableName,
+          Key: { customerId: { S: 'customer-1' } },
+        }),
+      );
+      dynamodb.destroy();
+
+      expect(readyLine).toContain(outputs.ApiUrl);
+      expect(readyLine).toContain(outputs.ConsoleUrl);
+      expect(readyLine).toContain(outputs.Endpoint);
+      expect(outputs.ConsoleUrl).toBe(`${outputs.Endpoint}/_console/`);
+      expect(outputs.StateMachineArn).toMatch(/^arn:aws:states:/);
+      expect(customer.Item?.balance?.N).toBeDefined();
+      expect(health.status).toBe('ready');
+      expect(alive(health.processes.dynamoDbLocal)).toBe(true);
+
+      cli.child.kill('SIGINT');
+      const code = await cli.exited;
+      await until(
+        'the JVM to exit',
+        () => (alive(health.processes.dynamoDbLocal) ? undefined : true),
+        10_000,
+      );
+
+      expect(code).toBe(0);
+      expect(alive(health.processes.dynamoDbLocal)).toBe(false);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('names the fix when the port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const cli = run([
+        '--port',
+        String(port),
+        '--assembly',
+        assembly,
+        '--no-synth',
+        '--outputs',
+        path.join(dir, 'x.json'),
+      ]);
+      const code = await cli.exited;
+
+      expect(code).toBe(1);
+      expect(cli.stderr()).toContain(`Port ${port} is already in use`);
+      expect(cli.stderr()).toContain('--port');
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('npm start: arguments', () => {
+  it('parses the options with their defaults', () => {
+    expect(parseCliArgs([])).toMatchObject({ port: 4566, seed: true, assembly: 'cdk.out', synth: true });
+    expect(
+      parseCliArgs(['--port', '0', '--persist', 'data', '--no-seed', '--retry-scale', '0.01']),
+    ).toMatchObject({ port: 0, persistDir: 'data', seed: false, retryScale: 0.01 });
+  });
+
+  it('rejects bad values with a message naming the option', () => {
+    expect(() => parseCliArgs(['--port', 'http'])).toThrow(UsageError);
+    expect(() => parseCliArgs(['--port', '70000'])).toThrow(/--port/);
+    expect(() => parseCliArgs(['--retry-scale', '-1'])).toThrow(/--retry-scale/);
+    expect(() => parseCliArgs(['--bogus'])).toThrow(/bogus/);
+  });
+
+  it('asks for a synth when the assembly is missing, stale or built without faults', () => {
+    const sources = path.join(dir, 'src');
+    const fresh = path.join(dir, 'fresh');
+    const noFaults = path.join(dir, 'no-faults');
+    mkdirSync(sources, { recursive: true });
+    for (const [assemblyDir, faults] of [
+      [fresh, 'on'],
+      [noFaults, 'off'],
+    ] as const) {
+      mkdirSync(assemblyDir, { recursive: true });
+      writeFileSync(path.join(assemblyDir, 'S.template.json'), `{"STEPSAGA_FAULTS": "${faults}"}`);
+      writeFileSync(path.join(assemblyDir, 'manifest.json'), '{}');
+    }
+
+    expect(staleReason(path.join(dir, 'nowhere'), [sources])).toMatch(/missing/);
+    expect(staleReason(fresh, [sources])).toBeUndefined();
+    expect(staleReason(noFaults, [sources])).toMatch(/faults=on/);
+    writeFileSync(path.join(sources, 'handler.ts'), '// changed after the synth');
+    utimesSync(path.join(sources, 'handler.ts'), new Date(), new Date(Date.now() + 5_000));
+    expect(staleReason(fresh, [sources])).toMatch(/changed/);
+  });
+});
