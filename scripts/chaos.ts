@@ -88,6 +88,7 @@ async function resolveTarget(
     return { target: makeTarget(name, outputs, edge), close: noop };
   }
   if (name !== 'local') throw new UsageError(`--target must be local, localstack or aws, got "${name}"`);
+  if (outputsFile && !existsSync(outputsFile)) throw new UsageError(`--outputs ${outputsFile}: no such file`);
   const file = outputsFile ?? path.join(ROOT, '.stepsaga/outputs.json');
   if (existsSync(file)) {
     const { outputs, endpoint } = await readOutputsFile(file);
