@@ -49,7 +49,11 @@ export function acknowledgeNagFindings(stack: OrderSagaStack): void {
     );
   }
 
-  const stateMachineName = `<${logicalId(stack.saga.stateMachine.node.defaultChild!)}.Name>`;
+  const resolvedName: unknown = stack.resolve(stack.saga.stateMachine.stateMachineName);
+  const stateMachineName =
+    typeof resolvedName === 'string'
+      ? resolvedName
+      : `<${logicalId(stack.saga.stateMachine.node.defaultChild!)}.Name>`;
   for (const resource of ['execution', 'express']) {
     ack(
       stack.functions.Api.executionRole,

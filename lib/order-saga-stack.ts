@@ -161,6 +161,8 @@ export class OrderSagaStack extends Stack {
       })),
       deadLetterQueue: this.deadLetterQueue,
       recordFailure: this.functions.RecordFailure,
+      // Readable execution ARNs: arn:aws:states:<region>:<account>:execution:OrderSaga:<orderId>.
+      stateMachineName: this.stackName,
       stateMachineType: props.express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
       tracing: true,
       logs: {
