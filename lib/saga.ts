@@ -291,9 +291,16 @@ export class Saga extends Construct {
     });
   }
 
-  /** The definition as the ASL object Step Functions receives (tokens unresolved). */
-  public toGraphJson(): Record<string, unknown> {
-    return Stack.of(this).resolve(this.startState.toStateJson()) as Record<string, unknown>;
+  /**
+   * The whole definition as the ASL object Step Functions receives (`StartAt` + `States`), with tokens
+   * resolved to CloudFormation intrinsics, e.g. for per-state assertions or documentation.
+   */
+  public toGraphJson(): { StartAt: string; States: Record<string, Record<string, unknown>> } {
+    const stack = Stack.of(this);
+    const states = [...this.registry].map(
+      ([name, state]) => [name, stack.resolve(state.toStateJson()) as Record<string, unknown>] as const,
+    );
+    return { StartAt: this.startState.stateId, States: Object.fromEntries(states) };
   }
 
   private buildUnwindEnd(recordFailure: IFunction | undefined): State {

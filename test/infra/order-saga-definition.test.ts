@@ -279,6 +279,16 @@ describe('definition', () => {
     expect([...reachable].sort()).toEqual(Object.keys(asl.States).sort());
   });
 
+  it('the Saga construct exposes the definition it deployed (same states, same transitions)', () => {
+    const exposed = stack.saga.toGraphJson();
+
+    expect(exposed.StartAt).toBe(asl.StartAt);
+    expect(Object.keys(exposed.States).sort()).toEqual(Object.keys(asl.States).sort());
+    for (const [name, s] of Object.entries(exposed.States)) {
+      expect(successors(s as unknown as AslState), name).toEqual(successors(state(name)));
+    }
+  });
+
   it('the Saga construct renders the same ChargePayment state as the template holds', () => {
     const rendered = stack.resolve(stack.saga.states.get('ChargePayment')!.toStateJson()) as AslState;
 
