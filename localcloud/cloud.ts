@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiGatewayService } from './apigateway/service';
+import { createConsoleService } from './console/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
 import { awsJson, awsJsonError, Edge } from './edge';
@@ -131,7 +132,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return awsJsonError(404, 'NotFound', `No such local cloud resource: ${req.path}`);
       },
     };
-    for (const service of [dynamodb, sqs, lambda, states, apigateway, health]) edge.register(service);
+    const consoleService = createConsoleService({
+      endpoint,
+      outputs: () => outputs,
+      onEvent: (listener) => states.onEvent(listener),
+    });
+    for (const service of [dynamodb, sqs, lambda, states, apigateway, consoleService, health])
+      edge.register(service);
 
     await Promise.all([sqs.start(), edge.listen()]);
     sqs.setPublicEndpoint(edge.endpoint);

@@ -95,6 +95,19 @@ describe('edge: malformed requests get AWS-style errors and the runtime keeps se
   });
 });
 
+describe('edge: local cloud pages', () => {
+  it('serves the health, the outputs and the console on the edge', async () => {
+    const health = await fetch(`${cloud.endpoint}/_localcloud/health`);
+    const outputs = await fetch(`${cloud.endpoint}/_localcloud/outputs`);
+    const page = await fetch(cloud.consoleUrl);
+
+    expect(await health.json()).toMatchObject({ status: 'ready', endpoint: cloud.endpoint });
+    expect(await outputs.json()).toMatchObject({ Endpoint: cloud.endpoint, ConsoleUrl: cloud.consoleUrl });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+  });
+});
+
 describe('edge: DynamoDB Local behind the edge', () => {
   it('creates a table, writes with TransactWriteItems and reports cancellation reasons', async () => {
     await dynamodb.send(
