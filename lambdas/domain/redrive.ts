@@ -19,7 +19,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   COMPENSATION_NAMES,
   type CompensationName,
@@ -67,13 +67,14 @@ export interface RedriveReport {
   remaining: number;
 }
 
+const nonEmpty = () => z.string().check(z.minLength(1));
 const deadLetterSchema = z.looseObject({
-  orderId: z.string().min(1),
+  orderId: nonEmpty(),
   step: z.enum(COMPENSATION_NAMES as [CompensationName, ...CompensationName[]]),
-  error: z.string().optional(),
-  cause: z.string().optional(),
-  executionArn: z.string().min(1),
-  input: z.looseObject({ orderId: z.string().min(1), customerId: z.string(), items: z.array(z.unknown()) }),
+  error: z.optional(z.string()),
+  cause: z.optional(z.string()),
+  executionArn: nonEmpty(),
+  input: z.looseObject({ orderId: nonEmpty(), customerId: z.string(), items: z.array(z.unknown()) }),
 });
 
 export function parseDeadLetter(body: string | undefined): DeadLetterMessage {

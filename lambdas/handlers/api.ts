@@ -10,15 +10,10 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ENV } from '../../lib/contract';
 import { handleApiRequest, type StepFunctionsPort } from '../domain/api';
+import { dynamoDb } from '../shared/clients/dynamodb';
+import { stepFunctions } from '../shared/clients/sfn';
 import { faultsEnabled, once, requireEnv, tableNamesFromEnv } from '../shared/config';
-import {
-  bindLogContext,
-  countOrder,
-  dynamoDb,
-  logger,
-  OrderMetric,
-  stepFunctions,
-} from '../shared/observability';
+import { bindLogContext, countOrder, logger, OrderMetric } from '../shared/observability';
 
 const config = once(() => ({
   tables: tableNamesFromEnv(['Orders', 'IdempotencyKeys']),

@@ -6,16 +6,11 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { COMPENSATION_NAMES, type CompensationName, ENV } from '../../lib/contract';
 import { type InvokePort, type RedriveReport, redriveDeadLetters } from '../domain/redrive';
+import { dynamoDb } from '../shared/clients/dynamodb';
+import { lambda } from '../shared/clients/lambda';
+import { sqs } from '../shared/clients/sqs';
 import { ConfigurationError, once, requireEnv, tableNamesFromEnv } from '../shared/config';
-import {
-  bindLogContext,
-  countOrder,
-  dynamoDb,
-  lambda,
-  logger,
-  OrderMetric,
-  sqs,
-} from '../shared/observability';
+import { bindLogContext, countOrder, logger, OrderMetric } from '../shared/observability';
 
 export function parseCompensationFunctions(json: string): Partial<Record<CompensationName, string>> {
   let parsed: unknown;

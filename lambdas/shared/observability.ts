@@ -1,18 +1,11 @@
 /**
- * Powertools Logger, Metrics and Tracer, created once per module (one set per function bundle), and the
- * AWS SDK clients, created once (lazily, at first use) and captured by the Tracer.
- *
- * Region and endpoint come from the standard AWS environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...):
- * the local cloud sets them; nothing here names an endpoint.
+ * Powertools Logger, Metrics and Tracer, created once per module (one set per function bundle).
+ * The AWS SDK clients live in `clients/` (one file per service, so each bundle carries only the SDKs its
+ * function uses), created once at first use and captured by this Tracer.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'stepsaga';
 
@@ -22,6 +15,11 @@ export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'StepSaga',
 });
 export const tracer = new Tracer({ serviceName });
+// Powertools asks for IGNORE_ERROR via the environment, but in a bundle the X-Ray SDK has already read it:
+// apply it explicitly, so invocations without an active trace (local cloud, tracing off) log no errors.
+tracer.provider.setContextMissingStrategy(
+  process.env.AWS_XRAY_CONTEXT_MISSING === 'RUNTIME_ERROR' ? 'RUNTIME_ERROR' : 'IGNORE_ERROR',
+);
 
 /** Business metrics of the order saga (count of orders reaching each outcome). */
 export const OrderMetric = {
@@ -51,29 +49,29 @@ export function bindLogContext(keys: {
   logger.appendKeys(keys);
 }
 
-let documentClient: DynamoDBDocumentClient | undefined;
-/** The function's DynamoDB DocumentClient (one per module, traced). */
-export function dynamoDb(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return documentClient;
-}
-
-let sfnClient: SFNClient | undefined;
-export function stepFunctions(): SFNClient {
-  sfnClient ??= tracer.captureAWSv3Client(new SFNClient({}));
-  return sfnClient;
-}
-
-let sqsClient: SQSClient | undefined;
-export function sqs(): SQSClient {
-  sqsClient ??= tracer.captureAWSv3Client(new SQSClient({}));
-  return sqsClient;
-}
-
-let lambdaClient: LambdaClient | undefined;
-export function lambda(): LambdaClient {
-  lambdaClient ??= tracer.captureAWSv3Client(new LambdaClient({}));
-  return lambdaClient;
+/**
+ * Runs `fn` in a `## <name>` subsegment annotated with `annotations` (the Powertools handler pattern,
+ * without middy). A no-op wrapper when tracing is off or the invocation has no active trace.
+ */
+export async function traced<T>(
+  name: string,
+  annotations: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+  if (!parent) return fn();
+  const subsegment = parent.addNewSubsegment(`## ${name}`);
+  tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  for (const [key, value] of Object.entries(annotations)) tracer.putAnnotation(key, value);
+  try {
+    return await fn();
+  } catch (error) {
+    tracer.addErrorAsMetadata(error as Error);
+    throw error;
+  } finally {
+    subsegment.close();
+    tracer.setSegment(parent);
+  }
 }

@@ -7,9 +7,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { OrderSagaState, SagaOperation, StepEvent, TableId } from '../../lib/contract';
+import { dynamoDb } from './clients/dynamodb';
 import { faultsEnabled, once, type TableNames, tableNamesFromEnv } from './config';
 import { withFault } from './faults';
-import { bindLogContext, dynamoDb, logger, tracer } from './observability';
+import { bindLogContext, logger, traced } from './observability';
 import type { StepStore } from './step-engine';
 import { parseStepEvent } from './step-event';
 
@@ -40,30 +41,30 @@ export function createStepHandler<const T extends TableId, R>(
     const { saga } = event;
     bindLogContext({ orderId: saga.orderId, executionArn: event.context.executionArn, operation });
     if (context?.awsRequestId) logger.addContext(context as Context);
-    tracer.putAnnotation('orderId', saga.orderId);
-    tracer.putAnnotation('operation', operation);
     const { tables, faults } = config();
     const fault = faults && operation !== 'RecordFailure' ? saga.faults?.[operation] : undefined;
     logger.info(`${operation} started`, {
       retryCount: event.context.retryCount,
       ...(fault ? { fault } : {}),
     });
-    try {
-      const result = await withFault(
-        operation,
-        saga.faults,
-        {
-          enabled: faults,
-          retryCount: event.context.retryCount,
-          remainingTimeMs: context?.getRemainingTimeInMillis?.bind(context),
-        },
-        () => run(saga, { doc: dynamoDb(), tables }, event),
-      );
-      logger.info(`${operation} succeeded`, { result });
-      return result;
-    } catch (error) {
-      logger.warn(`${operation} failed`, { error: error as Error });
-      throw error;
-    }
+    return traced(operation, { orderId: saga.orderId, operation }, async () => {
+      try {
+        const result = await withFault(
+          operation,
+          saga.faults,
+          {
+            enabled: faults,
+            retryCount: event.context.retryCount,
+            remainingTimeMs: context?.getRemainingTimeInMillis?.bind(context),
+          },
+          () => run(saga, { doc: dynamoDb(), tables }, event),
+        );
+        logger.info(`${operation} succeeded`, { result });
+        return result;
+      } catch (error) {
+        logger.warn(`${operation} failed`, { error: error as Error });
+        throw error;
+      }
+    });
   };
 }
