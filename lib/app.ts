@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from './contract';
 import { OrderSagaStack, type Stage } from './order-saga-stack';
+import { PROJECT_ROOT } from './saga-function';
 
 /** Context keys the app reads (`cdk synth -c key=value`). */
 export interface StepSagaContext {
@@ -48,6 +51,17 @@ function positiveInt(app: App, key: keyof StepSagaContext, fallback: number): nu
     throw new Error(`context ${key} must be a positive integer, got '${value}'`);
   }
   return n;
+}
+
+/**
+ * The context of `cdk.json` (feature flags and defaults). The CDK CLI passes it to `bin/app.ts` itself;
+ * scripts and tests that build the app in-process merge it in so they synthesize the same template.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
 }
 
 /**

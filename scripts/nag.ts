@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
-import { createApp } from '../lib/app';
+import { cdkJsonContext, createApp } from '../lib/app';
 
 const VARIANTS: Record<string, Record<string, string>> = {
   dev: { stage: 'dev' },
@@ -39,7 +39,7 @@ try {
   for (const [name, variant] of Object.entries(VARIANTS)) {
     const { app, stack } = createApp({
       // Template checks only: skip Lambda bundling (esbuild) for speed.
-      context: { ...variant, ...extra, nag: 'true', 'aws:cdk:bundling-stacks': [] },
+      context: { ...cdkJsonContext(), ...variant, ...extra, nag: 'true', 'aws:cdk:bundling-stacks': [] },
       outdir: path.join(outRoot, name),
     });
     const acknowledged = stack.node

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app';
+import { cdkJsonContext, createApp } from '../../lib/app';
 import type { OrderSagaStack } from '../../lib/order-saga-stack';
 
 const VARIANTS: Record<string, Record<string, string>> = {
@@ -14,7 +14,9 @@ const VARIANTS: Record<string, Record<string, string>> = {
 
 /** Runs AwsSolutions on the synthesized app; returns "rule @ construct path" for each finding. */
 function findings(context: Record<string, string>, mutate?: (stack: OrderSagaStack) => void) {
-  const { app, stack } = createApp({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const { app, stack } = createApp({
+    context: { ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] },
+  });
   mutate?.(stack);
   app.synth();
   const report = new AwsSolutionsChecks(app).validateScope(app);
@@ -29,7 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('every acknowledgement carries a specific reason', () => {
-    const { stack } = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack } = createApp({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
     const reasons = stack.node
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))

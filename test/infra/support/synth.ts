@@ -1,12 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { createApp, type StepSagaApp } from '../../../lib/app';
+import { cdkJsonContext, createApp, type StepSagaApp } from '../../../lib/app';
 
 /**
- * Builds the app for the given context without Lambda bundling (template tests never need the bundles;
+ * Builds the app as the CLI does (cdk.json context: feature flags) for the given context, without Lambda bundling (template tests never need the bundles;
  * `npm run synth` bundles for real). One call per test file, in `beforeAll`.
  */
 export function synthOrderSaga(context: Record<string, string> = {}): StepSagaApp & { template: Template } {
-  const built = createApp({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const built = createApp({ context: { ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] } });
   return { ...built, template: Template.fromStack(built.stack) };
 }
 
