@@ -31,8 +31,13 @@ const env = {
   AWS_DEFAULT_REGION: region,
   AWS_ENVAR_ALLOWLIST: 'AWS_REGION,AWS_DEFAULT_REGION',
 };
-if (process.env.AWS_ENDPOINT_URL) {
-  env.AWS_ENDPOINT_URL_S3 ??= process.env.AWS_ENDPOINT_URL.replace('://', '://s3.');
+if (process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_S3) {
+  // cdklocal needs a virtual-host style S3 endpoint next to a custom AWS_ENDPOINT_URL; LocalStack's
+  // public name *.localhost.localstack.cloud resolves to 127.0.0.1.
+  const url = new URL(process.env.AWS_ENDPOINT_URL);
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  url.hostname = local ? 's3.localhost.localstack.cloud' : `s3.${url.hostname}`;
+  env.AWS_ENDPOINT_URL_S3 = url.origin;
 }
 
 async function localStackIsUp() {
