@@ -77,7 +77,7 @@ describe('LocalStack path', () => {
     expect(result.output).not.toContain('cdklocal bootstrap');
   });
 
-  it('cdklocal (over the pinned CDK CLI) synthesizes the faults=on assembly with every Lambda bundle', async () => {
+  it('cdklocal (over the pinned CDK CLI) synthesizes the faults=on assembly with every Lambda bundle (CJS, source map, keepNames)', async () => {
     const result = await run(
       process.execPath,
       [
@@ -107,6 +107,13 @@ describe('LocalStack path', () => {
       (d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.js')),
     );
     expect(bundles).toHaveLength(Object.keys(FUNCTIONS).length);
-    for (const bundle of bundles) expect(existsSync(path.join(outdir, bundle, 'index.js.map'))).toBe(true);
+    for (const bundle of bundles) {
+      const code = readFileSync(path.join(outdir, bundle, 'index.js'), 'utf8');
+      expect(existsSync(path.join(outdir, bundle, 'index.js.map'))).toBe(true);
+      expect(code.startsWith('"use strict";'), 'CommonJS output').toBe(true);
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+      // keepNames: minified classes get their names back, so error.name survives bundling.
+      expect(code).toContain(',"name",{value:');
+    }
   }, 300_000);
 });
