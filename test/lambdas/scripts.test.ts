@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountRecord, PromoRecord } from '../../lib/contract';
 import { formatReport } from '../../scripts/redrive';
 import { loadSeedFile, parseSeedData, readOutputsFile, seedTables } from '../../scripts/seed';
@@ -9,6 +11,23 @@ import { createTables, demoData, getItem, type LocalTables } from '../support/dy
 
 let local: LocalTables;
 const dir = mkdtempSync(join(tmpdir(), 'stepsaga-scripts-'));
+
+/** Runs a script through tsx the way `npm run` does; resolves with its exit code and output. */
+function runScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { env: process.env },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
 
 beforeAll(async () => {
   local = await createTables();
@@ -91,5 +110,113 @@ describe('redrive report', () => {
     expect(text).toContain('3 message(s) processed, 1 succeeded, 1 failed, 1 skipped, 2 left on the DLQ');
     expect(text).toContain('o-1 RefundPayment: order CANCELLED');
     expect(text).toContain('o-2 CancelDelivery: UnknownSlot: gone');
+  });
+});
+
+describe('npm run seed', () => {
+  it('loads seed/demo.json into the tables named in an outputs file', async () => {
+    const target = await createTables();
+    const outputs = join(dir, 'seed-outputs.json');
+    writeFileSync(
+      outputs,
+      JSON.stringify({
+        OrderSaga: {
+          Endpoint: target.endpoint,
+          AccountsTableName: target.tables.Accounts,
+          InventoryTableName: target.tables.Inventory,
+          PromosTableName: target.tables.Promos,
+          DeliverySlotsTableName: target.tables.DeliverySlots,
+        },
+      }),
+    );
+    const run = await runScript('scripts/seed.ts', ['--outputs', outputs]);
+    expect(run.stderr).not.toContain('seed failed');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${target.tables.Inventory}: 3 item(s)`);
+    expect((await getItem<PromoRecord>(target, 'Promos', { code: 'WELCOME10' }))?.usesLeft).toBe(3);
+  });
+
+  it('fails with a clear message when the outputs file lacks a table', async () => {
+    const outputs = join(dir, 'incomplete.json');
+    writeFileSync(outputs, JSON.stringify({ AccountsTableName: 'a' }));
+    const run = await runScript('scripts/seed.ts', ['--outputs', outputs]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('has no InventoryTableName output');
+  });
+});
+
+describe('npm run redrive', () => {
+  let lambdaApi: Server;
+  let endpoint: string;
+  const responses = new Map<string, { status: number; headers?: Record<string, string>; body: string }>();
+
+  beforeAll(async () => {
+    // A Lambda Invoke endpoint (POST /2015-03-31/functions/<name>/invocations) answering canned payloads.
+    lambdaApi = createServer((req, res) => {
+      const name = decodeURIComponent(/functions\/([^/]+)\/invocations/.exec(req.url ?? '')?.[1] ?? '');
+      const canned = responses.get(name) ?? { status: 404, body: '{"message":"Function not found"}' };
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(canned.status, { 'Content-Type': 'application/json', ...canned.headers });
+        res.end(canned.body);
+      });
+    });
+    await new Promise<void>((resolve) => lambdaApi.listen(0, '127.0.0.1', resolve));
+    const address = lambdaApi.address();
+    endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => lambdaApi.close(resolve));
+  });
+
+  const outputsFor = (functionName: string) => {
+    const path = join(dir, `redrive-${functionName}.json`);
+    writeFileSync(path, JSON.stringify({ RedriveFunctionName: functionName, Endpoint: endpoint }));
+    return path;
+  };
+
+  it('prints the report and exits 0 when everything succeeded', async () => {
+    responses.set('redrive-ok', {
+      status: 200,
+      body: JSON.stringify({
+        processed: 1,
+        succeeded: [{ messageId: 'm1', orderId: 'o-1', step: 'RefundPayment', detail: 'order CANCELLED' }],
+        failed: [],
+        skipped: [],
+        remaining: 0,
+      }),
+    });
+    const run = await runScript('scripts/redrive.ts', ['--outputs', outputsFor('redrive-ok')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('1 succeeded, 0 failed');
+    expect(run.stdout).toContain('o-1 RefundPayment: order CANCELLED');
+  });
+
+  it('exits 1 when a compensation failed again, or when the function itself failed', async () => {
+    responses.set('redrive-failing', {
+      status: 200,
+      body: JSON.stringify({
+        processed: 1,
+        succeeded: [],
+        failed: [{ messageId: 'm2', orderId: 'o-2', step: 'CancelDelivery', detail: 'UnknownSlot: gone' }],
+        skipped: [],
+        remaining: 1,
+      }),
+    });
+    responses.set('redrive-broken', {
+      status: 200,
+      headers: { 'X-Amz-Function-Error': 'Unhandled' },
+      body: JSON.stringify({
+        errorType: 'ConfigurationError',
+        errorMessage: 'Environment variable DLQ_URL is not set',
+      }),
+    });
+    const failing = await runScript('scripts/redrive.ts', ['--outputs', outputsFor('redrive-failing')]);
+    const broken = await runScript('scripts/redrive.ts', ['--outputs', outputsFor('redrive-broken')]);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain('o-2 CancelDelivery: UnknownSlot: gone');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('DLQ_URL is not set');
   });
 });
