@@ -79,6 +79,9 @@ export function createApp(props: AppProps = {}): StepSagaApp {
   if (faultsValue !== undefined && faultsValue !== 'on' && faultsValue !== 'off') {
     throw new Error(`context faults must be 'on' or 'off', got '${faultsValue}'`);
   }
+  if (faultsValue === 'on' && stage === 'prod') {
+    throw new Error('context faults=on is for dev stages only: fault injection must never reach prod');
+  }
   const corsOrigin = context(app, 'corsOrigin');
   const alarmTopicArn = context(app, 'alarmTopicArn');
   const stack = new OrderSagaStack(app, STACK_NAME, {

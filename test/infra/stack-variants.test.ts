@@ -218,6 +218,7 @@ describe('outputs and context', () => {
     [{ stage: 'qa' }, /context stage must be 'dev' or 'prod', got 'qa'/],
     [{ faults: 'yes' }, /context faults must be 'on' or 'off', got 'yes'/],
     [{ throttlingRateLimit: '-1' }, /context throttlingRateLimit must be a positive integer, got '-1'/],
+    [{ stage: 'prod', faults: 'on' }, /faults=on is for dev stages only/],
   ])('rejects bad context %o with an error naming it', (context, message) => {
     expect(() => createApp({ context: { ...context, 'aws:cdk:bundling-stacks': [] } })).toThrow(message);
   });
