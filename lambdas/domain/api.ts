@@ -29,7 +29,7 @@ import {
 } from '../../lib/contract';
 import type { TableNames } from '../shared/config';
 import { buildTimeline } from './history';
-import { ORDER_ID_PATTERN, parseOrderRequest, RequestError } from './order-request';
+import { canonicalJson, ORDER_ID_PATTERN, parseOrderRequest, RequestError } from './order-request';
 
 /** The Step Functions calls the API needs (the SDK in production, a fake or the local cloud in tests). */
 export interface StepFunctionsPort {
@@ -132,14 +132,15 @@ async function ensureExecution(deps: ApiDeps, input: OrderSagaInput): Promise<st
     const started = await deps.sfn.startExecution({
       stateMachineArn: deps.stateMachineArn,
       name: input.orderId,
-      input: JSON.stringify(input),
+      // Canonical, so the same order always sends the same input (Standard: same name + input = same run).
+      input: canonicalJson(input),
     });
     return started.executionArn;
   } catch (error) {
     if (!isExecutionAlreadyExists(error)) throw error;
     // Already started (and maybe finished) for this order: the Orders item's hash proved it is the same body.
     const described = await deps.sfn.describeExecution(executionArnFor(deps.stateMachineArn, input.orderId));
-    if (described.input !== undefined && described.input !== JSON.stringify(input)) {
+    if (described.input !== undefined && !sameJson(described.input, input)) {
       throw new RequestError(
         409,
         `An execution named ${input.orderId} already exists with a different input`,
@@ -152,6 +153,14 @@ async function ensureExecution(deps: ApiDeps, input: OrderSagaInput): Promise<st
       );
     }
     return described.executionArn;
+  }
+}
+
+function sameJson(text: string, value: unknown): boolean {
+  try {
+    return canonicalJson(JSON.parse(text)) === canonicalJson(value);
+  } catch {
+    return false;
   }
 }
 
@@ -269,10 +278,14 @@ async function getHistory(orderId: string, deps: ApiDeps): Promise<APIGatewayPro
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await deps.sfn.getExecutionHistory({
-      executionArn: order.executionArn,
-      ...(nextToken ? { nextToken } : {}),
-    });
+    const page = await deps.sfn
+      .getExecutionHistory({ executionArn: order.executionArn, ...(nextToken ? { nextToken } : {}) })
+      .catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') {
+          throw new RequestError(404, `Execution ${order.executionArn} of order ${orderId} not found`);
+        }
+        throw error;
+      });
     events.push(...page.events);
     nextToken = page.nextToken;
   } while (nextToken);

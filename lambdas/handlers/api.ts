@@ -13,7 +13,7 @@ import { handleApiRequest, type StepFunctionsPort } from '../domain/api';
 import { dynamoDb } from '../shared/clients/dynamodb';
 import { stepFunctions } from '../shared/clients/sfn';
 import { faultsEnabled, once, requireEnv, tableNamesFromEnv } from '../shared/config';
-import { bindLogContext, countOrder, logger, OrderMetric } from '../shared/observability';
+import { bindLogContext, countOrder, logger, OrderMetric, traced } from '../shared/observability';
 
 const config = once(() => ({
   tables: tableNamesFromEnv(['Orders', 'IdempotencyKeys']),
@@ -67,22 +67,24 @@ export const handler = async (
     };
   }
   const { tables, stateMachineArn, faultsEnabled: faults } = settings;
-  const response = await handleApiRequest(
-    event,
-    {
-      doc: dynamoDb(),
-      tables,
-      sfn: sdkStepFunctions,
-      stateMachineArn,
-      faultsEnabled: faults,
-      onOrderStarted: (orderId) => {
-        logger.appendKeys({ orderId });
-        countOrder(OrderMetric.started);
+  const response = await traced('Api', { route: `${event.httpMethod} ${event.resource}` }, () =>
+    handleApiRequest(
+      event,
+      {
+        doc: dynamoDb(),
+        tables,
+        sfn: sdkStepFunctions,
+        stateMachineArn,
+        faultsEnabled: faults,
+        onOrderStarted: (orderId) => {
+          logger.appendKeys({ orderId });
+          countOrder(OrderMetric.started);
+        },
+        onUnexpectedError: (error, id) =>
+          logger.error('Unexpected error', { error: error as Error, requestId: id }),
       },
-      onUnexpectedError: (error, id) =>
-        logger.error('Unexpected error', { error: error as Error, requestId: id }),
-    },
-    requestId,
+      requestId,
+    ),
   );
   logger.info('Request handled', { statusCode: response.statusCode });
   return response;

@@ -10,7 +10,7 @@ import { dynamoDb } from '../shared/clients/dynamodb';
 import { lambda } from '../shared/clients/lambda';
 import { sqs } from '../shared/clients/sqs';
 import { ConfigurationError, once, requireEnv, tableNamesFromEnv } from '../shared/config';
-import { bindLogContext, countOrder, logger, OrderMetric } from '../shared/observability';
+import { bindLogContext, countOrder, logger, OrderMetric, traced } from '../shared/observability';
 
 export function parseCompensationFunctions(json: string): Partial<Record<CompensationName, string>> {
   let parsed: unknown;
@@ -65,23 +65,25 @@ export const handler = async (_event: unknown, context?: Context): Promise<Redri
   bindLogContext({ operation: 'Redrive' });
   if (context) logger.addContext(context);
   const { ordersTable, dlqUrl, compensationFunctions } = config();
-  const report = await redriveDeadLetters({
-    sqs: sqs(),
-    dlqUrl,
-    doc: dynamoDb(),
-    ordersTable,
-    invoke: async (functionName, event) => {
-      logger.info('Replaying compensation', {
-        functionName,
-        orderId: event.saga.orderId,
-        executionArn: event.context.executionArn,
-      });
-      return sdkInvoke(functionName, event);
-    },
-    compensationFunctions,
-    remainingMs: context?.getRemainingTimeInMillis?.bind(context),
-    onOrderCancelled: () => countOrder(OrderMetric.cancelled),
-  });
+  const report = await traced('Redrive', {}, () =>
+    redriveDeadLetters({
+      sqs: sqs(),
+      dlqUrl,
+      doc: dynamoDb(),
+      ordersTable,
+      invoke: async (functionName, event) => {
+        logger.info('Replaying compensation', {
+          functionName,
+          orderId: event.saga.orderId,
+          executionArn: event.context.executionArn,
+        });
+        return sdkInvoke(functionName, event);
+      },
+      compensationFunctions,
+      remainingMs: context?.getRemainingTimeInMillis?.bind(context),
+      onOrderCancelled: () => countOrder(OrderMetric.cancelled),
+    }),
+  );
   logger.info('Redrive finished', {
     processed: report.processed,
     succeeded: report.succeeded.length,

@@ -268,6 +268,28 @@ describe('POST /orders idempotency', () => {
     expect(deps.sfn.executions.size).toBe(1);
   });
 
+  it('the same order with its fields and fault plan in another order is the same request', async () => {
+    const deps = newDeps({ faultsEnabled: true });
+    const orderId = newOrderId();
+    const first = {
+      orderId,
+      ...validOrder(),
+      faults: { ChargePayment: 'fail', RefundPayment: 'transient:1' },
+    };
+    const second = {
+      faults: { RefundPayment: 'transient:1', ChargePayment: 'fail' },
+      ...validOrder(),
+      orderId,
+    };
+    const a = await handleApiRequest(post(first), deps);
+    deps.sfn.executions.forEach((e) => {
+      e.status = 'SUCCEEDED';
+    });
+    const b = await handleApiRequest(post(second), deps);
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(parse(b.body).executionArn).toBe(parse(a.body).executionArn);
+  });
+
   it('a different body under the same orderId is a 409, and the order is unchanged', async () => {
     const deps = newDeps();
     const orderId = newOrderId();
@@ -422,6 +444,21 @@ describe('GET /orders/{orderId}/history', () => {
       endedAt: expect.any(String),
     });
     expect(JSON.parse(String(charge?.cause)).errorMessage).toContain('balance is 1000');
+  });
+
+  it('404 when the order or its execution does not exist', async () => {
+    const deps = newDeps();
+    const orderId = newOrderId();
+    await handleApiRequest(post(validOrder({ orderId })), deps);
+    deps.sfn.getExecutionHistory = async () => {
+      throw Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' });
+    };
+    const gone = await handleApiRequest(get(orderId, '/history'), deps);
+    const unknown = await handleApiRequest(get('never-ordered', '/history'), deps);
+    expect(gone.statusCode).toBe(404);
+    expect(parse(gone.body).message).toContain(`of order ${orderId} not found`);
+    expect(unknown.statusCode).toBe(404);
+    expect(parse(unknown.body)).toEqual({ message: 'Order never-ordered not found' });
   });
 
   it('an order whose execution is waiting for a retry shows the step as retried', async () => {
