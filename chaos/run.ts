@@ -3,8 +3,15 @@
  * order with its fault plan, wait for every execution to end, redrive the DLQ until it is empty or stops
  * making progress, then check the invariants. Used by `npm run chaos` and by the e2e tests.
  */
+import { InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import type { OrderRecord, StepName } from '../lib/contract';
+import {
+  COMPENSATION_NAMES,
+  type OrderRecord,
+  STATE_NAMES,
+  STEP_NAMES,
+  type StepName,
+} from '../lib/contract';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -36,6 +43,13 @@ export interface ChaosOptions extends ScenarioOptions {
   settleTimeoutMs?: number;
   /** At most this many redrive invocations. Default 20. */
   maxRedriveRounds?: number;
+  /**
+   * Before the run, invoke every step function this many times at once with an empty event (refused as
+   * invalid input, no effect), so the run does not start with a storm of cold starts. Default 0. Useful on
+   * the local cloud, where a container's start-up counts toward the function timeout (on AWS the init
+   * phase has its own limit).
+   */
+  warmUp?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -120,6 +134,33 @@ export async function waitForExecutions(
   }
 }
 
+/** Invokes every saga step function (and the Api function) `width` times at once with `{}` (an invalid event: no effect). */
+export async function warmUp(
+  clients: Clients,
+  width: number,
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  const started = performance.now();
+  const names: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await clients.lambda.send(
+      new ListFunctionsCommand({ ...(marker ? { Marker: marker } : {}) }),
+    );
+    for (const fn of page.Functions ?? []) if (fn.FunctionName) names.push(fn.FunctionName);
+    marker = page.NextMarker;
+  } while (marker);
+  const steps = new Set<string>([...STEP_NAMES, ...COMPENSATION_NAMES, STATE_NAMES.recordFailure, 'Api']);
+  const targets = names.filter((name) => [...steps].some((step) => name.includes(step)));
+  const calls = targets.flatMap((name) => Array.from({ length: width }, () => name));
+  await mapLimit(calls, Math.max(width, 1) * 2, async (name) => {
+    await clients.lambda
+      .send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{}') }))
+      .catch(() => undefined);
+  });
+  log(`  warmed ${targets.length} functions × ${width} in ${Math.round(performance.now() - started)} ms`);
+}
+
 /** Outcome of one order, from its read-model status and its execution. */
 export function outcomeOf(
   order: OrderRecord | undefined,
@@ -185,6 +226,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const names = new Set(orderIds);
 
     await putDataset(clients, target, scenario.dataset);
+    if (options.warmUp) await warmUp(clients, options.warmUp, log);
     const start = await readBusiness(clients, target, filter);
     log(
       `chaos: seed ${scenario.seed}, ${scenario.sagas.length} sagas, namespace ${scenario.namespace}, target ${target.name}`,

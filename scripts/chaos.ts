@@ -151,6 +151,7 @@ async function main(): Promise<number> {
       concurrency,
       namespace,
       timeouts: !values['no-timeouts'],
+      warmUp: target.name === 'local' ? concurrency : 0,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

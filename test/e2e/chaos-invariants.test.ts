@@ -222,7 +222,7 @@ function consistentWorld() {
   ];
   const executions: ExecutionObservation[] = [
     { name: 'o-conf', status: 'SUCCEEDED' },
-    { name: 'o-canc', status: 'FAILED', error: 'OrderFailed' },
+    { name: 'o-canc', status: 'FAILED', error: 'InsufficientFunds' },
     { name: 'o-na', status: 'FAILED', error: 'CompensationFailed' },
   ];
   const deadLetters: InvariantInput['deadLetters'] = [{ orderId: 'o-na', step: 'RefundPayment' }];
@@ -378,9 +378,9 @@ describe('checkInvariants', () => {
     [
       'a confirmed order whose execution failed',
       'executions',
-      /order o-conf \(CONFIRMED\): execution FAILED \(OrderFailed\), yet the order is confirmed/,
+      /order o-conf \(CONFIRMED\): execution FAILED \(InjectedFailure\), yet the order is confirmed/,
       (w) => {
-        w.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'OrderFailed' };
+        w.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'InjectedFailure' };
       },
     ],
     [

@@ -32,6 +32,7 @@ describe(`chaos: ${SAGAS} sagas, seed ${SEED}`, () => {
       seed: SEED,
       sagas: SAGAS,
       concurrency: 8,
+      warmUp: 8,
       namespace: `ci${SEED}-${Date.now().toString(36)}`,
       settleTimeoutMs: 420_000,
     });

@@ -17,7 +17,7 @@ import {
   readExecutions,
   readFinal,
 } from '../../chaos/observe';
-import { waitForExecutions } from '../../chaos/run';
+import { waitForExecutions, warmUp } from '../../chaos/run';
 import type { ChaosTarget } from '../../chaos/target';
 import { chaosTargetFrom } from '../../chaos/testing';
 import type { OrderSagaInput, SeedData } from '../../lib/contract';
@@ -32,6 +32,7 @@ beforeAll(async () => {
   target = await startTarget({ retryScale: 0.01 });
   chaos = chaosTargetFrom(target.name, target.outputs);
   clients = clientsFor(chaos);
+  if (target.name === 'local') await warmUp(clients, 16);
 }, 300_000);
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clients, clientsFor, dlqDepth, mapLimit, readExecutions, scanAll } from '../../chaos/observe';
+import { warmUp } from '../../chaos/run';
 import type { ApiRequest, ChaosTarget } from '../../chaos/target';
 import { chaosTargetFrom } from '../../chaos/testing';
 import { OUTPUTS } from '../../lib/contract';
@@ -26,6 +27,7 @@ beforeAll(async () => {
   target = await startTarget({ retryScale: 0.01 });
   chaos = chaosTargetFrom(target.name, target.outputs);
   clients = clientsFor(chaos);
+  if (target.name === 'local') await warmUp(clients, 8);
 }, 300_000);
 
 afterAll(async () => {
