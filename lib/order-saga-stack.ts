@@ -354,7 +354,11 @@ export class OrderSagaStack extends Stack {
     });
     // The contract output is ApiUrl; drop RestApi's own `<Id>Endpoint<hash>` output so tools see one URL.
     api.node.tryRemoveChild('Endpoint');
-    const integration = new apigateway.LambdaIntegration(this.functions.Api, { proxy: true });
+    // Only the deployed stage may invoke the function (no console test-invoke permission).
+    const integration = new apigateway.LambdaIntegration(this.functions.Api, {
+      proxy: true,
+      allowTestInvoke: false,
+    });
     const orders = api.root.addResource('orders');
     orders.addMethod('POST', integration, {
       requestValidator: validator,

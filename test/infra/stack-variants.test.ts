@@ -177,6 +177,19 @@ describe('API', () => {
     });
   });
 
+  it('only the v1 stage may invoke the api function, one permission per route', () => {
+    const permissions = Object.values(dev.findResources('AWS::Lambda::Permission'));
+
+    expect(permissions).toHaveLength(3);
+    for (const p of permissions) {
+      expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
+      const sourceArn = JSON.stringify(p.Properties.SourceArn);
+      expect(sourceArn).toMatch(/"\/(GET|POST)\/orders/);
+      expect(sourceArn).toMatch(/\{"Ref":"OrdersApiDeploymentStagev1[0-9A-F]+"\}/);
+      expect(sourceArn).not.toContain('test-invoke-stage');
+    }
+  });
+
   it('has the /orders, /orders/{orderId} and /orders/{orderId}/history resources', () => {
     const paths = Object.values(dev.findResources('AWS::ApiGateway::Resource')).map(
       (r) => r.Properties.PathPart,
