@@ -3,7 +3,7 @@
  * reported with the field it concerns, and the canonical request hash that makes the POST idempotent.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { COMPENSATION_NAMES, type OrderSagaInput, STEP_NAMES } from '../../lib/contract';
 import { FAULT_MODE_PATTERN } from '../shared/faults';
 
@@ -32,70 +32,84 @@ export class RequestError extends Error {
 const identifier = (what: string) =>
   z
     .string({ error: (i) => (i.input === undefined ? `${what} is required` : `${what} must be a string`) })
-    .min(1, `${what} must not be empty`)
-    .max(128, `${what} must be at most 128 characters`);
+    .check(
+      z.minLength(1, `${what} must not be empty`),
+      z.maxLength(128, `${what} must be at most 128 characters`),
+    );
 
 const operationNames = [...STEP_NAMES, ...COMPENSATION_NAMES] as [string, ...string[]];
 
+// zod/mini keeps the Api bundle small; every message is explicit, so no locale is needed.
 const orderRequestSchema = z.strictObject({
-  orderId: z
-    .string({ error: 'orderId must be a string' })
-    .regex(ORDER_ID_PATTERN, 'orderId must be 1-64 characters of A-Z, a-z, 0-9, _ or -')
-    .optional(),
+  orderId: z.optional(
+    z
+      .string({ error: 'orderId must be a string' })
+      .check(z.regex(ORDER_ID_PATTERN, 'orderId must be 1-64 characters of A-Z, a-z, 0-9, _ or -')),
+  ),
   customerId: identifier('customerId'),
   items: z
     .array(
       z.strictObject({
         sku: identifier('sku'),
         quantity: z
-          .number({ error: 'quantity must be a number' })
-          .int('quantity must be a whole number')
-          .min(1, 'quantity must be at least 1')
-          .max(MAX_QUANTITY, `quantity must be at most ${MAX_QUANTITY}`),
+          .int({
+            error: (i) =>
+              typeof i.input === 'number' ? 'quantity must be a whole number' : 'quantity must be a number',
+          })
+          .check(
+            z.minimum(1, 'quantity must be at least 1'),
+            z.maximum(MAX_QUANTITY, `quantity must be at most ${MAX_QUANTITY}`),
+          ),
       }),
       { error: (i) => (i.input === undefined ? 'items is required' : 'items must be an array') },
     )
-    .min(1, 'items must contain at least 1 item')
-    .max(MAX_ITEMS, `items must contain at most ${MAX_ITEMS} items`)
-    .superRefine((items, ctx) => {
-      const seen = new Set<string>();
-      items.forEach((item, index) => {
-        if (seen.has(item.sku)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [index, 'sku'],
-            message: `duplicate sku ${item.sku}: merge the lines`,
-          });
-        }
-        seen.add(item.sku);
-      });
-    }),
-  promoCode: z
-    .string({ error: 'promoCode must be a string' })
-    .min(1, 'promoCode must not be empty')
-    .max(64, 'promoCode must be at most 64 characters')
-    .optional(),
+    .check(
+      z.minLength(1, 'items must contain at least 1 item'),
+      z.maxLength(MAX_ITEMS, `items must contain at most ${MAX_ITEMS} items`),
+      z.superRefine((items, ctx) => {
+        const seen = new Set<string>();
+        items.forEach((item, index) => {
+          if (seen.has(item.sku)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [index, 'sku'],
+              message: `duplicate sku ${item.sku}: merge the lines`,
+            });
+          }
+          seen.add(item.sku);
+        });
+      }),
+    ),
+  promoCode: z.optional(
+    z
+      .string({ error: 'promoCode must be a string' })
+      .check(
+        z.minLength(1, 'promoCode must not be empty'),
+        z.maxLength(64, 'promoCode must be at most 64 characters'),
+      ),
+  ),
   deliverySlot: identifier('deliverySlot'),
-  faults: z
-    .record(z.string(), z.unknown(), { error: 'faults must be an object' })
-    .superRefine((faults, ctx) => {
-      for (const [operation, mode] of Object.entries(faults)) {
-        if (!operationNames.includes(operation)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [operation],
-            message: `unknown operation ${operation}; expected one of ${operationNames.join(', ')}`,
-          });
-        } else if (typeof mode !== 'string' || !FAULT_MODE_PATTERN.test(mode)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [operation],
-            message: 'fault mode must be fail, transient:N, timeout, crash-after-commit or duplicate',
-          });
+  faults: z.optional(
+    z.record(z.string(), z.unknown(), { error: 'faults must be an object' }).check(
+      z.superRefine((faults, ctx) => {
+        for (const [operation, mode] of Object.entries(faults)) {
+          if (!operationNames.includes(operation)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [operation],
+              message: `unknown operation ${operation}; expected one of ${operationNames.join(', ')}`,
+            });
+          } else if (typeof mode !== 'string' || !FAULT_MODE_PATTERN.test(mode)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [operation],
+              message: 'fault mode must be fail, transient:N, timeout, crash-after-commit or duplicate',
+            });
+          }
         }
-      }
-    })
-    .optional(),
+      }),
+    ),
+  ),
 });
 
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
@@ -109,7 +123,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
   );
 }
 
-function fieldErrors(error: z.ZodError): FieldError[] {
+function fieldErrors(error: { issues: z.core.$ZodIssue[] }): FieldError[] {
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key]), message: `unknown field ${key}` }))
