@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type LocalCloud, startLocalCloud } from './cloud';
+import type { LocalCloud } from './cloud';
+import { DynamoDbLocal } from './dynamodb/local';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
 
 const HELP = `Usage: npm start -- [options]
@@ -172,7 +173,13 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
+    // The JVM is the long pole: spawn it before loading the rest of the local cloud (about a second of
+    // module loading on a small machine).
+    const dynamoDbLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
+    dynamoDbLocal.start().catch(() => undefined);
+    const { startLocalCloud } = await import('./cloud');
     cloud = await startLocalCloud({
+      dynamoDbLocal,
       port: options.port,
       assembly,
       seed: options.seed,

@@ -43,6 +43,11 @@ export interface LocalCloudOptions {
   dataDir?: string;
   /** No log lines on stderr. @default false */
   quiet?: boolean;
+  /**
+   * A DynamoDB Local the caller spawned already (the CLI starts the JVM before loading the rest of the
+   * local cloud, which saves a second of start-up); it is stopped on close like an own one.
+   */
+  dynamoDbLocal?: DynamoDbLocal;
   /** Called with each Lambda log line (default: printed to stderr unless quiet). */
   onLog?: (functionName: string, line: string) => void;
 }
@@ -79,7 +84,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   // 1. The JVM first: it is the long pole.
-  const dynamoLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
+  const dynamoLocal =
+    options.dynamoDbLocal ?? new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
   const dynamoReady = dynamoLocal.start();
   dynamoReady.catch(() => undefined);
   if (options.assembly instanceof Promise) options.assembly.catch(() => undefined);

@@ -9,9 +9,11 @@
  *   answer): C1 only (`TieredStopAtLevel=1`), the serial GC, no perf data file, class data sharing.
  * - The JVM is spawned the moment the local cloud starts and the edge answers other services while it
  *   boots; DynamoDB requests wait for readiness.
+ * - Never orphaned: killed on close, on process exit and on SIGINT/SIGTERM/SIGHUP (`children.ts`), and on
+ *   Linux even when this process is SIGKILLed (parent-death signal through `setpriv --pdeathsig KILL`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -66,6 +68,26 @@ export function dynamoDbLocalHome(): string {
   const release = readdirSync(libDir).find((d) => d.startsWith('dynamodb_local_'));
   if (!release) throw new DynamoDbLocalStartError(`No DynamoDB Local release found in ${libDir}`);
   return path.join(libDir, release);
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** `name` itself when it is a path, else the first executable `name` on PATH. */
+export function findExecutable(name: string): string | undefined {
+  const isExecutable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes(path.sep)) return isExecutable(name) ? name : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && isExecutable(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** A free TCP port on loopback (bound then released; the JVM cannot be told to pick one itself). */
@@ -126,7 +148,14 @@ export class DynamoDbLocal {
     } else {
       args.push('-inMemory');
     }
-    const child = spawn(java, args, { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
+    const javaPath = findExecutable(java);
+    if (!javaPath) throw new JavaMissingError(java);
+    // On Linux the kernel kills the JVM if this process dies without cleaning up (even SIGKILL):
+    // `setpriv --pdeathsig KILL` sets PR_SET_PDEATHSIG and execs java (same pid).
+    const [command, commandArgs] = existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', javaPath, ...args]]
+      : [javaPath, args];
+    const child = spawn(command, commandArgs, { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     trackChild(child);
     const capture = (chunk: Buffer) => {

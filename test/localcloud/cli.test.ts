@@ -135,6 +135,46 @@ describe('npm start', () => {
     }
   });
 
+  it('takes the JVM down with it even when killed with SIGKILL', async () => {
+    const cli = run([
+      '--port',
+      '0',
+      '--assembly',
+      assembly,
+      '--no-synth',
+      '--no-seed',
+      '--quiet',
+      '--outputs',
+      path.join(dir, 'k.json'),
+    ]);
+    try {
+      await until(
+        'the ready line',
+        () => {
+          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
+          return cli.stdout().includes('ready') ? true : undefined;
+        },
+        150_000,
+      );
+      const outputs = JSON.parse(readFileSync(path.join(dir, 'k.json'), 'utf8')) as Record<string, string>;
+      const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
+        processes: { dynamoDbLocal: number };
+      };
+
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+      await until(
+        'the JVM to exit',
+        () => (alive(health.processes.dynamoDbLocal) ? undefined : true),
+        10_000,
+      );
+
+      expect(alive(health.processes.dynamoDbLocal)).toBe(false);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
   it('names the fix when the port is taken', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { DynamoDbLocal, JavaMissingError } from '../../localcloud/dynamodb/local';
 import { MAX_BODY_BYTES } from '../../localcloud/edge';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -92,6 +93,17 @@ describe('edge: malformed requests get AWS-style errors and the runtime keeps se
     expect(res.status).toBe(413);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ready' });
+  });
+});
+
+describe('edge: DynamoDB Local start-up errors', () => {
+  it('names the fix when Java is missing', async () => {
+    const local = new DynamoDbLocal({ java: 'java-that-is-not-installed' });
+
+    const error = await local.start().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(JavaMissingError);
+    expect((error as Error).message).toMatch(/Java 17.*apt-get install -y openjdk-17-jre-headless/s);
   });
 });
 
