@@ -423,7 +423,12 @@ export class OrderSagaStack extends Stack {
     for (const [functionId, fn] of Object.entries(this.functions)) {
       const errors = fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM });
       const throttles = fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
-      alarm(`${functionId}ErrorsAlarm`, errors, 0, `The ${functionId} function reported errors.`);
+      // A forward step rejects an order by throwing a business error (InsufficientFunds…), which Lambda
+      // counts as an error: those are outcomes, watched through the executions, not alarms. Every other
+      // function (compensations, RecordFailure, Api, Redrive) must never fail.
+      if (!(STEP_NAMES as readonly string[]).includes(functionId)) {
+        alarm(`${functionId}ErrorsAlarm`, errors, 0, `The ${functionId} function reported errors.`);
+      }
       alarm(`${functionId}ThrottlesAlarm`, throttles, 0, `The ${functionId} function was throttled.`);
       functionWidgets.push(
         new cloudwatch.GraphWidget({

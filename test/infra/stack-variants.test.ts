@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app';
-import { ENV, FUNCTIONS, OUTPUTS, TABLES } from '../../lib/contract';
+import { ENV, FUNCTIONS, OUTPUTS, STEP_NAMES, TABLES } from '../../lib/contract';
 import { synthOrderSaga } from './support/synth';
 
 let dev: Template;
@@ -117,12 +117,27 @@ describe('functions', () => {
     }
   });
 
-  it('every function has an Errors and a Throttles alarm', () => {
-    for (const metric of ['Errors', 'Throttles']) {
-      const alarms = dev.findResources('AWS::CloudWatch::Alarm', {
-        Properties: { MetricName: metric, Namespace: 'AWS/Lambda' },
-      });
-      expect(Object.keys(alarms)).toHaveLength(Object.keys(FUNCTIONS).length);
+  it('every function has a Throttles alarm; every function but the forward steps has an Errors alarm', () => {
+    const alarmedFunctions = (metric: string) =>
+      Object.values(
+        dev.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { MetricName: metric, Namespace: 'AWS/Lambda' },
+        }),
+      ).map((a) => JSON.stringify(a.Properties.Dimensions));
+    const functionRef = (id: string) =>
+      Object.keys(dev.findResources('AWS::Lambda::Function')).find((logicalId) =>
+        logicalId.startsWith(`${id}Function`),
+      );
+
+    const throttled = alarmedFunctions('Throttles');
+    const errored = alarmedFunctions('Errors');
+
+    expect(throttled).toHaveLength(Object.keys(FUNCTIONS).length);
+    for (const id of Object.keys(FUNCTIONS)) {
+      const ref = functionRef(id)!;
+      const hasErrorsAlarm = errored.some((d) => d.includes(ref));
+      // Forward steps reject orders by throwing business errors: outcomes, not incidents.
+      expect(hasErrorsAlarm, id).toBe(!(STEP_NAMES as readonly string[]).includes(id));
     }
   });
 });
