@@ -201,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
   writeOutputs(options.outputsFile, outputs);
   const sinceCommand = performance.now() / 1000;
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s, outputs ${options.outputsFile})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile})\n`,
   );
   return -1;
 }
