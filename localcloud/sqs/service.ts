@@ -3,9 +3,11 @@
  * are rewritten to point back at the edge (`http://127.0.0.1:4566/000000000000/<QueueName>`), so SDK
  * clients and the AWS CLI can use the URLs they get back, exactly as with AWS.
  *
- * Known difference from AWS: the emulator's `ApproximateNumberOfMessages` counts messages that are in
- * flight (received, not yet deleted) as well as visible ones; on AWS, in-flight messages are only in
- * `ApproximateNumberOfMessagesNotVisible`. Tools that need the visible count should receive or subtract.
+ * Corrected difference: the emulator's `ApproximateNumberOfMessages` counts messages in flight (received,
+ * not yet deleted) as well as visible ones; on AWS in-flight messages are only in
+ * `ApproximateNumberOfMessagesNotVisible`. `GetQueueAttributes` answers are rewritten (JSON and query
+ * protocols) so `ApproximateNumberOfMessages` is the visible count, as on AWS: a DLQ depth read by a
+ * dashboard or a test means the same thing locally and in the cloud.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,7 +75,31 @@ export class SqsService implements Service {
 
   async handle(req: AwsRequest): Promise<AwsResponse> {
     if (!this.target) await this.start();
-    return proxyRequest(this.agent, this.target as URL, req);
+    const response = await proxyRequest(this.agent, this.target as URL, req);
+    const queueName = response.status === 200 ? getQueueAttributesTarget(req) : undefined;
+    return queueName ? this.withVisibleCount(queueName, response) : response;
+  }
+
+  /** Rewrites `ApproximateNumberOfMessages` to the visible count (AWS semantics). */
+  private withVisibleCount(queueName: string, response: AwsResponse): AwsResponse {
+    const queue = this.emulator.service.Queues.find((q) => q.QueueName === queueName);
+    if (!queue || response.body === undefined) return response;
+    const counts = queue.getAttributes([
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+    ]) as Record<string, string | undefined>;
+    const visible = String(
+      Math.max(
+        0,
+        Number(counts.ApproximateNumberOfMessages ?? 0) -
+          Number(counts.ApproximateNumberOfMessagesNotVisible ?? 0),
+      ),
+    );
+    const text = response.body.toString();
+    const body = text.trimStart().startsWith('{')
+      ? text.replace(/("ApproximateNumberOfMessages"\s*:\s*")\d+"/, `$1${visible}"`)
+      : text.replace(/(<Name>ApproximateNumberOfMessages<\/Name>\s*<Value>)\d+(<\/Value>)/, `$1${visible}$2`);
+    return { ...response, body };
   }
 
   async close(): Promise<void> {
@@ -85,4 +111,23 @@ export class SqsService implements Service {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
+}
+
+/** The queue name of a `GetQueueAttributes` request (JSON or query protocol), else undefined. */
+function getQueueAttributesTarget(req: AwsRequest): string | undefined {
+  let queueUrl: string | undefined;
+  if (req.target === 'AmazonSQS.GetQueueAttributes') {
+    try {
+      const body = JSON.parse(req.body.toString('utf8')) as { QueueUrl?: unknown };
+      queueUrl = typeof body.QueueUrl === 'string' ? body.QueueUrl : undefined;
+    } catch {
+      return undefined;
+    }
+  } else if (!req.target) {
+    const form = new URLSearchParams(req.body.toString('utf8'));
+    const action = form.get('Action') ?? req.query.get('Action');
+    if (action !== 'GetQueueAttributes') return undefined;
+    queueUrl = form.get('QueueUrl') ?? req.query.get('QueueUrl') ?? req.path;
+  }
+  return queueUrl?.split('/').filter(Boolean).pop();
 }

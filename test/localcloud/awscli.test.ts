@@ -151,6 +151,29 @@ describe('the AWS CLI v2 against the local cloud', () => {
     expect(out.Messages.map((m) => JSON.parse(m.Body))).toEqual([{ orderId: 'o-1', step: 'RefundPayment' }]);
   });
 
+  it('sqs get-queue-attributes counts in-flight messages as not visible, as AWS does', async () => {
+    const sqs = new SQSClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials });
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-depth' }));
+    for (const body of ['a', 'b', 'c'])
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    sqs.destroy();
+    await aws('sqs', 'receive-message', '--queue-url', QueueUrl, '--max-number-of-messages', '1');
+
+    const out = (await aws(
+      'sqs',
+      'get-queue-attributes',
+      '--queue-url',
+      QueueUrl,
+      '--attribute-names',
+      'All',
+    )) as {
+      Attributes: Record<string, string>;
+    };
+
+    expect(out.Attributes.ApproximateNumberOfMessages).toBe('2');
+    expect(out.Attributes.ApproximateNumberOfMessagesNotVisible).toBe('1');
+  });
+
   it('gets AWS-style errors for missing resources', async () => {
     const failure = await aws(
       'dynamodb',

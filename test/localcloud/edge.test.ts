@@ -185,4 +185,23 @@ describe('edge: SQS behind the edge', () => {
     expect(message?.Body).toBe('{"hello":"world"}');
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
   });
+
+  it('reports in-flight messages as not visible (ApproximateNumberOfMessages = visible only, as on AWS)', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'edge-depth-queue' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'two' }));
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+
+    expect(Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '1',
+      ApproximateNumberOfMessagesNotVisible: '1',
+    });
+  });
 });
