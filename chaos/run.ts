@@ -179,7 +179,10 @@ export function outcomeOf(
   }
 }
 
-async function submit(target: ChaosTarget, saga: PlannedSaga): Promise<string[]> {
+async function submit(
+  target: ChaosTarget,
+  saga: PlannedSaga,
+): Promise<{ accepted: boolean; problems: string[] }> {
   const body = JSON.stringify(saga.input);
   const post = () => target.api({ method: 'POST', path: 'orders', body });
   const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
@@ -211,7 +214,7 @@ async function submit(target: ChaosTarget, saga: PlannedSaga): Promise<string[]>
     problems.push(
       `order ${saga.input.orderId} (saga #${saga.index}): repeated POST started ${seen.size} executions`,
     );
-  return problems;
+  return { accepted: seen.size > 0, problems };
 }
 
 export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
@@ -235,19 +238,22 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     // Submit.
     const submitStart = performance.now();
     let posted = 0;
-    const problems = (
-      await mapLimit(scenario.sagas, concurrency, async (saga) => {
-        const result = await submit(target, saga);
-        posted++;
-        if (posted % 100 === 0) log(`  posted ${posted}/${scenario.sagas.length}`);
-        return result;
-      })
-    ).flat();
+    const submissions = await mapLimit(scenario.sagas, concurrency, async (saga) => {
+      const result = await submit(target, saga);
+      posted++;
+      if (posted % 100 === 0) log(`  posted ${posted}/${scenario.sagas.length}`);
+      return result;
+    });
+    const problems = submissions.flatMap((s) => s.problems);
+    // Wait only for the executions the API said it started (a refused POST is already a violation).
+    const started = new Set(
+      scenario.sagas.filter((_, i) => submissions[i]?.accepted).map((s) => s.input.orderId),
+    );
     const submitMs = performance.now() - submitStart;
 
     // Settle: every execution terminal (or the deadline).
     const settleStart = performance.now();
-    await waitForExecutions(target, clients, names, { timeoutMs: options.settleTimeoutMs ?? 600_000, log });
+    await waitForExecutions(target, clients, started, { timeoutMs: options.settleTimeoutMs ?? 600_000, log });
     const settledAt = performance.now();
     const settleMs = settledAt - settleStart;
     const ordersBeforeRedrive = (
