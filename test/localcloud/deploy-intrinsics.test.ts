@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are CloudFormation Fn::Sub templates, not JS templates
 /**
  * CloudFormation intrinsics as the deployer resolves them (a hand-written template fragment: the real
  * assembly only uses Ref, GetAtt, Join and Sub).
