@@ -179,6 +179,38 @@ describe('console graph model (from the synthesized definition)', () => {
     expect(layout.edges).toHaveLength(graph.edges.length);
   });
 
+  it('draws the forward path as one column and the unwind beside it, each Catch a horizontal hop to a state level with its step', async () => {
+    // Act
+    const layout = await layoutGraph(graph);
+    // Assess
+    const box = (id: string) => layout.nodes.find((n) => n.id === id)!;
+    const centre = (id: string) => box(id).x + box(id).width / 2;
+    const forward = graph.nodes.filter((n) => n.path === 'forward').map((n) => n.id);
+    for (const id of forward) expect(centre(id)).toBeCloseTo(centre(graph.startAt), 0);
+    for (const step of STEP_NAMES) {
+      // <Step>Failed and the step's own compensation sit level with the step, right of it
+      const compensation = COMPENSATION_OF[step];
+      expect(box(`${step}Failed`).y).toBe(box(step).y);
+      expect(box(`${step}Failed`).x).toBeGreaterThan(box(step).x);
+      if (compensation) {
+        expect(box(compensation).y).toBe(box(step).y);
+        const dlq = box(`${compensation}${STATE_NAMES.dlqSuffix}`);
+        expect(dlq.y).toBe(box(compensation).y);
+        expect(dlq.x).toBeGreaterThan(box(compensation).x);
+      }
+      const hop = layout.edges.find((e) => e.id === `${step}->${step}Failed#0`)!;
+      expect(hop.points.map((p) => p.y)).toEqual([
+        box(step).y + box(step).height / 2,
+        box(step).y + box(step).height / 2,
+      ]);
+    }
+    // the unwind runs bottom-up: a later step's compensation is lower
+    expect(box('RefundPayment').y).toBeGreaterThan(box('ReleaseStock').y);
+    // the states of one column share a column: the compensations of the Lambda steps line up
+    const compensations = STEP_NAMES.map((s) => COMPENSATION_OF[s]).filter((c) => c && c !== 'ReleasePromo');
+    for (const c of compensations) expect(centre(c!)).toBeCloseTo(centre(compensations[0]!), 0);
+  });
+
   it('derives succeeded, caught, not reached and the taken Catch edge for "fail at ChargePayment"', () => {
     // Prepare
     const events = toConsoleEvents(

@@ -131,9 +131,22 @@ describe('console (chromium)', () => {
       })
       .toContain('NEEDS_ATTENTION');
     await page.locator('#graph [data-state="RefundPayment"]').click();
+    // the whole graph fits the panel at 1280×800, readable (not shrunk below 70 %)
+    await page.getByRole('button', { name: 'Fit' }).click();
+    const zoom = Number.parseInt((await page.locator('#zoom-level').textContent()) ?? '0', 10);
+    expect(zoom).toBeGreaterThanOrEqual(70);
+    // the Catch hop out of the failed compensation is drawn taken, the forward edges not taken faded
+    expect(
+      await page.locator('#graph [data-edge="RefundPayment->RefundPaymentToDLQ#0"]').getAttribute('class'),
+    ).toContain('taken');
+    expect(
+      await page.locator('#graph [data-edge^="ChargePayment->BookDelivery"]').getAttribute('class'),
+    ).toContain('untaken');
     await page.screenshot({ path: path.join(SHOTS, 'compensation-failed.png'), fullPage: true });
+    // The README's picture: what a person sees at 1280×800.
+    await page.screenshot({ path: path.join(SHOTS, 'compensation-failed-viewport.png') });
     mkdirSync(path.dirname(README_SHOT), { recursive: true });
-    copyFileSync(path.join(SHOTS, 'compensation-failed.png'), README_SHOT);
+    copyFileSync(path.join(SHOTS, 'compensation-failed-viewport.png'), README_SHOT);
 
     // Act: redrive
     await page.getByRole('button', { name: 'Redrive' }).click();

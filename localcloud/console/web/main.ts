@@ -53,6 +53,8 @@ const view = {
   selectedArn: undefined as string | undefined,
   detail: undefined as ExecutionDetail | undefined,
   selectedState: undefined as string | undefined,
+  /** Graph zoom: `fit` (the whole graph in the panel) or a scale factor. */
+  zoom: 'fit' as 'fit' | number,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -353,6 +355,7 @@ function renderGraph(): void {
     viewBox: `0 0 ${layout.width} ${layout.height}`,
     width: layout.width,
     height: layout.height,
+    'data-zoom': String(view.zoom),
     role: 'group',
     'aria-label': `Graph of ${g.name}`,
   });
@@ -397,7 +400,7 @@ function renderGraph(): void {
     if (!edge) continue;
     const catchEdge = edge.kind === 'catch';
     const path = svg('path', {
-      class: `edge ${edge.kind}${taken.has(edge.id) ? ' taken' : ''}`,
+      class: `edge ${edge.kind}${taken.has(edge.id) ? ' taken' : view.detail ? ' untaken' : ''}`,
       d: edgePath(route),
       'marker-end': `url(#${catchEdge ? 'arrow-catch' : 'arrow'})`,
       'data-edge': edge.id,
@@ -408,7 +411,7 @@ function renderGraph(): void {
     root.append(path);
     if (edge.label && route.labelAt) {
       const text = svg('text', {
-        class: `edge-label ${edge.kind}`,
+        class: `edge-label ${edge.kind}${taken.has(edge.id) ? ' taken' : view.detail ? ' untaken' : ''}`,
         x: route.labelAt.x,
         y: route.labelAt.y,
         'text-anchor': 'middle',
@@ -473,9 +476,34 @@ function renderGraph(): void {
     root.append(group);
   }
   root.append(...labels);
-  const scroll = container.scrollTop;
+  const { scrollTop, scrollLeft } = container;
   container.replaceChildren(root);
-  container.scrollTop = scroll;
+  applyZoom();
+  container.scrollTop = scrollTop;
+  container.scrollLeft = scrollLeft;
+}
+
+/** Sizes the graph: `fit` scales it to the panel (never above 100 %), a number is a fixed scale. */
+function applyZoom(): void {
+  const container = $('graph');
+  const root = container.querySelector('svg');
+  const layout = view.graph?.layout;
+  if (!root || !layout) return;
+  const fit = Math.min(
+    1,
+    (container.clientWidth - 2) / layout.width,
+    (container.clientHeight - 2) / layout.height,
+  );
+  const scale = view.zoom === 'fit' ? fit : view.zoom;
+  root.setAttribute('width', String(Math.floor(layout.width * scale)));
+  root.setAttribute('height', String(Math.floor(layout.height * scale)));
+  $('zoom-level').textContent = `${Math.round(scale * 100)} %`;
+}
+
+function zoomBy(factor: number): void {
+  const current = Number.parseFloat($('zoom-level').textContent ?? '100') / 100 || 1;
+  view.zoom = Math.min(3, Math.max(0.3, Math.round(current * factor * 20) / 20));
+  applyZoom();
 }
 
 function selectState(name: string): void {
@@ -729,6 +757,17 @@ async function boot(): Promise<void> {
     renderExecutions();
   });
   $('redrive').addEventListener('click', () => void redrive());
+  $('zoom-fit').addEventListener('click', () => {
+    view.zoom = 'fit';
+    applyZoom();
+  });
+  $('zoom-in').addEventListener('click', () => zoomBy(1.25));
+  $('zoom-out').addEventListener('click', () => zoomBy(0.8));
+  $('zoom-reset').addEventListener('click', () => {
+    view.zoom = 1;
+    applyZoom();
+  });
+  window.addEventListener('resize', () => applyZoom());
   view.graph = await api<GraphResponse>('graph').catch(() => undefined);
   renderExecution();
   const fromHash = decodeURIComponent(location.hash.slice(1));
