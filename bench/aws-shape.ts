@@ -26,7 +26,9 @@ import { requireOutput } from '../client/outputs';
 import { type FaultPlan, FUNCTIONS, type FunctionId, type OrderSagaInput, STACK_NAME } from '../lib/contract';
 import { startLocalCloud } from '../localcloud/cloud';
 import type { AwsRequest } from '../localcloud/types';
-import { ensureAssembly, ROOT } from '../test/support/assembly';
+import { ensureAssembly } from '../test/support/target';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Published on-demand prices, us-east-1, as read on 2026-11-22 (aws.amazon.com/<service>/pricing). */
 export const PRICES = {
@@ -456,7 +458,7 @@ async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleRes
 }
 
 async function main(): Promise<void> {
-  const assembly = await ensureAssembly();
+  const assembly = path.resolve(ROOT, await ensureAssembly());
   const cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => {}, retryScale: 0.01 });
   try {
     await run(assembly, cloud);

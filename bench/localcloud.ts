@@ -23,7 +23,9 @@ import { requireOutput } from '../client/outputs';
 import type { FaultPlan, OrderSagaInput } from '../lib/contract';
 import { startLocalCloud } from '../localcloud/cloud';
 import type { AwsRequest } from '../localcloud/types';
-import { ensureAssembly, ROOT } from '../test/support/assembly';
+import { ensureAssembly } from '../test/support/target';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 const { values: args } = parseArgs({
   options: {
@@ -62,7 +64,9 @@ function rssOf(pid: number | undefined): number {
 }
 
 /** `npm start` as a user runs it: command to the `ready` line, in a child process. */
-async function measureStartup(): Promise<{ commandToReadyMs: number; reportedReadyMs?: number }> {
+async function measureStartup(
+  assembly: string,
+): Promise<{ commandToReadyMs: number; reportedReadyMs?: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'stepsaga-bench-start-'));
   const started = performance.now();
   const child = spawn(
@@ -73,7 +77,9 @@ async function measureStartup(): Promise<{ commandToReadyMs: number; reportedRea
       'localcloud/cli.ts',
       '--port',
       '0',
-      '--no-seed',
+      '--assembly',
+      assembly,
+      '--no-synth',
       '--outputs',
       path.join(dir, 'outputs.json'),
     ],
@@ -120,16 +126,11 @@ interface LevelResult {
 }
 
 async function main(): Promise<void> {
-  await ensureAssembly();
+  const assembly = path.resolve(ROOT, await ensureAssembly());
   say('start-up: npm start, command to ready …');
-  const startup = await measureStartup();
+  const startup = await measureStartup(assembly);
 
-  const cloud = await startLocalCloud({
-    port: 0,
-    assembly: path.join(ROOT, 'cdk.out'),
-    quiet: true,
-    onLog: () => {},
-  });
+  const cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => {} });
   let peakRss = 0;
   const sample = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss + rssOf(cloud.dynamoDbPid));

@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type ApiClient, createApiClient } from '../../client/api';
-import { clientConfig, type Outputs, requireOutput } from '../../client/outputs';
+import type { ApiClient } from '../../client/api';
+import { type Outputs, requireOutput } from '../../client/outputs';
 import { COMPENSATION_NAMES, type DeadLetterMessage, type OrderSagaInput } from '../../lib/contract';
-import { startTarget } from '../support/target';
+import { startTarget, type Target } from '../support/target';
 
 export interface Snapshot {
   balances: Record<string, number>;
@@ -59,17 +59,18 @@ export class SagaWorld {
   private readonly lambda: LambdaClient;
   private counter = 0;
 
+  readonly outputs: Outputs;
+
   constructor(
-    readonly outputs: Outputs,
+    private readonly target: Target,
     private readonly runId: string,
-    private readonly stop: () => Promise<void>,
   ) {
-    const config = clientConfig(outputs);
-    this.api = createApiClient({ apiUrl: requireOutput(outputs, 'ApiUrl'), region: config.region });
-    this.db = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-    this.sfn = new SFNClient(config);
-    this.sqs = new SQSClient(config);
-    this.lambda = new LambdaClient(config);
+    this.outputs = target.outputs;
+    this.api = target.api;
+    this.db = DynamoDBDocumentClient.from(new DynamoDBClient(target.sdk));
+    this.sfn = new SFNClient(target.sdk);
+    this.sqs = new SQSClient(target.sdk);
+    this.lambda = new LambdaClient(target.sdk);
     this.customer1 = `${runId}-customer-1`;
     this.customer2 = `${runId}-customer-2`;
     this.sku1 = `${runId}-SKU-1`;
@@ -258,7 +259,7 @@ export class SagaWorld {
   }
 
   close(): Promise<void> {
-    return this.stop();
+    return this.target.close();
   }
 }
 
@@ -266,7 +267,7 @@ export class SagaWorld {
 export async function startWorld(name: string): Promise<SagaWorld> {
   const target = await startTarget();
   const runId = `e2e${Date.now().toString(36)}${name.slice(0, 3)}`;
-  const world = new SagaWorld(target.outputs, runId, target.close);
+  const world = new SagaWorld(target, runId);
   await world.seed();
   return world;
 }

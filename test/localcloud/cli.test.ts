@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, staleReason, UsageError } from '../../localcloud/cli';
-import { ensureAssembly } from '../support/localcloud';
+import { ensureAssembly } from '../support/target';
 
 const CLI = path.resolve('localcloud/cli.ts');
 let assembly: string;

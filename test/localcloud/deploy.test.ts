@@ -12,7 +12,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUTS, TABLES } from '../../lib/contract';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { ensureAssembly } from '../support/localcloud';
+import { ensureAssembly } from '../support/target';
 
 interface TemplateResource {
   Type: string;

@@ -1,11 +1,10 @@
 /**
- * Vitest global setup: makes sure `cdk.out` holds a current assembly of the dev stage with fault
- * injection on (what the local cloud deploys), synthesizing once per test run when it is missing or older
- * than the sources. Skipped when the tests target LocalStack or AWS.
+ * Vitest global setup: synthesizes the test assembly (dev stage, fault injection on) once per run, before
+ * the test files start, when it is missing or older than the sources. Skipped for LocalStack and AWS.
  */
-import { ensureAssembly } from './assembly';
+import { ensureAssembly, targetName } from './target';
 
 export default async function setup(): Promise<void> {
-  if ((process.env.STEPSAGA_TARGET ?? 'local') !== 'local') return;
+  if (targetName() !== 'local') return;
   await ensureAssembly();
 }

@@ -1,46 +1,134 @@
 /**
- * The target an end-to-end test runs against, from `STEPSAGA_TARGET`:
- * - `local` (default): a local cloud started here on a random port from `cdk.out`, with Retry
- *   intervals scaled down so compensation retries take milliseconds;
- * - `localstack` / `aws`: an already deployed stack, from the outputs file `STEPSAGA_OUTPUTS`
- *   (`cdk deploy --outputs-file` form), nothing started or stopped here.
+ * The target of the end-to-end suite. By default it starts the local cloud on a random port with the real
+ * assembly (synthesized with `-c faults=on` into `.stepsaga/test-assembly`, shared by test files and only
+ * re-synthesized when `bin/ lib/ lambdas/` changed) and a small `retryScale`. With
+ * `STEPSAGA_TARGET=localstack|aws` it reads the outputs file named by `STEPSAGA_OUTPUTS` (flat, or the
+ * nested `cdk deploy --outputs-file` form) instead.
+ *
+ * Whatever the target: outputs, SDK client config, and a SigV4-signing client for the API.
  */
-import { type Outputs, readOutputs } from '../../client/outputs';
-import { startLocalCloud } from '../../localcloud/cloud';
-import { ensureAssembly } from './assembly';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type ApiClient, createApiClient } from '../../client/api';
+import { clientConfig, type Outputs, readOutputs, requireOutput } from '../../client/outputs';
+import { staleReason, synthesize } from '../../localcloud/cli';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../localcloud/cloud';
 
+/** `STEPSAGA_TARGET`: `local` (default; `localcloud` is accepted too), `localstack` or `aws`. */
 export type TargetName = 'local' | 'localstack' | 'aws';
 
 export interface Target {
   name: TargetName;
   outputs: Outputs;
+  /** The AWS endpoint (local cloud or LocalStack); undefined for AWS itself. */
+  endpoint?: string;
+  apiUrl: string;
+  /** Config for SDK clients (`new DynamoDBClient(target.sdk)`). */
+  sdk: ReturnType<typeof clientConfig>;
+  /** Signs every request with SigV4 (the API uses AWS_IAM auth). */
+  api: ApiClient;
+  /** The running local cloud (only for the `local` target). */
+  cloud?: LocalCloud;
   close(): Promise<void>;
 }
 
+export const TEST_ASSEMBLY_DIR = '.stepsaga/test-assembly';
+
 export function targetName(): TargetName {
-  const name = process.env.STEPSAGA_TARGET ?? 'local';
-  if (name !== 'local' && name !== 'localstack' && name !== 'aws') {
-    throw new Error(`STEPSAGA_TARGET=${name}: expected local, localstack or aws`);
-  }
-  return name;
+  const value = process.env.STEPSAGA_TARGET ?? 'local';
+  if (value === 'local' || value === 'localcloud') return 'local';
+  if (value === 'localstack' || value === 'aws') return value;
+  throw new Error(`STEPSAGA_TARGET must be local, localstack or aws, got '${value}'`);
 }
 
-export async function startTarget(options: { retryScale?: number } = {}): Promise<Target> {
-  const name = targetName();
-  if (name === 'local') {
-    const assembly = await ensureAssembly();
-    const cloud = await startLocalCloud({
-      port: 0,
-      assembly,
-      retryScale: options.retryScale ?? 0.01,
-      quiet: true,
-    });
-    return { name, outputs: cloud.outputs, close: () => cloud.close() };
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  const file = process.env.STEPSAGA_OUTPUTS;
-  if (!file)
-    throw new Error(`STEPSAGA_TARGET=${name} needs STEPSAGA_OUTPUTS=<outputs file of the deployed stack>`);
-  const outputs = readOutputs(file);
-  if (name === 'localstack') outputs.Endpoint ??= process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
-  return { name, outputs, close: async () => {} };
+}
+
+/**
+ * Synthesizes the dev-stage assembly (faults on) into `dir` unless it is up to date. Test files run in
+ * parallel workers, so one synthesizes under a lock directory and the others wait for it.
+ */
+export async function ensureAssembly(dir = TEST_ASSEMBLY_DIR, timeoutMs = 240_000): Promise<string> {
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  for (;;) {
+    if (!staleReason(dir)) return dir;
+    try {
+      mkdirSync(lock);
+    } catch {
+      const owner = Number(existsSync(`${lock}/pid`) ? readFileSync(`${lock}/pid`, 'utf8') : Number.NaN);
+      if (Number.isInteger(owner) && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for another process to synthesize ${dir}`);
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    try {
+      writeFileSync(`${lock}/pid`, String(process.pid));
+      if (staleReason(dir)) {
+        rmSync(dir, { recursive: true, force: true });
+        await synthesize(dir);
+      }
+      return dir;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Starts (or connects to) the target. Call `close()` in `afterAll`. */
+export async function startTarget(
+  options: Pick<LocalCloudOptions, 'retryScale' | 'seed' | 'persistDir'> = {},
+): Promise<Target> {
+  const name = targetName();
+  if (name !== 'local') {
+    const outputs = readOutputs(process.env.STEPSAGA_OUTPUTS);
+    if (name === 'localstack' && !outputs.Endpoint)
+      outputs.Endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
+    const apiUrl = requireOutput(outputs, 'ApiUrl');
+    const sdk = clientConfig(outputs);
+    return {
+      name,
+      outputs,
+      apiUrl,
+      sdk,
+      api: createApiClient({ apiUrl, region: sdk.region }),
+      close: async () => undefined,
+      ...(outputs.Endpoint ? { endpoint: outputs.Endpoint } : {}),
+    };
+  }
+  const assembly = await ensureAssembly();
+  const cloud = await startLocalCloud({
+    port: 0,
+    assembly,
+    quiet: true,
+    onLog: () => undefined,
+    seed: options.seed ?? true,
+    retryScale: options.retryScale ?? 0.01,
+    ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+  });
+  const outputs: Outputs = { ...cloud.outputs };
+  const apiUrl = requireOutput(outputs, 'ApiUrl');
+  const sdk = clientConfig(outputs);
+  return {
+    name,
+    outputs,
+    endpoint: cloud.endpoint,
+    apiUrl,
+    sdk,
+    api: createApiClient({
+      apiUrl,
+      region: sdk.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
+    cloud,
+    close: () => cloud.close(),
+  };
 }
