@@ -84,7 +84,8 @@ export const DEFAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
 export const MAX_RECOVERED_TRANSIENT = 2;
 
 const FORWARD_FAILURES: readonly FaultMode[] = ['fail', 'crash-after-commit'];
-const GLITCHES: readonly FaultMode[] = ['transient:1', 'transient:2', 'crash-after-commit', 'duplicate'];
+/** Compensation faults the compensation Retry absorbs. */
+const GLITCHES: readonly FaultMode[] = ['transient:1', 'transient:2', 'duplicate'];
 
 /** Forward steps this order goes through, in order (ReservePromo only with a promo code). */
 export function pathOf(input: Pick<OrderSagaInput, 'promoCode'>): StepName[] {
@@ -110,9 +111,18 @@ export function isPermanentFailure(mode: FaultMode | undefined): boolean {
   return transient !== null && Number(transient[1]) > MAX_RECOVERED_TRANSIENT;
 }
 
+/**
+ * True when a compensation with this mode ends in the DLQ. The injector applies a mode on every attempt,
+ * so `crash-after-commit` crashes every retry too (each retry is a no-op commit, then the crash): the
+ * compensation is dead-lettered, and the redrive, which strips faults, completes it.
+ */
+export function deadLetters(mode: FaultMode | undefined): boolean {
+  return isPermanentFailure(mode) || mode === 'crash-after-commit';
+}
+
 /** Compensations the plan sends to the DLQ when the saga unwinds from `failedStep`. */
 export function plannedDeadLetters(input: OrderSagaInput, failedStep: StepName): CompensationName[] {
-  return unwindOf(input, failedStep).filter((c) => isPermanentFailure(input.faults?.[c]));
+  return unwindOf(input, failedStep).filter((c) => deadLetters(input.faults?.[c]));
 }
 
 /** What the fault plan alone makes of the saga (see {@link PlannedOutcome}). */
@@ -247,7 +257,9 @@ function faultsFor(rng: Random, kind: FaultKind, order: OrderSagaInput, timeouts
     case 'compensation-fail': {
       const failed = forwardFailure();
       const unwind = unwindOf(order, failed);
-      for (const compensation of rng.sample(unwind, rng.int(1, 2))) faults[compensation] = 'fail';
+      for (const compensation of rng.sample(unwind, rng.int(1, 2))) {
+        faults[compensation] = rng.chance(0.25) ? 'crash-after-commit' : 'fail';
+      }
       break;
     }
     case 'compensation-glitch': {

@@ -144,4 +144,13 @@ describe('predictOutcome', () => {
       }),
     ).toEqual({ outcome: 'needs-attention', failedStep: 'ChargePayment', deadLettered: ['ReleaseStock'] });
   });
+
+  it('dead-letters a compensation that crashes after its commit on every attempt', () => {
+    expect(
+      predictOutcome({
+        ...order,
+        faults: { ConfirmOrder: 'fail', RejectOrder: 'crash-after-commit', CancelDelivery: 'transient:2' },
+      }),
+    ).toEqual({ outcome: 'needs-attention', failedStep: 'ConfirmOrder', deadLettered: ['RejectOrder'] });
+  });
 });
