@@ -184,7 +184,13 @@ async function submit(
   saga: PlannedSaga,
 ): Promise<{ accepted: boolean; problems: string[] }> {
   const body = JSON.stringify(saga.input);
-  const post = () => target.api({ method: 'POST', path: 'orders', body });
+  // A network-level failure is recorded as a refused POST (status 0), not a crash of the run.
+  const post = () =>
+    target.api({ method: 'POST', path: 'orders', body }).catch((error: unknown) => ({
+      status: 0,
+      headers: new Headers(),
+      body: `network error: ${error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error)}`,
+    }));
   const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
   const problems: string[] = [];
   const seen = new Set<string>();
