@@ -18,8 +18,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
@@ -27,6 +25,7 @@ import { type FaultPlan, FUNCTIONS, type FunctionId, type OrderSagaInput, STACK_
 import { startLocalCloud } from '../localcloud/cloud';
 import type { AwsRequest } from '../localcloud/types';
 import { ensureAssembly } from '../test/support/target';
+import { putBenchItems, tapDynamoDb, watchExecutions } from './support';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -154,122 +153,67 @@ function costPerMillion(r: Omit<PathResult, 'costPerMillion'>): { standard: numb
 type Cloud = Awaited<ReturnType<typeof startLocalCloud>>;
 
 async function measurePaths(cloud: Cloud): Promise<PathResult[]> {
-  {
-    let units: Units = { wru: 0, rru: 0 };
-    const dynamodb = cloud.services.dynamodb;
-    const handle = dynamodb.handle.bind(dynamodb);
-    dynamodb.handle = (req: AwsRequest) => {
-      const u = unitsOf(req);
-      units = { wru: units.wru + u.wru, rru: units.rru + u.rru };
-      return handle(req);
+  let units: Units = { wru: 0, rru: 0 };
+  tapDynamoDb(cloud, (req) => {
+    const u = unitsOf(req);
+    units = { wru: units.wru + u.wru, rru: units.rru + u.rru };
+  });
+  const executions = watchExecutions(cloud);
+  const items = await putBenchItems(cloud, 'cost');
+  const api = createApiClient({ apiUrl: requireOutput(cloud.outputs, 'ApiUrl') });
+  const results: PathResult[] = [];
+  let seq = 0;
+  for (const spec of PATHS) {
+    seq += 1;
+    const input: OrderSagaInput = {
+      orderId: `cost-${seq}`,
+      customerId: items.customerId,
+      items: [{ sku: items.sku, quantity: 1 }],
+      deliverySlot: items.slotId,
+      ...(spec.promo ? { promoCode: items.promoCode } : {}),
+      ...(spec.faults ? { faults: spec.faults } : {}),
     };
-    const events = new Map<string, Array<{ type?: string; timestamp?: Date | string }>>();
-    const waiters = new Map<string, () => void>();
-    cloud.services.states.onEvent((arn, event) => {
-      const e = event as { type?: string; timestamp?: Date | string };
-      const list = events.get(arn) ?? [];
-      list.push(e);
-      events.set(arn, list);
-      if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(e.type ?? '')) waiters.get(arn)?.();
-    });
-    const db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: cloud.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      }),
-    );
-    const table = (name: string) => requireOutput(cloud.outputs, `${name}TableName`);
-    await Promise.all([
-      db.send(
-        new PutCommand({
-          TableName: table('Accounts'),
-          Item: { customerId: 'cost', name: 'Cost', balance: 1e9 },
-        }),
-      ),
-      db.send(
-        new PutCommand({
-          TableName: table('Inventory'),
-          Item: { sku: 'COST-SKU', name: 'Cost', price: 1500, stock: 1e6 },
-        }),
-      ),
-      db.send(
-        new PutCommand({
-          TableName: table('Promos'),
-          Item: { code: 'COST10', discountPercent: 10, usesLeft: 1e6 },
-        }),
-      ),
-      db.send(
-        new PutCommand({
-          TableName: table('DeliverySlots'),
-          Item: { slotId: 'cost-slot', capacity: 1e6, booked: 0 },
-        }),
-      ),
-    ]);
-    const api = createApiClient({ apiUrl: requireOutput(cloud.outputs, 'ApiUrl') });
-    const results: PathResult[] = [];
-    let seq = 0;
-    for (const spec of PATHS) {
-      seq += 1;
-      const input: OrderSagaInput = {
-        orderId: `cost-${seq}`,
-        customerId: 'cost',
-        items: [{ sku: 'COST-SKU', quantity: 1 }],
-        deliverySlot: 'cost-slot',
-        ...(spec.promo ? { promoCode: 'COST10' } : {}),
-        ...(spec.faults ? { faults: spec.faults } : {}),
-      };
-      units = { wru: 0, rru: 0 };
-      const response = await api.post<{ executionArn?: string }>('orders', input);
-      const arn = response.body.executionArn;
-      if (response.status !== 202 || !arn)
-        throw new Error(`POST /orders → ${response.status} ${response.text}`);
-      await new Promise<void>((resolve) => {
-        const list = events.get(arn) ?? [];
-        if (list.some((e) => /^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(e.type ?? ''))) resolve();
-        else waiters.set(arn, resolve);
-      });
-      const list = events.get(arn) ?? [];
-      const time = (e: { timestamp?: Date | string } | undefined) =>
-        e?.timestamp ? new Date(e.timestamp).getTime() : 0;
-      const statesEntered = list.filter((e) => e.type?.endsWith('StateEntered')).length;
-      const scheduled = list.filter(
-        (e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled',
-      ).length;
-      const taskStates = list.filter((e) => e.type === 'TaskStateEntered').length;
-      const retries = scheduled - taskStates;
-      let lambdaMs = 0;
-      let started: number | undefined;
-      for (const e of list) {
-        if (e.type === 'LambdaFunctionStarted') started = time(e);
-        if (started !== undefined && /^LambdaFunction(Succeeded|Failed|TimedOut)$/.test(e.type ?? '')) {
-          lambdaMs += time(e) - started;
-          started = undefined;
-        }
+    units = { wru: 0, rru: 0 };
+    const response = await api.post<{ executionArn?: string }>('orders', input);
+    const arn = response.body.executionArn;
+    if (response.status !== 202 || !arn)
+      throw new Error(`POST /orders → ${response.status} ${response.text}`);
+    const status = await executions.finished(arn);
+    const list = executions.events(arn);
+    const time = (e: { timestamp?: Date | string } | undefined) =>
+      e?.timestamp ? new Date(e.timestamp).getTime() : 0;
+    const statesEntered = list.filter((e) => e.type?.endsWith('StateEntered')).length;
+    const scheduled = list.filter(
+      (e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled',
+    ).length;
+    const taskStates = list.filter((e) => e.type === 'TaskStateEntered').length;
+    const retries = scheduled - taskStates;
+    let lambdaMs = 0;
+    let started: number | undefined;
+    for (const e of list) {
+      if (e.type === 'LambdaFunctionStarted') started = time(e);
+      if (started !== undefined && /^LambdaFunction(Succeeded|Failed|TimedOut)$/.test(e.type ?? '')) {
+        lambdaMs += time(e) - started;
+        started = undefined;
       }
-      const status = list
-        .find((e) => /^Execution(Succeeded|Failed)/.test(e.type ?? ''))
-        ?.type?.includes('Succeeded')
-        ? 'SUCCEEDED'
-        : 'FAILED';
-      // The API's own writes and reads belong to the saga too (they ran before the execution started).
-      const base = {
-        path: spec.name,
-        status,
-        transitions: statesEntered + retries,
-        statesEntered,
-        retries,
-        lambdaInvocations: list.filter((e) => e.type === 'LambdaFunctionScheduled').length + 1,
-        lambdaMs,
-        wru: units.wru,
-        rru: units.rru,
-        durationMs: time(list.at(-1)) - time(list[0]),
-      };
-      results.push({ ...base, costPerMillion: costPerMillion(base) });
-      if (status !== spec.expected) throw new Error(`${spec.name}: expected ${spec.expected}, got ${status}`);
     }
-    return results;
+    // The API's own writes and reads belong to the saga too (they ran before the execution started).
+    const base = {
+      path: spec.name,
+      status,
+      transitions: statesEntered + retries,
+      statesEntered,
+      retries,
+      lambdaInvocations: list.filter((e) => e.type === 'LambdaFunctionScheduled').length + 1,
+      lambdaMs,
+      wru: units.wru,
+      rru: units.rru,
+      durationMs: time(list.at(-1)) - time(list[0]),
+    };
+    results.push({ ...base, costPerMillion: costPerMillion(base) });
+    if (status !== spec.expected) throw new Error(`${spec.name}: expected ${spec.expected}, got ${status}`);
   }
+  return results;
 }
 
 interface BundleResult {
@@ -318,7 +262,7 @@ function firstEvents(
       event: {
         saga: {
           orderId: `init-probe-${Date.now()}`,
-          customerId: 'cost',
+          customerId: 'cost-customer',
           items: [{ sku: 'COST-SKU', quantity: 1 }],
           deliverySlot: 'cost-slot',
           results: {

@@ -17,13 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
 import type { FaultPlan, OrderSagaInput } from '../lib/contract';
 import { startLocalCloud } from '../localcloud/cloud';
-import type { AwsRequest } from '../localcloud/types';
 import { ensureAssembly } from '../test/support/target';
+import { putBenchItems, tapDynamoDb, watchExecutions } from './support';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -137,61 +137,15 @@ async function main(): Promise<void> {
   };
   const sampler = setInterval(sample, 100);
   try {
-    // Count DynamoDB writes as they pass the edge (a decorator around the service, bench only).
+    // Count DynamoDB writes as they pass the edge.
     let writes = 0;
-    const dynamodb = cloud.services.dynamodb;
-    const handle = dynamodb.handle.bind(dynamodb);
-    dynamodb.handle = (req: AwsRequest) => {
+    tapDynamoDb(cloud, (req) => {
       const op = req.target?.split('.')[1];
       if (op && DYNAMODB_WRITES.has(op)) writes += 1;
-      return handle(req);
-    };
-
-    // Executions end → resolve their waiters (no polling load on the runtime).
-    const done = new Map<string, string>();
-    const waiters = new Map<string, (status: string) => void>();
-    cloud.services.states.onEvent((executionArn, event) => {
-      const type = (event as { type?: string }).type ?? '';
-      const status = /^Execution(Succeeded|Failed|TimedOut|Aborted)$/.exec(type)?.[1];
-      if (!status) return;
-      done.set(executionArn, status.toUpperCase());
-      waiters.get(executionArn)?.(status.toUpperCase());
     });
-    const finished = (executionArn: string) =>
-      new Promise<string>((resolve) => {
-        const status = done.get(executionArn);
-        if (status) resolve(status);
-        else waiters.set(executionArn, resolve);
-      });
-
-    const db = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: cloud.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      }),
-    );
+    const { finished } = watchExecutions(cloud);
+    const items = await putBenchItems(cloud, 'bench');
     const table = (name: string) => requireOutput(cloud.outputs, `${name}TableName`);
-    await Promise.all([
-      db.send(
-        new PutCommand({
-          TableName: table('Accounts'),
-          Item: { customerId: 'bench-customer', name: 'Bench', balance: 1e12 },
-        }),
-      ),
-      db.send(
-        new PutCommand({
-          TableName: table('Inventory'),
-          Item: { sku: 'BENCH-SKU', name: 'Bench', price: 1500, stock: 1e9 },
-        }),
-      ),
-      db.send(
-        new PutCommand({
-          TableName: table('DeliverySlots'),
-          Item: { slotId: 'bench-slot', capacity: 1e9, booked: 0 },
-        }),
-      ),
-    ]);
     const api = createApiClient({ apiUrl: requireOutput(cloud.outputs, 'ApiUrl') });
     let seq = 0;
     const runOne = async (
@@ -201,9 +155,9 @@ async function main(): Promise<void> {
       seq += 1;
       const input: OrderSagaInput = {
         orderId: `bench-${process.pid}-${seq}`,
-        customerId: 'bench-customer',
-        items: [{ sku: 'BENCH-SKU', quantity: 1 }],
-        deliverySlot: 'bench-slot',
+        customerId: items.customerId,
+        items: [{ sku: items.sku, quantity: 1 }],
+        deliverySlot: items.slotId,
         ...(faults ? { faults } : {}),
       };
       const t0 = performance.now();
@@ -288,7 +242,7 @@ async function main(): Promise<void> {
                 {
                   Update: {
                     TableName: table('Accounts'),
-                    Key: { customerId: 'bench-customer' },
+                    Key: { customerId: items.customerId },
                     UpdateExpression: 'SET balance = balance - :one',
                     ConditionExpression: 'balance >= :one',
                     ExpressionAttributeValues: { ':one': 0 },
