@@ -26,7 +26,10 @@ export interface FaultContext {
  * - `fail`: throw `InjectedFailure` before doing anything;
  * - `transient:N`: throw `TransientError` while `retryCount < N`, then run normally;
  * - `timeout`: sleep past the remaining time (the platform ends the invocation);
- * - `crash-after-commit`: run (commit), then throw `CrashAfterCommit`;
+ * - `crash-after-commit`: on the first attempt (`retryCount === 0`) run (commit), then throw
+ *   `CrashAfterCommit`; a retry runs normally and so meets the committed effect (an action replays its
+ *   recorded result, a compensation finds itself already compensated). A real crash happens once: firing
+ *   on every attempt would turn a retried compensation into a permanent failure;
  * - `duplicate`: run twice, return the second result (which must be a replay).
  */
 export async function withFault<T>(
@@ -44,6 +47,7 @@ export async function withFault<T>(
     throw new FunctionTimeoutError(`${name} did not finish within the function timeout (injected timeout)`);
   }
   if (mode === 'crash-after-commit') {
+    if (ctx.retryCount > 0) return operation();
     await operation();
     throw new CrashAfterCommitError(name);
   }

@@ -75,17 +75,78 @@ describe('faults', () => {
     ).toBe('ran');
   });
 
-  it('duplicate runs twice and returns the second result; crash-after-commit runs once then throws', async () => {
+  it('duplicate runs twice and returns the second result', async () => {
     let runs = 0;
     const op = async () => ++runs;
-    const ctx = { enabled: true, retryCount: 0 };
-    expect(await withFault('BookDelivery', { BookDelivery: 'duplicate' }, ctx, op)).toBe(2);
-    await expect(
-      withFault('BookDelivery', { BookDelivery: 'crash-after-commit' }, ctx, op),
-    ).rejects.toMatchObject({
-      name: 'CrashAfterCommit',
-    });
-    expect(runs).toBe(3);
+    expect(
+      await withFault('BookDelivery', { BookDelivery: 'duplicate' }, { enabled: true, retryCount: 0 }, op),
+    ).toBe(2);
+    expect(runs).toBe(2);
+  });
+
+  it('crash-after-commit commits then throws on the first attempt only; the retry meets the commit', async () => {
+    // Prepare: an idempotent compensation (the second run is a no-op, like the step engine's COMPENSATED key).
+    let balance = 0;
+    let compensated = false;
+    const refund = async () => {
+      if (!compensated) {
+        balance += 40;
+        compensated = true;
+      }
+      return { compensated: true };
+    };
+    const plan = { RefundPayment: 'crash-after-commit' } as const;
+
+    // Act: the first attempt, then the Retry (States.ALL) with RetryCount 1.
+    const first = withFault('RefundPayment', plan, { enabled: true, retryCount: 0 }, refund);
+    await expect(first).rejects.toMatchObject({ name: 'CrashAfterCommit' });
+    const balanceAfterCrash = balance;
+    const retried = await withFault('RefundPayment', plan, { enabled: true, retryCount: 1 }, refund);
+
+    // Assess: the crash happened after the commit, and the retry succeeded without applying it twice.
+    expect(balanceAfterCrash).toBe(40);
+    expect(retried).toEqual({ compensated: true });
+    expect(balance).toBe(40);
+  });
+
+  it('fail throws on every attempt without running the operation', async () => {
+    let runs = 0;
+    const op = async () => ++runs;
+    for (const retryCount of [0, 1, 2]) {
+      await expect(
+        withFault('ChargePayment', { ChargePayment: 'fail' }, { enabled: true, retryCount }, op),
+      ).rejects.toMatchObject({ name: 'InjectedFailure' });
+    }
+    expect(runs).toBe(0);
+  });
+
+  it('transient:N throws TransientError on the first N attempts, then runs', async () => {
+    let runs = 0;
+    const op = async () => ++runs;
+    const plan = { ReserveStock: 'transient:2' } as const;
+    for (const retryCount of [0, 1]) {
+      await expect(withFault('ReserveStock', plan, { enabled: true, retryCount }, op)).rejects.toMatchObject({
+        name: 'TransientError',
+      });
+    }
+    expect(await withFault('ReserveStock', plan, { enabled: true, retryCount: 2 }, op)).toBe(1);
+    expect(runs).toBe(1);
+  });
+
+  it('timeout outlives the remaining time on every attempt without running the operation', async () => {
+    let runs = 0;
+    const op = async () => ++runs;
+    for (const retryCount of [0, 1]) {
+      await expect(
+        withFault(
+          'BookDelivery',
+          { BookDelivery: 'timeout' },
+          { enabled: true, retryCount, remainingTimeMs: () => -990 },
+          op,
+        ),
+      ).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
+    }
+    expect(runs).toBe(0);
   });
 });
 
