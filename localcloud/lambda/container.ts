@@ -1,7 +1,9 @@
 /**
  * One warm Lambda execution environment: a `worker_threads` Worker running `runtime-worker.mjs` with the
- * function's environment. It serves one invocation at a time. The pool (`service.ts`) terminates it on
- * timeout and replaces it after a crash, so a misbehaving handler never takes the local cloud down.
+ * function's environment. It loads the handler as soon as it starts (the Init phase, reported through
+ * `initialized`) and then serves one invocation at a time. The pool (`service.ts`) times the init and
+ * each invocation separately, terminates the container on timeout and replaces it after a crash, so a
+ * misbehaving handler never takes the local cloud down.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -14,6 +16,12 @@ export interface RuntimeErrorPayload {
 export type InvocationOutcome =
   | { ok: true; payload: string }
   | { ok: false; error: RuntimeErrorPayload; recycle: boolean };
+
+/** How the Init phase (worker start + handler module load) ended. */
+export type InitOutcome =
+  | { ok: true; durationMs: number }
+  /** `fatal`: the worker is gone (it exited or crashed during init); otherwise it can re-run the init. */
+  | { ok: false; durationMs: number; error: RuntimeErrorPayload; fatal: boolean };
 
 export interface ContainerOptions {
   codeDir: string;
@@ -35,7 +43,8 @@ interface InFlight {
 }
 
 type WorkerMessage =
-  | { type: 'ready' }
+  | { type: 'init'; ok: true }
+  | { type: 'init'; ok: false; error: RuntimeErrorPayload }
   | { type: 'log'; text: string }
   | { type: 'result'; requestId: string; ok: true; payload: string }
   | { type: 'result'; requestId: string; ok: false; error: RuntimeErrorPayload }
@@ -48,8 +57,22 @@ export class Container {
   /** Set when the container must not serve again (crashed, timed out, exited). */
   dead = false;
   lastUsed = Date.now();
+  /** Settles once, when the Init phase ends (never rejects). */
+  readonly initialized: Promise<InitOutcome>;
+  /** Whether an invocation has already reported this container's init (`Init Duration` on cold starts). */
+  initReported = false;
+  private settleInit: (outcome: InitOutcome) => void = () => undefined;
+  private readonly spawnedAt = performance.now();
 
   constructor(private readonly options: ContainerOptions) {
+    this.initialized = new Promise<InitOutcome>((resolve) => {
+      let settled = false;
+      this.settleInit = (outcome) => {
+        if (settled) return;
+        settled = true;
+        resolve(outcome);
+      };
+    });
     this.worker = new Worker(WORKER_URL, {
       workerData: {
         codeDir: options.codeDir,
@@ -70,6 +93,7 @@ export class Container {
     this.worker.on('error', (error: Error) => {
       // An error escaping the worker (e.g. out of memory): report it for the invocation in flight.
       const errorType = /out of memory/i.test(error.message) ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+      this.failInit({ errorType, errorMessage: `Error: ${error.message}` });
       this.finish({
         ok: false,
         recycle: true,
@@ -83,6 +107,10 @@ export class Container {
       this.exited = true;
       this.dead = true;
       const requestId = this.inFlight?.requestId ?? '';
+      this.failInit({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `Error: Runtime exited with error: exit status ${code}`,
+      });
       this.finish({
         ok: false,
         recycle: true,
@@ -119,6 +147,14 @@ export class Container {
     if (!this.exited) await this.worker.terminate();
   }
 
+  private get initDurationMs(): number {
+    return performance.now() - this.spawnedAt;
+  }
+
+  private failInit(error: RuntimeErrorPayload): void {
+    this.settleInit({ ok: false, fatal: true, durationMs: this.initDurationMs, error });
+  }
+
   private finish(outcome: InvocationOutcome): void {
     const inFlight = this.inFlight;
     this.inFlight = undefined;
@@ -128,6 +164,13 @@ export class Container {
 
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
+      case 'init':
+        this.settleInit(
+          message.ok
+            ? { ok: true, durationMs: this.initDurationMs }
+            : { ok: false, fatal: false, durationMs: this.initDurationMs, error: message.error },
+        );
+        return;
       case 'log':
         this.options.onLog(message.text);
         return;

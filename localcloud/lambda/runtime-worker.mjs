@@ -6,7 +6,8 @@
 //
 // Messages parent -> worker: {type: 'invoke', requestId, payload (JSON text), deadline (epoch ms),
 //                             clientContext?, identity?}
-// Messages worker -> parent: {type: 'log', text}
+// Messages worker -> parent: {type: 'init', ok: true} | {type: 'init', ok: false, error}   (once, at start)
+//                            {type: 'log', text}
 //                            {type: 'result', requestId, ok: true, payload (JSON text)}
 //                            {type: 'result', requestId, ok: false, error: {errorType, errorMessage, trace}}
 //                            {type: 'fatal', requestId, error}   (the runtime must be recycled)
@@ -216,4 +217,12 @@ process.on('unhandledRejection', (reason) => {
   process.exit(1);
 });
 
-parentPort.postMessage({ type: 'ready' });
+// ------------------------------------------------------------------ init phase
+// Load the handler as soon as the container starts, before any invoke (Lambda's Init phase), and tell the
+// parent how it went: the parent times the init under its own limit and starts the function timeout only
+// once the handler is ready. A failed init is re-run by the next invoke (`getHandler`), inside that
+// invoke's timeout, as Lambda retries a failed Init phase during the Invoke phase.
+getHandler().then(
+  () => parentPort.postMessage({ type: 'init', ok: true }),
+  (error) => parentPort.postMessage({ type: 'init', ok: false, error: toRuntimeError(error) }),
+);

@@ -8,6 +8,16 @@
  * `Lambda.TooManyRequestsException`, the SDK's retry strategy) already handle as on AWS. Queueing instead
  * of throttling at the pool size keeps local load tests about the database, not about throttles.
  *
+ * Init: a new container loads the handler module first (Lambda's Init phase). That phase has its own
+ * limit (`initTimeoutSeconds`, 10 s like Lambda's on-demand init) and does not count toward the
+ * function's `Timeout`, whose clock starts when the handler is called. The first invocation of a container
+ * logs `Init Duration` in its REPORT line; an init that fails logs `INIT_REPORT ... Status: error` and is
+ * re-run inside the invoke, which then answers the Node.js runtime's init error
+ * (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, `Runtime.UserCodeSyntaxError`, or the error
+ * the module threw). An init that outlives its limit logs `INIT_REPORT ... Status: timeout`, and the init
+ * is retried in a fresh container inside the invoke, under the function timeout, as Lambda does.
+ * No container is started before the first invoke (Lambda does not pre-warm on-demand functions).
+ *
  * Timeouts: the function's `Timeout` terminates the container and the invoke answers
  * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
  * with `X-Amz-Function-Error: Unhandled`, what Lambda reports (and Step Functions sees) today.
@@ -27,7 +37,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
-import { Container, type InvocationOutcome } from './container';
+import { Container, type InvocationOutcome, type RuntimeErrorPayload } from './container';
 import { conflict, invalidParameter, LambdaApiError, notFound, tooManyRequests } from './errors';
 
 export interface FunctionSpec {
@@ -89,9 +99,16 @@ export interface LambdaServiceOptions {
   maxConcurrencyPerFunction?: number;
   /** Invocations waiting for a container before the function throttles (429). @default 1000 */
   maxQueuedPerFunction?: number;
-  /** Every log line a function writes (console, START/END/REPORT). */
+  /** Every log line a function writes (console, INIT_REPORT/START/END/REPORT). */
   onLog?: (functionName: string, line: string) => void;
+  /** The Init phase limit (Lambda: 10 s for on-demand functions); tests shorten it. @default 10 */
+  initTimeoutSeconds?: number;
 }
+
+type InitResult =
+  | { status: 'ready'; durationMs: number }
+  | { status: 'timeout'; durationMs: number }
+  | { status: 'error'; durationMs: number; error: RuntimeErrorPayload; fatal: boolean };
 
 interface Waiter {
   resolve: (container: Container) => void;
@@ -125,11 +142,13 @@ export class LambdaService implements Service {
   private readonly functions = new Map<string, FunctionRecord>();
   private readonly maxConcurrency: number;
   private readonly maxQueued: number;
+  private readonly initTimeoutMs: number;
   private closed = false;
 
   constructor(private readonly opts: LambdaServiceOptions) {
     this.maxConcurrency = opts.maxConcurrencyPerFunction ?? 16;
     this.maxQueued = opts.maxQueuedPerFunction ?? 1000;
+    this.initTimeoutMs = (opts.initTimeoutSeconds ?? 10) * 1000;
   }
 
   functionArn(name: string): string {
@@ -234,33 +253,56 @@ export class LambdaService implements Service {
       log.push(line);
       this.opts.onLog?.(spec.name, line);
     };
-    const container = await this.acquire(record, (text) => {
+    const sink = (text: string): void => {
       for (const line of text.split('\n')) if (line.length > 0) emit(line);
-    });
+    };
+    let container = await this.acquire(record, sink);
+    const timeoutMs = spec.timeoutSeconds * 1000;
+    const timedOutError = {
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${requestId} Error: Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+    };
+    // Init phase (cold container): its own limit, outside the function timeout.
+    const init = await this.awaitInit(container);
+    let initDuration: number | undefined;
+    let initOutcome: InvocationOutcome | undefined;
+    if (init !== 'warm') {
+      initDuration = init.durationMs;
+      if (init.status === 'timeout') {
+        // Lambda retries a timed-out Init phase in a fresh environment during the invoke, under the
+        // function timeout (the retried init counts toward it).
+        emit(`INIT_REPORT Init Duration: ${init.durationMs.toFixed(2)} ms\tPhase: init\tStatus: timeout`);
+        container = await this.replace(record, container, sink);
+        initDuration = undefined;
+      } else if (init.status === 'error') {
+        emit(
+          `INIT_REPORT Init Duration: ${init.durationMs.toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${init.error.errorType}`,
+        );
+        // The worker re-runs the failed init inside the invoke (and reports its error); a dead worker
+        // cannot, so its init error is the invocation's result.
+        if (init.fatal) {
+          initOutcome = { ok: false, recycle: true, error: withRequestId(init.error, requestId) };
+        }
+      }
+    }
     const started = performance.now();
     emit(`START RequestId: ${requestId} Version: $LATEST`);
-    const timeoutMs = spec.timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<InvocationOutcome>((resolve) => {
       timer = setTimeout(() => {
-        const outcome: InvocationOutcome = {
-          ok: false,
-          recycle: true,
-          error: {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
-          },
-        };
+        const outcome: InvocationOutcome = { ok: false, recycle: true, error: timedOutError };
         void container.terminate(outcome);
         resolve(outcome);
       }, timeoutMs);
     });
     let outcome: InvocationOutcome;
     try {
-      outcome = await Promise.race([
-        container.invoke(requestId, payload, Date.now() + timeoutMs, options.clientContext),
-        timedOut,
-      ]);
+      outcome =
+        initOutcome ??
+        (await Promise.race([
+          container.invoke(requestId, payload, Date.now() + timeoutMs, options.clientContext),
+          timedOut,
+        ]));
     } finally {
       clearTimeout(timer);
     }
@@ -271,8 +313,9 @@ export class LambdaService implements Service {
       );
     }
     emit(`END RequestId: ${requestId}`);
+    const coldStart = initDuration === undefined ? '' : `\tInit Duration: ${initDuration.toFixed(2)} ms`;
     emit(
-      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1048576)} MB`,
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1048576)} MB${coldStart}`,
     );
     this.release(record, container);
     const result: InvokeResult = outcome.ok
@@ -505,6 +548,51 @@ export class LambdaService implements Service {
     waiter.resolve(next);
   }
 
+  /**
+   * Waits for a container's Init phase under the init limit. `'warm'`: an earlier invocation already
+   * reported this container's init (only the first invocation of a container is a cold start).
+   */
+  private async awaitInit(container: Container): Promise<'warm' | InitResult> {
+    if (container.initReported) return 'warm';
+    container.initReported = true;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<InitResult>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ status: 'timeout', durationMs: this.initTimeoutMs }),
+        this.initTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        container.initialized.then(
+          (init): InitResult =>
+            init.ok
+              ? { status: 'ready', durationMs: init.durationMs }
+              : { status: 'error', durationMs: init.durationMs, error: init.error, fatal: init.fatal },
+        ),
+        limit,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends `old` (a container that outlived the init limit) and gives its caller a fresh one. */
+  private async replace(
+    record: FunctionRecord,
+    old: Container,
+    onLog: (text: string) => void,
+  ): Promise<Container> {
+    await old.terminate();
+    record.containers = record.containers.filter((c) => c !== old);
+    const fresh = this.spawn(record);
+    // The retried init runs inside the invoke, under the function timeout: not a separate cold start.
+    fresh.initReported = true;
+    record.containers.push(fresh);
+    this.currentLog.set(fresh, onLog);
+    return fresh;
+  }
+
   private spawn(record: FunctionRecord): Container {
     const { spec } = record;
     let container: Container | undefined;
@@ -622,6 +710,11 @@ function hashDirectory(dir: string): string {
   };
   walk(dir);
   return hash.digest('base64');
+}
+
+/** The runtime prefixes an environment-level error (exit, out of memory) with the request id. */
+function withRequestId(error: RuntimeErrorPayload, requestId: string): RuntimeErrorPayload {
+  return { ...error, errorMessage: `RequestId: ${requestId} ${error.errorMessage}` };
 }
 
 function tail(lines: string[]): string {

@@ -43,6 +43,9 @@ exports.handler = async (event, context) => {
 };
 `;
 
+/** Module-level code that keeps the CPU busy for 1.5 s, the way loading a large bundle does. */
+const BUSY_INIT = 'for (const end = Date.now() + 1500; Date.now() < end; ) {}';
+
 function writeFunction(name: string, source: string, file = 'index.js'): string {
   const dir = path.join(workDir, name);
   mkdirSync(dir, { recursive: true });
@@ -177,6 +180,94 @@ describe('Lambda service', () => {
       expect(after.functionError).toBeUndefined();
     },
   );
+
+  it('starts the function timeout when the handler is called: a slow init does not time out', async () => {
+    // Prepare: a module that spends 1.5 s at load (like a big bundle on a busy machine), 1 s timeout.
+    await lambda.createFunction({
+      name: 'slow-init',
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      codeDir: writeFunction('slow-init', `${BUSY_INIT}\n${SOURCE}`),
+      environment: {},
+      timeoutSeconds: 1,
+      memoryMb: 256,
+    });
+
+    // Act: the first (cold) invocation, then a handler slower than the timeout in the same warm container.
+    const cold = await invoke('slow-init', { action: 'echo', n: 1 }, 'Tail');
+    const slowHandler = await invoke('slow-init', { action: 'sleep', ms: 1500 });
+
+    // Assess
+    expect(cold.functionError).toBeUndefined();
+    expect(cold.payload.echo).toEqual({ action: 'echo', n: 1 });
+    const report = Buffer.from(cold.logResult ?? '', 'base64').toString('utf8');
+    expect(report).toMatch(/REPORT RequestId: .*\tInit Duration: \d+\.\d\d ms/);
+    expect(slowHandler.functionError).toBe('Unhandled');
+    expect(slowHandler.payload.errorType).toBe('Sandbox.Timedout');
+  });
+
+  it('retries an init that outlives the init limit inside the invoke, under the function timeout', async () => {
+    // Prepare: a 1 s init limit (Lambda: 10 s), a module that takes 1.5 s to load.
+    const shortInit = new LambdaService({
+      dataDir: path.join(workDir, 'data-short-init'),
+      endpoint: () => edge.endpoint,
+      initTimeoutSeconds: 1,
+    });
+    for (const [name, timeoutSeconds] of [
+      ['init-retried', 5],
+      ['init-too-slow', 1],
+    ] as const) {
+      await shortInit.createFunction({
+        name,
+        handler: 'index.handler',
+        runtime: 'nodejs22.x',
+        codeDir: writeFunction(name, `${BUSY_INIT}\n${SOURCE}`),
+        environment: {},
+        timeoutSeconds,
+        memoryMb: 256,
+      });
+    }
+
+    try {
+      // Act
+      const retried = await shortInit.invoke('init-retried', '{"action":"echo"}', { logType: 'Tail' });
+      const tooSlow = await shortInit.invoke('init-too-slow', '{"action":"echo"}');
+
+      // Assess: the retried init fits in 5 s; in 1 s it does not, and the invoke times out.
+      expect(retried.functionError).toBeUndefined();
+      expect(JSON.parse(retried.payload)).toMatchObject({ echo: { action: 'echo' } });
+      expect(Buffer.from(retried.logTail ?? '', 'base64').toString('utf8')).toMatch(
+        /INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: timeout/,
+      );
+      expect(tooSlow.functionError).toBe('Unhandled');
+      expect(JSON.parse(tooSlow.payload)).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    } finally {
+      await shortInit.close();
+    }
+  });
+
+  it('answers the Node.js runtime init error when the module throws at load, and logs INIT_REPORT', async () => {
+    await lambda.createFunction({
+      name: 'broken-init',
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      codeDir: writeFunction(
+        'broken-init',
+        "const e = new Error('missing TABLE_NAME'); e.name = 'ConfigError'; throw e;\nexports.handler = async () => 1;",
+      ),
+      environment: {},
+      timeoutSeconds: 1,
+      memoryMb: 256,
+    });
+
+    const { payload, functionError, logResult } = await invoke('broken-init', {}, 'Tail');
+
+    expect(functionError).toBe('Unhandled');
+    expect(payload).toMatchObject({ errorType: 'ConfigError', errorMessage: 'missing TABLE_NAME' });
+    expect(Buffer.from(logResult ?? '', 'base64').toString('utf8')).toMatch(
+      /INIT_REPORT Init Duration: .*Status: error\tError Type: ConfigError/,
+    );
+  });
 
   it('returns the trace of a thrown error like the Node.js runtime', async () => {
     const { payload } = await invoke('blue', { action: 'throw' });
