@@ -112,17 +112,26 @@ export function isPermanentFailure(mode: FaultMode | undefined): boolean {
 }
 
 /**
- * True when a compensation with this mode ends in the DLQ. The injector applies a mode on every attempt,
- * so `crash-after-commit` crashes every retry too (each retry is a no-op commit, then the crash): the
- * compensation is dead-lettered, and the redrive, which strips faults, completes it.
+ * True when a compensation with this mode ends in the DLQ. `crash-after-commit` crashes only on the first
+ * attempt (a real crash happens once), so its retry finds the work done and the compensation succeeds.
  */
 export function deadLetters(mode: FaultMode | undefined): boolean {
-  return isPermanentFailure(mode) || mode === 'crash-after-commit';
+  return isPermanentFailure(mode);
 }
 
-/** Compensations the plan sends to the DLQ when the saga unwinds from `failedStep`. */
+/**
+ * Compensations the plan sends to the DLQ when the saga unwinds from `failedStep`. The pivot's guard
+ * (RejectOrder) that cannot decide stops the unwind there: the rest is resumed by redrive, not run (or
+ * dead-lettered) by the execution.
+ */
 export function plannedDeadLetters(input: OrderSagaInput, failedStep: StepName): CompensationName[] {
-  return unwindOf(input, failedStep).filter((c) => deadLetters(input.faults?.[c]));
+  const parked: CompensationName[] = [];
+  for (const compensation of unwindOf(input, failedStep)) {
+    if (!deadLetters(input.faults?.[compensation])) continue;
+    parked.push(compensation);
+    if (compensation === COMPENSATION_OF.ConfirmOrder) break;
+  }
+  return parked;
 }
 
 /** What the fault plan alone makes of the saga (see {@link PlannedOutcome}). */

@@ -251,6 +251,12 @@ export interface DeadLetterMessage {
   cause?: string;
   executionArn: string;
   input: OrderSagaState;
+  /**
+   * Set when a pivot guard (RejectOrder) could not decide: the unwind stopped there, so these
+   * compensations, in this order, still have to run once redrive has run `step` successfully. If the
+   * guard answers `OrderAlreadyConfirmed` instead, the order stays confirmed and none of them runs.
+   */
+  resume?: CompensationName[];
 }
 
 /** Orders table item (the read model). */

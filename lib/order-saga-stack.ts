@@ -275,7 +275,7 @@ export class OrderSagaStack extends Stack {
     );
   }
 
-  /** Redrive reads the DLQ and invokes only the compensation functions. */
+  /** Redrive reads (and re-parks into) the DLQ and invokes only the compensation functions. */
   private wireRedriveFunction(): void {
     const redrive = this.functions.Redrive;
     const compensations = Object.values(COMPENSATION_OF) as CompensationName[];
@@ -292,6 +292,8 @@ export class OrderSagaStack extends Stack {
           'sqs:DeleteMessage',
           'sqs:ChangeMessageVisibility',
           'sqs:GetQueueAttributes',
+          // Resuming an unwind that the pivot guard stopped parks a compensation that fails again.
+          'sqs:SendMessage',
         ],
         resources: [this.deadLetterQueue.queueArn],
       }),

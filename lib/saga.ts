@@ -234,9 +234,11 @@ export class Saga extends Construct {
     // Compensation path, built from the first step up: unwindFrom[i] is where step i's failure goes.
     const unwindFrom: State[] = [];
     let next: State = unwindEnd;
+    const earlier: string[] = []; // compensations that run after the one being built, in unwind order
     for (const step of props.steps) {
       if (step.compensation) {
-        next = this.buildCompensation(step, next, props, succeed);
+        next = this.buildCompensation(step, next, props, succeed, unwindEnd, [...earlier]);
+        earlier.unshift(step.compensation.name);
       }
       unwindFrom.push(next);
     }
@@ -344,11 +346,22 @@ export class Saga extends Construct {
     return record;
   }
 
+  /**
+   * A compensation Task with its Retry, Catch and DLQ hand-off. `after` lists the compensations that
+   * follow it in the unwind.
+   *
+   * A pivot guard (a compensation with `succeedOnErrors`) that keeps failing has not decided whether the
+   * pivot committed, so undoing the earlier steps could unwind a committed saga (a confirmed order with
+   * its money refunded). Its DLQ hand-off therefore stops the unwind: the message carries
+   * `resume: after`, and redrive runs those only once the guard succeeds.
+   */
   private buildCompensation(
     step: SagaStep,
     next: State,
     props: SagaProps,
     succeed: State | undefined,
+    unwindEnd: State,
+    after: string[],
   ): State {
     const compensation = step.compensation!;
     const task = this.register(
@@ -368,9 +381,13 @@ export class Saga extends Construct {
     task.addRetry(Saga.COMPENSATION_RETRY);
     if (keep.length > 0 && succeed) task.addCatch(succeed, { errors: keep });
 
+    const isGuard = keep.length > 0;
+    const afterDlq = isGuard ? unwindEnd : next;
     const toDlq = this.register(
       new SqsSendMessage(this, `${compensation.name}${this.names.dlqSuffix}`, {
-        comment: `${compensation.name} kept failing: park it in the DLQ for redrive and go on unwinding.`,
+        comment: isGuard
+          ? `${compensation.name} could not decide: park it in the DLQ with the rest of the unwind to resume, and stop.`
+          : `${compensation.name} kept failing: park it in the DLQ for redrive and go on unwinding.`,
         queue: props.deadLetterQueue,
         messageBody: TaskInput.fromObject({
           orderId: JsonPath.stringAt(props.correlationIdPath ?? '$.orderId'),
@@ -379,6 +396,7 @@ export class Saga extends Construct {
           cause: JsonPath.stringAt('$.compensationError.Cause'),
           executionArn: JsonPath.executionId,
           input: JsonPath.entirePayload,
+          ...(isGuard ? { resume: after } : {}),
         }),
         resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
         resultPath: `$.deadLettered.${compensation.name}`,
@@ -386,8 +404,8 @@ export class Saga extends Construct {
     );
     toDlq.addRetry({ ...Saga.COMPENSATION_RETRY, maxAttempts: 3 });
     // Even a failed DLQ send must not stop the unwind; the error is kept at $.deadLettered.<name>.
-    toDlq.addCatch(next, { errors: [Errors.ALL], resultPath: `$.deadLettered.${compensation.name}` });
-    toDlq.next(next);
+    toDlq.addCatch(afterDlq, { errors: [Errors.ALL], resultPath: `$.deadLettered.${compensation.name}` });
+    toDlq.next(afterDlq);
 
     task.addCatch(toDlq, { errors: [Errors.ALL], resultPath: '$.compensationError' });
     task.next(next);

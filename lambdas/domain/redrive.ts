@@ -8,6 +8,12 @@
  * `failedCompensations`, the order becomes CANCELLED when none is left, and the message is deleted
  * (in that order, so a crash in between only causes a harmless replay). Failed again → the message stays
  * (it reappears after its visibility timeout). An order still PENDING is still unwinding: skipped.
+ *
+ * A message from the pivot guard (RejectOrder) carries `resume`: the guard could not decide whether the
+ * confirmation committed, so the state machine stopped the unwind there. If the guard now answers
+ * `OrderAlreadyConfirmed`, the order is confirmed and nothing is undone (the message is settled). If it
+ * succeeds (tombstone), the rest of the unwind runs here, in order; a compensation that fails is parked
+ * on the DLQ as a message of its own and added to the order's `failedCompensations`.
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -16,6 +22,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -75,7 +82,11 @@ const deadLetterSchema = z.looseObject({
   cause: z.optional(z.string()),
   executionArn: nonEmpty(),
   input: z.looseObject({ orderId: nonEmpty(), customerId: z.string(), items: z.array(z.unknown()) }),
+  resume: z.optional(z.array(z.enum(COMPENSATION_NAMES as [CompensationName, ...CompensationName[]]))),
 });
+
+/** The guard's answer meaning "the pivot committed: keep the saga, undo nothing". */
+export const PIVOT_COMMITTED = 'OrderAlreadyConfirmed';
 
 export function parseDeadLetter(body: string | undefined): DeadLetterMessage {
   let json: unknown;
@@ -152,6 +163,76 @@ async function settleOrder(deps: RedriveDeps, orderId: string, step: Compensatio
   }
 }
 
+/** Adds `step` to the order's failed compensations (the order stays or becomes NEEDS_ATTENTION). */
+async function markFailed(deps: RedriveDeps, orderId: string, step: CompensationName): Promise<void> {
+  await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.ordersTable,
+      Key: { orderId },
+      UpdateExpression: 'ADD failedCompensations :step SET #status = :attention, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(orderId) AND #status <> :confirmed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':step': new Set([step]),
+        ':attention': 'NEEDS_ATTENTION',
+        ':confirmed': 'CONFIRMED',
+        ':now': new Date().toISOString(),
+      },
+    }),
+  );
+}
+
+async function invokeCompensation(
+  deps: RedriveDeps,
+  letter: DeadLetterMessage,
+  step: CompensationName,
+): Promise<InvokeOutcome> {
+  const functionName = deps.compensationFunctions[step];
+  if (!functionName) {
+    return {
+      ok: false,
+      error: 'NotConfigured',
+      cause: `no function configured for ${step} in COMPENSATION_FUNCTIONS`,
+    };
+  }
+  try {
+    return await deps.invoke(functionName, {
+      saga: replayInput(letter),
+      context: { executionArn: letter.executionArn, retryCount: 0 },
+    });
+  } catch (error) {
+    return { ok: false, error: (error as Error).name, cause: (error as Error).message };
+  }
+}
+
+/**
+ * Runs the rest of an unwind that a pivot guard stopped. Each compensation is idempotent (a step that
+ * never ran gets a tombstone). ReleasePromo only applies to an order with a promo code, as in the state
+ * machine. Returns the compensations that failed again (each parked as its own DLQ message).
+ */
+async function resumeUnwind(deps: RedriveDeps, letter: DeadLetterMessage): Promise<CompensationName[]> {
+  const failed: CompensationName[] = [];
+  for (const step of letter.resume ?? []) {
+    if (step === 'ReleasePromo' && !letter.input.promoCode) continue;
+    const outcome = await invokeCompensation(deps, letter, step);
+    if (outcome.ok) continue;
+    failed.push(step);
+    const parked: DeadLetterMessage = {
+      orderId: letter.orderId,
+      step,
+      error: outcome.error,
+      ...(outcome.cause ? { cause: outcome.cause } : {}),
+      executionArn: letter.executionArn,
+      input: letter.input,
+    };
+    await markFailed(deps, letter.orderId, step);
+    await deps.sqs.send(
+      new SendMessageCommand({ QueueUrl: deps.dlqUrl, MessageBody: JSON.stringify(parked) }),
+    );
+  }
+  return failed;
+}
+
 async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveReport): Promise<void> {
   const messageId = message.MessageId ?? '?';
   let letter: DeadLetterMessage;
@@ -167,22 +248,18 @@ async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveRe
     report.skipped.push({ ...entry, detail: 'order is still PENDING: its execution is still unwinding' });
     return;
   }
-  const functionName = deps.compensationFunctions[letter.step];
-  if (!functionName) {
-    report.failed.push({
+  const outcome = await invokeCompensation(deps, letter, letter.step);
+  if (!outcome.ok && letter.resume && outcome.error === PIVOT_COMMITTED) {
+    // The pivot had committed: the saga stands, nothing is undone.
+    const orderNow = await settleOrder(deps, letter.orderId, letter.step);
+    await deps.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
+    report.succeeded.push({
       ...entry,
-      detail: `no function configured for ${letter.step} in COMPENSATION_FUNCTIONS`,
+      detail: `order ${orderNow}: the confirmation had committed, nothing undone`,
     });
     return;
-  }
-  let outcome: InvokeOutcome;
-  try {
-    outcome = await deps.invoke(functionName, {
-      saga: replayInput(letter),
-      context: { executionArn: letter.executionArn, retryCount: 0 },
-    });
-  } catch (error) {
-    outcome = { ok: false, error: (error as Error).name, cause: (error as Error).message };
   }
   if (!outcome.ok) {
     report.failed.push({
@@ -191,11 +268,18 @@ async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveRe
     });
     return;
   }
+  const failedAgain = await resumeUnwind(deps, letter);
   const orderNow = await settleOrder(deps, letter.orderId, letter.step);
   await deps.sqs.send(
     new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
   );
-  report.succeeded.push({ ...entry, detail: `order ${orderNow}` });
+  report.succeeded.push({
+    ...entry,
+    detail:
+      failedAgain.length > 0
+        ? `order ${orderNow}; resumed the unwind, parked again: ${failedAgain.join(', ')}`
+        : `order ${orderNow}${letter.resume?.length ? '; resumed the unwind' : ''}`,
+  });
 }
 
 /** Replays the DLQ until it is empty (or time runs short). */

@@ -145,11 +145,20 @@ describe('predictOutcome', () => {
     ).toEqual({ outcome: 'needs-attention', failedStep: 'ChargePayment', deadLettered: ['ReleaseStock'] });
   });
 
-  it('dead-letters a compensation that crashes after its commit on every attempt', () => {
+  it('does not dead-letter a compensation that crashes after its commit: its retry finds the work done', () => {
     expect(
       predictOutcome({
         ...order,
         faults: { ConfirmOrder: 'fail', RejectOrder: 'crash-after-commit', CancelDelivery: 'transient:2' },
+      }),
+    ).toEqual({ outcome: 'cancelled', failedStep: 'ConfirmOrder', deadLettered: [] });
+  });
+
+  it('stops the unwind at a pivot guard that keeps failing: nothing after it is dead-lettered', () => {
+    expect(
+      predictOutcome({
+        ...order,
+        faults: { ConfirmOrder: 'fail', RejectOrder: 'fail', RefundPayment: 'fail' },
       }),
     ).toEqual({ outcome: 'needs-attention', failedStep: 'ConfirmOrder', deadLettered: ['RejectOrder'] });
   });

@@ -205,6 +205,66 @@ describe('the order saga, through the API', () => {
     });
   });
 
+  it('never unwinds a confirmed order when the pivot guard cannot decide; redrive keeps it confirmed', async () => {
+    // Prepare: ConfirmOrder commits then reports a failure, and its guard keeps failing
+    const input = order({
+      items: [{ sku: world.sku1, quantity: 2 }],
+      faults: { ConfirmOrder: 'crash-after-commit', RejectOrder: 'fail' },
+    });
+    const before = await world.snapshot();
+    const charged = {
+      balances: { [world.customer1]: -3000 },
+      stock: { [world.sku1]: -2 },
+      promoUses: {},
+      slotBookings: { [world.slot]: 1 },
+    };
+
+    // Act
+    const result = await world.run(input);
+
+    // Assess: the unwind stopped at the guard; the confirmed order keeps its payment and stock
+    expect(result.statesEntered).toContain('RejectOrderToDLQ');
+    expect(result.statesEntered).not.toContain('CancelDelivery');
+    expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 3000 });
+    expect(world.delta(before, await world.snapshot())).toEqual(charged);
+    const [letter] = await world.deadLetters(input.orderId);
+    expect(letter).toMatchObject({
+      step: 'RejectOrder',
+      resume: ['CancelDelivery', 'RefundPayment', 'ReleaseStock', 'ReleasePromo'],
+    });
+
+    // Act: the guard now answers OrderAlreadyConfirmed
+    await world.redrive();
+
+    // Assess
+    expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(world.delta(before, await world.snapshot())).toEqual(charged);
+    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+  });
+
+  it('resumes the unwind in redrive when the guard of an unconfirmed order kept failing', async () => {
+    const input = order({
+      items: [{ sku: world.sku1, quantity: 1 }],
+      promoCode: world.welcome10,
+      faults: { ConfirmOrder: 'fail', RejectOrder: 'fail' },
+    });
+    const before = await world.snapshot();
+
+    const result = await world.run(input);
+
+    expect(result.order).toMatchObject({ status: 'NEEDS_ATTENTION', failedCompensations: ['RejectOrder'] });
+    expect(world.compensationOrder(result.statesEntered)).toEqual(['RejectOrder']);
+
+    const report = await world.redrive();
+
+    expect(report.succeeded).toEqual(
+      expect.arrayContaining([expect.objectContaining({ orderId: input.orderId })]),
+    );
+    expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CANCELLED' });
+    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+  });
+
   it('retries transient errors and charges once when a step is delivered twice', async () => {
     const input = order({
       items: [{ sku: world.sku1, quantity: 1 }],

@@ -191,6 +191,7 @@ describe('function roles', () => {
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
+      'sqs:SendMessage',
     ]);
     for (const resources of sqsGrants.values()) expect([...resources]).toEqual([dlq]);
     expect([...lambdaGrants.keys()]).toEqual(['lambda:InvokeFunction']);

@@ -18,6 +18,9 @@ import {
 } from './support/synth';
 
 const COMPENSATIONS = STEP_NAMES.map((s) => COMPENSATION_OF[s]);
+/** The pivot's guard: when it cannot decide, the unwind stops (see the test below). */
+const GUARD = COMPENSATION_OF.ConfirmOrder;
+const UNWINDING = COMPENSATIONS.filter((c) => c !== GUARD);
 const STEP_PARAMETERS = {
   'saga.$': '$',
   context: { 'executionArn.$': '$$.Execution.Id', 'retryCount.$': '$$.State.RetryCount' },
@@ -179,7 +182,7 @@ describe('unwind', () => {
     expect(task.ResultPath).toBeNull();
   });
 
-  it.each(COMPENSATIONS)(
+  it.each(UNWINDING)(
     '%s is retried on every error, then dead-lettered, and the unwind goes on',
     (compensation) => {
       const task = state(compensation);
@@ -209,23 +212,43 @@ describe('unwind', () => {
     },
   );
 
+  it(`${GUARD} that keeps failing stops the unwind: its DLQ message lists the compensations to resume`, () => {
+    const guard = state(GUARD);
+    const toDlq = state(`${GUARD}${STATE_NAMES.dlqSuffix}`);
+    const body = (toDlq.Parameters as { MessageBody: Record<string, unknown> }).MessageBody;
+
+    expect(guard.Catch?.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.compensationError',
+      Next: `${GUARD}ToDLQ`,
+    });
+    // Not the next compensation (CancelDelivery): the guard did not decide whether ConfirmOrder committed.
+    expect(guard.Next).toBe('CancelDelivery');
+    expect(toDlq.Next).toBe(STATE_NAMES.recordFailure);
+    expect(toDlq.Catch?.[0]?.Next).toBe(STATE_NAMES.recordFailure);
+    expect(body.resume).toEqual(['CancelDelivery', 'RefundPayment', 'ReleaseStock', 'ReleasePromo']);
+  });
+
   it.each(COMPENSATIONS)('%sToDLQ sends the DeadLetterMessage to the DLQ', (compensation) => {
     const toDlq = state(`${compensation}ToDLQ`);
     const queue = stack.resolve(stack.deadLetterQueue.queueUrl) as { Ref: string };
-    const body: Record<keyof DeadLetterMessage, unknown> = {
+    const body: Omit<Record<keyof DeadLetterMessage, unknown>, 'resume'> & { resume?: string[] } = {
       orderId: '$.orderId',
       step: compensation,
       error: '$.compensationError.Error',
       cause: '$.compensationError.Cause',
       executionArn: '$$.Execution.Id',
       input: '$',
+      ...(compensation === GUARD
+        ? { resume: ['CancelDelivery', 'RefundPayment', 'ReleaseStock', 'ReleasePromo'] }
+        : {}),
     };
 
     expect(toDlq.Resource).toMatch(/:states:::sqs:sendMessage$/);
     expect(toDlq.Parameters).toEqual({
       QueueUrl: `ref:${queue.Ref}`,
       MessageBody: Object.fromEntries(
-        Object.entries(body).map(([k, v]) => (k === 'step' ? [k, v] : [`${k}.$`, v])),
+        Object.entries(body).map(([k, v]) => (k === 'step' || k === 'resume' ? [k, v] : [`${k}.$`, v])),
       ),
     });
   });
