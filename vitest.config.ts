@@ -9,6 +9,9 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // One file at a time: the e2e and local cloud files each run a whole local cloud (a JVM and Lambda
+    // workers); two at once on a 2-core machine measure contention, not the saga.
+    fileParallelism: false,
     projects: [
       {
         test: {
