@@ -22,9 +22,9 @@ import { build } from 'esbuild';
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
 import { type FaultPlan, FUNCTIONS, type FunctionId, type OrderSagaInput, STACK_NAME } from '../lib/contract';
+import { ensureAssembly } from '../localcloud/assembly';
 import { startLocalCloud } from '../localcloud/cloud';
 import type { AwsRequest } from '../localcloud/types';
-import { ensureAssembly } from '../test/support/target';
 import { putBenchItems, tapDynamoDb, watchExecutions } from './support';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -21,8 +21,8 @@ import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
 import type { FaultPlan, OrderSagaInput } from '../lib/contract';
+import { ensureAssembly } from '../localcloud/assembly';
 import { startLocalCloud } from '../localcloud/cloud';
-import { ensureAssembly } from '../test/support/target';
 import { putBenchItems, tapDynamoDb, watchExecutions } from './support';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

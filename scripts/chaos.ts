@@ -1,22 +1,9 @@
-/**
- * `npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws] [--outputs FILE]
- *                    [--namespace NS] [--no-timeouts] [--retry-scale X] [--assembly DIR] [--json]`
- *
- * Runs N orders with seeded fault plans against a target, waits for every execution, redrives the DLQ,
- * checks the invariants (docs/reliability.md) and prints them, the outcomes and, last,
- * `invariant violations: V`. Exit code 1 when V > 0, 2 on a usage or setup error.
- *
- * Target `local` (default): the running local cloud of `.stepsaga/outputs.json` (or `--outputs`) if it
- * answers, else a local cloud started here (and stopped at the end). `localstack` / `aws`: the deployed
- * stack of `--outputs` (or `STEPSAGA_OUTPUTS`), e.g. the file `cdk deploy --outputs-file` wrote.
- */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatReport, runChaos } from '../chaos/run';
 import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
-import { STACK_NAME } from '../lib/contract';
+import { ensureAssembly } from '../localcloud/assembly';
 
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
@@ -39,23 +26,9 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number | u
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** cdk.out synthesized with fault injection on (the dev stage the local cloud runs). */
-function ensureFaultsAssembly(dir: string | undefined): string {
-  if (dir) return path.resolve(dir);
-  const assembly = path.join(ROOT, 'cdk.out');
-  const template = path.join(assembly, `${STACK_NAME}.template.json`);
-  if (!existsSync(template) || !/"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(template, 'utf8'))) {
-    process.stderr.write('chaos: synthesizing cdk.out with -c faults=on\n');
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, 'scripts/cdk.mjs'), 'synth', '-c', 'faults=on', '--quiet'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-  }
-  return assembly;
+/** The given assembly, or the dev-stage assembly with faults on, synthesized when stale. */
+async function faultsAssembly(dir: string | undefined): Promise<string> {
+  return path.resolve(ROOT, dir ?? (await ensureAssembly()));
 }
 
 async function answers(endpoint: string): Promise<boolean> {
@@ -103,7 +76,7 @@ async function resolveTarget(
   const { startLocalCloud } = await import('../localcloud/cloud');
   const cloud = await startLocalCloud({
     port: 0,
-    assembly: ensureFaultsAssembly(assemblyDir),
+    assembly: await faultsAssembly(assemblyDir),
     retryScale,
     quiet: true,
   });

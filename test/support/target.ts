@@ -7,11 +7,9 @@
  *
  * Whatever the target: outputs, SDK client config, and a SigV4-signing client for the API.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { type ApiClient, createApiClient } from '../../client/api';
 import { clientConfig, type Outputs, readOutputs, requireOutput } from '../../client/outputs';
-import { staleReason, synthesize } from '../../localcloud/cli';
+import { ensureAssembly } from '../../localcloud/assembly';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../localcloud/cloud';
 
 /** `STEPSAGA_TARGET`: `local` (default; `localcloud` is accepted too), `localstack` or `aws`. */
@@ -32,55 +30,11 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export const TEST_ASSEMBLY_DIR = '.stepsaga/test-assembly';
-
 export function targetName(): TargetName {
   const value = process.env.STEPSAGA_TARGET ?? 'local';
   if (value === 'local' || value === 'localcloud') return 'local';
   if (value === 'localstack' || value === 'aws') return value;
   throw new Error(`STEPSAGA_TARGET must be local, localstack or aws, got '${value}'`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Synthesizes the dev-stage assembly (faults on) into `dir` unless it is up to date. Test files run in
- * parallel workers, so one synthesizes under a lock directory and the others wait for it.
- */
-export async function ensureAssembly(dir = TEST_ASSEMBLY_DIR, timeoutMs = 240_000): Promise<string> {
-  const lock = `${dir}.lock`;
-  const deadline = Date.now() + timeoutMs;
-  mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-  for (;;) {
-    if (!staleReason(dir)) return dir;
-    try {
-      mkdirSync(lock);
-    } catch {
-      const owner = Number(existsSync(`${lock}/pid`) ? readFileSync(`${lock}/pid`, 'utf8') : Number.NaN);
-      if (Number.isInteger(owner) && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline)
-        throw new Error(`Timed out waiting for another process to synthesize ${dir}`);
-      await new Promise((r) => setTimeout(r, 250));
-      continue;
-    }
-    try {
-      writeFileSync(`${lock}/pid`, String(process.pid));
-      if (staleReason(dir)) {
-        rmSync(dir, { recursive: true, force: true });
-        await synthesize(dir);
-      }
-      return dir;
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
 }
 
 /** Starts (or connects to) the target. Call `close()` in `afterAll`. */
@@ -132,3 +86,5 @@ export async function startTarget(
     close: () => cloud.close(),
   };
 }
+
+export { ensureAssembly, TEST_ASSEMBLY_DIR } from '../../localcloud/assembly';

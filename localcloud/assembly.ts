@@ -1,0 +1,52 @@
+/**
+ * A dev-stage assembly with fault injection on (`-c faults=on`), kept current for tests, benchmarks and
+ * the chaos tool: synthesized into `.stepsaga/test-assembly` when missing or older than the sources.
+ * Parallel processes synthesize once: one holds a lock directory, the others wait for it.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { staleReason, synthesize } from './cli';
+
+export const TEST_ASSEMBLY_DIR = '.stepsaga/test-assembly';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Synthesizes the dev-stage assembly (faults on) into `dir` unless it is up to date. Test files run in
+ * parallel workers, so one synthesizes under a lock directory and the others wait for it.
+ */
+export async function ensureAssembly(dir = TEST_ASSEMBLY_DIR, timeoutMs = 240_000): Promise<string> {
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  for (;;) {
+    if (!staleReason(dir)) return dir;
+    try {
+      mkdirSync(lock);
+    } catch {
+      const owner = Number(existsSync(`${lock}/pid`) ? readFileSync(`${lock}/pid`, 'utf8') : Number.NaN);
+      if (Number.isInteger(owner) && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for another process to synthesize ${dir}`);
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    try {
+      writeFileSync(`${lock}/pid`, String(process.pid));
+      if (staleReason(dir)) {
+        rmSync(dir, { recursive: true, force: true });
+        await synthesize(dir);
+      }
+      return dir;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
