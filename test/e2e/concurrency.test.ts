@@ -149,7 +149,12 @@ describe('concurrency races', () => {
 
     expect(count(result.statuses, 'CONFIRMED')).toBe(10);
     expect(count(result.statuses, 'CANCELLED')).toBe(90);
-    expect(new Set([...result.failedSteps.values()].filter(Boolean))).toEqual(new Set(['ChargePayment']));
+    // The race under test is the balance. The 100 orders also share one SKU item, so DynamoDB may cancel
+    // some ReserveStock transactions for contention until their transient retries run out: those orders
+    // are cancelled before paying, which is fine. Nothing else may fail them.
+    const failedAt = [...result.failedSteps.values()].filter(Boolean);
+    expect(new Set(failedAt).has('ChargePayment')).toBe(true);
+    expect(failedAt.every((step) => step === 'ChargePayment' || step === 'ReserveStock')).toBe(true);
     expect(result.final.accounts[0]!.balance).toBe(0);
     expect(result.lowest.balance).toBeGreaterThanOrEqual(0);
     expect(result.final.inventory[0]!.stock).toBe(1_000 - 10);
