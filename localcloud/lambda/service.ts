@@ -2,7 +2,8 @@
  * The local cloud's AWS Lambda: the Lambda REST API (`/2015-03-31/functions...`) over warm worker-thread
  * containers (`container.ts`).
  *
- * Concurrency: each function has a pool of up to `maxConcurrencyPerFunction` containers (default 16).
+ * Concurrency: each function has a pool of up to `maxConcurrencyPerFunction` containers (default: twice the
+ * CPU count, at least 2: more warm worker threads than cores only adds contention on a small machine).
  * Invocations beyond that wait in a FIFO queue, up to `maxQueuedPerFunction` (default 1000); past that
  * the invoke is throttled with `TooManyRequestsException` (429), which callers (Step Functions' Retry on
  * `Lambda.TooManyRequestsException`, the SDK's retry strategy) already handle as on AWS. Queueing instead
@@ -22,6 +23,7 @@
  * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
  * with `X-Amz-Function-Error: Unhandled`, what Lambda reports (and Step Functions sees) today.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import {
   cpSync,
@@ -33,6 +35,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { AwsRequest, AwsResponse, Service } from '../types';
@@ -95,7 +98,7 @@ export interface LambdaServiceOptions {
   dataDir: string;
   /** The edge URL, given to functions as `AWS_ENDPOINT_URL` so their SDK clients reach the local cloud. */
   endpoint: () => string;
-  /** Containers per function. @default 16 */
+  /** Containers per function. @default 2 × os.availableParallelism(), at least 2 */
   maxConcurrencyPerFunction?: number;
   /** Invocations waiting for a container before the function throttles (429). @default 1000 */
   maxQueuedPerFunction?: number;
@@ -146,7 +149,7 @@ export class LambdaService implements Service {
   private closed = false;
 
   constructor(private readonly opts: LambdaServiceOptions) {
-    this.maxConcurrency = opts.maxConcurrencyPerFunction ?? 16;
+    this.maxConcurrency = opts.maxConcurrencyPerFunction ?? Math.max(2, 2 * os.availableParallelism());
     this.maxQueued = opts.maxQueuedPerFunction ?? 1000;
     this.initTimeoutMs = (opts.initTimeoutSeconds ?? 10) * 1000;
   }
