@@ -14,7 +14,7 @@
  * Figures go to docs/cost.md. This is a benchmark: it prints, it asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -354,7 +354,14 @@ async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleRes
       );
       const key = resource?.[1].Properties.Code?.S3Key;
       if (!key) throw new Error(`No Lambda function for ${id} in the template`);
-      const bundled = path.join(assembly, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
+      // Copied out of the repository so the project's "type": "module" does not apply to the CJS bundle.
+      const assetDir = path.join(assembly, `asset.${key.replace(/\.zip$/, '')}`);
+      const bundledDir = path.join(scratch, `${id}-bundled`);
+      mkdirSync(bundledDir);
+      for (const file of ['index.js', 'index.js.map'])
+        copyFileSync(path.join(assetDir, file), path.join(bundledDir, file));
+      writeFileSync(path.join(bundledDir, 'package.json'), '{"type":"commonjs"}');
+      const bundled = path.join(bundledDir, 'index.js');
       const external = path.join(scratch, `${id}.js`);
       await build({
         entryPoints: [path.join(ROOT, 'lambdas/handlers', spec.entry)],
@@ -368,7 +375,7 @@ async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleRes
         external: ['@aws-sdk/*'],
         logLevel: 'silent',
       });
-      writeFileSync(path.join(scratch, 'package.json'), '{}');
+      writeFileSync(path.join(scratch, 'package.json'), '{"type":"commonjs"}');
       const probe = probes[id];
       const firstEventMs = probe
         ? {
