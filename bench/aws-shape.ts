@@ -310,6 +310,7 @@ Promise.resolve(m.handler(ev,ctx)).then(()=>{process.stdout.write(String(perform
       },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 60_000,
     });
     times.push(Number(out));
   }
@@ -330,6 +331,7 @@ function loadTime(file: string, runs: number, nodeOptions: string): number {
         AWS_REGION: 'us-east-1',
       },
       encoding: 'utf8',
+      timeout: 60_000,
     });
     times.push(Number(out));
   }
@@ -396,9 +398,9 @@ async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleRes
         bundledKiB: statSync(bundled).size / 1024,
         externalSdkKiB: statSync(external).size / 1024,
         initMs: {
-          bundled: loadTime(bundled, 5, '--enable-source-maps'),
-          bundledNoSourceMaps: loadTime(bundled, 5, ''),
-          externalSdk: loadTime(external, 5, ''),
+          bundled: loadTime(bundled, 3, '--enable-source-maps'),
+          bundledNoSourceMaps: loadTime(bundled, 3, ''),
+          externalSdk: loadTime(external, 3, ''),
         },
       });
     }
@@ -433,7 +435,7 @@ async function run(assembly: string, cloud: Cloud): Promise<void> {
       );
     }
   }
-  say('bundles: size and load time in a fresh Node.js process (median of 5):');
+  say('bundles: size and load time in a fresh Node.js process (median of 3; takes a few minutes) …');
   const bundles = await measureBundles(assembly, cloud);
   if (!args.json) {
     console.log(
