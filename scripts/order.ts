@@ -233,6 +233,8 @@ const COMPENSATIONS = new Set<string>(COMPENSATION_NAMES);
 /** Turns history events into trace lines; keeps per-state attempt counts. */
 export class TraceFormatter {
   private readonly attempts = new Map<string, number>();
+  /** States whose last attempt failed: their exit is a Catch, not a success. */
+  private readonly failed = new Set<string>();
   private current = '';
   constructor(private readonly start: number) {}
 
@@ -248,10 +250,12 @@ export class TraceFormatter {
         const name = event.stateEnteredEventDetails?.name ?? '';
         this.current = name;
         this.attempts.set(name, 0);
+        this.failed.delete(name);
         return undefined;
       }
       case 'LambdaFunctionScheduled':
       case 'TaskScheduled': {
+        this.failed.delete(this.current);
         const n = (this.attempts.get(this.current) ?? 0) + 1;
         this.attempts.set(this.current, n);
         return n > 1 ? line(`${color.yellow}↻${color.off}`, this.current, `retry, attempt ${n}`) : undefined;
@@ -259,6 +263,7 @@ export class TraceFormatter {
       case 'LambdaFunctionFailed':
       case 'TaskFailed': {
         const d = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
+        this.failed.add(this.current);
         return line(
           `${color.red}✗${color.off}`,
           this.current,
@@ -268,6 +273,7 @@ export class TraceFormatter {
       case 'LambdaFunctionTimedOut':
       case 'TaskTimedOut': {
         const d = event.lambdaFunctionTimedOutEventDetails ?? event.taskTimedOutEventDetails;
+        this.failed.add(this.current);
         return line(
           `${color.red}⏱${color.off}`,
           this.current,
@@ -277,6 +283,7 @@ export class TraceFormatter {
       case 'TaskStateExited': {
         const name = event.stateExitedEventDetails?.name ?? '';
         const output = parseJson(event.stateExitedEventDetails?.output);
+        if (this.failed.has(name)) return undefined;
         if (name.endsWith('ToDLQ'))
           return line(`${color.red}✉${color.off}`, name, 'sent to the dead-letter queue');
         if (COMPENSATIONS.has(name)) return line(`${color.green}↩${color.off}`, name, `${kind(name)}done`);
