@@ -41,12 +41,7 @@ describe('the order saga, through the API', () => {
     expect(result.execution).toBe('SUCCEEDED');
     expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 3000 });
     const after = await world.snapshot();
-    expect(world.delta(before, after)).toEqual({
-      balances: { [world.customer1]: -3000 },
-      stock: { [world.sku1]: -2 },
-      promoUses: {},
-      slotBookings: { [world.slot]: 1 },
-    });
+    expect(world.delta(before, after)).toEqual(world.confirmedDelta(2));
   });
 
   it('applies WELCOME10: 10 % off and one promo use', async () => {
@@ -197,12 +192,7 @@ describe('the order saga, through the API', () => {
     expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 1500 });
     expect(result.statesEntered).toContain('RejectOrder');
     expect(result.statesEntered).not.toContain('CancelDelivery');
-    expect(world.delta(before, await world.snapshot())).toEqual({
-      balances: { [world.customer1]: -1500 },
-      stock: { [world.sku1]: -1 },
-      promoUses: {},
-      slotBookings: { [world.slot]: 1 },
-    });
+    expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
   });
 
   it('never unwinds a confirmed order when the pivot guard cannot decide; redrive keeps it confirmed', async () => {
@@ -212,12 +202,7 @@ describe('the order saga, through the API', () => {
       faults: { ConfirmOrder: 'crash-after-commit', RejectOrder: 'fail' },
     });
     const before = await world.snapshot();
-    const charged = {
-      balances: { [world.customer1]: -3000 },
-      stock: { [world.sku1]: -2 },
-      promoUses: {},
-      slotBookings: { [world.slot]: 1 },
-    };
+    const charged = world.confirmedDelta(2);
 
     // Act
     const result = await world.run(input);
@@ -276,12 +261,7 @@ describe('the order saga, through the API', () => {
 
     expect(result.execution).toBe('SUCCEEDED');
     expect(result.retries.ReserveStock).toBe(2);
-    expect(world.delta(before, await world.snapshot())).toEqual({
-      balances: { [world.customer1]: -1500 },
-      stock: { [world.sku1]: -1 },
-      promoUses: {},
-      slotBookings: { [world.slot]: 1 },
-    });
+    expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
   });
 
   it('compensates a step whose Lambda timed out', async () => {

@@ -132,6 +132,16 @@ export class SagaWorld {
     };
   }
 
+  /** The delta of one confirmed order of `units` × SKU-1 (price 1500) for customer-1, without promo. */
+  confirmedDelta(units: number): Snapshot {
+    return {
+      balances: { [this.customer1]: -1500 * units },
+      stock: { [this.sku1]: -units },
+      promoUses: {},
+      slotBookings: { [this.slot]: 1 },
+    };
+  }
+
   /** What changed between two snapshots (only non-zero differences). */
   delta(before: Snapshot, after: Snapshot): Snapshot {
     const diff = (a: Record<string, number>, b: Record<string, number>) =>
