@@ -31,6 +31,14 @@ export type Item = Record<string, unknown>;
 export const IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** Attempts to settle a race with a concurrent duplicate before reporting a transient failure. */
 const MAX_RACE_ROUNDS = 3;
+/**
+ * Attempts at a transaction DynamoDB cancels for a concurrent write to the same item (a hot SKU, a busy
+ * account) before the `TransientError` goes to the state machine's Retry. Retrying here costs a few
+ * milliseconds of Lambda time; a Retry costs a state transition and seconds of backoff.
+ */
+const CONFLICT_ATTEMPTS = 5;
+/** Full-jitter backoff between those attempts: a random delay in [0, base × 2^attempt) ms. */
+const CONFLICT_BASE_DELAY_MS = 15;
 
 export interface StepStore {
   doc: DynamoDBDocumentClient;
@@ -125,15 +133,58 @@ export function asTransient(error: unknown): unknown {
   return error;
 }
 
+/** Errors made by `conflictOf`: retried in the function before they reach the state machine. */
+const conflicts = new WeakSet<Error>();
+
 function conflictOf(reasons: CancellationReason[]): TransientError | undefined {
   const conflict = reasons.find((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
-  return conflict
-    ? new TransientError(`Transaction cancelled by a concurrent write (${conflict.Code}): retry`)
-    : undefined;
+  if (!conflict) return undefined;
+  const error = new TransientError(`Transaction cancelled by a concurrent write (${conflict.Code}): retry`);
+  conflicts.add(error);
+  return error;
+}
+
+/** Runs `attempt` again (fresh reads, fresh plan) while DynamoDB cancels it for a concurrent write. */
+async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof Error && conflicts.has(error)) || n >= CONFLICT_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_BASE_DELAY_MS * 2 ** n));
+    }
+  }
+}
+
+/**
+ * Why a `[key record, ...business writes]` transaction was cancelled. Anything but a cancellation is
+ * rethrown (throttling as `TransientError`).
+ */
+interface Cancellation {
+  reasons: CancellationReason[];
+  /** The key record's own condition failed: a duplicate (or a compensation) got there first. */
+  keyTaken: boolean;
+  /** The first business write whose condition failed (index into the plan's writes), with its old image. */
+  failedWrite?: { index: number; old: Item | undefined };
+}
+
+function cancellationOf(error: unknown): Cancellation {
+  if (!(error instanceof TransactionCanceledException)) throw asTransient(error);
+  const reasons = error.CancellationReasons ?? [];
+  const failed = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
+  return {
+    reasons,
+    keyTaken: reasons[0]?.Code === 'ConditionalCheckFailed',
+    ...(failed > 0 ? { failedWrite: { index: failed - 1, old: oldImage(reasons[failed]) } } : {}),
+  };
 }
 
 /** Runs an action exactly once per (orderId, step); a duplicate gets the recorded result. */
-export async function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<R> {
+export function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<R> {
+  return retryingConflicts(() => attemptAction(store, spec));
+}
+
+async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<R> {
   const existing = await readRecord(store, spec.orderId, spec.step);
   if (existing) return replayOrRefuse<R>(existing);
 
@@ -168,17 +219,15 @@ export async function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promi
     spec.onCommitted?.(plan.result);
     return plan.result;
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw asTransient(error);
-    const reasons = error.CancellationReasons ?? [];
+    const { reasons, keyTaken, failedWrite } = cancellationOf(error);
     // A concurrent duplicate (or a compensation) got there first: its record decides.
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+    if (keyTaken) {
       const winner = oldImage(reasons[0]) as IdempotencyRecord | undefined;
       if (winner) return replayOrRefuse<R>(winner);
       const reread = await readRecord(store, spec.orderId, spec.step);
       if (reread) return replayOrRefuse<R>(reread);
     }
-    const failed = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
-    if (failed > 0) throw plan.onConditionFailed(failed - 1, oldImage(reasons[failed]));
+    if (failedWrite) throw plan.onConditionFailed(failedWrite.index, failedWrite.old);
     throw conflictOf(reasons) ?? error;
   }
 }
@@ -187,7 +236,11 @@ export async function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promi
  * Compensates an action: reverses its recorded effect once, or tombstones it if it never ran.
  * Safe to repeat, and safe to run before (or concurrently with) a late action.
  */
-export async function runCompensation(store: StepStore, spec: CompensationSpec): Promise<CompensationResult> {
+export function runCompensation(store: StepStore, spec: CompensationSpec): Promise<CompensationResult> {
+  return retryingConflicts(() => attemptCompensation(store, spec));
+}
+
+async function attemptCompensation(store: StepStore, spec: CompensationSpec): Promise<CompensationResult> {
   const done = (outcome: CompensationOutcome): CompensationResult => ({
     orderId: spec.orderId,
     step: spec.step,
@@ -225,13 +278,9 @@ export async function runCompensation(store: StepStore, spec: CompensationSpec):
         );
         return done('tombstoned');
       } catch (error) {
-        if (
-          error instanceof TransactionCanceledException &&
-          error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-        ) {
-          continue; // the action committed meanwhile: read again and reverse it
-        }
-        throw asTransient(error);
+        const { reasons, keyTaken } = cancellationOf(error);
+        if (keyTaken) continue; // the action committed meanwhile: read again and reverse it
+        throw conflictOf(reasons) ?? error;
       }
     }
 
@@ -263,13 +312,10 @@ export async function runCompensation(store: StepStore, spec: CompensationSpec):
       );
       return done('compensated');
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw asTransient(error);
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') continue; // a concurrent duplicate won
-      const failed = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
-      if (failed > 0 && plan.onConditionFailed) {
-        throw plan.onConditionFailed(failed - 1, oldImage(reasons[failed]));
-      }
+      const { reasons, keyTaken, failedWrite } = cancellationOf(error);
+      if (keyTaken) continue; // a concurrent duplicate won
+      if (failedWrite && plan.onConditionFailed)
+        throw plan.onConditionFailed(failedWrite.index, failedWrite.old);
       throw conflictOf(reasons) ?? error;
     }
   }
