@@ -145,8 +145,10 @@ describe('console (chromium)', () => {
     await page.screenshot({ path: path.join(SHOTS, 'compensation-failed.png'), fullPage: true });
     // The README's picture: what a person sees at 1280×800.
     await page.screenshot({ path: path.join(SHOTS, 'compensation-failed-viewport.png') });
-    mkdirSync(path.dirname(README_SHOT), { recursive: true });
-    copyFileSync(path.join(SHOTS, 'compensation-failed-viewport.png'), README_SHOT);
+    if (process.env.STEPSAGA_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(path.dirname(README_SHOT), { recursive: true });
+      copyFileSync(path.join(SHOTS, 'compensation-failed-viewport.png'), README_SHOT);
+    }
 
     // Act: redrive
     await page.getByRole('button', { name: 'Redrive' }).click();
