@@ -63,6 +63,12 @@ export interface InvariantInput {
   plans?: readonly PlannedSaga[];
   /** Orders as they were before the redrive (plan conformance compares the DLQ hand-offs with the plan). */
   ordersBeforeRedrive?: OrderRecord[];
+  /**
+   * DLQ messages before the redrive. A confirmed order whose execution failed with `CompensationFailed` is
+   * consistent only if the pivot guard handed it to the DLQ (the guard could not tell whether the
+   * confirmation had committed, so the unwind stopped there, and the redrive found it committed).
+   */
+  deadLettersBeforeRedrive?: Array<Pick<DeadLetterMessage, 'orderId' | 'step'>>;
 }
 
 export const INVARIANTS = {
@@ -450,6 +456,11 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     if (!scope.has(letter.orderId)) continue;
     letters.set(letter.orderId, [...(letters.get(letter.orderId) ?? []), letter.step]);
   }
+  const guardHandedOff = new Set(
+    (input.deadLettersBeforeRedrive ?? [])
+      .filter((letter) => letter.step === COMPENSATION_OF.ConfirmOrder)
+      .map((letter) => letter.orderId),
+  );
   const status: string[] = [];
   for (const orderId of scope) {
     const order = orders.get(orderId);
@@ -486,8 +497,11 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     } else if (execution.status === 'FAILED') {
       // Fail `OrderFailed` carries the failed step's error name (ErrorPath $.failure.error); Fail
       // `CompensationFailed` carries its own name. A NEEDS_ATTENTION order redriven to the end is CANCELLED.
-      if (order.status === 'CONFIRMED') status.push(`${id}: ${e}, yet the order is confirmed`);
-      else if (execution.error === STATE_NAMES.failCompensation) {
+      if (order.status === 'CONFIRMED') {
+        const stoppedAtGuard =
+          execution.error === STATE_NAMES.failCompensation && guardHandedOff.has(orderId);
+        if (!stoppedAtGuard) status.push(`${id}: ${e}, yet the order is confirmed`);
+      } else if (execution.error === STATE_NAMES.failCompensation) {
         if (order.status !== 'NEEDS_ATTENTION' && order.status !== 'CANCELLED') {
           status.push(`${id}: ${e}, expected NEEDS_ATTENTION (or CANCELLED once redriven)`);
         }

@@ -265,6 +265,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const ordersBeforeRedrive = (
       await scanAll<OrderRecord>(clients.doc, target.outputs.OrdersTableName)
     ).filter((o) => names.has(o.orderId));
+    const deadLettersBeforeRedrive = await peekDeadLetters(clients, target);
+    log(`  settled: ${deadLettersBeforeRedrive.length} DLQ messages before redrive`);
 
     // Redrive until the DLQ is empty or stops shrinking.
     const redriveStart = performance.now();
@@ -301,6 +303,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       orderIds,
       plans: scenario.sagas,
       ordersBeforeRedrive,
+      deadLettersBeforeRedrive,
     });
     const api: InvariantResult = {
       id: 'api',

@@ -417,6 +417,25 @@ describe('checkInvariants', () => {
     expect(report.violations).toBeGreaterThan(0);
   });
 
+  it('accepts a confirmed order whose unwind stopped at the pivot guard, and only that', async () => {
+    // ConfirmOrder committed but reported a failure; its guard kept failing, so the execution handed the
+    // guard to the DLQ and failed with CompensationFailed; the redrive then found the order confirmed.
+    const stoppedAtGuard = consistentWorld();
+    stoppedAtGuard.executions[0] = { name: 'o-conf', status: 'FAILED', error: 'CompensationFailed' };
+    const guardLetter = { orderId: 'o-conf', step: 'RejectOrder' as const };
+    const accepted = await check(stoppedAtGuard, {
+      deadLettersBeforeRedrive: [guardLetter, { orderId: 'o-na', step: 'RefundPayment' }],
+    });
+    expect(violationsOf(accepted, 'executions')).toEqual([]);
+
+    const noGuardLetter = await check(stoppedAtGuard, {
+      deadLettersBeforeRedrive: [{ orderId: 'o-conf', step: 'CancelDelivery' }],
+    });
+    expect(violationsOf(noGuardLetter, 'executions')).toEqual([
+      'order o-conf (CONFIRMED): execution FAILED (CompensationFailed), yet the order is confirmed',
+    ]);
+  });
+
   it('catches an outcome its fault plan cannot explain', async () => {
     const world = consistentWorld();
     const input: OrderSagaInput = {
