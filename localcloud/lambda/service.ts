@@ -235,13 +235,17 @@ export class LambdaService implements Service {
     await Promise.all(record.containers.map((c) => c.terminate()));
   }
 
-  /** Invokes a function synchronously (RequestResponse). Function errors are results, not exceptions. */
+  /**
+   * Invokes a function synchronously (RequestResponse). Function errors are results, not exceptions.
+   * `functionName` may carry a qualifier (`name:$LATEST`, `arn...:function:name:$LATEST`); the local
+   * cloud publishes no versions or aliases, so any other qualifier is not found.
+   */
   async invoke(
     functionName: string,
     payload: string,
-    options: { logType?: 'Tail'; clientContext?: unknown } = {},
+    options: { logType?: 'Tail'; clientContext?: unknown; requestId?: string } = {},
   ): Promise<InvokeResult> {
-    const record = this.lookup(functionName);
+    const record = this.lookupInvoked(functionName);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       throw new LambdaApiError(
         413,
@@ -249,7 +253,7 @@ export class LambdaService implements Service {
         `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
       );
     }
-    const requestId = randomUUID();
+    const requestId = options.requestId ?? randomUUID();
     const { spec } = record;
     const log: string[] = [];
     const emit = (line: string): void => {
@@ -332,6 +336,22 @@ export class LambdaService implements Service {
         };
     if (options.logType === 'Tail') result.logTail = tail(log);
     return result;
+  }
+
+  /**
+   * Invocation type Event: throws at once when the function cannot be invoked, else queues the
+   * invocation (its outcome is not the caller's) and returns its request id.
+   */
+  invokeAsync(functionName: string, payload: string): { requestId: string } {
+    this.assertInvocable(functionName);
+    const requestId = randomUUID();
+    this.invoke(functionName, payload, { requestId }).catch(() => undefined);
+    return { requestId };
+  }
+
+  /** Throws Invoke's error when the function (and qualifier) cannot be invoked. */
+  assertInvocable(functionName: string): void {
+    this.lookupInvoked(functionName);
   }
 
   async handle(req: AwsRequest): Promise<AwsResponse> {
@@ -450,11 +470,12 @@ export class LambdaService implements Service {
   private async apiInvoke(name: string, req: AwsRequest): Promise<AwsResponse> {
     const qualifier = req.query.get('Qualifier');
     const ref = functionNameOf(name);
-    if (qualifier && qualifier !== '$LATEST')
-      throw notFound(`${this.functionArn(ref?.name ?? name)}:${qualifier}`);
-    if (ref?.qualifier && ref.qualifier !== '$LATEST')
-      throw notFound(`${this.functionArn(ref.name)}:${ref.qualifier}`);
-    this.lookup(name);
+    if (qualifier && ref?.qualifier && qualifier !== ref.qualifier)
+      throw invalidParameter(
+        'The derived qualifier from the function name does not match the specified qualifier.',
+      );
+    const invoked = qualifier && ref && !ref.qualifier ? `${name}:${qualifier}` : name;
+    this.lookupInvoked(invoked);
     const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     const payload = req.body.length > 0 ? req.body.toString('utf8') : '{}';
     try {
@@ -468,8 +489,8 @@ export class LambdaService implements Service {
     }
     if (type === 'DryRun') return { status: 204, headers: { 'x-amz-executed-version': '$LATEST' } };
     if (type === 'Event') {
-      this.invoke(name, payload).catch(() => undefined);
-      return { status: 202, headers: { 'x-amz-executed-version': '$LATEST' } };
+      const { requestId } = this.invokeAsync(invoked, payload);
+      return { status: 202, headers: { 'x-amz-executed-version': '$LATEST', 'x-amzn-requestid': requestId } };
     }
     if (type !== 'RequestResponse') {
       throw invalidParameter(
@@ -477,7 +498,7 @@ export class LambdaService implements Service {
       );
     }
     const logType = header(req, 'x-amz-log-type');
-    const result = await this.invoke(name, payload, logType === 'Tail' ? { logType: 'Tail' } : {});
+    const result = await this.invoke(invoked, payload, logType === 'Tail' ? { logType: 'Tail' } : {});
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-amz-executed-version': result.executedVersion,
@@ -491,6 +512,19 @@ export class LambdaService implements Service {
   // ---------------------------------------------------------------------------------------------------
   // Pool
   // ---------------------------------------------------------------------------------------------------
+
+  /**
+   * The function an Invoke names. Invoke's not-found error names the qualified ARN (`...:$LATEST` when
+   * no qualifier was given), unlike GetFunction's.
+   */
+  private lookupInvoked(nameOrArn: string): FunctionRecord {
+    const ref = functionNameOf(nameOrArn);
+    if (!ref) throw notFound(nameOrArn);
+    const qualifier = ref.qualifier ?? '$LATEST';
+    const record = this.functions.get(ref.name);
+    if (!record || qualifier !== '$LATEST') throw notFound(`${this.functionArn(ref.name)}:${qualifier}`);
+    return record;
+  }
 
   private lookup(nameOrArn: string): FunctionRecord {
     const ref = functionNameOf(nameOrArn);
