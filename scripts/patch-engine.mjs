@@ -432,6 +432,34 @@ function sleep(ms, abortSignal) {
     ],
   },
   {
+    id: 'map-max-concurrency-path',
+    aws:
+      'A MaxConcurrencyPath value that is not a non-negative integer fails with States.Runtime: The ' +
+      'MaxConcurrencyPath field refers to value "<value>" which is not a valid integer: <path> (prefixed by ' +
+      'the runtime like the Wait errors: the error carries `stateExecutionFailure: true`).',
+    why: 'The library reported its generic "Path expression ... evaluated to ..." text.',
+    edits: [
+      {
+        find: `      maxConcurrency = jsonPathQuery(state.MaxConcurrencyPath, input, context, {
+        constraints: [IntegerConstraint.greaterThanOrEqual(0)],
+        ignoreDefinedValueConstraint: true
+      });
+`,
+        replace: `      /* stepsaga-patch:map-max-concurrency-path */
+      maxConcurrency = jsonPathQuery(state.MaxConcurrencyPath, input, context, { ignoreDefinedValueConstraint: true });
+      if (maxConcurrency !== void 0 && (!Number.isInteger(maxConcurrency) || maxConcurrency < 0)) {
+        const shown = typeof maxConcurrency === "string" ? maxConcurrency : JSON.stringify(maxConcurrency);
+        const error = new StatesRuntimeError(
+          'The MaxConcurrencyPath field refers to value "' + shown + '" which is not a valid integer: ' + state.MaxConcurrencyPath
+        );
+        error.stateExecutionFailure = true;
+        throw error;
+      }
+`,
+      },
+    ],
+  },
+  {
     id: 'map-stop-after-failure',
     aws: 'Once an iteration fails (and the Map fails), the Map starts no further items.',
     why:
