@@ -149,6 +149,26 @@ interface StateEntry {
 interface TaskInfo {
   resource: string;
   timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  /**
+   * `TimeoutSecondsPath` / `HeartbeatSecondsPath` are resolved against the state input (after InputPath),
+   * as on AWS: `prepare()` wraps the state's Parameters as `{payload, timeout?, heartbeat?}` so the engine
+   * evaluates all three in one pass; `runTask` unwraps them.
+   */
+  wrapped?: { timeoutPath?: string; heartbeatPath?: string };
+}
+
+/** The key holding the real Parameters when `prepare()` wrapped them (see `TaskInfo.wrapped`). */
+const WRAPPED_PAYLOAD = 'payload';
+
+/**
+ * A `States.Runtime` error raised by the local cloud itself: like the engine's own, it is neither
+ * retried nor caught (AWS: "States.ALL does not match States.Runtime"; neither does naming it).
+ */
+export class StatesRuntimeError extends Error {
+  override readonly name = 'States.Runtime';
+  readonly isRetryable = false;
+  readonly isCatchable = false;
 }
 
 /** One running execution. */
@@ -177,7 +197,17 @@ export class ExecutionRun {
       inputDetails: { truncated: false },
       roleArn: params.roleArn,
     });
-    this.done = this.start();
+    // Never rejects: a local cloud bug fails this execution, not the process (nobody awaits `done`
+    // with a rejection handler before it settles).
+    this.done = this.start().catch((error: unknown) => {
+      const outcome: ExecutionOutcome = {
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause: `The local cloud could not run this execution: ${error instanceof Error ? error.message : String(error)}`,
+      };
+      this.finish(outcome);
+      return outcome;
+    });
   }
 
   get history(): readonly HistoryEventLike[] {
@@ -377,12 +407,7 @@ export class ExecutionRun {
     for (const [name, raw] of Object.entries(machine.States ?? {})) {
       const state = { ...raw };
       this.stateTypes.set(name, String(state.Type));
-      if (state.Type === 'Task') {
-        const info: TaskInfo = { resource: String(state.Resource) };
-        if (typeof state.TimeoutSeconds === 'number') info.timeoutSeconds = state.TimeoutSeconds;
-        this.tasks.set(name, info);
-        if (state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = NO_TIMEOUT_SECONDS;
-      }
+      if (state.Type === 'Task') this.prepareTask(name, state);
       if (state.Type === 'Fail') {
         // Empty strings are reported as "no error" / "no cause" (see failureOutcome).
         if (state.Error === undefined && state.ErrorPath === undefined) state.Error = '';
@@ -421,6 +446,35 @@ export class ExecutionRun {
     return machine;
   }
 
+  /** Registers a Task's handler info; the handler enforces its timeout (the engine's is set to "none"). */
+  private prepareTask(name: string, state: Record<string, unknown>): void {
+    const info: TaskInfo = { resource: String(state.Resource) };
+    if (typeof state.TimeoutSeconds === 'number') info.timeoutSeconds = state.TimeoutSeconds;
+    if (typeof state.HeartbeatSeconds === 'number') info.heartbeatSeconds = state.HeartbeatSeconds;
+    const timeoutPath = typeof state.TimeoutSecondsPath === 'string' ? state.TimeoutSecondsPath : undefined;
+    const heartbeatPath =
+      typeof state.HeartbeatSecondsPath === 'string' ? state.HeartbeatSecondsPath : undefined;
+    if (timeoutPath !== undefined || heartbeatPath !== undefined) {
+      // The engine would resolve TimeoutSecondsPath against the Parameters output (and ignores
+      // HeartbeatSecondsPath): evaluate both next to the Parameters, against the same input.
+      info.wrapped = {
+        ...(timeoutPath !== undefined ? { timeoutPath } : {}),
+        ...(heartbeatPath !== undefined ? { heartbeatPath } : {}),
+      };
+      state.Parameters = {
+        ...(state.Parameters === undefined
+          ? { [`${WRAPPED_PAYLOAD}.$`]: '$' }
+          : { [WRAPPED_PAYLOAD]: state.Parameters }),
+        ...(timeoutPath !== undefined ? { 'timeout.$': timeoutPath } : {}),
+        ...(heartbeatPath !== undefined ? { 'heartbeat.$': heartbeatPath } : {}),
+      };
+      delete state.TimeoutSecondsPath;
+      delete state.HeartbeatSecondsPath;
+    }
+    this.tasks.set(name, info);
+    state.TimeoutSeconds = NO_TIMEOUT_SECONDS;
+  }
+
   private pointContextAt(name: string): void {
     const entry = this.entries.get(name);
     this.contextState.Name = name;
@@ -431,7 +485,13 @@ export class ExecutionRun {
   private handlers(TaskTimeout: TimeoutErrorClass): Record<string, (input: JsonValue) => Promise<JsonValue>> {
     const handlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
     for (const [name, info] of this.tasks) {
-      handlers[name] = (input) => this.runTask(name, info, input, TaskTimeout);
+      handlers[name] = (input) => {
+        const run = this.runTask(name, info, input, TaskTimeout);
+        // The engine may abandon this promise (it throws between calling the handler and awaiting it);
+        // a rejection nobody handles would take the whole local cloud down. The engine still sees it.
+        run.catch(() => undefined);
+        return run;
+      };
     }
     return handlers;
   }
@@ -439,13 +499,17 @@ export class ExecutionRun {
   private async runTask(
     name: string,
     info: TaskInfo,
-    input: JsonValue,
+    rawInput: JsonValue,
     TaskTimeout: TimeoutErrorClass,
   ): Promise<JsonValue> {
     const entry = this.entries.get(name);
     if (entry) entry.attempts++;
+    const { input, timeoutSeconds, heartbeatSeconds } = unwrapTaskInput(info, rawInput);
     const kind = taskKind(info.resource);
-    const timeout = info.timeoutSeconds !== undefined ? { timeoutInSeconds: info.timeoutSeconds } : {};
+    const timeout = {
+      ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+      ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+    };
     const { integrations } = this.params;
     let work: Promise<JsonValue>;
     let names: {
@@ -506,10 +570,10 @@ export class ExecutionRun {
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline =
-      info.timeoutSeconds === undefined
+      timeoutSeconds === undefined
         ? undefined
         : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new TaskTimeout()), (info.timeoutSeconds ?? 0) * 1000);
+            timer = setTimeout(() => reject(new TaskTimeout()), timeoutSeconds * 1000);
           });
     try {
       const output = await (deadline ? Promise.race([work, deadline]) : work);
@@ -541,4 +605,42 @@ export class ExecutionRun {
       clearTimeout(timer);
     }
   }
+}
+
+/** The Task's real input and its timeouts, resolved from a wrapped input (see `TaskInfo.wrapped`). */
+function unwrapTaskInput(
+  info: TaskInfo,
+  input: JsonValue,
+): { input: JsonValue; timeoutSeconds?: number; heartbeatSeconds?: number } {
+  const { wrapped } = info;
+  if (!wrapped) {
+    return {
+      input,
+      ...(info.timeoutSeconds !== undefined ? { timeoutSeconds: info.timeoutSeconds } : {}),
+      ...(info.heartbeatSeconds !== undefined ? { heartbeatSeconds: info.heartbeatSeconds } : {}),
+    };
+  }
+  const fields = input as Record<string, JsonValue>;
+  const timeoutSeconds =
+    wrapped.timeoutPath !== undefined
+      ? positiveSeconds('TimeoutSecondsPath', wrapped.timeoutPath, fields.timeout)
+      : info.timeoutSeconds;
+  const heartbeatSeconds =
+    wrapped.heartbeatPath !== undefined
+      ? positiveSeconds('HeartbeatSecondsPath', wrapped.heartbeatPath, fields.heartbeat)
+      : info.heartbeatSeconds;
+  return {
+    input: fields[WRAPPED_PAYLOAD] ?? null,
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
+  };
+}
+
+function positiveSeconds(field: string, path: string, value: JsonValue | undefined): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new StatesRuntimeError(
+      `The ${field} field refers to value "${typeof value === 'string' ? value : JSON.stringify(value ?? null)}" which is not a valid positive integer: ${path}`,
+    );
+  }
+  return value;
 }

