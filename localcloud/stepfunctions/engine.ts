@@ -413,6 +413,16 @@ export class ExecutionRun {
         if (state.Error === undefined && state.ErrorPath === undefined) state.Error = '';
         if (state.Cause === undefined && state.CausePath === undefined) state.Cause = '';
       }
+      // ResultPath "$" means "the result replaces the input", as when ResultPath is absent (the engine
+      // would write a key named "$").
+      if (state.ResultPath === '$') delete state.ResultPath;
+      if (Array.isArray(state.Catch)) {
+        state.Catch = state.Catch.map((catcher: Record<string, unknown>) => {
+          if (catcher.ResultPath !== '$') return catcher;
+          const { ResultPath: _replacesInput, ...rest } = catcher;
+          return rest;
+        });
+      }
       if (Array.isArray(state.Retry) && this.params.retryScale !== 1) {
         state.Retry = state.Retry.map((retrier: Record<string, unknown>) => ({
           ...retrier,

@@ -177,3 +177,28 @@ describe('Task timeouts from paths', () => {
     expect(later.output).toMatchObject({ Error: 'LateFailure' });
   });
 });
+
+describe('ResultPath', () => {
+  it('"$" replaces the state input with the result, in a state and in a Catch', async () => {
+    const { description, output } = await execute(
+      {
+        StartAt: 'Replace',
+        States: {
+          Replace: { Type: 'Pass', Result: { replaced: true }, ResultPath: '$', Next: 'Boom' },
+          Boom: {
+            Type: 'Task',
+            Resource: fnArn('slowThenFail'),
+            Parameters: { ms: 1 },
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'Done' }],
+            End: true,
+          },
+          Done: { Type: 'Pass', End: true },
+        },
+      },
+      { original: 1 },
+    );
+
+    expect(description.status).toBe('SUCCEEDED');
+    expect(output).toEqual({ Error: 'LateFailure', Cause: expect.stringContaining('late failure') });
+  });
+});
