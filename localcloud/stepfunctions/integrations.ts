@@ -156,6 +156,39 @@ export function taskKind(resource: string): TaskKind {
   return { kind: 'unsupported', resource };
 }
 
+/** Optimised integrations of the services the local cloud runs, with their integration patterns. */
+const KNOWN_OPTIMISED = new Set([
+  'lambda:invoke',
+  'lambda:invoke.waitForTaskToken',
+  'sqs:sendMessage',
+  'sqs:sendMessage.waitForTaskToken',
+  'dynamodb:getItem',
+  'dynamodb:putItem',
+  'dynamodb:updateItem',
+  'dynamodb:deleteItem',
+]);
+const STATES_RESOURCE = /^arn:aws[a-zA-Z-]*:states:::(aws-sdk:)?([a-z0-9]+):([a-zA-Z0-9]+)(\.[a-zA-Z]+)?$/;
+
+/**
+ * Why CreateStateMachine refuses a Task `Resource`, for the services the local cloud knows (AWS checks
+ * this at creation: `arn:aws:states:::dynamodb:query` is not an optimised integration, an aws-sdk action
+ * must exist in the service's API); `undefined` when it is recognised or belongs to another service.
+ * The caller appends ` at /States/<State>/Resource`.
+ */
+export function resourceDefinitionError(resource: string): string | undefined {
+  const match = STATES_RESOURCE.exec(resource);
+  if (!match) return undefined;
+  const [, sdk, service = '', action = '', pattern = ''] = match;
+  const recognised = sdk
+    ? !isAwsSdkService(service) ||
+      typeof JSON_SERVICES[service].model.exports[`${upperFirst(action)}Command`] === 'function'
+    : !['lambda', 'sqs', 'dynamodb'].includes(service) ||
+      KNOWN_OPTIMISED.has(`${service}:${action}${pattern}`);
+  return recognised
+    ? undefined
+    : `The resource provided ${resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.`;
+}
+
 function isAwsSdkService(service: string): service is AwsSdkService {
   return Object.hasOwn(JSON_SERVICES, service);
 }

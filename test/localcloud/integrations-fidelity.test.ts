@@ -18,6 +18,7 @@ import {
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { resourceDefinitionError } from '../../localcloud/stepfunctions/integrations';
 
 let cloud: LocalCloud;
 let workDir: string;
@@ -425,5 +426,40 @@ describe('aws-sdk:sfn', () => {
     expect(new Date(output.StartDate).toISOString()).toBe(output.StartDate);
     const started = await sfn.send(new DescribeExecutionCommand({ executionArn: output.ExecutionArn }));
     expect(JSON.parse(started.input ?? '')).toEqual({ key: 'value' });
+  });
+});
+
+describe('resourceDefinitionError', () => {
+  it('refuses optimised integrations and aws-sdk actions that do not exist, as CreateStateMachine does', () => {
+    // Act
+    const verdicts = Object.fromEntries(
+      [
+        'arn:aws:states:::dynamodb:query',
+        'arn:aws:states:::dynamodb:putItem',
+        'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        'arn:aws:states:::sqs:receiveMessage',
+        'arn:aws:states:::aws-sdk:dynamodb:query',
+        'arn:aws:states:::aws-sdk:dynamodb:noSuchAction',
+        'arn:aws:states:::aws-sdk:sqs:receiveMessage',
+        'arn:aws:states:::sns:publish',
+        'arn:aws:lambda:us-east-1:000000000000:function:f',
+      ].map((resource) => [resource, resourceDefinitionError(resource) !== undefined]),
+    );
+
+    // Assess
+    expect(verdicts).toEqual({
+      'arn:aws:states:::dynamodb:query': true,
+      'arn:aws:states:::dynamodb:putItem': false,
+      'arn:aws:states:::lambda:invoke.waitForTaskToken': false,
+      'arn:aws:states:::sqs:receiveMessage': true,
+      'arn:aws:states:::aws-sdk:dynamodb:query': false,
+      'arn:aws:states:::aws-sdk:dynamodb:noSuchAction': true,
+      'arn:aws:states:::aws-sdk:sqs:receiveMessage': false,
+      'arn:aws:states:::sns:publish': false,
+      'arn:aws:lambda:us-east-1:000000000000:function:f': false,
+    });
+    expect(resourceDefinitionError('arn:aws:states:::dynamodb:query')).toBe(
+      'The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.',
+    );
   });
 });
