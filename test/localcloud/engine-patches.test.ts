@@ -1,0 +1,397 @@
+/**
+ * The AWS behaviours that scripts/patch-engine.mjs restores in aws-local-stepfunctions, observed the way a
+ * user sees them: state machines run on the local Step Functions service through the AWS SDK over real HTTP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import * as engineModule from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Edge } from '../../localcloud/edge';
+import { LambdaService } from '../../localcloud/lambda/service';
+import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
+
+let edge: Edge;
+let sfn: SFNClient;
+let workDir: string;
+let machines = 0;
+const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(os.tmpdir(), 'engine-patches-'));
+  edge = new Edge({ port: 0 });
+  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
+  edge.register(lambda);
+  edge.register(new StepFunctionsService({ lambda, endpoint: () => edge.endpoint }));
+  await edge.listen();
+  sfn = new SFNClient({
+    endpoint: edge.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await edge?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function start(definition: object, input: unknown): Promise<string> {
+  machines += 1;
+  const { stateMachineArn } = await sfn.send(
+    new CreateStateMachineCommand({
+      name: `patch-${machines}`,
+      definition: JSON.stringify(definition),
+      roleArn: ROLE,
+    }),
+  );
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
+  );
+  return executionArn ?? '';
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const ended = (executionArn: string): Promise<DescribeExecutionCommandOutput> =>
+  waitFor(`${executionArn} to end`, async () => {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status === 'RUNNING' ? undefined : out;
+  });
+
+async function history(executionArn: string): Promise<HistoryEvent[]> {
+  const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  return out.events ?? [];
+}
+
+/** Runs a definition to its end: the final description and the history's event types. */
+async function run(definition: object, input: unknown = {}) {
+  const executionArn = await start(definition, input);
+  const outcome = await ended(executionArn);
+  const types = (await history(executionArn)).map((event) => event.type ?? '');
+  return { outcome, types, output: outcome.output === undefined ? undefined : JSON.parse(outcome.output) };
+}
+
+/** A single Pass state whose Parameters are evaluated over `input`. */
+const passing = (parameters: object) => ({
+  StartAt: 'Evaluate',
+  States: { Evaluate: { Type: 'Pass', Parameters: parameters, End: true } },
+});
+
+const count = (types: string[], type: string) => types.filter((t) => t === type).length;
+
+describe('the patched engine', () => {
+  it('carries every patch of scripts/patch-engine.mjs, as the runtime can check', async () => {
+    // Prepare: the script as the postinstall hook runs it (a variable specifier: the script is plain JS).
+    const script = pathToFileURL(path.resolve('scripts/patch-engine.mjs')).href;
+    const { verifyEnginePatches, PATCHES } = (await import(script)) as {
+      verifyEnginePatches: () => { ok: boolean; problems: string[] };
+      PATCHES: Array<{ id: string }>;
+    };
+
+    // Act
+    const verdict = verifyEnginePatches();
+    const exported = (engineModule as unknown as { stepsagaPatches?: { count: number; ids: string[] } })
+      .stepsagaPatches;
+
+    // Assess
+    expect(verdict).toEqual({ ok: true, problems: [] });
+    expect(exported?.ids).toEqual(PATCHES.map((patch) => patch.id));
+  });
+});
+
+describe('intrinsic functions', () => {
+  it('evaluate StringSplit, MathAdd, MathRandom, StringToJson and Format as AWS does', async () => {
+    const { outcome, output } = await run(
+      passing({
+        'split.$': "States.StringSplit($.csv, ',.')",
+        'onlyDelimiters.$': "States.StringSplit(',,,', ',')",
+        'sum.$': 'States.MathAdd($.a, $.b)',
+        'halves.$': 'States.MathAdd($.c, $.d)',
+        'random.$': 'States.MathRandom($.low, $.high)',
+        'blank.$': 'States.StringToJson($.blank)',
+        'format.$': "States.Format('order {} has {}', $.order.id, $.order)",
+      }),
+      {
+        csv: ',a,,b.c,',
+        a: 1.49,
+        b: 1.5,
+        c: -2.5,
+        d: 0.5,
+        low: 12.5,
+        high: 12.6,
+        blank: '  ',
+        order: { id: 'o-1', items: ['x', 'y'], paid: true },
+      },
+    );
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual({
+      split: ['a', 'b', 'c'],
+      onlyDelimiters: [],
+      sum: 3,
+      halves: -1,
+      random: 13,
+      blank: null,
+      format: 'order o-1 has {id=o-1, items=[x, y], paid=true}',
+    });
+  });
+
+  it('keep backslashes and quotes from the input, and unescape only literals', async () => {
+    const input = { text: 'say "hi" to C:\\temp' };
+
+    const { outcome, output } = await run(
+      passing({
+        'json.$': 'States.JsonToString($)',
+        'format.$': "States.Format('it\\'s \\{\\} (literal): {}', $.text)",
+      }),
+      input,
+    );
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(JSON.parse(output.json)).toEqual(input);
+    expect(output.format).toBe(`it's {} (literal): ${input.text}`);
+  });
+
+  it('fail StringToJson on text that is not JSON with States.Runtime, not a JavaScript error name', async () => {
+    const { outcome } = await run(passing({ 'parsed.$': 'States.StringToJson($.text)' }), { text: '{oops' });
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('States.Runtime');
+  });
+});
+
+describe('Choice Is* rules with false', () => {
+  it.each([
+    ['IsNull', 0],
+    ['IsPresent', undefined],
+    ['IsNumeric', 'seven'],
+    ['IsString', 7],
+    ['IsBoolean', 'true'],
+    ['IsTimestamp', '2024-01-01'],
+  ])('%s: false matches a value that fails the test (%j)', async (operator, value) => {
+    const definition = {
+      StartAt: 'Check',
+      States: {
+        Check: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.value', [operator]: false, Next: 'Matched' }],
+          Default: 'NotMatched',
+        },
+        Matched: { Type: 'Succeed' },
+        NotMatched: { Type: 'Fail', Error: 'NotMatched' },
+      },
+    };
+
+    const { outcome } = await run(definition, value === undefined ? {} : { value });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('JSONPath', () => {
+  it('gives an indefinite path an array: [] when nothing matches, [x] for a single match', async () => {
+    const { outcome, output } = await run(
+      passing({
+        'none.$': '$.missing[*]',
+        'slice.$': '$.items[1:5]',
+        'one.$': '$.single[*]',
+        'deep.$': '$..id',
+      }),
+      { items: [], single: [[1, 2]], nested: { id: 'n' } },
+    );
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual({ none: [], slice: [], one: [[1, 2]], deep: ['n'] });
+  });
+});
+
+describe('Fail state', () => {
+  it('evaluates intrinsic functions in ErrorPath and CausePath', async () => {
+    const definition = {
+      StartAt: 'Reject',
+      States: {
+        Reject: {
+          Type: 'Fail',
+          ErrorPath: "States.Format('{}Error', $.kind)",
+          CausePath: "States.Format('order {} rejected', $.orderId)",
+        },
+      },
+    };
+
+    const { outcome } = await run(definition, { kind: 'Payment', orderId: 'o-7' });
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'PaymentError', cause: 'order o-7 rejected' });
+  });
+});
+
+describe('Wait state', () => {
+  const waitUntil = {
+    StartAt: 'Hold',
+    States: { Hold: { Type: 'Wait', TimestampPath: '$.until', End: true } },
+  };
+
+  it('keeps waiting when the delay exceeds what one Node timer can hold (24.8 days)', async () => {
+    // Prepare: 30 days ahead (an overflowing timer would fire at once and the execution would succeed).
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const executionArn = await start(waitUntil, { until });
+    await waitFor('the Wait to start', async () =>
+      (await history(executionArn)).some((event) => event.type === 'WaitStateEntered') ? true : undefined,
+    );
+
+    // Act
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    const outcome = await ended(executionArn);
+
+    // Assess
+    expect(outcome.status).toBe('ABORTED');
+    expect((await history(executionArn)).map((event) => event.type)).not.toContain('WaitStateExited');
+  });
+
+  it('fails with States.Runtime when the delay is beyond what AWS accepts', async () => {
+    const { outcome, types } = await run(waitUntil, { until: '2100-01-01T00:00:00Z' });
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(outcome.cause).toContain('Wait state delay is too long.');
+    expect(types).not.toContain('WaitStateExited');
+  });
+
+  it.each([
+    [-1, 'The SecondsPath parameter references a negative value: $.seconds == -1'],
+    [1.5, 'The SecondsPath parameter cannot be parsed as a long value: $.seconds == 1.5'],
+  ])('rejects SecondsPath %j with the AWS explanation', async (seconds, explanation) => {
+    const definition = {
+      StartAt: 'Hold',
+      States: { Hold: { Type: 'Wait', SecondsPath: '$.seconds', End: true } },
+    };
+
+    const { outcome } = await run(definition, { seconds });
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(outcome.cause).toContain(explanation);
+  });
+});
+
+describe('Map and Parallel', () => {
+  it('starts no further item once an iteration has failed', async () => {
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'IsBad',
+            States: {
+              IsBad: {
+                Type: 'Choice',
+                Choices: [{ Variable: '$', StringEquals: 'bad', Next: 'Break' }],
+                Default: 'Ok',
+              },
+              Break: { Type: 'Fail', Error: 'BadItem' },
+              Ok: { Type: 'Pass', End: true },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+
+    const { outcome, types } = await run(definition, ['good', 'bad', 'good', 'good']);
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'BadItem' });
+    expect(count(types, 'MapIterationStarted')).toBe(2);
+    expect(count(types, 'MapIterationFailed')).toBe(1);
+  });
+
+  it('records every event of nested Map and Parallel states before the outer state exits', async () => {
+    const mapOf = (processor: object) => ({
+      Type: 'Map',
+      MaxConcurrency: 1,
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...processor },
+      End: true,
+    });
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'Outer',
+              States: {
+                Outer: mapOf({
+                  StartAt: 'Inner',
+                  States: {
+                    Inner: mapOf({ StartAt: 'Touch', States: { Touch: { Type: 'Pass', End: true } } }),
+                  },
+                }),
+              },
+            },
+          ],
+          End: true,
+        },
+      },
+    };
+
+    const { outcome, types } = await run(definition, [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    // 2 outer iterations + 2 x 3 inner ones, all recorded before the Parallel state exits.
+    const beforeExit = types.slice(0, types.indexOf('ParallelStateExited'));
+    expect(count(beforeExit, 'MapIterationSucceeded')).toBe(8);
+    expect(count(beforeExit, 'MapStateExited')).toBe(3);
+    expect(count(beforeExit, 'PassStateExited')).toBe(6);
+  });
+
+  it('rejects a MaxConcurrencyPath value that is not an integer with the AWS explanation', async () => {
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrencyPath: '$.limit',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Touch',
+            States: { Touch: { Type: 'Pass', End: true } },
+          },
+          ItemsPath: '$.items',
+          End: true,
+        },
+      },
+    };
+
+    const { outcome } = await run(definition, { limit: 'many', items: [1] });
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(outcome.cause).toContain(
+      'The MaxConcurrencyPath field refers to value "many" which is not a valid integer: $.limit',
+    );
+  });
+});
