@@ -91,6 +91,11 @@ type EngineEvent = {
   output?: JsonValue;
 };
 
+/** JavaScript's own error classes: when one escapes the engine, AWS would report States.Runtime. */
+const JS_ERROR_CLASSES = new Set<unknown>(
+  [Error, SyntaxError, TypeError, RangeError, ReferenceError, EvalError, URIError].map((c) => c.prototype),
+);
+
 type TimeoutErrorClass = new () => Error;
 let timeoutErrorClass: Promise<TimeoutErrorClass> | undefined;
 
@@ -181,6 +186,20 @@ export class ExecutionRun {
   private readonly pending = new Map<string, Array<() => void>>();
   private readonly entered = new Set<string>();
   private readonly caught = new Set<string>();
+  /** Id of the latest `<Type>StateEntered` event of each state (AWS names it in runtime error causes). */
+  private readonly enteredEventIds = new Map<string, number>();
+  /** Map states whose MapStateStarted is in the history (it is recorded once the Map really starts). */
+  private readonly mapsStarted = new Set<string>();
+  /**
+   * Map/Parallel states that failed but may still be retried: AWS records ...StateFailed only once the
+   * failure is final (caught, or it fails the execution/iteration), and ...StateStarted on each retry.
+   */
+  private readonly pendingFailures = new Map<string, { type: string; error: string }>();
+  /**
+   * Where each error name first arose since the last retry/catch (the innermost state: an error
+   * propagates outwards through Map/Parallel), for the cause of an uncaught runtime error.
+   */
+  private readonly failedStates = new Map<string, { name: string; enteredEventId: number }>();
   private readonly contextState: { Name: string; EnteredTime: string; RetryCount: number } = {
     Name: '',
     EnteredTime: '',
@@ -242,14 +261,18 @@ export class ExecutionRun {
     });
     this.abortFn = execution.abort;
     const consumed = this.consume(execution.eventLogs as AsyncGenerator<EngineEvent>);
-    let outcome: ExecutionOutcome;
+    let result: { output: JsonValue } | { error: unknown };
     try {
-      const output = await execution.result;
-      outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
+      result = { output: (await execution.result) ?? null };
     } catch (error) {
-      outcome = this.failureOutcome(error);
+      result = { error };
     }
+    // The history must be complete first: a runtime error's cause names the event id of its state.
     await consumed;
+    const outcome =
+      'output' in result
+        ? ({ status: 'SUCCEEDED', output: JSON.stringify(result.output) } as const)
+        : this.failureOutcome(result.error);
     this.finish(outcome);
     return outcome;
   }
@@ -259,19 +282,35 @@ export class ExecutionRun {
     if (error instanceof ExecutionAbortedError || this.stopRequest)
       return { status: 'ABORTED', ...this.stopRequest };
     const inner = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
-    if (inner instanceof Error) {
-      return {
-        status: 'FAILED',
-        ...(inner.name ? { error: inner.name } : {}),
-        ...(inner.message ? { cause: inner.message } : {}),
-      };
-    }
-    return { status: 'FAILED', error: 'States.Runtime', cause: String(inner) };
+    if (!(inner instanceof Error)) return this.runtimeOutcome('', String(inner));
+    // A JavaScript error escaping the engine (a SyntaxError from JSON.parse, a TypeError...) is an
+    // evaluation failure, never a Step Functions error name. (A function's own errors are TaskErrors.)
+    if (inner.name === 'States.Runtime' || JS_ERROR_CLASSES.has(Object.getPrototypeOf(inner)))
+      return this.runtimeOutcome(inner.name, inner.message);
+    return {
+      status: 'FAILED',
+      ...(inner.name ? { error: inner.name } : {}),
+      ...(inner.message ? { cause: inner.message } : {}),
+    };
+  }
+
+  /**
+   * AWS reports every uncaught `States.Runtime` error with the state it arose in and the id of that
+   * state's StateEntered event: "An error occurred while executing the state 'X' (entered at the
+   * event id #N). <detail>".
+   */
+  private runtimeOutcome(errorName: string, detail: string): ExecutionOutcome {
+    const where = this.failedStates.get(errorName);
+    const cause = where
+      ? `An error occurred while executing the state '${where.name}' (entered at the event id #${where.enteredEventId}). ${detail}`
+      : detail;
+    return { status: 'FAILED', error: 'States.Runtime', ...(cause ? { cause } : {}) };
   }
 
   private finish(outcome: ExecutionOutcome): void {
     for (const flushes of this.pending.values()) for (const flush of flushes) flush();
     this.pending.clear();
+    this.settleFailures();
     const errorDetails = {
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
@@ -347,8 +386,11 @@ export class ExecutionRun {
           input: JSON.stringify(state.input ?? null),
           inputDetails: { truncated: false },
         });
+        this.enteredEventIds.set(state.name, this.events.length);
         if (state.type === 'Parallel') this.append('ParallelStateStarted');
-        if (state.type === 'Map') this.append('MapStateStarted', 'mapStateStartedEventDetails', {});
+        // MapStateStarted waits for the first iteration (or the end of an empty Map): a Map that fails
+        // evaluating its own fields (ItemsPath, MaxConcurrencyPath) never starts on AWS.
+        if (state.type === 'Map') this.mapsStarted.delete(state.name);
         this.entered.add(state.name);
         this.flush(state.name);
         return;
@@ -358,33 +400,87 @@ export class ExecutionRun {
         this.flush(state.name);
         const caught = this.caught.delete(state.name);
         if (state.type === 'Parallel' && !caught) this.append('ParallelStateSucceeded');
-        if (state.type === 'Map' && !caught) this.append('MapStateSucceeded');
+        if (state.type === 'Map' && !caught) {
+          this.startMap(state.name);
+          this.append('MapStateSucceeded');
+        }
         this.exited(state.name, state.type, state.output ?? null);
         return;
       }
       case 'StateFailed': {
         if (!state) return;
         this.flush(state.name);
-        if (state.type === 'Parallel')
-          this.append('ParallelStateFailed', 'parallelStateFailedEventDetails', {});
-        if (state.type === 'Map') this.append('MapStateFailed', 'mapStateFailedEventDetails', {});
+        const errorName = event.Error ?? '';
+        if (!this.failedStates.has(errorName)) {
+          this.failedStates.set(errorName, {
+            name: state.name,
+            enteredEventId: this.enteredEventIds.get(state.name) ?? 0,
+          });
+        }
+        if (state.type === 'Parallel' || state.type === 'Map')
+          this.pendingFailures.set(state.name, { type: state.type, error: event.Error ?? '' });
+        return;
+      }
+      case 'StateRetried': {
+        if (!state) return;
+        this.failedStates.clear();
+        if (this.pendingFailures.delete(state.name) && state.type === 'Parallel')
+          this.append('ParallelStateStarted');
+        // A retried Map records MapStateStarted again with its first iteration.
+        if (state.type === 'Map') this.mapsStarted.delete(state.name);
         return;
       }
       case 'StateCaught': {
         // The engine then reports StateExited with the Catch output; a caught state did not succeed.
-        if (state) this.caught.add(state.name);
+        if (!state) return;
+        this.failedStates.clear();
+        this.caught.add(state.name);
+        this.settleFailure(state.name);
         return;
       }
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed': {
+        const mapName = event.parentState?.name ?? '';
+        // An iteration fails once the states inside it have failed for good.
+        if (event.type === 'MapIterationFailed') this.settleFailures();
+        if (event.type === 'MapIterationStarted') this.startMap(mapName);
         const key = `${event.type.charAt(0).toLowerCase()}${event.type.slice(1)}EventDetails`;
-        this.append(event.type, key, { name: event.parentState?.name ?? '', index: event.index ?? 0 });
+        this.append(event.type, key, { name: mapName, index: event.index ?? 0 });
+        return;
+      }
+      case 'ParallelBranchFailed': {
+        this.settleFailures();
         return;
       }
       default:
         return;
     }
+  }
+
+  private startMap(name: string): void {
+    if (this.mapsStarted.has(name)) return;
+    this.mapsStarted.add(name);
+    this.append('MapStateStarted', 'mapStateStartedEventDetails', {});
+  }
+
+  /** Records the ...StateFailed of a Map/Parallel whose failure is final. */
+  private settleFailure(name: string): void {
+    const failure = this.pendingFailures.get(name);
+    if (!failure) return;
+    this.pendingFailures.delete(name);
+    if (failure.type === 'Parallel') {
+      this.append('ParallelStateFailed', 'parallelStateFailedEventDetails', {});
+      return;
+    }
+    // A Map that failed before starting (States.Runtime on its own fields) records neither event.
+    if (!this.mapsStarted.has(name) && failure.error === 'States.Runtime') return;
+    this.startMap(name);
+    this.append('MapStateFailed', 'mapStateFailedEventDetails', {});
+  }
+
+  private settleFailures(): void {
+    for (const name of [...this.pendingFailures.keys()]) this.settleFailure(name);
   }
 
   private exited(name: string, type: string, output: JsonValue): void {

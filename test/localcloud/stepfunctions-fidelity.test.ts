@@ -202,3 +202,168 @@ describe('ResultPath', () => {
     expect(output).toEqual({ Error: 'LateFailure', Cause: expect.stringContaining('late failure') });
   });
 });
+
+describe('Map and Parallel history', () => {
+  const failingBranch = {
+    StartAt: 'Boom',
+    States: { Boom: { Type: 'Fail', Error: 'BranchFailed', Cause: 'always' } },
+  };
+
+  it('records MapStateStarted on every retry and MapStateFailed once, when the failure is final', async () => {
+    const { description, types } = await execute(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: failingBranch,
+            Retry: [{ ErrorEquals: ['BranchFailed'], IntervalSeconds: 1, MaxAttempts: 2 }],
+            End: true,
+          },
+        },
+      },
+      { items: [1] },
+    );
+
+    const attempt = ['MapStateStarted', 'MapIterationStarted', 'FailStateEntered', 'MapIterationFailed'];
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('BranchFailed');
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      ...attempt,
+      ...attempt,
+      ...attempt,
+      'MapStateFailed',
+      'ExecutionFailed',
+    ]);
+  });
+
+  it('records ParallelStateStarted on every retry and ParallelStateFailed once before a Catch', async () => {
+    const { description, types } = await execute({
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [failingBranch],
+          Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 1 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }],
+          End: true,
+        },
+        Handled: { Type: 'Pass', End: true },
+      },
+    });
+
+    expect(description.status).toBe('SUCCEEDED');
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'ParallelStateEntered',
+      'ParallelStateStarted',
+      'FailStateEntered',
+      'ParallelStateStarted',
+      'FailStateEntered',
+      'ParallelStateFailed',
+      'ParallelStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  it('records MapStateStarted/Succeeded for an empty Map', async () => {
+    const { types } = await execute(
+      {
+        StartAt: 'Each',
+        States: { Each: { Type: 'Map', ItemProcessor: failingBranch, End: true } },
+      },
+      [],
+    );
+
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  it('fails a Map with an invalid MaxConcurrencyPath before it starts, naming the state and its event', async () => {
+    const { description, types } = await execute(
+      {
+        StartAt: 'Prepare',
+        States: {
+          Prepare: { Type: 'Pass', Next: 'Each' },
+          Each: {
+            Type: 'Map',
+            MaxConcurrencyPath: '$.limit',
+            ItemsPath: '$.items',
+            ItemProcessor: { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } },
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }],
+            End: true,
+          },
+          Handled: { Type: 'Pass', End: true },
+        },
+      },
+      { limit: 'many', items: [1, 2] },
+    );
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.Runtime');
+    expect(description.cause).toBe(
+      `An error occurred while executing the state 'Each' (entered at the event id #4). The MaxConcurrencyPath field refers to value "many" which is not a valid integer: $.limit`,
+    );
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapStateEntered',
+      'ExecutionFailed',
+    ]);
+  });
+});
+
+describe('runtime errors', () => {
+  it('names the state and its StateEntered event id in the cause of any States.Runtime failure', async () => {
+    const { description } = await execute({
+      StartAt: 'First',
+      States: {
+        First: { Type: 'Pass', Next: 'Second' },
+        Second: { Type: 'Pass', OutputPath: '$.no.such.path', End: true },
+      },
+    });
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.Runtime');
+    expect(description.cause).toMatch(
+      /^An error occurred while executing the state 'Second' \(entered at the event id #4\)\. .*\$\.no\.such\.path/,
+    );
+  });
+
+  it('reports a JavaScript error escaping the engine as States.Runtime, which no Catch matches', async () => {
+    const { description } = await execute(
+      {
+        StartAt: 'Parse',
+        States: {
+          Parse: {
+            Type: 'Task',
+            Resource: fnArn('slow'),
+            Parameters: { ms: 1, 'parsed.$': 'States.StringToJson($.text)' },
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }],
+            End: true,
+          },
+          Handled: { Type: 'Pass', End: true },
+        },
+      },
+      { text: '{not json' },
+    );
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.Runtime');
+    expect(description.cause).toMatch(
+      /^An error occurred while executing the state 'Parse' \(entered at the event id #2\)\. /,
+    );
+  });
+});
