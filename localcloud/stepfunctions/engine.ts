@@ -96,6 +96,15 @@ const JS_ERROR_CLASSES = new Set<unknown>(
   [Error, SyntaxError, TypeError, RangeError, ReferenceError, EvalError, URIError].map((c) => c.prototype),
 );
 
+/** State fields the engine reads once the state's work is done (their paths see that attempt's `$$`). */
+const RESULT_FIELDS = new Set<string | symbol>([
+  'ResultSelector',
+  'ResultPath',
+  'OutputPath',
+  'Retry',
+  'Catch',
+]);
+
 type TimeoutErrorClass = new () => Error;
 let timeoutErrorClass: Promise<TimeoutErrorClass> | undefined;
 
@@ -200,10 +209,9 @@ export class ExecutionRun {
    * propagates outwards through Map/Parallel), for the cause of an uncaught runtime error.
    */
   private readonly failedStates = new Map<string, { name: string; enteredEventId: number }>();
-  private readonly contextState: { Name: string; EnteredTime: string; RetryCount: number } = {
+  private readonly contextState: { Name: string; EnteredTime: string; RetryCount?: number } = {
     Name: '',
     EnteredTime: '',
-    RetryCount: 0,
   };
   private closed = false;
   private abortFn: (() => void) | undefined;
@@ -503,6 +511,7 @@ export class ExecutionRun {
     for (const [name, raw] of Object.entries(machine.States ?? {})) {
       const state = { ...raw };
       this.stateTypes.set(name, String(state.Type));
+      copyContextOnEvaluation(state);
       if (state.Type === 'Task') this.prepareTask(name, state);
       if (state.Type === 'Fail') {
         // Empty strings are reported as "no error" / "no cause" (see failureOutcome).
@@ -536,7 +545,7 @@ export class ExecutionRun {
       if (state.ItemProcessor) state.ItemProcessor = this.prepare(state.ItemProcessor, TaskTimeout);
       states[name] = new Proxy(state, {
         get: (target, key, receiver) => {
-          this.pointContextAt(name);
+          this.pointContextAt(name, RESULT_FIELDS.has(key));
           return Reflect.get(target, key, receiver);
         },
       });
@@ -581,11 +590,19 @@ export class ExecutionRun {
     state.TimeoutSeconds = NO_TIMEOUT_SECONDS;
   }
 
-  private pointContextAt(name: string): void {
+  /**
+   * Points `$$.State` at a state. RetryCount (Task states only, as on AWS) is the number of invocations
+   * started before the current one: the started count while evaluating the input, one less while
+   * processing the result of the invocation (`afterInvocation`).
+   */
+  private pointContextAt(name: string, afterInvocation: boolean): void {
     const entry = this.entries.get(name);
     this.contextState.Name = name;
     this.contextState.EnteredTime = entry?.enteredTime ?? new Date().toISOString();
-    this.contextState.RetryCount = entry?.attempts ?? 0;
+    if (this.stateTypes.get(name) === 'Task') {
+      const started = entry?.attempts ?? 0;
+      this.contextState.RetryCount = afterInvocation ? Math.max(started - 1, 0) : started;
+    } else delete this.contextState.RetryCount;
   }
 
   private handlers(TaskTimeout: TimeoutErrorClass): Record<string, (input: JsonValue) => Promise<JsonValue>> {
@@ -749,4 +766,85 @@ function positiveSeconds(field: string, path: string, value: JsonValue | undefin
     );
   }
   return value;
+}
+
+// -----------------------------------------------------------------------------------------------------
+// Context Object copies
+// -----------------------------------------------------------------------------------------------------
+
+/**
+ * `$$` and `$$.State` must evaluate to a copy of the Context Object as it is at that moment, but the
+ * engine hands out its live, shared `State` object (later states change it under the stored value).
+ * These rewrites evaluate them field by field instead, which builds fresh objects, with the same result:
+ * in payload templates (Parameters, ItemSelector, ResultSelector), a whole-`$$` InputPath of a state
+ * without Parameters, and a whole-`$$` OutputPath of a state without ResultSelector.
+ */
+function copyContextOnEvaluation(state: Record<string, unknown>): void {
+  const scope: ContextScope = { task: state.Type === 'Task', map: false };
+  if (state.Type === 'Map') {
+    // ItemSelector (and the legacy per-item Parameters) are evaluated with $$.Map set.
+    for (const key of ['ItemSelector', 'Parameters'])
+      if (state[key] !== undefined) state[key] = expandTemplate(state[key], { ...scope, map: true });
+  } else if (state.Parameters !== undefined) {
+    state.Parameters = expandTemplate(state.Parameters, scope);
+  }
+  if (state.ResultSelector !== undefined) state.ResultSelector = expandTemplate(state.ResultSelector, scope);
+  if (
+    typeof state.InputPath === 'string' &&
+    isWholeContext(state.InputPath) &&
+    state.Parameters === undefined
+  ) {
+    state.Parameters = contextTemplate(state.InputPath, scope);
+    delete state.InputPath;
+  }
+  if (
+    typeof state.OutputPath === 'string' &&
+    isWholeContext(state.OutputPath) &&
+    state.ResultSelector === undefined &&
+    (state.Type === 'Pass' || state.Type === 'Task')
+  ) {
+    // The output is the Context Object whatever the result: select it from the result, which then
+    // replaces the input.
+    state.ResultSelector = contextTemplate(state.OutputPath, scope);
+    delete state.ResultPath;
+    delete state.OutputPath;
+  }
+}
+
+interface ContextScope {
+  task: boolean;
+  map: boolean;
+}
+
+function isWholeContext(path: string): boolean {
+  return path === '$$' || path === '$$.State';
+}
+
+function contextTemplate(path: string, scope: ContextScope): Record<string, unknown> {
+  const state = {
+    'Name.$': '$$.State.Name',
+    'EnteredTime.$': '$$.State.EnteredTime',
+    ...(scope.task ? { 'RetryCount.$': '$$.State.RetryCount' } : {}),
+  };
+  if (path === '$$.State') return state;
+  return {
+    'Execution.$': '$$.Execution',
+    'StateMachine.$': '$$.StateMachine',
+    State: state,
+    ...(scope.map ? { 'Map.$': '$$.Map' } : {}),
+  };
+}
+
+function expandTemplate(template: unknown, scope: ContextScope): unknown {
+  if (Array.isArray(template)) return template.map((value) => expandTemplate(value, scope));
+  if (typeof template !== 'object' || template === null) return template;
+  const expanded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(template)) {
+    if (key.endsWith('.$') && typeof value === 'string' && isWholeContext(value)) {
+      expanded[key.slice(0, -2)] = contextTemplate(value, scope);
+    } else {
+      expanded[key] = expandTemplate(value, scope);
+    }
+  }
+  return expanded;
 }

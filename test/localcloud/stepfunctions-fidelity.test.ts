@@ -367,3 +367,60 @@ describe('runtime errors', () => {
     );
   });
 });
+
+describe('Context Object', () => {
+  it('copies $$ and $$.State when they are evaluated, and has RetryCount in Task states only', async () => {
+    const { description, output } = await execute(
+      {
+        StartAt: 'First',
+        States: {
+          First: {
+            Type: 'Pass',
+            Parameters: { 'all.$': '$$', 'state.$': '$$.State' },
+            ResultPath: '$.first',
+            Next: 'Second',
+          },
+          Second: { Type: 'Pass', InputPath: '$$', ResultPath: '$', Next: 'Third' },
+          Third: {
+            Type: 'Task',
+            Resource: fnArn('slow'),
+            Parameters: { ms: 1 },
+            ResultSelector: { 'state.$': '$$.State' },
+            ResultPath: '$.third',
+            End: true,
+          },
+        },
+      },
+      { order: 'o-1' },
+    );
+
+    expect(description.status).toBe('SUCCEEDED');
+    const result = output as {
+      State: object;
+      Execution: { Input: object };
+      third: { state: object };
+    };
+    // Second's output is the whole Context Object as Second saw it, First's copies are gone with it.
+    expect(result.State).toEqual({ Name: 'Second', EnteredTime: expect.any(String) });
+    expect(result.Execution.Input).toEqual({ order: 'o-1' });
+    expect(result.third.state).toEqual({ Name: 'Third', EnteredTime: expect.any(String), RetryCount: 0 });
+  });
+
+  it('keeps what a Pass state stored from $$.State when later states run', async () => {
+    const { output } = await execute({
+      StartAt: 'Remember',
+      States: {
+        Remember: {
+          Type: 'Pass',
+          Parameters: { 'state.$': '$$.State' },
+          ResultPath: '$.remembered',
+          Next: 'Later',
+        },
+        Later: { Type: 'Pass', Next: 'Last' },
+        Last: { Type: 'Pass', End: true },
+      },
+    });
+
+    expect(output).toEqual({ remembered: { state: { Name: 'Remember', EnteredTime: expect.any(String) } } });
+  });
+});
