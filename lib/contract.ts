@@ -167,8 +167,11 @@ export type FaultMode =
   /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
   | 'duplicate';
 
-/** `{ "ChargePayment": "fail", "RefundPayment": "fail" }`: keys are step or compensation names. */
-export type FaultPlan = Partial<Record<SagaOperation, FaultMode>>;
+/** What a fault can target: a step, a compensation, or `RecordFailure` (the unwind's last write). */
+export type FaultTarget = SagaOperation | typeof STATE_NAMES.recordFailure;
+
+/** `{ "ChargePayment": "fail", "RefundPayment": "fail" }`: keys are step or compensation names, or RecordFailure. */
+export type FaultPlan = Partial<Record<FaultTarget, FaultMode>>;
 
 /** The execution input, written by the api function. */
 export interface OrderSagaInput {
@@ -244,9 +247,19 @@ export interface StepEvent {
 }
 
 /** The DLQ message body written by `<Compensation>ToDLQ` (and replayed by redrive). */
+/**
+ * What a DLQ message asks redrive to run again: a compensation, or `RecordFailure` (the unwind finished
+ * but its outcome could not be written, so the order is still PENDING).
+ */
+export type DeadLetterStep = CompensationName | typeof STATE_NAMES.recordFailure;
+export const DEAD_LETTER_STEPS: readonly DeadLetterStep[] = [
+  ...COMPENSATION_NAMES,
+  STATE_NAMES.recordFailure,
+];
+
 export interface DeadLetterMessage {
   orderId: string;
-  step: CompensationName;
+  step: DeadLetterStep;
   error: string;
   cause?: string;
   executionArn: string;

@@ -275,14 +275,18 @@ export class OrderSagaStack extends Stack {
     );
   }
 
-  /** Redrive reads (and re-parks into) the DLQ and invokes only the compensation functions. */
+  /**
+   * Redrive reads (and re-parks into) the DLQ and invokes only the compensation functions and
+   * RecordFailure (whose DLQ message means the unwind's outcome was never written).
+   */
   private wireRedriveFunction(): void {
     const redrive = this.functions.Redrive;
     const compensations = Object.values(COMPENSATION_OF) as CompensationName[];
+    const replayed = [...compensations, STATE_NAMES.recordFailure] as const;
     redrive.addEnvironment(ENV.dlqUrl, this.deadLetterQueue.queueUrl);
     redrive.addEnvironment(
       ENV.compensationFunctions,
-      this.toJsonString(Object.fromEntries(compensations.map((c) => [c, this.functions[c].functionName]))),
+      this.toJsonString(Object.fromEntries(replayed.map((c) => [c, this.functions[c].functionName]))),
     );
     redrive.addToRolePolicy(
       new iam.PolicyStatement({
@@ -303,6 +307,13 @@ export class OrderSagaStack extends Stack {
         sid: 'InvokeCompensations',
         actions: ['lambda:InvokeFunction'],
         resources: compensations.map((c) => this.functions[c].functionArn),
+      }),
+    );
+    redrive.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeRecordFailure',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.functions.RecordFailure.functionArn],
       }),
     );
   }

@@ -226,7 +226,7 @@ export class Saga extends Construct {
     };
     this.states = this.registry;
 
-    const unwindEnd = this.buildUnwindEnd(props.recordFailure);
+    const unwindEnd = this.buildUnwindEnd(props);
     const succeed = props.steps.some((s) => s.compensation?.succeedOnErrors?.length)
       ? this.register(new Succeed(this, this.names.succeed, { comment: 'The saga committed its pivot.' }))
       : undefined;
@@ -305,7 +305,8 @@ export class Saga extends Construct {
     return { StartAt: this.startState.stateId, States: Object.fromEntries(states) };
   }
 
-  private buildUnwindEnd(recordFailure: IFunction | undefined): State {
+  private buildUnwindEnd(props: SagaProps): State {
+    const recordFailure = props.recordFailure;
     const failedState = this.register(
       new Fail(this, this.names.failed, {
         comment: 'A step failed and every effect was undone.',
@@ -343,6 +344,22 @@ export class Saga extends Construct {
     );
     record.addRetry(Saga.COMPENSATION_RETRY);
     record.next(check);
+
+    // The unwind is done but its outcome could not be written (the order would stay PENDING): park the
+    // write itself in the DLQ, where redrive replays it, and end as CompensationFailed.
+    const toDlq = this.register(
+      new SqsSendMessage(this, `${this.names.recordFailure}${this.names.dlqSuffix}`, {
+        comment: `${this.names.recordFailure} kept failing: park it in the DLQ for redrive.`,
+        queue: props.deadLetterQueue,
+        messageBody: this.deadLetterBody(props, this.names.recordFailure, '$.recordFailureError'),
+        resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
+        resultPath: `$.recordFailureDeadLettered`,
+      }),
+    );
+    toDlq.addRetry({ ...Saga.COMPENSATION_RETRY, maxAttempts: 3 });
+    toDlq.addCatch(compensationFailed, { errors: [Errors.ALL], resultPath: '$.recordFailureDeadLettered' });
+    toDlq.next(compensationFailed);
+    record.addCatch(toDlq, { errors: [Errors.ALL], resultPath: '$.recordFailureError' });
     return record;
   }
 
@@ -389,15 +406,12 @@ export class Saga extends Construct {
           ? `${compensation.name} could not decide: park it in the DLQ with the rest of the unwind to resume, and stop.`
           : `${compensation.name} kept failing: park it in the DLQ for redrive and go on unwinding.`,
         queue: props.deadLetterQueue,
-        messageBody: TaskInput.fromObject({
-          orderId: JsonPath.stringAt(props.correlationIdPath ?? '$.orderId'),
-          step: compensation.name,
-          error: JsonPath.stringAt('$.compensationError.Error'),
-          cause: JsonPath.stringAt('$.compensationError.Cause'),
-          executionArn: JsonPath.executionId,
-          input: JsonPath.entirePayload,
-          ...(isGuard ? { resume: after } : {}),
-        }),
+        messageBody: this.deadLetterBody(
+          props,
+          compensation.name,
+          '$.compensationError',
+          isGuard ? { resume: after } : {},
+        ),
         resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
         resultPath: `$.deadLettered.${compensation.name}`,
       }),
@@ -415,6 +429,24 @@ export class Saga extends Construct {
     choice.when(step.runWhen.condition, task);
     choice.otherwise(next);
     return choice;
+  }
+
+  /** The DLQ message (contract `DeadLetterMessage`) for `step`, whose caught error is at `errorPath`. */
+  private deadLetterBody(
+    props: SagaProps,
+    step: string,
+    errorPath: string,
+    extra: Record<string, unknown> = {},
+  ): TaskInput {
+    return TaskInput.fromObject({
+      orderId: JsonPath.stringAt(props.correlationIdPath ?? '$.orderId'),
+      step,
+      error: JsonPath.stringAt(`${errorPath}.Error`),
+      cause: JsonPath.stringAt(`${errorPath}.Cause`),
+      executionArn: JsonPath.executionId,
+      input: JsonPath.entirePayload,
+      ...extra,
+    });
   }
 
   private register<T extends State | TaskStateBase>(state: T): T {

@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { COMPENSATION_NAMES, type OrderSagaInput, STEP_NAMES } from '../../lib/contract';
+import { COMPENSATION_NAMES, type OrderSagaInput, STATE_NAMES, STEP_NAMES } from '../../lib/contract';
 import { FAULT_MODE_PATTERN } from '../shared/faults';
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -37,7 +37,10 @@ const identifier = (what: string) =>
       z.maxLength(128, `${what} must be at most 128 characters`),
     );
 
-const operationNames = [...STEP_NAMES, ...COMPENSATION_NAMES] as [string, ...string[]];
+const operationNames = [...STEP_NAMES, ...COMPENSATION_NAMES, STATE_NAMES.recordFailure] as [
+  string,
+  ...string[],
+];
 
 // zod/mini keeps the Api bundle small; every message is explicit, so no locale is needed.
 const orderRequestSchema = z.strictObject({

@@ -30,11 +30,16 @@ import * as z from 'zod/mini';
 import {
   COMPENSATION_NAMES,
   type CompensationName,
+  DEAD_LETTER_STEPS,
   type DeadLetterMessage,
+  type DeadLetterStep,
   type OrderSagaState,
   type OrderStatus,
+  STATE_NAMES,
   type StepEvent,
 } from '../../lib/contract';
+
+const RECORD_FAILURE = STATE_NAMES.recordFailure;
 
 export type InvokeOutcome = { ok: true; result?: unknown } | { ok: false; error: string; cause?: string };
 
@@ -47,8 +52,8 @@ export interface RedriveDeps {
   doc: DynamoDBDocumentClient;
   ordersTable: string;
   invoke: InvokePort;
-  /** `{ "<CompensationName>": "<function name>" }` (env `COMPENSATION_FUNCTIONS`). */
-  compensationFunctions: Partial<Record<CompensationName, string>>;
+  /** `{ "<CompensationName or RecordFailure>": "<function name>" }` (env `COMPENSATION_FUNCTIONS`). */
+  compensationFunctions: Partial<Record<DeadLetterStep, string>>;
   /** Milliseconds left for this run; redrive stops receiving when it drops below `reserveMs`. */
   remainingMs?: () => number;
   reserveMs?: number;
@@ -60,7 +65,7 @@ export interface RedriveDeps {
 export interface RedriveEntry {
   messageId: string;
   orderId?: string;
-  step?: CompensationName;
+  step?: DeadLetterStep;
   /** What happened: the new order status, the error, or why it was skipped. */
   detail?: string;
 }
@@ -77,7 +82,7 @@ export interface RedriveReport {
 const nonEmpty = () => z.string().check(z.minLength(1));
 const deadLetterSchema = z.looseObject({
   orderId: nonEmpty(),
-  step: z.enum(COMPENSATION_NAMES as [CompensationName, ...CompensationName[]]),
+  step: z.enum(DEAD_LETTER_STEPS as [DeadLetterStep, ...DeadLetterStep[]]),
   error: z.optional(z.string()),
   cause: z.optional(z.string()),
   executionArn: nonEmpty(),
@@ -123,7 +128,7 @@ async function orderStatus(deps: RedriveDeps, orderId: string): Promise<OrderSta
 }
 
 /** Removes `step` from the order's failed compensations; CANCELLED once none is left. Returns the status. */
-async function settleOrder(deps: RedriveDeps, orderId: string, step: CompensationName): Promise<string> {
+async function settleOrder(deps: RedriveDeps, orderId: string, step: DeadLetterStep): Promise<string> {
   try {
     await deps.doc.send(
       new UpdateCommand({
@@ -185,7 +190,7 @@ async function markFailed(deps: RedriveDeps, orderId: string, step: Compensation
 async function invokeCompensation(
   deps: RedriveDeps,
   letter: DeadLetterMessage,
-  step: CompensationName,
+  step: DeadLetterStep,
 ): Promise<InvokeOutcome> {
   const functionName = deps.compensationFunctions[step];
   if (!functionName) {
@@ -243,6 +248,24 @@ async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveRe
     return;
   }
   const entry: RedriveEntry = { messageId, orderId: letter.orderId, step: letter.step };
+  if (letter.step === RECORD_FAILURE) {
+    // The unwind finished but its outcome was never written: write it now (the order leaves PENDING).
+    const outcome = await invokeCompensation(deps, letter, letter.step);
+    if (!outcome.ok) {
+      report.failed.push({
+        ...entry,
+        detail: outcome.cause ? `${outcome.error}: ${outcome.cause}` : outcome.error,
+      });
+      return;
+    }
+    await deps.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
+    const recorded = await orderStatus(deps, letter.orderId);
+    if (recorded === 'CANCELLED') deps.onOrderCancelled?.(letter.orderId);
+    report.succeeded.push({ ...entry, detail: `order ${recorded ?? 'unknown'}: outcome recorded` });
+    return;
+  }
   const status = await orderStatus(deps, letter.orderId);
   if (status === 'PENDING') {
     report.skipped.push({ ...entry, detail: 'order is still PENDING: its execution is still unwinding' });
@@ -287,6 +310,7 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   const report: RedriveReport = { processed: 0, succeeded: [], failed: [], skipped: [], remaining: 0 };
   const reserveMs = deps.reserveMs ?? 10_000;
   const seen = new Set<string>();
+  const skippedMessages: Message[] = [];
   let outOfTime = false;
   for (;;) {
     if (deps.remainingMs && deps.remainingMs() < reserveMs) {
@@ -307,7 +331,16 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
       seen.add(message.MessageId ?? '');
       report.processed++;
       await redriveOne(deps, message, report);
+      if (report.skipped.at(-1)?.messageId === message.MessageId) skippedMessages.push(message);
     }
+  }
+  // A compensation skipped because its order was PENDING can go now if this run recorded the order's
+  // outcome (a RecordFailure message met later in the queue): it is still ours (invisible), so replay it.
+  for (const message of skippedMessages) {
+    const letter = parseDeadLetter(message.Body);
+    if ((await orderStatus(deps, letter.orderId)) === 'PENDING') continue;
+    report.skipped = report.skipped.filter((entry) => entry.messageId !== message.MessageId);
+    await redriveOne(deps, message, report);
   }
   report.remaining = report.failed.length + report.skipped.length;
   if (outOfTime) {

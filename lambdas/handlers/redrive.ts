@@ -1,10 +1,10 @@
 /**
- * Redrive function: replays the DLQ's failed compensations (lambdas/domain/redrive.ts) by invoking the
- * compensation functions named in env COMPENSATION_FUNCTIONS, and returns the report.
+ * Redrive function: replays the DLQ's failed compensations and unrecorded outcomes (lambdas/domain/redrive.ts)
+ * by invoking the functions named in env COMPENSATION_FUNCTIONS, and returns the report.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { COMPENSATION_NAMES, type CompensationName, ENV } from '../../lib/contract';
+import { DEAD_LETTER_STEPS, type DeadLetterStep, ENV } from '../../lib/contract';
 import { type InvokePort, type RedriveReport, redriveDeadLetters } from '../domain/redrive';
 import { dynamoDb } from '../shared/clients/dynamodb';
 import { lambda } from '../shared/clients/lambda';
@@ -12,7 +12,8 @@ import { sqs } from '../shared/clients/sqs';
 import { ConfigurationError, once, requireEnv, tableNamesFromEnv } from '../shared/config';
 import { bindLogContext, countOrder, logger, OrderMetric, traced } from '../shared/observability';
 
-export function parseCompensationFunctions(json: string): Partial<Record<CompensationName, string>> {
+/** `{ "<CompensationName or RecordFailure>": "<function name>" }`: what redrive may replay, and with what. */
+export function parseCompensationFunctions(json: string): Partial<Record<DeadLetterStep, string>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -24,14 +25,14 @@ export function parseCompensationFunctions(json: string): Partial<Record<Compens
   }
   const entries = Object.entries(parsed as Record<string, unknown>);
   const bad = entries.filter(
-    ([k, v]) => !COMPENSATION_NAMES.includes(k as CompensationName) || typeof v !== 'string',
+    ([k, v]) => !DEAD_LETTER_STEPS.includes(k as DeadLetterStep) || typeof v !== 'string',
   );
   if (bad.length > 0) {
     throw new ConfigurationError(
       `${ENV.compensationFunctions} has bad entries: ${bad.map(([k]) => k).join(', ')}`,
     );
   }
-  return Object.fromEntries(entries) as Partial<Record<CompensationName, string>>;
+  return Object.fromEntries(entries) as Partial<Record<DeadLetterStep, string>>;
 }
 
 const config = once(() => ({

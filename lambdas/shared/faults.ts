@@ -3,7 +3,7 @@
  * `STEPSAGA_FAULTS=on` (local cloud, dev stages). In any other deployment the plan is ignored here and
  * rejected by the API, so a production payload can never switch behaviour.
  */
-import type { FaultMode, FaultPlan, SagaOperation } from '../../lib/contract';
+import type { FaultMode, FaultPlan, FaultTarget } from '../../lib/contract';
 import { CrashAfterCommitError, FunctionTimeoutError, InjectedFailureError, TransientError } from './errors';
 
 export const FAULT_MODE_PATTERN = /^(fail|timeout|crash-after-commit|duplicate|transient:(0|[1-9]\d{0,2}))$/;
@@ -33,12 +33,12 @@ export interface FaultContext {
  * - `duplicate`: run twice, return the second result (which must be a replay).
  */
 export async function withFault<T>(
-  name: SagaOperation | 'RecordFailure',
+  name: FaultTarget,
   plan: FaultPlan | undefined,
   ctx: FaultContext,
   operation: () => Promise<T>,
 ): Promise<T> {
-  const mode = ctx.enabled && name !== 'RecordFailure' ? plan?.[name] : undefined;
+  const mode = ctx.enabled ? plan?.[name] : undefined;
   if (mode === undefined) return operation();
   if (mode === 'fail') throw new InjectedFailureError(name);
   if (mode === 'timeout') {

@@ -165,6 +165,38 @@ describe('the order saga, through the API', () => {
     expect(await world.deadLetters(input.orderId)).toHaveLength(0);
   });
 
+  it('parks the outcome in the DLQ when RecordFailure keeps failing, and redrive records it (never stuck PENDING)', async () => {
+    // Prepare: BookDelivery fails; then the read-model write itself keeps failing through its retries
+    const input = order({
+      items: [{ sku: world.sku1, quantity: 1 }],
+      faults: { BookDelivery: 'fail', RecordFailure: 'fail' },
+    });
+    const before = await world.snapshot();
+
+    // Act
+    const result = await world.run(input);
+
+    // Assess: every effect is undone, but the order could not leave PENDING: the DLQ holds the write
+    expect(result.execution).toBe('FAILED');
+    expect(result.statesEntered).toEqual(expect.arrayContaining(['RecordFailureToDLQ']));
+    expect(result.order).toMatchObject({ status: 'PENDING' });
+    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+    const messages = await world.deadLetters(input.orderId);
+    expect(messages).toEqual([
+      expect.objectContaining({ orderId: input.orderId, step: 'RecordFailure', error: 'InjectedFailure' }),
+    ]);
+
+    // Act: redrive
+    await world.redrive();
+
+    // Assess
+    expect(await world.getOrder(input.orderId)).toMatchObject({
+      status: 'CANCELLED',
+      failedStep: 'BookDelivery',
+    });
+    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+  });
+
   it('undoes a step that committed but reported failure (crash after commit at ChargePayment)', async () => {
     const input = order({
       items: [{ sku: world.sku1, quantity: 1 }],

@@ -177,13 +177,13 @@ describe('function roles', () => {
     ]);
   });
 
-  it('Redrive consumes only the DLQ and invokes only the compensation functions', () => {
+  it('Redrive consumes only the DLQ and invokes only the compensation functions and RecordFailure', () => {
     const statements = statementsOf('Redrive');
     const sqsGrants = grants(statements, 'sqs:');
     const lambdaGrants = grants(statements, 'lambda:');
     const dlq = JSON.stringify(ref(stack.deadLetterQueue.queueArn));
-    const compensations = STEP_NAMES.map((s) =>
-      JSON.stringify(ref(stack.functions[COMPENSATION_OF[s]].functionArn)),
+    const compensations = [...STEP_NAMES.map((s) => COMPENSATION_OF[s]), 'RecordFailure' as const].map((f) =>
+      JSON.stringify(ref(stack.functions[f].functionArn)),
     );
 
     expect([...sqsGrants.keys()].sort()).toEqual([

@@ -270,6 +270,19 @@ describe('unwind', () => {
     expect(record.Parameters).toEqual(STEP_PARAMETERS);
     expect(record.Retry?.[0]?.ErrorEquals).toEqual(['States.ALL']);
     expect(record.Next).toBe(STATE_NAMES.checkCompensations);
+    // If the outcome cannot be written, the write itself goes to the DLQ (the order must not stay PENDING).
+    expect(record.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailureError', Next: 'RecordFailureToDLQ' },
+    ]);
+    const toDlq = state('RecordFailureToDLQ');
+    expect(toDlq.Resource).toMatch(/:states:::sqs:sendMessage$/);
+    expect(toDlq.Parameters?.MessageBody).toMatchObject({
+      step: 'RecordFailure',
+      'error.$': '$.recordFailureError.Error',
+      'input.$': '$',
+    });
+    expect(toDlq.Next).toBe(STATE_NAMES.failCompensation);
+    expect(toDlq.Catch?.[0]?.Next).toBe(STATE_NAMES.failCompensation);
     expect(check.Choices).toEqual([
       { Variable: '$.deadLettered', IsPresent: true, Next: STATE_NAMES.failCompensation },
     ]);

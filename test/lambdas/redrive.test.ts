@@ -16,6 +16,7 @@ import type {
   AccountRecord,
   CompensationName,
   DeadLetterMessage,
+  DeadLetterStep,
   InventoryRecord,
   OrderRecord,
   OrderSagaState,
@@ -30,10 +31,11 @@ let dlqUrl: string;
 let compensations: Record<string, Handler>;
 const invoked: { functionName: string; faults: unknown }[] = [];
 
-const FUNCTION_NAMES: Partial<Record<CompensationName, string>> = {
+const FUNCTION_NAMES: Partial<Record<DeadLetterStep, string>> = {
   ReleaseStock: 'OrderSaga-ReleaseStockFunction',
   RefundPayment: 'OrderSaga-RefundPaymentFunction',
   CancelDelivery: 'OrderSaga-CancelDeliveryFunction',
+  RecordFailure: 'OrderSaga-RecordFailureFunction',
 };
 
 /** Invokes the compensation handlers in-process, shaped like a RequestResponse Lambda invoke. */
@@ -61,7 +63,7 @@ const deps = (): RedriveDeps => ({
 
 const orderOf = (orderId: string) => getItem<OrderRecord>(local, 'Orders', { orderId });
 
-async function sendDeadLetter(step: CompensationName, input: OrderSagaState): Promise<void> {
+async function sendDeadLetter(step: DeadLetterStep, input: OrderSagaState): Promise<void> {
   const body: DeadLetterMessage = {
     orderId: input.orderId,
     step,
@@ -128,6 +130,9 @@ beforeAll(async () => {
       STEPSAGA_FAULTS: 'on',
     }),
     [FUNCTION_NAMES.CancelDelivery as string]: await loadHandler('cancel-delivery', local, {
+      STEPSAGA_FAULTS: 'on',
+    }),
+    [FUNCTION_NAMES.RecordFailure as string]: await loadHandler('record-failure', local, {
       STEPSAGA_FAULTS: 'on',
     }),
   };
@@ -222,6 +227,56 @@ describe('redrive', () => {
     expect(succeeded).toEqual([`${b.orderId}:CancelDelivery`]);
     expect(await orderOf(b.orderId)).toMatchObject({ status: 'CANCELLED' });
     expect((await getItem(local, 'DeliverySlots', { slotId }))?.booked).toBe(0);
+  });
+
+  it('records an outcome the execution could not write, then replays the compensations it held back', async () => {
+    // Prepare: BookDelivery failed; RefundPayment was dead-lettered; then RecordFailure kept failing
+    // too, so the order is still PENDING with two letters on the DLQ.
+    const sku = newOrderId('SKU');
+    const customerId = newOrderId('customer');
+    await putItem(local, 'Inventory', { sku, name: 'kettle', price: 2_000, stock: 5 });
+    await putItem(local, 'Accounts', { customerId, name: 'Grace', balance: 10_000 });
+    const saga = sagaInput(newOrderId('e'), {
+      customerId,
+      items: [{ sku, quantity: 1 }],
+      faults: { RefundPayment: 'fail', RecordFailure: 'fail' },
+    });
+    saga.results = { ReserveStock: await reserveStock(saga, { doc: local.doc, tables: local.tables }) };
+    saga.results.ChargePayment = await chargePayment(saga, { doc: local.doc, tables: local.tables });
+    await compensations[FUNCTION_NAMES.ReleaseStock as string]?.(
+      { saga, context: { executionArn: executionArnOf(saga.orderId), retryCount: 0 } },
+      lambdaContext(),
+    );
+    saga.failure = { step: 'BookDelivery', error: 'SlotFull', cause: 'no capacity left' };
+    saga.deadLettered = { RefundPayment: { messageId: 'm-1' } };
+    await putItem(local, 'Orders', {
+      orderId: saga.orderId,
+      status: 'PENDING',
+      customerId,
+      items: saga.items,
+      deliverySlot: saga.deliverySlot,
+      requestHash: 'test',
+    });
+    await sendDeadLetter('RefundPayment', saga); // met first: held back while the order is PENDING
+    await sendDeadLetter('RecordFailure', saga);
+
+    // Act
+    const report = await redriveDeadLetters({ ...deps(), visibilityTimeoutSeconds: 30 });
+
+    // Assess: one run settles both, the outcome first.
+    expect(report.succeeded.map((e) => `${e.step}: ${e.detail}`)).toEqual([
+      'RecordFailure: order NEEDS_ATTENTION: outcome recorded',
+      'RefundPayment: order CANCELLED',
+    ]);
+    expect(report.skipped).toEqual([]);
+    expect(report.remaining).toBe(0);
+    expect(await orderOf(saga.orderId)).toMatchObject({
+      status: 'CANCELLED',
+      failedStep: 'BookDelivery',
+      reason: 'SlotFull: no capacity left',
+    });
+    expect((await getItem<AccountRecord>(local, 'Accounts', { customerId }))?.balance).toBe(10_000);
+    expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(5);
   });
 
   it('a replay of a compensation that had in fact gone through is a no-op', async () => {

@@ -337,7 +337,7 @@ describe('Lambda service', () => {
     const notFound = client.send(new InvokeCommand({ FunctionName: 'nope' }));
     await expect(notFound).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(notFound).rejects.toMatchObject({
-      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+      message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST',
       $metadata: { httpStatusCode: 404 },
     });
 
