@@ -179,6 +179,26 @@ const WRAPPED_PAYLOAD = 'payload';
  * A `States.Runtime` error raised by the local cloud itself: like the engine's own, it is neither
  * retried nor caught (AWS: "States.ALL does not match States.Runtime"; neither does naming it).
  */
+/** AWS's payload limit: a state result (and an execution input/output) holds at most 256 KiB of UTF-8. */
+export const MAX_PAYLOAD_BYTES = 262_144;
+
+function exceedsDataLimit(value: unknown): boolean {
+  return Buffer.byteLength(JSON.stringify(value) ?? '') > MAX_PAYLOAD_BYTES;
+}
+
+/** A terminal error: neither retried nor caught (not even by naming it), the execution fails. */
+export class DataLimitExceededError extends Error {
+  override readonly name = 'States.DataLimitExceeded';
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+
+  constructor(stateName: string) {
+    super(
+      `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+  }
+}
+
 export class StatesRuntimeError extends Error {
   override readonly name = 'States.Runtime';
   readonly isRetryable = false;
@@ -543,8 +563,12 @@ export class ExecutionRun {
         state.Branches = state.Branches.map((b: unknown) => this.prepare(b, TaskTimeout));
       if (state.Iterator) state.Iterator = this.prepare(state.Iterator, TaskTimeout);
       if (state.ItemProcessor) state.ItemProcessor = this.prepare(state.ItemProcessor, TaskTimeout);
+      const oversizedResult =
+        state.Type === 'Pass' && state.Result !== undefined && exceedsDataLimit(state.Result);
       states[name] = new Proxy(state, {
         get: (target, key, receiver) => {
+          // The engine reads a Pass state's Result when it runs the state.
+          if (key === 'Result' && oversizedResult) throw new DataLimitExceededError(name);
           this.pointContextAt(name, RESULT_FIELDS.has(key));
           return Reflect.get(target, key, receiver);
         },
@@ -700,6 +724,7 @@ export class ExecutionRun {
           });
     try {
       const output = await (deadline ? Promise.race([work, deadline]) : work);
+      if (exceedsDataLimit(output)) throw new DataLimitExceededError(name);
       this.taskEvent(name, () =>
         this.append(names.succeeded, `${names.details}SucceededEventDetails`, {
           ...names.base,
@@ -709,6 +734,8 @@ export class ExecutionRun {
       );
       return output;
     } catch (error) {
+      // The invocation succeeded; its result cannot be kept (the execution fails, no Task event).
+      if (error instanceof DataLimitExceededError) throw error;
       const timedOut = error instanceof TaskTimeout;
       const errorName = timedOut
         ? 'States.Timeout'

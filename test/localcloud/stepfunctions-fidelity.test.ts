@@ -29,6 +29,7 @@ const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
 const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
+const ECHO = `exports.handler = async (e) => 'x'.repeat(e.size);`;
 const SLOW_THEN_FAIL = `exports.handler = async (e) => {
   await new Promise((r) => setTimeout(r, e.ms));
   const error = new Error('late failure'); error.name = 'LateFailure'; throw error;
@@ -104,6 +105,7 @@ beforeAll(async () => {
   });
   await addFunction(lambda, 'slow', SLOW);
   await addFunction(lambda, 'slowThenFail', SLOW_THEN_FAIL);
+  await addFunction(lambda, 'echo', ECHO);
 });
 
 afterAll(async () => {
@@ -422,5 +424,46 @@ describe('Context Object', () => {
     });
 
     expect(output).toEqual({ remembered: { state: { Name: 'Remember', EnteredTime: expect.any(String) } } });
+  });
+});
+
+describe('payload size limit', () => {
+  it('fails the execution with States.DataLimitExceeded when a state result exceeds 256 KiB, whatever the Catch', async () => {
+    const { description, types } = await execute({
+      StartAt: 'Big',
+      States: {
+        Big: { Type: 'Pass', Result: { blob: 'a'.repeat(262_144) }, End: true },
+      },
+    });
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.DataLimitExceeded');
+    expect(description.cause).toBe(
+      "The state/task 'Big' returned a result with a size exceeding the maximum number of bytes service limit.",
+    );
+    expect(types).toEqual(['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed']);
+  });
+
+  it('fails on a Task whose function returns more than 256 KiB, even with Retry and Catch on States.ALL', async () => {
+    const { description } = await execute(
+      {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: fnArn('echo'),
+            Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2 }],
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }],
+            End: true,
+          },
+          Handled: { Type: 'Pass', End: true },
+        },
+      },
+      { size: 300_000 },
+    );
+
+    expect(description.status).toBe('FAILED');
+    expect(description.error).toBe('States.DataLimitExceeded');
+    expect(description.cause).toContain("'Call'");
   });
 });
