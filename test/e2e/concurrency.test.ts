@@ -100,24 +100,30 @@ async function race(data: SeedData, orders: OrderSagaInput[]): Promise<RaceResul
   };
 }
 
+/** One customer, one SKU and one roomy slot, and `n` orders of one unit each from that customer. */
+function contest(kind: string, n: number, world: { balance: number; price: number; stock: number }) {
+  const ns = `race-${kind}-${run}`;
+  const data: SeedData = {
+    accounts: [{ customerId: `${ns}-customer`, name: 'Race customer', balance: world.balance }],
+    inventory: [{ sku: `${ns}-sku`, name: `Race ${kind}`, price: world.price, stock: world.stock }],
+    promos: [],
+    deliverySlots: [{ slotId: `${ns}-slot`, capacity: 1_000, booked: 0 }],
+  };
+  const orders = Array.from({ length: n }, (_, i) => ({
+    orderId: `${ns}-${i}`,
+    customerId: `${ns}-customer`,
+    items: [{ sku: `${ns}-sku`, quantity: 1 }],
+    deliverySlot: `${ns}-slot`,
+  }));
+  return { data, orders };
+}
+
 const count = (statuses: Map<string, string>, status: string) =>
   [...statuses.values()].filter((s) => s === status).length;
 
 describe('concurrency races', () => {
   it('200 concurrent orders for the last 10 units: exactly 10 confirmed, stock 0, never negative', async () => {
-    const ns = `race-stock-${run}`;
-    const data: SeedData = {
-      accounts: [{ customerId: `${ns}-customer`, name: 'Race customer', balance: 10_000_000 }],
-      inventory: [{ sku: `${ns}-sku`, name: 'Last ten', price: 700, stock: 10 }],
-      promos: [],
-      deliverySlots: [{ slotId: `${ns}-slot`, capacity: 1_000, booked: 0 }],
-    };
-    const orders = Array.from({ length: 200 }, (_, i) => ({
-      orderId: `${ns}-${i}`,
-      customerId: `${ns}-customer`,
-      items: [{ sku: `${ns}-sku`, quantity: 1 }],
-      deliverySlot: `${ns}-slot`,
-    }));
+    const { data, orders } = contest('stock', 200, { balance: 10_000_000, price: 700, stock: 10 });
 
     const result = await race(data, orders);
 
@@ -131,19 +137,7 @@ describe('concurrency races', () => {
   }, 300_000);
 
   it('100 concurrent orders against a balance that covers 10: exactly 10 confirmed, balance 0, never negative', async () => {
-    const ns = `race-money-${run}`;
-    const data: SeedData = {
-      accounts: [{ customerId: `${ns}-customer`, name: 'Race customer', balance: 10 * 1_250 }],
-      inventory: [{ sku: `${ns}-sku`, name: 'Plenty', price: 1_250, stock: 1_000 }],
-      promos: [],
-      deliverySlots: [{ slotId: `${ns}-slot`, capacity: 1_000, booked: 0 }],
-    };
-    const orders = Array.from({ length: 100 }, (_, i) => ({
-      orderId: `${ns}-${i}`,
-      customerId: `${ns}-customer`,
-      items: [{ sku: `${ns}-sku`, quantity: 1 }],
-      deliverySlot: `${ns}-slot`,
-    }));
+    const { data, orders } = contest('money', 100, { balance: 10 * 1_250, price: 1_250, stock: 1_000 });
 
     const result = await race(data, orders);
 
