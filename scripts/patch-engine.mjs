@@ -434,7 +434,8 @@ function sleep(ms, abortSignal) {
   {
     id: 'map-max-concurrency-path',
     aws:
-      'A MaxConcurrencyPath value that is not a non-negative integer fails with States.Runtime: The ' +
+      'A MaxConcurrencyPath value must be a non-negative integer, or a string holding one ("1", read like ' +
+      "Java's Integer.parseInt); anything else fails with States.Runtime: The " +
       'MaxConcurrencyPath field refers to value "<value>" which is not a valid integer: <path> (prefixed by ' +
       'the runtime like the Wait errors: the error carries `stateExecutionFailure: true`).',
     why: 'The library reported its generic "Path expression ... evaluated to ..." text.',
@@ -447,6 +448,7 @@ function sleep(ms, abortSignal) {
 `,
         replace: `      /* stepsaga-patch:map-max-concurrency-path */
       maxConcurrency = jsonPathQuery(state.MaxConcurrencyPath, input, context, { ignoreDefinedValueConstraint: true });
+      if (typeof maxConcurrency === "string" && /^[+-]?\\d{1,9}$/.test(maxConcurrency)) maxConcurrency = Number(maxConcurrency);
       if (maxConcurrency !== void 0 && (!Number.isInteger(maxConcurrency) || maxConcurrency < 0)) {
         const shown = typeof maxConcurrency === "string" ? maxConcurrency : JSON.stringify(maxConcurrency);
         const error = new StatesRuntimeError(
@@ -524,6 +526,140 @@ function sleep(ms, abortSignal) {
       await Promise.allSettled(this.eventForwarding); /* stepsaga-patch:nested-events-before-exit */
 `,
         count: 2,
+      },
+    ],
+  },
+  {
+    id: 'intrinsic-json-merge-copy',
+    aws: 'States.JsonMerge returns a new object; the objects it merges (the state input, a Pass Result) are unchanged.',
+    why:
+      'The library merged into its first argument (Object.assign), changing the value the path pointed at: ' +
+      "an Assign evaluated after it saw the merged object in the input or in the Pass state's Result.",
+    edits: [
+      {
+        find: '    return Object.assign(obj1, obj2);\n',
+        replace: '    return { ...obj1, ...obj2 }; /* stepsaga-patch:intrinsic-json-merge-copy */\n',
+      },
+    ],
+  },
+  {
+    id: 'variables',
+    aws:
+      "Workflow variables (JSONPath): a state's Assign (Pass, Task, Map, Parallel, Wait, Choice and its rules, " +
+      "Catch) is evaluated once the state's work is done, `$` being its result (Pass: Parameters/Result; " +
+      'Task/Map/Parallel: the raw result, before ResultSelector; Wait/Choice: the input after InputPath; Catch: ' +
+      'the error output), every field with the values from before the state; the values are set once the state ' +
+      'has processed its output (its own OutputPath still sees the old ones). A Choice applies its matching ' +
+      "rule's Assign, or its own when it takes Default. `$name`, `$name.field`, `$name[0]` read a variable " +
+      'wherever a path is allowed (InputPath, Parameters, ItemsPath, Choice, Wait, Fail paths, intrinsic ' +
+      'arguments...). Map iterations and Parallel branches see the outer variables read-only: what they assign ' +
+      'stays in the iteration/branch.',
+    why: 'The library knew no variables: Assign was ignored and `$name` read the field "name" of nothing.',
+    edits: [
+      {
+        find: 'function jsonPathQuery(pathExpression, json, context, options) {\n',
+        replace: `/* stepsaga-patch:variables */
+var STEPSAGA_VARIABLES = Symbol.for("stepsaga.variables");
+var VARIABLE_REFERENCE = /^\\$([\\p{L}_][\\p{L}\\p{N}_]*)(.*)$/su;
+function readVariable(name, rest, context, pathExpression) {
+  const scope = context?.[STEPSAGA_VARIABLES];
+  if (!scope || !(name in scope)) {
+    throw new StatesRuntimeError("Invalid path '" + pathExpression + "': the variable '" + name + "' has not been assigned");
+  }
+  const value = scope[name];
+  if (rest === "") return value;
+  return jp({ path: "$" + rest, json: value, wrap: isIndefinitePath(pathExpression) });
+}
+function jsonPathQuery(pathExpression, json, context, options) {
+`,
+      },
+      {
+        find: '  let evaluation;\n  if (pathExpression.startsWith("$$")) {\n',
+        replace: `  let evaluation;
+  const variable = VARIABLE_REFERENCE.exec(pathExpression); /* stepsaga-patch:variables */
+  if (variable) {
+    evaluation = readVariable(variable[1], variable[2], context, pathExpression);
+  } else if (pathExpression.startsWith("$$")) {
+`,
+      },
+      {
+        find: '// src/stateMachine/stateActions/BaseStateAction.ts\n',
+        replace: `/* stepsaga-patch:variables */
+function evaluateAssignment(template, json, context) {
+  if (template === void 0 || template === null) return void 0;
+  return cloneJSON(processPayloadTemplate(template, json, context));
+}
+function applyAssignment(context, assignment) {
+  if (assignment === void 0) return;
+  const scope = context[STEPSAGA_VARIABLES];
+  for (const [name, value] of Object.entries(assignment)) scope[name] = value;
+}
+
+// src/stateMachine/stateActions/BaseStateAction.ts
+`,
+      },
+      {
+        find: `        StartTime: (/* @__PURE__ */ new Date()).toISOString()
+      }
+    };
+`,
+        replace: `        StartTime: (/* @__PURE__ */ new Date()).toISOString()
+      }
+    };
+    /* stepsaga-patch:variables */
+    Object.defineProperty(context, STEPSAGA_VARIABLES, {
+      value: Object.create(options.runOptions?._outerVariables ?? null)
+    });
+`,
+      },
+      {
+        find: '    const execution = stateMachine.run(paramValue ?? item, options.runOptions);\n',
+        replace:
+          '    const execution = stateMachine.run(paramValue ?? item, { ...options.runOptions, _outerVariables: context[STEPSAGA_VARIABLES] }); /* stepsaga-patch:variables */\n',
+      },
+      {
+        find: '    const execution = stateMachine.run(input, options.runOptions);\n',
+        replace:
+          '    const execution = stateMachine.run(input, { ...options.runOptions, _outerVariables: context[STEPSAGA_VARIABLES] }); /* stepsaga-patch:variables */\n',
+      },
+      {
+        find: '        return { stateResult: input, nextState: choice.Next, isEndState: false };\n',
+        replace:
+          '        return { stateResult: input, nextState: choice.Next, isEndState: false, assign: choice.Assign }; /* stepsaga-patch:variables */\n',
+      },
+      {
+        find: '      return { stateResult: input, nextState: state.Default, isEndState: false };\n',
+        replace:
+          '      return { stateResult: input, nextState: state.Default, isEndState: false, assign: state.Assign }; /* stepsaga-patch:variables */\n',
+      },
+      {
+        find: `        nextState,
+        isEndState
+      } = await this.stateHandlers`,
+        replace: `        nextState,
+        isEndState,
+        assign: choiceAssign /* stepsaga-patch:variables */
+      } = await this.stateHandlers`,
+      },
+      {
+        find: `      const processedResult = this.processResult(currResult, rawInput, context);
+      return { stateResult: processedResult, nextState, isEndState };
+`,
+        replace: `      /* stepsaga-patch:variables */
+      const assignTemplate = this.stateDefinition.Type === "Choice" ? choiceAssign : this.stateDefinition.Assign;
+      const assignment = evaluateAssignment(assignTemplate, currResult, context);
+      const processedResult = this.processResult(currResult, rawInput, context);
+      applyAssignment(context, assignment);
+      return { stateResult: processedResult, nextState, isEndState };
+`,
+      },
+      {
+        find: '        return { stateResult: processResultPath(resultPath, rawInput, errorOutput), nextState, isEndState: false };\n',
+        replace: `        /* stepsaga-patch:variables */
+        const stateResult = processResultPath(resultPath, rawInput, errorOutput);
+        applyAssignment(context, evaluateAssignment(stateDefinition.Catch[catcherIndex].Assign, errorOutput, context));
+        return { stateResult, nextState, isEndState: false };
+`,
       },
     ],
   },

@@ -98,6 +98,7 @@ const JS_ERROR_CLASSES = new Set<unknown>(
 
 /** State fields the engine reads once the state's work is done (their paths see that attempt's `$$`). */
 const RESULT_FIELDS = new Set<string | symbol>([
+  'Assign',
   'ResultSelector',
   'ResultPath',
   'OutputPath',

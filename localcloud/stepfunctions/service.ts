@@ -13,7 +13,7 @@ import type { LambdaService } from '../lambda/service';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
-import { Integrations, type JsonValue } from './integrations';
+import { Integrations, type JsonValue, resourceDefinitionError } from './integrations';
 
 export type { HistoryEventLike } from './engine';
 
@@ -430,8 +430,9 @@ function parseDefinition(definition: string): StateMachineDefinition {
     );
   }
   try {
-    // The engine's validator (asl-validator): schema, paths and ARNs.
-    new EngineStateMachine(parsed as StateMachineDefinition, {
+    // The engine's validator (asl-validator): schema, paths and ARNs. It is given a copy: it writes
+    // QueryLanguage into every state, and it refuses values AWS accepts (see `forValidation`).
+    new EngineStateMachine(forValidation(parsed) as StateMachineDefinition, {
       validationOptions: { checkArn: true, checkPaths: true },
     });
   } catch (error) {
@@ -441,7 +442,78 @@ function parseDefinition(definition: string): StateMachineDefinition {
       `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${message}'`,
     );
   }
+  const resourceErrors = taskStates(parsed, '').flatMap(({ pointer, state }) => {
+    const problem = typeof state.Resource === 'string' ? resourceDefinitionError(state.Resource) : undefined;
+    return problem === undefined ? [] : [`SCHEMA_VALIDATION_FAILED: ${problem} at ${pointer}/Resource`];
+  });
+  if (resourceErrors.length > 0) {
+    throw new StatesApiError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: '${resourceErrors.join(', ')}'`,
+    );
+  }
   return parsed as StateMachineDefinition;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Every state of a definition (or of a Parallel branch / Map processor), nested ones included, with its
+ * JSON pointer as AWS names it in validation errors (`/States/Map/ItemProcessor/States/Inner`).
+ */
+function allStates(definition: unknown, prefix: string): Array<{ pointer: string; state: JsonObject }> {
+  if (!isObject(definition) || !isObject(definition.States)) return [];
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    if (!isObject(state)) return [];
+    const pointer = `${prefix}/States/${name}`;
+    const nested = [
+      ...(Array.isArray(state.Branches)
+        ? state.Branches.flatMap((branch, i) => allStates(branch, `${pointer}/Branches/${i}`))
+        : []),
+      ...allStates(state.ItemProcessor, `${pointer}/ItemProcessor`),
+      ...allStates(state.Iterator, `${pointer}/Iterator`),
+    ];
+    return [{ pointer, state }, ...nested];
+  });
+}
+
+function taskStates(definition: unknown, prefix: string): Array<{ pointer: string; state: JsonObject }> {
+  return allStates(definition, prefix).filter(({ state }) => state.Type === 'Task');
+}
+
+/** The fields holding JSON templates (any JSON value, `.$` keys evaluated), in a state or a rule/catcher. */
+const TEMPLATE_FIELDS = ['Parameters', 'ItemSelector', 'ResultSelector', 'Assign'] as const;
+
+/**
+ * A copy of the definition for asl-validator, whose payload-template schema refuses `null` and JSONata-like
+ * strings inside arrays (`"Assign": {"list": [null, "{% $x %}"]}`), which AWS accepts as literals in a
+ * JSONPath state: in the copy they become 0 (nothing in them is validated either way).
+ */
+function forValidation(definition: unknown): unknown {
+  const copy = structuredClone(definition);
+  for (const { state } of allStates(copy, '')) {
+    const holders = [
+      state,
+      ...(Array.isArray(state.Choices) ? state.Choices.filter(isObject) : []),
+      ...(Array.isArray(state.Catch) ? state.Catch.filter(isObject) : []),
+    ];
+    for (const holder of holders)
+      for (const field of TEMPLATE_FIELDS)
+        if (field in holder) holder[field] = withoutArrayLiterals(holder[field]);
+  }
+  return copy;
+}
+
+function withoutArrayLiterals(value: unknown): unknown {
+  if (Array.isArray(value))
+    return value.map((item) => (item === null || typeof item === 'string' ? 0 : withoutArrayLiterals(item)));
+  if (isObject(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutArrayLiterals(item)]));
+  return value;
 }
 
 function checkArn(arn: string, kind: 'stateMachine' | 'execution'): void {

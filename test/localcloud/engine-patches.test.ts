@@ -394,4 +394,215 @@ describe('Map and Parallel', () => {
       'The MaxConcurrencyPath field refers to value "many" which is not a valid integer: $.limit',
     );
   });
+
+  it('reads a MaxConcurrencyPath string holding an integer as that integer', async () => {
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrencyPath: '$.limit',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Touch',
+            States: { Touch: { Type: 'Pass', End: true } },
+          },
+          ItemsPath: '$.items',
+          End: true,
+        },
+      },
+    };
+
+    const { outcome, output } = await run(definition, { limit: '1', items: [1, 2] });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual([1, 2]);
+  });
+});
+
+describe('workflow variables (Assign, $name)', () => {
+  it('evaluates every Assign field with the values from before the state, and sets them after its OutputPath', async () => {
+    const definition = {
+      StartAt: 'Ask',
+      States: {
+        Ask: {
+          Type: 'Pass',
+          Result: { question: 'life', answer: 42 },
+          Assign: {
+            question: 'none',
+            'topic.$': '$.question',
+            'answer.$': '$.answer',
+            list: [null, '{% $x %}'],
+          },
+          Next: 'Swap',
+        },
+        Swap: {
+          Type: 'Pass',
+          InputPath: '$answer',
+          Parameters: { 'from.$': '$', 'topic.$': '$topic', 'first.$': '$list[0]' },
+          Assign: { answer: 'changed', 'previous.$': '$answer', 'sum.$': 'States.MathAdd($answer, 1)' },
+          OutputPath: '$answer',
+          Next: 'Report',
+        },
+        Report: {
+          Type: 'Pass',
+          Parameters: { 'answer.$': '$answer', 'previous.$': '$previous', 'sum.$': '$sum', 'output.$': '$' },
+          End: true,
+        },
+      },
+    };
+
+    const { outcome, output } = await run(definition);
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    // Swap's OutputPath read the answer from before Swap's own Assign.
+    expect(output).toEqual({ answer: 'changed', previous: 42, sum: 43, output: 42 });
+  });
+
+  it('reads variables in Choice rules, ItemsPath, Wait, Fail and intrinsic arguments; Choice assigns per rule', async () => {
+    const definition = {
+      StartAt: 'Setup',
+      States: {
+        Setup: {
+          Type: 'Pass',
+          Assign: { items: [1, 2], limit: 2, seconds: 0, reason: 'too many', expected: 'x' },
+          Next: 'Check',
+        },
+        Check: {
+          Type: 'Choice',
+          Choices: [
+            {
+              Variable: '$limit',
+              NumericGreaterThanPath: '$items[1]',
+              Assign: { verdict: 'rule' },
+              Next: 'Wait',
+            },
+          ],
+          Assign: { verdict: 'default' },
+          Default: 'Wait',
+        },
+        Wait: { Type: 'Wait', SecondsPath: '$seconds', Next: 'Each' },
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$items',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Inner',
+            States: {
+              Inner: {
+                Type: 'Pass',
+                Parameters: { 'v.$': "States.Format('{}-{}', $, $verdict)" },
+                End: true,
+              },
+            },
+          },
+          Next: 'Stop',
+        },
+        Stop: { Type: 'Fail', ErrorPath: '$verdict', CausePath: "States.Format('{}: {}', $reason, $limit)" },
+      },
+    };
+
+    const { outcome } = await run(definition);
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'default', cause: 'too many: 2' });
+  });
+
+  it('lets Map iterations and Parallel branches read outer variables but keeps their own assignments inside', async () => {
+    const definition = {
+      StartAt: 'Setup',
+      States: {
+        Setup: { Type: 'Pass', Assign: { bias: 10, seen: 'outer' }, Next: 'Each' },
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Remember',
+            States: {
+              Remember: { Type: 'Pass', Assign: { 'seen.$': '$' }, Next: 'Add' },
+              Add: {
+                Type: 'Pass',
+                Parameters: { 'sum.$': 'States.MathAdd($, $bias)', 'seen.$': '$seen' },
+                End: true,
+              },
+            },
+          },
+          Assign: { 'sums.$': '$[*].sum' },
+          Next: 'Both',
+        },
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'Left',
+              States: {
+                Left: {
+                  Type: 'Pass',
+                  Assign: { seen: 'left' },
+                  Parameters: { 'sums.$': '$sums' },
+                  End: true,
+                },
+              },
+            },
+            {
+              StartAt: 'Right',
+              States: { Right: { Type: 'Pass', Parameters: { 'seen.$': '$seen' }, End: true } },
+            },
+          ],
+          ResultSelector: { 'left.$': '$[0].sums', 'right.$': '$[1].seen' },
+          Next: 'After',
+        },
+        After: { Type: 'Pass', Parameters: { 'branches.$': '$', 'seen.$': '$seen' }, End: true },
+      },
+    };
+
+    const { outcome, output } = await run(definition, { items: [1, 2] });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual({ branches: { left: [11, 12], right: 'outer' }, seen: 'outer' });
+  });
+
+  it('assigns from the error output in a Catch, and fails with States.Runtime on a variable never assigned', async () => {
+    const caught = {
+      StartAt: 'Try',
+      States: {
+        Try: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'Oops', Cause: 'it broke' } } },
+          ],
+          Catch: [{ ErrorEquals: ['States.ALL'], Assign: { 'failure.$': '$.Error' }, Next: 'Report' }],
+          End: true,
+        },
+        Report: { Type: 'Pass', Parameters: { 'failure.$': '$failure' }, End: true },
+      },
+    };
+    const unassigned = passing({ 'value.$': '$nobody' });
+
+    const recovered = await run(caught);
+    const failed = await run(unassigned);
+
+    expect(recovered.output).toEqual({ failure: 'Oops' });
+    expect(failed.outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(failed.outcome.cause).toContain("the variable 'nobody' has not been assigned");
+  });
+
+  it('leaves the merged objects of States.JsonMerge unchanged', async () => {
+    const definition = {
+      StartAt: 'Merge',
+      States: {
+        Merge: {
+          Type: 'Pass',
+          Parameters: { 'merged.$': 'States.JsonMerge($.a, $.b, false)' },
+          ResultPath: '$.result',
+          End: true,
+        },
+      },
+    };
+
+    const { output } = await run(definition, { a: { x: 1 }, b: { y: 2 } });
+
+    expect(output).toEqual({ a: { x: 1 }, b: { y: 2 }, result: { merged: { x: 1, y: 2 } } });
+  });
 });
