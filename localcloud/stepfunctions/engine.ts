@@ -712,7 +712,7 @@ export class ExecutionRun {
           : Promise.reject(
               new TaskError(
                 'States.Runtime',
-                `The local cloud does not support the Task resource '${kind.resource}' (supported: Lambda function ARNs, lambda:invoke, sqs:sendMessage, dynamodb:putItem/getItem/updateItem/deleteItem)`,
+                `The local cloud does not support the Task resource '${kind.resource}' (supported: Lambda function ARNs, lambda:invoke, sqs:sendMessage, dynamodb:putItem/getItem/updateItem/deleteItem, aws-sdk:dynamodb|sqs|sfn:<action>)`,
               ),
             );
     }

@@ -467,3 +467,69 @@ describe('payload size limit', () => {
     expect(description.cause).toContain("'Call'");
   });
 });
+
+describe('CreateStateMachine', () => {
+  const create = (definition: object) =>
+    sfn.send(
+      new CreateStateMachineCommand({
+        name: `resources-${++machines}`,
+        definition: JSON.stringify(definition),
+        roleArn: ROLE,
+      }),
+    );
+
+  it('refuses an unknown integration of a known service, also inside Parallel branches and Map processors', async () => {
+    const task = (resource: string) => ({ Type: 'Task', Resource: resource, End: true });
+    const topLevel = { StartAt: 'Get', States: { Get: task('arn:aws:states:::dynamodb:getItems') } };
+    const nested = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'Send', States: { Send: task('arn:aws:states:::sqs:sendMessage') } }],
+          Next: 'Each',
+        },
+        Each: {
+          Type: 'Map',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Query',
+            States: { Query: task('arn:aws:states:::aws-sdk:dynamodb:queryEverything') },
+          },
+          End: true,
+        },
+      },
+    };
+
+    const refusedTop = await create(topLevel).catch((error: unknown) => error);
+    const refusedNested = await create(nested).catch((error: unknown) => error);
+
+    expect(refusedTop).toMatchObject({
+      name: 'InvalidDefinition',
+      message:
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The resource provided " +
+        'arn:aws:states:::dynamodb:getItems is not recognized. The value is not a valid resource ARN, or the ' +
+        "resource is not available in this region. at /States/Get/Resource'",
+    });
+    expect(refusedNested).toMatchObject({ name: 'InvalidDefinition' });
+    expect((refusedNested as Error).message).toContain(
+      'arn:aws:states:::aws-sdk:dynamodb:queryEverything is not recognized',
+    );
+    expect((refusedNested as Error).message).toContain('at /States/Each/ItemProcessor/States/Query/Resource');
+  });
+
+  it('accepts the integrations the local cloud runs and services it does not know', async () => {
+    const definition = {
+      StartAt: 'Put',
+      States: {
+        Put: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Next: 'Query' },
+        Query: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:dynamodb:query', Next: 'Other' },
+        Other: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync', End: true },
+      },
+    };
+
+    const created = await create(definition);
+
+    expect(created.stateMachineArn).toContain(':stateMachine:resources-');
+  });
+});
