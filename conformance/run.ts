@@ -1,27 +1,76 @@
 /**
- * `npm run conformance [-- --only id,id --verbose]`: runs the AWS-recorded Step Functions cases
- * (`../shared/conformance`, or STEPSAGA_CONFORMANCE_RUNNER) with `conformance/adapter.mjs`.
+ * `npm run conformance [-- --corpus FILE] [--only id,id] [--concurrency N] [--verbose]`: runs the
+ * AWS-recorded Step Functions cases with `conformance/adapter.mjs` (ordinary AWS SDK clients only).
+ *
+ * The corpus is every `conformance/cases/*.json` (or the `--corpus` files given), merged into one run.
  * Against STEPSAGA_ENDPOINT when it is set (a running local cloud, LocalStack...), otherwise against a
  * fresh local cloud started here (bare services, no assembly) and stopped afterwards.
- * Prints the runner's `N passed, M failed` and exits with its code.
+ * Prints one line per case and the runner's `N passed, M failed`, and exits with its code (1 if any failed).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalCloud } from '../localcloud/cloud';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const runner =
-  process.env.STEPSAGA_CONFORMANCE_RUNNER ??
-  path.resolve(here, '..', '..', 'shared', 'conformance', 'run.mjs');
-const adapter = path.join(here, 'adapter.mjs');
+export const RUNNER = process.env.STEPSAGA_CONFORMANCE_RUNNER ?? path.join(here, 'runner.mjs');
+export const ADAPTER = path.join(here, 'adapter.mjs');
+export const CASES_DIR = path.join(here, 'cases');
+
+/** The corpus files: every `cases/*.json`, sorted. */
+export function corpusFiles(dir = CASES_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Merges corpus files into one temporary file for the runner; refuses an id that two files share. */
+export function mergeCorpora(files: readonly string[]): { file: string; count: number; dispose: () => void } {
+  const seen = new Map<string, string>();
+  const cases: unknown[] = [];
+  for (const file of files) {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (!Array.isArray(parsed)) throw new Error(`${file}: a corpus is a JSON array of cases`);
+    for (const c of parsed as Array<{ id?: unknown }>) {
+      if (typeof c.id !== 'string') throw new Error(`${file}: a case without a string id`);
+      const other = seen.get(c.id);
+      if (other) throw new Error(`case id ${c.id} is in both ${other} and ${file}`);
+      seen.set(c.id, file);
+      cases.push(c);
+    }
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'stepsaga-conformance-'));
+  const file = path.join(dir, 'corpus.json');
+  writeFileSync(file, JSON.stringify(cases));
+  return { file, count: cases.length, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Splits `--corpus FILE` options (repeatable) from the arguments passed on to the runner. */
+function splitArgs(argv: readonly string[]): { corpora: string[]; rest: string[] } {
+  const corpora: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--corpus') {
+      const file = argv[++i];
+      if (!file) throw new Error('--corpus needs a file');
+      corpora.push(path.resolve(file));
+    } else rest.push(arg);
+  }
+  return { corpora, rest };
+}
 
 async function main(): Promise<number> {
+  const { corpora, rest } = splitArgs(process.argv.slice(2));
+  const merged = mergeCorpora(corpora.length > 0 ? corpora : corpusFiles());
   const external = process.env.STEPSAGA_ENDPOINT;
   const cloud = external ? undefined : await startLocalCloud({ port: 0, assembly: false, quiet: true });
   const endpoint = external ?? cloud?.endpoint ?? '';
   try {
-    const child = spawn(process.execPath, [runner, adapter, ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [RUNNER, ADAPTER, '--corpus', merged.file, ...rest], {
       env: { ...process.env, STEPSAGA_ENDPOINT: endpoint },
       stdio: 'inherit',
     });
@@ -31,13 +80,16 @@ async function main(): Promise<number> {
     });
   } finally {
     await cloud?.close();
+    merged.dispose();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(2);
+    },
+  );
+}
