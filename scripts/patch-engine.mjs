@@ -663,6 +663,43 @@ function applyAssignment(context, assignment) {
       },
     ],
   },
+  {
+    id: 'javascript-errors-are-runtime',
+    aws:
+      'A state that fails while evaluating its own fields fails with States.Runtime, which no Retry or Catch ' +
+      'matches (not even States.ALL); an error never carries a JavaScript class name.',
+    why:
+      'A JavaScript error raised inside the library (a SyntaxError from JSON.parse of a malformed intrinsic ' +
+      'argument, a TypeError...) reached Retry/Catch under its own name, so States.ALL (or a catcher naming ' +
+      '"TypeError") caught it. Only instances of the built-in classes are converted: the Task errors the local ' +
+      'cloud\'s handlers throw (a function\'s "TypeError" is a TaskError named so) keep their names.',
+    edits: [
+      {
+        find: '// src/stateMachine/StateExecutor.ts\n',
+        replace: `// src/stateMachine/StateExecutor.ts
+/* stepsaga-patch:javascript-errors-are-runtime */
+var JAVASCRIPT_ERROR_PROTOTYPES = new Set(
+  [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((errorClass) => errorClass.prototype)
+);
+function asStatesError(error) {
+  if (error === null || typeof error !== "object" || !JAVASCRIPT_ERROR_PROTOTYPES.has(Object.getPrototypeOf(error))) {
+    return error;
+  }
+  const runtimeError = new StatesRuntimeError(error.message || String(error));
+  runtimeError.cause = error;
+  return runtimeError;
+}
+`,
+      },
+      {
+        find: '    } catch (error) {\n      options.eventLogger.dispatchStateFailedEvent(\n',
+        replace: `    } catch (thrown) {
+      const error = asStatesError(thrown); /* stepsaga-patch:javascript-errors-are-runtime */
+      options.eventLogger.dispatchStateFailedEvent(
+`,
+      },
+    ],
+  },
 ];
 
 /** Identifies the exact patch list (ids and code): a bundle patched by another version does not match. */

@@ -606,3 +606,38 @@ describe('workflow variables (Assign, $name)', () => {
     expect(output).toEqual({ a: { x: 1 }, b: { y: 2 }, result: { merged: { x: 1, y: 2 } } });
   });
 });
+
+describe('JavaScript errors inside the engine', () => {
+  it('reach Retry and Catch as States.Runtime, which neither matches', async () => {
+    // Prepare: a malformed intrinsic argument (CreateStateMachine refuses it; the engine alone runs it)
+    // makes the engine's JSON.parse throw a SyntaxError while the state evaluates its Parameters.
+    const definition = {
+      StartAt: 'Evaluate',
+      States: {
+        Evaluate: {
+          Type: 'Pass',
+          Parameters: { 'list.$': 'States.Array(notJson)' },
+          Retry: [{ ErrorEquals: ['States.ALL', 'SyntaxError'], MaxAttempts: 3 }],
+          Catch: [{ ErrorEquals: ['SyntaxError', 'States.ALL'], Next: 'Recovered' }],
+          End: true,
+        },
+        Recovered: { Type: 'Pass', End: true },
+      },
+    };
+    const machine = new engineModule.StateMachine(definition as engineModule.StateMachineDefinition, {
+      validationOptions: { noValidate: true },
+    });
+
+    // Act
+    const failure = await machine
+      .run({})
+      .result.then(() => undefined)
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(engineModule.ExecutionError);
+    const cause = (failure as engineModule.ExecutionError).cause;
+    expect(cause).toMatchObject({ name: 'States.Runtime' });
+    expect((cause as Error).message).toContain('is not valid JSON');
+  });
+});

@@ -30,6 +30,7 @@ const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:
 
 const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
 const ECHO = `exports.handler = async (e) => 'x'.repeat(e.size);`;
+const TYPE_ERROR = `exports.handler = async () => null.property;`;
 const SLOW_THEN_FAIL = `exports.handler = async (e) => {
   await new Promise((r) => setTimeout(r, e.ms));
   const error = new Error('late failure'); error.name = 'LateFailure'; throw error;
@@ -106,6 +107,7 @@ beforeAll(async () => {
   await addFunction(lambda, 'slow', SLOW);
   await addFunction(lambda, 'slowThenFail', SLOW_THEN_FAIL);
   await addFunction(lambda, 'echo', ECHO);
+  await addFunction(lambda, 'typeError', TYPE_ERROR);
 });
 
 afterAll(async () => {
@@ -342,6 +344,26 @@ describe('runtime errors', () => {
     expect(description.cause).toMatch(
       /^An error occurred while executing the state 'Second' \(entered at the event id #4\)\. .*\$\.no\.such\.path/,
     );
+  });
+
+  it("keeps a function's own TypeError a Task error that Retry and Catch match by its name", async () => {
+    const { description, output, types } = await execute({
+      StartAt: 'Call',
+      States: {
+        Call: {
+          Type: 'Task',
+          Resource: fnArn('typeError'),
+          Retry: [{ ErrorEquals: ['TypeError'], MaxAttempts: 1, IntervalSeconds: 1 }],
+          Catch: [{ ErrorEquals: ['TypeError'], ResultPath: '$.error', Next: 'Handled' }],
+          End: true,
+        },
+        Handled: { Type: 'Pass', OutputPath: '$.error.Error', End: true },
+      },
+    });
+
+    expect(description.status).toBe('SUCCEEDED');
+    expect(output).toBe('TypeError');
+    expect(types.filter((type) => type === 'LambdaFunctionFailed')).toHaveLength(2);
   });
 
   it('reports a JavaScript error escaping the engine as States.Runtime, which no Catch matches', async () => {
