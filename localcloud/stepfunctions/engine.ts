@@ -17,6 +17,7 @@
  * - **Fail states** without Error/Cause fail with neither (the engine invents both).
  * - **Retry intervals** scaled by `retryScale` in the definition (backoff and jitter are kept).
  */
+import * as engineModule from 'aws-local-stepfunctions';
 import {
   StateMachine as EngineStateMachine,
   ExecutionAbortedError,
@@ -25,6 +26,20 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { type Integrations, type JsonValue, TaskError, taskKind } from './integrations';
+
+/**
+ * The bare library differs from AWS in ways the local cloud relies on being fixed (variables, intrinsic
+ * functions, Choice rules, Map/Parallel events...): scripts/patch-engine.mjs patches its bundle, which then
+ * exports `stepsagaPatches`. Running on an unpatched engine would silently give non-AWS results.
+ */
+const enginePatches = (
+  engineModule as unknown as { stepsagaPatches?: { count: number; fingerprint: string; ids: string[] } }
+).stepsagaPatches;
+if (!enginePatches) {
+  throw new Error(
+    'aws-local-stepfunctions is not patched to behave like AWS: run `node scripts/patch-engine.mjs` (npm install runs it as postinstall)',
+  );
+}
 
 // aws-local-stepfunctions 3 targets Node 22; on Node 20 every Task fails without Promise.withResolvers.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {

@@ -4,9 +4,11 @@
  * paths, ResultPath "$", Map/Parallel Retry history, runtime error causes, the Context Object, the
  * payload size limit. Real HTTP through the AWS SDK, real Lambda workers.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -553,5 +555,52 @@ describe('CreateStateMachine', () => {
     const created = await create(definition);
 
     expect(created.stateMachineArn).toContain(':stateMachine:resources-');
+  });
+});
+
+describe('the engine', () => {
+  it('refuses to load on an aws-local-stepfunctions that scripts/patch-engine.mjs has not patched', () => {
+    // Prepare: a Node process whose 'aws-local-stepfunctions' resolves to the pristine bundle, which
+    // scripts/patch-engine.mjs keeps next to the patched one.
+    const pristine = path.resolve(
+      'node_modules/aws-local-stepfunctions/build/main.node.esm.js.stepsaga-orig',
+    );
+    expect(existsSync(pristine)).toBe(true);
+    const hooks = path.join(workDir, 'unpatched-hooks.mjs');
+    writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+  if (specifier === 'aws-local-stepfunctions') {
+    return { url: ${JSON.stringify(pathToFileURL(pristine).href)}, format: 'module', shortCircuit: true };
+  }
+  return next(specifier, context);
+}\n`,
+    );
+    const register = path.join(workDir, 'unpatched-register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
+    const engine = pathToFileURL(path.resolve('localcloud/stepfunctions/engine.ts')).href;
+
+    // Act
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        pathToFileURL(register).href,
+        '-e',
+        `await import(${JSON.stringify(engine)})`,
+      ],
+      { encoding: 'utf8', timeout: 60_000, input: '' },
+    );
+
+    // Assess
+    expect(child.status).not.toBe(0);
+    expect(child.stderr).toContain(
+      'aws-local-stepfunctions is not patched to behave like AWS: run `node scripts/patch-engine.mjs` (npm install runs it as postinstall)',
+    );
   });
 });
