@@ -13,11 +13,11 @@
  *
  * Figures go to docs/cost.md. This is a benchmark: it prints, it asserts nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { build } from 'esbuild';
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
@@ -283,21 +283,26 @@ function firstEvents(
   };
 }
 
-/** Median of `runs` fresh processes: require the bundle, serve one event, print the elapsed ms. */
-function firstEventTime(
+const execFileAsync = promisify(execFile);
+
+/**
+ * Median of `runs` fresh processes: require the bundle, serve one event, print the elapsed ms. The child
+ * calls the local cloud served by this process, so it must not be waited for synchronously.
+ */
+async function firstEventTime(
   file: string,
   runs: number,
   nodeOptions: string,
   env: Record<string, string>,
   event: unknown,
-): number {
+): Promise<number> {
   const script = `const t=performance.now();const m=require(${JSON.stringify(file)});
 const ctx={awsRequestId:'init',functionName:'probe',functionVersion:'$LATEST',invokedFunctionArn:'arn:aws:lambda:us-east-1:000000000000:function:probe',memoryLimitInMB:'256',logGroupName:'/aws/lambda/probe',logStreamName:'probe',callbackWaitsForEmptyEventLoop:true,getRemainingTimeInMillis:()=>5000,done(){},fail(){},succeed(){}};
 const ev=JSON.parse(process.env.PROBE_EVENT);if(ev.saga)ev.saga.orderId+='-'+process.pid;
 Promise.resolve(m.handler(ev,ctx)).then(()=>{process.stdout.write(String(performance.now()-t));process.exit(0)},(e)=>{console.error(e);process.exit(1)});`;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['-e', script], {
+    const { stdout: out } = await execFileAsync(process.execPath, ['-e', script], {
       env: {
         ...process.env,
         ...env,
@@ -309,7 +314,6 @@ Promise.resolve(m.handler(ev,ctx)).then(()=>{process.stdout.write(String(perform
         AWS_SECRET_ACCESS_KEY: 'bench',
       },
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 60_000,
     });
     times.push(Number(out));
@@ -381,15 +385,21 @@ async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleRes
       const probe = probes[id];
       const firstEventMs = probe
         ? {
-            bundled: firstEventTime(
+            bundled: await firstEventTime(
               bundled,
               3,
               '--enable-source-maps',
               { ...probeEnv, ...probe.env },
               probe.event,
             ),
-            bundledNoSourceMaps: firstEventTime(bundled, 3, '', { ...probeEnv, ...probe.env }, probe.event),
-            externalSdk: firstEventTime(external, 3, '', { ...probeEnv, ...probe.env }, probe.event),
+            bundledNoSourceMaps: await firstEventTime(
+              bundled,
+              3,
+              '',
+              { ...probeEnv, ...probe.env },
+              probe.event,
+            ),
+            externalSdk: await firstEventTime(external, 3, '', { ...probeEnv, ...probe.env }, probe.event),
           }
         : undefined;
       results.push({
