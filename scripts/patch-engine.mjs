@@ -700,6 +700,250 @@ function asStatesError(error) {
       },
     ],
   },
+  {
+    id: 'jsonpath-missing-texts',
+    aws:
+      'A JSONPath that selects nothing fails with States.Runtime worded by the field it is in: for a payload ' +
+      "template key (Parameters, ItemSelector, ResultSelector) and a Fail state's ErrorPath/CausePath, " +
+      "The JSONPath '<path>' specified for the field '<key.$|ErrorPath|CausePath>' could not be found in the input " +
+      "'<input>'; for InputPath, OutputPath and TimeoutSecondsPath/HeartbeatSecondsPath, Invalid path '<path>' : " +
+      "No results for path: $['a']['b'] (the missing leaf) or Missing property in path $['a'] (a missing step " +
+      'on the way), as Jayway JsonPath words it. A template object may name the keys that stand for such a path ' +
+      "field under Symbol.for('stepsaga.pathFields') (engine.ts evaluates TimeoutSecondsPath inside Parameters).",
+    why: "The library reported Path expression '<path>' does not point to a value everywhere.",
+    edits: [
+      {
+        find: '  for (const Constraint of constraints) {\n',
+        replace: `  /* stepsaga-patch:jsonpath-missing-texts */
+  if (evaluation === void 0 && !options?.ignoreDefinedValueConstraint && !variable) {
+    const error = new StatesRuntimeError("Path expression '" + pathExpression + "' does not point to a value");
+    error.missingPath = { path: pathExpression, root: pathExpression.startsWith("$$") ? context ?? null : json };
+    throw error;
+  }
+  for (const Constraint of constraints) {
+`,
+      },
+      {
+        find: 'var DefinedValueConstraint = class',
+        replace: `/* stepsaga-patch:jsonpath-missing-texts */
+var STEPSAGA_PATH_FIELDS = Symbol.for("stepsaga.pathFields");
+function jaywaySegments(path) {
+  const segments = [];
+  const step = /\\.([^.[\\]]+)|\\[\\s*(-?\\d+)\\s*\\]|\\[\\s*'((?:[^'\\\\]|\\\\.)*)'\\s*\\]|\\[\\s*"((?:[^"\\\\]|\\\\.)*)"\\s*\\]/y;
+  step.lastIndex = path.startsWith("$$") ? 2 : 1;
+  while (step.lastIndex < path.length) {
+    const match = step.exec(path);
+    if (!match) return void 0;
+    segments.push(match[2] !== void 0 ? Number(match[2]) : match[1] ?? match[3] ?? match[4]);
+  }
+  return segments;
+}
+function jaywayPath(segments) {
+  return "$" + segments.map((s) => typeof s === "number" ? "[" + s + "]" : "['" + s + "']").join("");
+}
+function jaywayNotFound(path, root) {
+  const segments = jaywaySegments(path);
+  if (!segments) return "No results for path: " + path;
+  let node = root;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const holds = typeof segment === "number" ? Array.isArray(node) && segment >= 0 && segment < node.length : node !== null && typeof node === "object" && !Array.isArray(node) && Object.hasOwn(node, segment);
+    if (!holds) {
+      return i === segments.length - 1 ? "No results for path: " + jaywayPath(segments) : "Missing property in path " + jaywayPath(segments.slice(0, i + 1));
+    }
+    node = node[segment];
+  }
+  return "No results for path: " + jaywayPath(segments);
+}
+function invalidPathError(error) {
+  if (!error?.missingPath) return error;
+  const { path, root } = error.missingPath;
+  return new StatesRuntimeError("Invalid path '" + path + "' : " + jaywayNotFound(path, root));
+}
+function fieldPathError(error, field, input) {
+  if (!error?.missingPath) return error;
+  return new StatesRuntimeError("The JSONPath '" + error.missingPath.path + "' specified for the field '" + field + "' could not be found in the input '" + JSON.stringify(input ?? null) + "'");
+}
+function queryPathField(path, json, context) {
+  try {
+    return jsonPathQuery(path, json, context);
+  } catch (error) {
+    throw invalidPathError(error);
+  }
+}
+function queryTemplateField(template, key, path, json, context) {
+  try {
+    return jsonPathQuery(path, json, context);
+  } catch (error) {
+    throw template[STEPSAGA_PATH_FIELDS]?.includes(key) ? invalidPathError(error) : fieldPathError(error, key, json);
+  }
+}
+var DefinedValueConstraint = class`,
+      },
+      {
+        find: '  return jsonPathQuery(path, input, context);\n',
+        replace:
+          '  return queryPathField(path, input, context); /* stepsaga-patch:jsonpath-missing-texts */\n',
+      },
+      {
+        find: '  return jsonPathQuery(path, result, context);\n',
+        replace:
+          '  return queryPathField(path, result, context); /* stepsaga-patch:jsonpath-missing-texts */\n',
+      },
+      {
+        find: '        resolvedValue = jsonPathQuery(value, json, context);\n',
+        replace:
+          '        resolvedValue = queryTemplateField(payloadTemplate, key, value, json, context); /* stepsaga-patch:jsonpath-missing-texts */\n',
+      },
+      {
+        find: `    const resolveString = (path) => {
+      const value = path.startsWith("States.") ? evaluateIntrinsicFunction(path, input, context) : jsonPathQuery(path, input, context);
+`,
+        replace: `    const resolveString = (path, field) => {
+      let value;
+      try {
+        value = path.startsWith("States.") ? evaluateIntrinsicFunction(path, input, context) : jsonPathQuery(path, input, context);
+      } catch (error) {
+        throw fieldPathError(error, field, input); /* stepsaga-patch:jsonpath-missing-texts */
+      }
+`,
+      },
+      {
+        find: '      error = resolveString(state.ErrorPath);\n',
+        replace: '      error = resolveString(state.ErrorPath, "ErrorPath");\n',
+      },
+      {
+        find: '      cause = resolveString(state.CausePath);\n',
+        replace: '      cause = resolveString(state.CausePath, "CausePath");\n',
+      },
+    ],
+  },
+  {
+    id: 'map-distributed',
+    aws:
+      'A Map whose ItemProcessor (or Iterator) has ProcessorConfig.Mode DISTRIBUTED runs its items as a Map Run of ' +
+      'child executions: the parent history records MapStateStarted, MapRunStarted, then MapRunSucceeded or ' +
+      'MapRunFailed, and nothing of the items. ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path) ' +
+      'are read when the Map starts (States.Runtime: The ToleratedFailureCountPath field refers to value "<v>" ' +
+      'which is not a valid integer: <path>; ... ToleratedFailurePercentagePath ... not a valid float; ' +
+      'ToleratedFailureCount cannot be negative.; ToleratedFailurePercentage must be between 0 and 100.); item ' +
+      'failures up to them do not fail the Map, more fail it with States.ExceedToleratedFailureThreshold and ' +
+      'abort the running items. (A failed item tolerated leaves its {Error, Cause} in the output array.) ' +
+      'ItemReader, ItemBatcher and ResultWriter (S3) are not supported: States.Runtime naming the field.',
+    why: 'The library ran every Map inline and ignored the tolerated failure fields.',
+    edits: [
+      {
+        find: '    const processedItemsPromise = items.map(\n',
+        replace: `    if (iteratorDefinition.ProcessorConfig?.Mode === "DISTRIBUTED") /* stepsaga-patch:map-distributed */
+      return this.executeMapRun(items, iteratorStateMachine, input, context, options, limit);
+    const processedItemsPromise = items.map(
+`,
+      },
+      {
+        find: '    this.eventForwarding.push(this.forwardEventsToRootEventLogger(options.eventLogger, execution.eventLogs, index, options.rawInput)); /* stepsaga-patch:nested-events-before-exit */\n',
+        replace:
+          '    if (!this.mapRun) this.eventForwarding.push(this.forwardEventsToRootEventLogger(options.eventLogger, execution.eventLogs, index, options.rawInput)); /* stepsaga-patch:nested-events-before-exit, map-distributed */\n',
+      },
+      {
+        find: '  processItem(stateMachine, item, input, context, index, options) {\n',
+        replace: `  /* stepsaga-patch:map-distributed */
+  async executeMapRun(items, iteratorStateMachine, input, context, options, limit) {
+    const logger = options.eventLogger;
+    const state = { name: this.stateName, type: "Map" };
+    const dispatch = (type, details) => logger?.dispatch({ type, timestamp: Date.now(), state, ...details });
+    for (const field of ["ItemReader", "ItemBatcher", "ResultWriter"]) {
+      if (this.stateDefinition[field] !== void 0) {
+        throw mapRunError("The local cloud does not support " + field + " in a distributed Map (it reads and writes no S3 objects): give the items in the state input (ItemsPath)");
+      }
+    }
+    this.mapRun = true;
+    dispatch("MapStateStarted");
+    const tolerance = mapRunTolerance(this.stateDefinition, input, context);
+    dispatch("MapRunStarted", { label: this.stateDefinition.Label });
+    let failures = 0;
+    let runFailure;
+    const exceeded = () => {
+      if (tolerance.count === void 0 && tolerance.percentage === void 0) return failures > 0;
+      return tolerance.count !== void 0 && failures > tolerance.count || tolerance.percentage !== void 0 && failures * 100 / items.length > tolerance.percentage;
+    };
+    const results = items.map((item, i) => limit(async () => {
+      if (runFailure) return null;
+      try {
+        return await this.processItem(iteratorStateMachine, item, input, context, i, options);
+      } catch (error) {
+        if (runFailure) return null;
+        if (!(error instanceof ExecutionError)) {
+          runFailure = error;
+          throw error;
+        }
+        failures++;
+        if (exceeded()) {
+          runFailure = new ExceedToleratedFailureThresholdError();
+          throw runFailure;
+        }
+        return { Error: error.cause?.name ?? "States.TaskFailed", Cause: error.cause?.message ?? "" };
+      }
+    }));
+    try {
+      const output = await Promise.all(results);
+      dispatch("MapRunSucceeded");
+      return this.buildExecutionResult(output);
+    } catch (error) {
+      this.executionAbortFuncs.forEach((abort) => abort());
+      await Promise.allSettled(results);
+      if (error instanceof ExceedToleratedFailureThresholdError) dispatch("MapRunFailed", { Error: error.name, Cause: error.message });
+      throw error;
+    } finally {
+      delete context["Map"];
+    }
+  }
+  processItem(stateMachine, item, input, context, index, options) {
+`,
+      },
+      {
+        find: 'var ExecutionError = class',
+        replace: `/* stepsaga-patch:map-distributed */
+function mapRunError(message) {
+  const error = new StatesRuntimeError(message);
+  error.stateExecutionFailure = true;
+  return error;
+}
+function mapRunToleranceValue(state, field, pattern, kind, input, context) {
+  const path = state[field + "Path"];
+  if (path === void 0) return state[field];
+  let value = jsonPathQuery(path, input, context, { ignoreDefinedValueConstraint: true });
+  if (typeof value === "string" && pattern.test(value)) value = Number(value);
+  if (typeof value !== "number" || !Number.isFinite(value) || kind === "integer" && !Number.isInteger(value)) {
+    const shown = typeof value === "string" ? value : JSON.stringify(value ?? null);
+    throw mapRunError("The " + field + 'Path field refers to value "' + shown + '" which is not a valid ' + kind + ": " + path);
+  }
+  return value;
+}
+function mapRunTolerance(state, input, context) {
+  const count = mapRunToleranceValue(state, "ToleratedFailureCount", /^\\s*[+-]?\\d{1,18}\\s*$/, "integer", input, context);
+  if (count !== void 0 && count < 0) throw mapRunError("ToleratedFailureCount cannot be negative.");
+  const percentage = mapRunToleranceValue(state, "ToleratedFailurePercentage", /^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?[fFdD]?\\s*$/, "float", input, context);
+  if (percentage !== void 0 && !(percentage >= 0 && percentage <= 100)) throw mapRunError("ToleratedFailurePercentage must be between 0 and 100.");
+  return { count, percentage };
+}
+var ExceedToleratedFailureThresholdError = class extends Error {
+  constructor() {
+    super("The specified tolerated failure threshold was exceeded");
+    this.name = "States.ExceedToleratedFailureThreshold";
+    this.retryable = true;
+    this.catchable = true;
+  }
+  get isRetryable() {
+    return this.retryable;
+  }
+  get isCatchable() {
+    return this.catchable;
+  }
+};
+var ExecutionError = class`,
+      },
+    ],
+  },
 ];
 
 /** Identifies the exact patch list (ids and code): a bundle patched by another version does not match. */

@@ -17,6 +17,7 @@
  * - **Fail states** without Error/Cause fail with neither (the engine invents both).
  * - **Retry intervals** scaled by `retryScale` in the definition (backoff and jitter are kept).
  */
+import { randomUUID } from 'node:crypto';
 import * as engineModule from 'aws-local-stepfunctions';
 import {
   StateMachine as EngineStateMachine,
@@ -96,6 +97,15 @@ const NO_TIMEOUT_SECONDS = 2_000_000;
 type EngineEvent = {
   type: string;
   timestamp: number;
+/** The parts of a Map's ItemProcessor/Iterator (or a Parallel branch) that say where its states run. */
+interface ItemProcessor {
+  ProcessorConfig?: { Mode?: string };
+  States?: Record<
+    string,
+    { Branches?: ItemProcessor[]; ItemProcessor?: ItemProcessor; Iterator?: ItemProcessor }
+  >;
+}
+
   state?: { name: string; type: string; input: JsonValue; output?: JsonValue };
   parentState?: { name: string; type: string };
   index?: number;
@@ -104,6 +114,8 @@ type EngineEvent = {
   catch?: { catcher: { ResultPath?: string | null } };
   input?: JsonValue;
   output?: JsonValue;
+  /** MapRunStarted: the Map's Label. */
+  label?: unknown;
 };
 
 /** JavaScript's own error classes: when one escapes the engine, AWS would report States.Runtime. */
@@ -196,6 +208,9 @@ const WRAPPED_PAYLOAD = 'payload';
  * retried nor caught (AWS: "States.ALL does not match States.Runtime"; neither does naming it).
  */
 /** AWS's payload limit: a state result (and an execution input/output) holds at most 256 KiB of UTF-8. */
+/** Where a payload template names its keys that stand for path fields (see scripts/patch-engine.mjs). */
+const PATH_FIELDS = Symbol.for('stepsaga.pathFields');
+
 export const MAX_PAYLOAD_BYTES = 262_144;
 
 function exceedsDataLimit(value: unknown): boolean {
@@ -253,6 +268,16 @@ export class ExecutionRun {
   private abortFn: (() => void) | undefined;
   private stopRequest: { error?: string; cause?: string } | undefined;
   readonly done: Promise<ExecutionOutcome>;
+  /**
+   * Distributed Maps started but whose Map Run has not: a States.Runtime error in between comes from the
+   * Map's own fields (ToleratedFailure*Path), which AWS records with no MapStateFailed.
+   */
+  private readonly mapRunsPending = new Set<string>();
+  /**
+   * States inside a distributed Map's item processor: they run as child executions of a Map Run, whose
+   * events are not in this execution's history (their Task events are not recorded either).
+   */
+  private readonly childExecutionStates = new Set<string>();
 
   constructor(private readonly params: RunParams) {
     this.append('ExecutionStarted', 'executionStartedEventDetails', {
@@ -430,6 +455,7 @@ export class ExecutionRun {
           input: JSON.stringify(state.input ?? null),
           inputDetails: { truncated: false },
         });
+    if (this.childExecutionStates.has(stateName)) return;
         this.enteredEventIds.set(state.name, this.events.length);
         if (state.type === 'Parallel') this.append('ParallelStateStarted');
         // MapStateStarted waits for the first iteration (or the end of an empty Map): a Map that fails
@@ -518,7 +544,10 @@ export class ExecutionRun {
       return;
     }
     // A Map that failed before starting (States.Runtime on its own fields) records neither event.
-    if (!this.mapsStarted.has(name) && failure.error === 'States.Runtime') return;
+    if (failure.error === 'States.Runtime') {
+      const ownFields = !this.mapsStarted.has(name) || this.mapRunsPending.delete(name);
+      if (ownFields) return;
+    }
     this.startMap(name);
     this.append('MapStateFailed', 'mapStateFailedEventDetails', {});
   }
@@ -529,6 +558,32 @@ export class ExecutionRun {
 
   private exited(name: string, type: string, output: JsonValue): void {
     this.append(`${type}StateExited`, 'stateExitedEventDetails', {
+      // A distributed Map (scripts/patch-engine.mjs, map-distributed): its items are a Map Run.
+      case 'MapStateStarted': {
+        if (!state) return;
+        this.startMap(state.name);
+        this.mapRunsPending.add(state.name);
+        return;
+      }
+      case 'MapRunStarted': {
+        if (!state) return;
+        this.mapRunsPending.delete(state.name);
+        this.append('MapRunStarted', 'mapRunStartedEventDetails', {
+          mapRunArn: this.mapRunArn(event.label),
+        });
+        return;
+      }
+      case 'MapRunSucceeded': {
+        this.append('MapRunSucceeded');
+        return;
+      }
+      case 'MapRunFailed': {
+        this.append('MapRunFailed', 'mapRunFailedEventDetails', {
+          ...(event.Error !== undefined ? { error: event.Error } : {}),
+          ...(typeof event.Cause === 'string' ? { cause: event.Cause } : {}),
+        });
+        return;
+      }
       name,
       output: JSON.stringify(output),
       outputDetails: { truncated: false },
@@ -538,6 +593,13 @@ export class ExecutionRun {
 
   // ---------------------------------------------------------------------------------------------------
   // definition and Task handlers
+  /** arn:aws:states:<region>:<account>:mapRun:<state machine>/<Label or id>:<id>, as AWS names a Map Run. */
+  private mapRunArn(label: unknown): string {
+    const id = randomUUID();
+    const run = typeof label === 'string' && label !== '' ? label : id.slice(0, 8);
+    return `${this.params.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${run}:${id}`;
+  }
+
   // ---------------------------------------------------------------------------------------------------
 
   /** A copy of the definition for the engine, wrapped so entering/working on a state updates `$$.State`. */
@@ -613,6 +675,8 @@ export class ExecutionRun {
       // The engine would resolve TimeoutSecondsPath against the Parameters output (and ignores
       // HeartbeatSecondsPath): evaluate both next to the Parameters, against the same input.
       info.wrapped = {
+      const processor = (state.ItemProcessor ?? state.Iterator) as ItemProcessor | undefined;
+      if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') this.markChildExecutionStates(processor);
         ...(timeoutPath !== undefined ? { timeoutPath } : {}),
         ...(heartbeatPath !== undefined ? { heartbeatPath } : {}),
       };
@@ -637,6 +701,15 @@ export class ExecutionRun {
    */
   private pointContextAt(name: string, afterInvocation: boolean): void {
     const entry = this.entries.get(name);
+  private markChildExecutionStates(machine: ItemProcessor): void {
+    for (const [name, state] of Object.entries(machine.States ?? {})) {
+      this.childExecutionStates.add(name);
+      for (const branch of state.Branches ?? []) this.markChildExecutionStates(branch);
+      const nested = state.ItemProcessor ?? state.Iterator;
+      if (nested) this.markChildExecutionStates(nested);
+    }
+  }
+
     this.contextState.Name = name;
     this.contextState.EnteredTime = entry?.enteredTime ?? new Date().toISOString();
     if (this.stateTypes.get(name) === 'Task') {
@@ -662,6 +735,9 @@ export class ExecutionRun {
   private async runTask(
     name: string,
     info: TaskInfo,
+        // These keys stand for path fields: a path selecting nothing is reported as "Invalid path ..."
+        // (scripts/patch-engine.mjs, jsonpath-missing-texts), not as a template key.
+        [PATH_FIELDS]: ['timeout.$', 'heartbeat.$'],
     rawInput: JsonValue,
     TaskTimeout: TimeoutErrorClass,
   ): Promise<JsonValue> {

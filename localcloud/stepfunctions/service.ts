@@ -559,6 +559,10 @@ function paginate<T>(items: T[], p: Params, key: string, defaultSize = 100, maxS
   const size = typeof maxResults === 'number' && maxResults > 0 ? maxResults : defaultSize;
   const token = p.nextToken;
   let start = 0;
+    // AWS takes a fractional percentage (0..100); the schema wants an integer: its floor is checked instead.
+    const percentage = state.ToleratedFailurePercentage;
+    if (typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
+      state.ToleratedFailurePercentage = Math.floor(percentage);
   if (token !== undefined && token !== null) {
     const decoded =
       typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8')) : Number.NaN;

@@ -641,3 +641,187 @@ describe('JavaScript errors inside the engine', () => {
     expect((cause as Error).message).toContain('is not valid JSON');
   });
 });
+
+describe('paths that select nothing', () => {
+  it('name the template key or Fail field, with the input, as AWS words it', async () => {
+    const template = await run(passing({ 'total.$': '$.order.total' }), { order: {} });
+    const failPath = await run(
+      { StartAt: 'Reject', States: { Reject: { Type: 'Fail', Error: 'Rejected', CausePath: '$.reason' } } },
+      { orderId: 'o-1' },
+    );
+
+    expect(template.outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(template.outcome.cause).toContain(
+      `The JSONPath '$.order.total' specified for the field 'total.$' could not be found in the input '{"order":{}}'`,
+    );
+    expect(failPath.outcome.cause).toContain(
+      `The JSONPath '$.reason' specified for the field 'CausePath' could not be found in the input '{"orderId":"o-1"}'`,
+    );
+  });
+
+  it('are an invalid path in InputPath, OutputPath and TimeoutSecondsPath, worded by Jayway JsonPath', async () => {
+    const pass = (field: string, path: string) => ({
+      StartAt: 'Select',
+      States: { Select: { Type: 'Pass', [field]: path, End: true } },
+    });
+    const input = await run(pass('InputPath', '$.order.lines'), { order: {} });
+    const output = await run(pass('OutputPath', '$.customer.address.city'), { order: {} });
+    const timeout = await run(
+      {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:000000000000:function:never-called',
+            TimeoutSecondsPath: '$.limits.timeout',
+            End: true,
+          },
+        },
+      },
+      { limits: {} },
+    );
+
+    expect(input.outcome.cause).toContain(
+      "Invalid path '$.order.lines' : No results for path: $['order']['lines']",
+    );
+    expect(output.outcome.cause).toContain(
+      "Invalid path '$.customer.address.city' : Missing property in path $['customer']",
+    );
+    expect(timeout.outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(timeout.outcome.cause).toContain(
+      "Invalid path '$.limits.timeout' : No results for path: $['limits']['timeout']",
+    );
+  });
+});
+
+describe('distributed Map', () => {
+  const distributed = (fields: object, item: object = { Type: 'Pass', End: true }) => ({
+    StartAt: 'Each',
+    States: {
+      Each: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'Item',
+          States: { Item: item },
+        },
+        ...fields,
+        End: true,
+      },
+    },
+  });
+  /** An item state that fails for the items whose `fail` is true. */
+  const failingItem = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Broken' }],
+    Default: 'Fine',
+  };
+  const withFailures = (fields: object) => {
+    const definition = distributed(fields, failingItem) as {
+      States: { Each: { ItemProcessor: { States: Record<string, object> } } };
+    };
+    Object.assign(definition.States.Each.ItemProcessor.States, {
+      Broken: { Type: 'Fail', Error: 'ItemBroken', Cause: 'bad item' },
+      Fine: { Type: 'Pass', End: true },
+    });
+    return definition;
+  };
+  const items = (failing: number, total: number) =>
+    Array.from({ length: total }, (_, i) => ({ id: i, fail: i < failing }));
+
+  it('records a Map Run in the parent history and nothing of its items', async () => {
+    const { outcome, types, output } = await run(distributed({ Label: 'Orders', MaxConcurrency: 2 }), {
+      items: [1, 2, 3],
+    });
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual([1, 2, 3]);
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapRunStarted',
+      'MapRunSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  it('tolerates item failures up to ToleratedFailureCount and ToleratedFailurePercentage', async () => {
+    const byCount = await run(withFailures({ ToleratedFailureCountPath: '$.tolerated' }), {
+      items: items(2, 4),
+      tolerated: '2',
+    });
+    const byPercentage = await run(withFailures({ ToleratedFailurePercentage: 50.5 }), {
+      items: items(2, 4),
+    });
+
+    expect(byCount.outcome.status).toBe('SUCCEEDED');
+    expect(byCount.output[0]).toEqual({ Error: 'ItemBroken', Cause: 'bad item' });
+    expect(byCount.output[3]).toEqual({ id: 3, fail: false });
+    expect(byPercentage.outcome.status).toBe('SUCCEEDED');
+  });
+
+  it('fails with States.ExceedToleratedFailureThreshold beyond the tolerance, which Catch can handle', async () => {
+    const untolerated = await run(withFailures({}), { items: items(1, 3) });
+    const overCount = await run(withFailures({ ToleratedFailureCount: 1 }), { items: items(2, 3) });
+    const caught = withFailures({
+      ToleratedFailurePercentage: 10,
+      Catch: [{ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], Next: 'Handled' }],
+    }) as { States: Record<string, object> };
+    caught.States.Handled = { Type: 'Pass', End: true };
+    const handled = await run(caught, { items: items(1, 3) });
+
+    expect(untolerated.outcome).toMatchObject({
+      status: 'FAILED',
+      error: 'States.ExceedToleratedFailureThreshold',
+    });
+    expect(untolerated.types).toContain('MapRunFailed');
+    expect(untolerated.types).toContain('MapStateFailed');
+    expect(overCount.outcome.error).toBe('States.ExceedToleratedFailureThreshold');
+    expect(handled.outcome.status).toBe('SUCCEEDED');
+    expect(handled.types).toContain('MapRunFailed');
+  });
+
+  it('rejects invalid tolerated failure values at run time with the AWS explanations', async () => {
+    const cases: Array<[object, unknown, string]> = [
+      [
+        { ToleratedFailureCountPath: '$.t' },
+        'many',
+        'The ToleratedFailureCountPath field refers to value "many" which is not a valid integer: $.t',
+      ],
+      [{ ToleratedFailureCountPath: '$.t' }, -1, 'ToleratedFailureCount cannot be negative.'],
+      [
+        { ToleratedFailurePercentagePath: '$.t' },
+        {},
+        'The ToleratedFailurePercentagePath field refers to value "{}" which is not a valid float: $.t',
+      ],
+      [
+        { ToleratedFailurePercentagePath: '$.t' },
+        100.5,
+        'ToleratedFailurePercentage must be between 0 and 100.',
+      ],
+    ];
+    for (const [fields, tolerated, cause] of cases) {
+      const { outcome, types } = await run(distributed(fields), { items: [1], t: tolerated });
+
+      expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+      expect(outcome.cause).toContain(`(entered at the event id #2). ${cause}`);
+      expect(types).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapStateStarted', 'ExecutionFailed']);
+    }
+  });
+
+  it('refuses an ItemReader (S3) with an error naming it', async () => {
+    const { outcome } = await run(
+      distributed({
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+      }),
+      { items: [] },
+    );
+
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(outcome.cause).toContain('does not support ItemReader in a distributed Map');
+  });
+});
