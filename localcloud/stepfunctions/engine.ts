@@ -27,6 +27,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { type Integrations, type JsonValue, TaskError, taskKind } from './integrations';
+import { TaskTokens } from './task-tokens';
 
 /**
  * The bare library differs from AWS in ways the local cloud relies on being fixed (variables, intrinsic
@@ -88,15 +89,14 @@ export interface RunParams {
   startTime: Date;
   retryScale: number;
   integrations: Integrations;
+  /** The service's task tokens (SendTaskSuccess/Failure/Heartbeat); a run of its own when absent. */
+  taskTokens?: TaskTokens;
   onEvent: (event: HistoryEventLike) => void;
 }
 
 /** Effectively "no timeout": AWS's default Task timeout is 99999999 s; setTimeout caps at ~24.8 days. */
 const NO_TIMEOUT_SECONDS = 2_000_000;
 
-type EngineEvent = {
-  type: string;
-  timestamp: number;
 /** The parts of a Map's ItemProcessor/Iterator (or a Parallel branch) that say where its states run. */
 interface ItemProcessor {
   ProcessorConfig?: { Mode?: string };
@@ -106,16 +106,19 @@ interface ItemProcessor {
   >;
 }
 
+type EngineEvent = {
+  type: string;
+  timestamp: number;
   state?: { name: string; type: string; input: JsonValue; output?: JsonValue };
   parentState?: { name: string; type: string };
   index?: number;
   Error?: string;
   Cause?: unknown;
+  /** MapRunStarted: the Map's Label. */
+  label?: unknown;
   catch?: { catcher: { ResultPath?: string | null } };
   input?: JsonValue;
   output?: JsonValue;
-  /** MapRunStarted: the Map's Label. */
-  label?: unknown;
 };
 
 /** JavaScript's own error classes: when one escapes the engine, AWS would report States.Runtime. */
@@ -190,6 +193,8 @@ interface StateEntry {
 
 interface TaskInfo {
   resource: string;
+  /** A `.waitForTaskToken` resource: `$$.Task.Token` is defined and the Task waits for its outcome. */
+  callback: boolean;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
   /**
@@ -203,14 +208,14 @@ interface TaskInfo {
 /** The key holding the real Parameters when `prepare()` wrapped them (see `TaskInfo.wrapped`). */
 const WRAPPED_PAYLOAD = 'payload';
 
+/** Where a payload template names its keys that stand for path fields (see scripts/patch-engine.mjs). */
+const PATH_FIELDS = Symbol.for('stepsaga.pathFields');
+
 /**
  * A `States.Runtime` error raised by the local cloud itself: like the engine's own, it is neither
  * retried nor caught (AWS: "States.ALL does not match States.Runtime"; neither does naming it).
  */
 /** AWS's payload limit: a state result (and an execution input/output) holds at most 256 KiB of UTF-8. */
-/** Where a payload template names its keys that stand for path fields (see scripts/patch-engine.mjs). */
-const PATH_FIELDS = Symbol.for('stepsaga.pathFields');
-
 export const MAX_PAYLOAD_BYTES = 262_144;
 
 function exceedsDataLimit(value: unknown): boolean {
@@ -227,6 +232,19 @@ export class DataLimitExceededError extends Error {
     super(
       `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
     );
+  }
+}
+
+/**
+ * The error a SendTaskFailure reports: its `error` and `cause`, each null when not given (what Catch
+ * then sees in `Error`/`Cause`, and why the history omits them).
+ */
+class CallbackFailure extends Error {
+  constructor(error: string | undefined, cause: string | undefined) {
+    super(cause ?? '');
+    Object.defineProperty(this, 'name', { value: error ?? null, configurable: true, writable: true });
+    if (cause === undefined)
+      Object.defineProperty(this, 'message', { value: null, configurable: true, writable: true });
   }
 }
 
@@ -251,6 +269,16 @@ export class ExecutionRun {
   /** Map states whose MapStateStarted is in the history (it is recorded once the Map really starts). */
   private readonly mapsStarted = new Set<string>();
   /**
+   * Distributed Maps started but whose Map Run has not: a States.Runtime error in between comes from the
+   * Map's own fields (ToleratedFailure*Path), which AWS records with no MapStateFailed.
+   */
+  private readonly mapRunsPending = new Set<string>();
+  /**
+   * States inside a distributed Map's item processor: they run as child executions of a Map Run, whose
+   * events are not in this execution's history (their Task events are not recorded either).
+   */
+  private readonly childExecutionStates = new Set<string>();
+  /**
    * Map/Parallel states that failed but may still be retried: AWS records ...StateFailed only once the
    * failure is final (caught, or it fails the execution/iteration), and ...StateStarted on each retry.
    */
@@ -264,22 +292,26 @@ export class ExecutionRun {
     Name: '',
     EnteredTime: '',
   };
+  /**
+   * `$$.Task` (callback Tasks only): its Token is issued when the state's Parameters read it; the engine
+   * calls the Task handler synchronously after evaluating them, and `runTask` takes that token.
+   */
+  private readonly contextTask: { readonly Token?: string } = Object.defineProperty({}, 'Token', {
+    enumerable: true,
+    get: (): string | undefined => this.readTaskToken(),
+  });
+  private readonly taskTokens: TaskTokens;
+  /** The token `$$.Task.Token` handed out for the callback Task about to start. */
+  private pendingToken: string | undefined;
+  /** Tokens of callback Tasks still running (closed when the execution ends). */
+  private readonly openTokens = new Set<string>();
   private closed = false;
   private abortFn: (() => void) | undefined;
   private stopRequest: { error?: string; cause?: string } | undefined;
   readonly done: Promise<ExecutionOutcome>;
-  /**
-   * Distributed Maps started but whose Map Run has not: a States.Runtime error in between comes from the
-   * Map's own fields (ToleratedFailure*Path), which AWS records with no MapStateFailed.
-   */
-  private readonly mapRunsPending = new Set<string>();
-  /**
-   * States inside a distributed Map's item processor: they run as child executions of a Map Run, whose
-   * events are not in this execution's history (their Task events are not recorded either).
-   */
-  private readonly childExecutionStates = new Set<string>();
 
   constructor(private readonly params: RunParams) {
+    this.taskTokens = params.taskTokens ?? new TaskTokens();
     this.append('ExecutionStarted', 'executionStartedEventDetails', {
       input: JSON.stringify(params.input),
       inputDetails: { truncated: false },
@@ -326,6 +358,7 @@ export class ExecutionRun {
         },
         StateMachine: { Id: params.stateMachineArn, Name: params.stateMachineName },
         State: this.contextState,
+        Task: this.contextTask,
       },
     });
     this.abortFn = execution.abort;
@@ -377,6 +410,9 @@ export class ExecutionRun {
   }
 
   private finish(outcome: ExecutionOutcome): void {
+    // A Task still waiting for its callback is over with the execution (StopExecution, a failed branch).
+    for (const token of this.openTokens) this.taskTokens.close(token);
+    this.openTokens.clear();
     for (const flushes of this.pending.values()) for (const flush of flushes) flush();
     this.pending.clear();
     this.settleFailures();
@@ -419,6 +455,7 @@ export class ExecutionRun {
 
   /** Records a Task event now, or once the engine's StateEntered for that state is in the history. */
   private taskEvent(stateName: string, record: () => void): void {
+    if (this.childExecutionStates.has(stateName)) return;
     if (this.entered.has(stateName)) record();
     else {
       const queue = this.pending.get(stateName) ?? [];
@@ -455,7 +492,6 @@ export class ExecutionRun {
           input: JSON.stringify(state.input ?? null),
           inputDetails: { truncated: false },
         });
-    if (this.childExecutionStates.has(stateName)) return;
         this.enteredEventIds.set(state.name, this.events.length);
         if (state.type === 'Parallel') this.append('ParallelStateStarted');
         // MapStateStarted waits for the first iteration (or the end of an empty Map): a Map that fails
@@ -519,6 +555,32 @@ export class ExecutionRun {
         this.append(event.type, key, { name: mapName, index: event.index ?? 0 });
         return;
       }
+      // A distributed Map (scripts/patch-engine.mjs, map-distributed): its items are a Map Run.
+      case 'MapStateStarted': {
+        if (!state) return;
+        this.startMap(state.name);
+        this.mapRunsPending.add(state.name);
+        return;
+      }
+      case 'MapRunStarted': {
+        if (!state) return;
+        this.mapRunsPending.delete(state.name);
+        this.append('MapRunStarted', 'mapRunStartedEventDetails', {
+          mapRunArn: this.mapRunArn(event.label),
+        });
+        return;
+      }
+      case 'MapRunSucceeded': {
+        this.append('MapRunSucceeded');
+        return;
+      }
+      case 'MapRunFailed': {
+        this.append('MapRunFailed', 'mapRunFailedEventDetails', {
+          ...(event.Error !== undefined ? { error: event.Error } : {}),
+          ...(typeof event.Cause === 'string' ? { cause: event.Cause } : {}),
+        });
+        return;
+      }
       case 'ParallelBranchFailed': {
         this.settleFailures();
         return;
@@ -526,6 +588,13 @@ export class ExecutionRun {
       default:
         return;
     }
+  }
+
+  /** arn:aws:states:<region>:<account>:mapRun:<state machine>/<Label or id>:<id>, as AWS names a Map Run. */
+  private mapRunArn(label: unknown): string {
+    const id = randomUUID();
+    const run = typeof label === 'string' && label !== '' ? label : id.slice(0, 8);
+    return `${this.params.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${run}:${id}`;
   }
 
   private startMap(name: string): void {
@@ -558,32 +627,6 @@ export class ExecutionRun {
 
   private exited(name: string, type: string, output: JsonValue): void {
     this.append(`${type}StateExited`, 'stateExitedEventDetails', {
-      // A distributed Map (scripts/patch-engine.mjs, map-distributed): its items are a Map Run.
-      case 'MapStateStarted': {
-        if (!state) return;
-        this.startMap(state.name);
-        this.mapRunsPending.add(state.name);
-        return;
-      }
-      case 'MapRunStarted': {
-        if (!state) return;
-        this.mapRunsPending.delete(state.name);
-        this.append('MapRunStarted', 'mapRunStartedEventDetails', {
-          mapRunArn: this.mapRunArn(event.label),
-        });
-        return;
-      }
-      case 'MapRunSucceeded': {
-        this.append('MapRunSucceeded');
-        return;
-      }
-      case 'MapRunFailed': {
-        this.append('MapRunFailed', 'mapRunFailedEventDetails', {
-          ...(event.Error !== undefined ? { error: event.Error } : {}),
-          ...(typeof event.Cause === 'string' ? { cause: event.Cause } : {}),
-        });
-        return;
-      }
       name,
       output: JSON.stringify(output),
       outputDetails: { truncated: false },
@@ -593,13 +636,6 @@ export class ExecutionRun {
 
   // ---------------------------------------------------------------------------------------------------
   // definition and Task handlers
-  /** arn:aws:states:<region>:<account>:mapRun:<state machine>/<Label or id>:<id>, as AWS names a Map Run. */
-  private mapRunArn(label: unknown): string {
-    const id = randomUUID();
-    const run = typeof label === 'string' && label !== '' ? label : id.slice(0, 8);
-    return `${this.params.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${run}:${id}`;
-  }
-
   // ---------------------------------------------------------------------------------------------------
 
   /** A copy of the definition for the engine, wrapped so entering/working on a state updates `$$.State`. */
@@ -639,6 +675,8 @@ export class ExecutionRun {
       }
       if (Array.isArray(state.Branches))
         state.Branches = state.Branches.map((b: unknown) => this.prepare(b, TaskTimeout));
+      const processor = (state.ItemProcessor ?? state.Iterator) as ItemProcessor | undefined;
+      if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') this.markChildExecutionStates(processor);
       if (state.Iterator) state.Iterator = this.prepare(state.Iterator, TaskTimeout);
       if (state.ItemProcessor) state.ItemProcessor = this.prepare(state.ItemProcessor, TaskTimeout);
       const oversizedResult =
@@ -663,9 +701,22 @@ export class ExecutionRun {
     return machine;
   }
 
+  private markChildExecutionStates(machine: ItemProcessor): void {
+    for (const [name, state] of Object.entries(machine.States ?? {})) {
+      this.childExecutionStates.add(name);
+      for (const branch of state.Branches ?? []) this.markChildExecutionStates(branch);
+      const nested = state.ItemProcessor ?? state.Iterator;
+      if (nested) this.markChildExecutionStates(nested);
+    }
+  }
+
   /** Registers a Task's handler info; the handler enforces its timeout (the engine's is set to "none"). */
   private prepareTask(name: string, state: Record<string, unknown>): void {
-    const info: TaskInfo = { resource: String(state.Resource) };
+    const kind = taskKind(String(state.Resource));
+    const info: TaskInfo = {
+      resource: String(state.Resource),
+      callback: kind.kind === 'integration' && kind.callback,
+    };
     if (typeof state.TimeoutSeconds === 'number') info.timeoutSeconds = state.TimeoutSeconds;
     if (typeof state.HeartbeatSeconds === 'number') info.heartbeatSeconds = state.HeartbeatSeconds;
     const timeoutPath = typeof state.TimeoutSecondsPath === 'string' ? state.TimeoutSecondsPath : undefined;
@@ -675,8 +726,6 @@ export class ExecutionRun {
       // The engine would resolve TimeoutSecondsPath against the Parameters output (and ignores
       // HeartbeatSecondsPath): evaluate both next to the Parameters, against the same input.
       info.wrapped = {
-      const processor = (state.ItemProcessor ?? state.Iterator) as ItemProcessor | undefined;
-      if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') this.markChildExecutionStates(processor);
         ...(timeoutPath !== undefined ? { timeoutPath } : {}),
         ...(heartbeatPath !== undefined ? { heartbeatPath } : {}),
       };
@@ -686,6 +735,9 @@ export class ExecutionRun {
           : { [WRAPPED_PAYLOAD]: state.Parameters }),
         ...(timeoutPath !== undefined ? { 'timeout.$': timeoutPath } : {}),
         ...(heartbeatPath !== undefined ? { 'heartbeat.$': heartbeatPath } : {}),
+        // These keys stand for path fields: a path selecting nothing is reported as "Invalid path ..."
+        // (scripts/patch-engine.mjs, jsonpath-missing-texts), not as a template key.
+        [PATH_FIELDS]: ['timeout.$', 'heartbeat.$'],
       };
       delete state.TimeoutSecondsPath;
       delete state.HeartbeatSecondsPath;
@@ -701,15 +753,6 @@ export class ExecutionRun {
    */
   private pointContextAt(name: string, afterInvocation: boolean): void {
     const entry = this.entries.get(name);
-  private markChildExecutionStates(machine: ItemProcessor): void {
-    for (const [name, state] of Object.entries(machine.States ?? {})) {
-      this.childExecutionStates.add(name);
-      for (const branch of state.Branches ?? []) this.markChildExecutionStates(branch);
-      const nested = state.ItemProcessor ?? state.Iterator;
-      if (nested) this.markChildExecutionStates(nested);
-    }
-  }
-
     this.contextState.Name = name;
     this.contextState.EnteredTime = entry?.enteredTime ?? new Date().toISOString();
     if (this.stateTypes.get(name) === 'Task') {
@@ -735,12 +778,11 @@ export class ExecutionRun {
   private async runTask(
     name: string,
     info: TaskInfo,
-        // These keys stand for path fields: a path selecting nothing is reported as "Invalid path ..."
-        // (scripts/patch-engine.mjs, jsonpath-missing-texts), not as a template key.
-        [PATH_FIELDS]: ['timeout.$', 'heartbeat.$'],
     rawInput: JsonValue,
     TaskTimeout: TimeoutErrorClass,
   ): Promise<JsonValue> {
+    // Synchronously, before anything else: the token the Parameters just read is this invocation's.
+    const token = info.callback ? this.takeTaskToken() : undefined;
     const entry = this.entries.get(name);
     if (entry) entry.attempts++;
     const { input, timeoutSeconds, heartbeatSeconds } = unwrapTaskInput(info, rawInput);
@@ -799,7 +841,9 @@ export class ExecutionRun {
       };
       work =
         kind.kind === 'integration'
-          ? integrations.run(kind.run, input)
+          ? token !== undefined
+            ? this.awaitCallback(name, token, integrations.run(kind.run, input), base)
+            : integrations.run(kind.run, input)
           : Promise.reject(
               new TaskError(
                 'States.Runtime',
@@ -808,14 +852,30 @@ export class ExecutionRun {
             );
     }
     let timer: NodeJS.Timeout | undefined;
-    const deadline =
-      timeoutSeconds === undefined
-        ? undefined
-        : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new TaskTimeout()), timeoutSeconds * 1000);
-          });
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    const deadlines: Promise<never>[] = [];
+    if (timeoutSeconds !== undefined) {
+      deadlines.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TaskTimeout()), timeoutSeconds * 1000);
+        }),
+      );
+    }
+    if (token !== undefined && heartbeatSeconds !== undefined) {
+      // The heartbeat clock runs from the start of the Task; each SendTaskHeartbeat restarts it.
+      deadlines.push(
+        new Promise<never>((_, reject) => {
+          const restart = () => {
+            clearTimeout(heartbeatTimer);
+            heartbeatTimer = setTimeout(() => reject(new TaskTimeout()), heartbeatSeconds * 1000);
+          };
+          restart();
+          this.taskTokens.onHeartbeat(token, restart);
+        }),
+      );
+    }
     try {
-      const output = await (deadline ? Promise.race([work, deadline]) : work);
+      const output = await (deadlines.length > 0 ? Promise.race([work, ...deadlines]) : work);
       if (exceedsDataLimit(output)) throw new DataLimitExceededError(name);
       this.taskEvent(name, () =>
         this.append(names.succeeded, `${names.details}SucceededEventDetails`, {
@@ -829,23 +889,78 @@ export class ExecutionRun {
       // The invocation succeeded; its result cannot be kept (the execution fails, no Task event).
       if (error instanceof DataLimitExceededError) throw error;
       const timedOut = error instanceof TaskTimeout;
-      const errorName = timedOut
+      // A SendTaskFailure without error/cause reports neither (both are null in Catch, as on AWS).
+      const errorName: string | null = timedOut
         ? 'States.Timeout'
         : error instanceof Error
           ? error.name
           : 'States.TaskFailed';
-      const cause = timedOut ? undefined : error instanceof Error ? error.message : String(error);
+      const cause: string | null | undefined = timedOut
+        ? undefined
+        : error instanceof Error
+          ? error.message
+          : String(error);
       this.taskEvent(name, () =>
         this.append(
           timedOut ? names.timedOut : names.failed,
           `${names.details}${timedOut ? 'TimedOut' : 'Failed'}EventDetails`,
-          { ...names.base, error: errorName, ...(cause !== undefined ? { cause } : {}) },
+          {
+            ...names.base,
+            ...(errorName !== null ? { error: errorName } : {}),
+            ...(cause !== undefined && cause !== null ? { cause } : {}),
+          },
         ),
       );
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(heartbeatTimer);
+      if (token !== undefined) {
+        this.openTokens.delete(token);
+        this.taskTokens.close(token);
+      }
     }
+  }
+
+  /** `$$.Task.Token`: defined in callback Tasks only (elsewhere the path points to no value). */
+  private readTaskToken(): string | undefined {
+    if (!this.tasks.get(this.contextState.Name)?.callback) return undefined;
+    this.pendingToken ??= this.taskTokens.issue();
+    return this.pendingToken;
+  }
+
+  /** The token of the callback Task starting now (issued here if its Parameters did not read it). */
+  private takeTaskToken(): string {
+    const token = this.pendingToken ?? this.taskTokens.issue();
+    this.pendingToken = undefined;
+    this.openTokens.add(token);
+    return token;
+  }
+
+  /**
+   * The callback pattern: the integration's answer is recorded as TaskSubmitted, then the Task's result
+   * is what SendTaskSuccess reports (SendTaskFailure: its error and cause).
+   */
+  private async awaitCallback(
+    name: string,
+    token: string,
+    call: Promise<JsonValue>,
+    base: Record<string, unknown>,
+  ): Promise<JsonValue> {
+    const submitted = await call;
+    // The Task may have timed out while the call ran: then nothing more is recorded.
+    if (!this.openTokens.has(token)) return null;
+    this.taskEvent(name, () =>
+      this.append('TaskSubmitted', 'taskSubmittedEventDetails', {
+        ...base,
+        output: JSON.stringify(submitted),
+        outputDetails: { truncated: false },
+      }),
+    );
+    const outcome = await this.taskTokens.outcome(token);
+    if (outcome.status === 'SUCCEEDED') return outcome.output;
+    if (outcome.status === 'CLOSED') throw new TaskError('States.Runtime', 'The task is over');
+    throw new CallbackFailure(outcome.error, outcome.cause);
   }
 }
 

@@ -43,7 +43,15 @@ type JsonObject = { [key: string]: JsonValue };
 /** What a Task resource looks like in the history: a Lambda function or a service integration. */
 export type TaskKind =
   | { kind: 'lambda'; functionArn: string }
-  | { kind: 'integration'; resourceType: string; resource: string; run: IntegrationName }
+  | {
+      kind: 'integration';
+      resourceType: string;
+      /** As the history names it: `sendMessage`, `invoke.waitForTaskToken`... */
+      resource: string;
+      run: IntegrationName;
+      /** `.waitForTaskToken`: the Task waits for SendTaskSuccess/SendTaskFailure after the call. */
+      callback: boolean;
+    }
   | { kind: 'unsupported'; resource: string };
 
 type OptimisedDynamoOperation = 'putItem' | 'getItem' | 'updateItem' | 'deleteItem';
@@ -134,23 +142,31 @@ const INTEGRATIONS: Record<string, IntegrationName> = {
   'arn:aws:states:::dynamodb:updateItem': 'dynamodb:updateItem',
   'arn:aws:states:::dynamodb:deleteItem': 'dynamodb:deleteItem',
 };
+/** The integration pattern suffix of the callback pattern. */
+const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
+/** Optimised integrations with a `.waitForTaskToken` variant (every aws-sdk action has one). */
+const CALLBACK_INTEGRATIONS = new Set<IntegrationName>(['lambda:invoke', 'sqs:sendMessage']);
 
 export function taskKind(resource: string): TaskKind {
   if (LAMBDA_ARN.test(resource)) return { kind: 'lambda', functionArn: resource };
-  const run = INTEGRATIONS[resource];
-  if (run) {
+  const callback = resource.endsWith(WAIT_FOR_TASK_TOKEN);
+  const base = callback ? resource.slice(0, -WAIT_FOR_TASK_TOKEN.length) : resource;
+  const suffix = callback ? WAIT_FOR_TASK_TOKEN : '';
+  const run = INTEGRATIONS[base];
+  if (run && (!callback || CALLBACK_INTEGRATIONS.has(run))) {
     const [resourceType = '', name = ''] = run.split(':');
-    return { kind: 'integration', resourceType, resource: name, run };
+    return { kind: 'integration', resourceType, resource: `${name}${suffix}`, run, callback };
   }
-  const sdk = AWS_SDK_ARN.exec(resource);
+  const sdk = AWS_SDK_ARN.exec(base);
   const service = sdk?.[1];
   const action = sdk?.[2];
   if (service && action && isAwsSdkService(service)) {
     return {
       kind: 'integration',
       resourceType: `aws-sdk:${service}`,
-      resource: action,
+      resource: `${action}${suffix}`,
       run: `aws-sdk:${service}:${action}`,
+      callback,
     };
   }
   return { kind: 'unsupported', resource };
@@ -181,7 +197,8 @@ export function resourceDefinitionError(resource: string): string | undefined {
   const [, sdk, service = '', action = '', pattern = ''] = match;
   const recognised = sdk
     ? !isAwsSdkService(service) ||
-      typeof JSON_SERVICES[service].model.exports[`${upperFirst(action)}Command`] === 'function'
+      ((pattern === '' || pattern === WAIT_FOR_TASK_TOKEN) &&
+        typeof JSON_SERVICES[service].model.exports[`${upperFirst(action)}Command`] === 'function')
     : !['lambda', 'sqs', 'dynamodb'].includes(service) ||
       KNOWN_OPTIMISED.has(`${service}:${action}${pattern}`);
   return recognised

@@ -14,6 +14,7 @@ import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
 import { Integrations, type JsonValue, resourceDefinitionError } from './integrations';
+import { TaskTokenError, TaskTokens } from './task-tokens';
 
 export type { HistoryEventLike } from './engine';
 
@@ -85,6 +86,7 @@ export class StepFunctionsService implements Service {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly listeners = new Set<(executionArn: string, event: HistoryEventLike) => void>();
   private readonly integrations: Integrations;
+  private readonly taskTokens = new TaskTokens();
   private readonly retryScale: number;
   private readonly operations: Record<string, Operation>;
 
@@ -105,6 +107,9 @@ export class StepFunctionsService implements Service {
       StopExecution: (p) => this.apiStopExecution(p),
       DescribeStateMachineForExecution: (p) =>
         this.describeStateMachine(this.execution(requiredString(p, 'executionArn')).stateMachine),
+      SendTaskSuccess: (p) => this.apiSendTaskSuccess(p),
+      SendTaskFailure: (p) => this.apiSendTaskFailure(p),
+      SendTaskHeartbeat: (p) => this.apiSendTaskHeartbeat(p),
     };
   }
 
@@ -299,6 +304,7 @@ export class StepFunctionsService implements Service {
       startTime: startDate,
       retryScale: this.retryScale,
       integrations: this.integrations,
+      taskTokens: this.taskTokens,
       onEvent: (event) => {
         for (const listener of this.listeners) listener(arn, event);
       },
@@ -381,6 +387,55 @@ export class StepFunctionsService implements Service {
     const cause = optionalString(p, 'cause');
     if (execution.status === 'RUNNING') execution.run.stop(error, cause);
     return { stopDate: epoch(execution.stopDate ?? new Date()) };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // callback pattern (`.waitForTaskToken` Tasks)
+  // ---------------------------------------------------------------------------------------------------
+
+  /** SendTaskSuccess: `output` (JSON text) becomes the result of the Task holding `taskToken`. */
+  private apiSendTaskSuccess(p: Params) {
+    const token = taskToken(p);
+    const outputText = requiredString(p, 'output');
+    if (Buffer.byteLength(outputText) > MAX_INPUT_BYTES) {
+      throw validation(
+        `Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
+      );
+    }
+    let output: JsonValue;
+    try {
+      output = JSON.parse(outputText) as JsonValue;
+    } catch (error) {
+      throw new StatesApiError(
+        'InvalidOutput',
+        `Invalid Output: '${error instanceof Error ? error.message : String(error)}'`,
+      );
+    }
+    return withTaskToken(() => this.taskTokens.succeed(token, output));
+  }
+
+  /** SendTaskFailure: the Task fails with `error` and `cause` (each optional), Retry/Catch as usual. */
+  private apiSendTaskFailure(p: Params) {
+    const token = taskToken(p);
+    const error = optionalString(p, 'error');
+    const cause = optionalString(p, 'cause');
+    if (error !== undefined && error.length > 256) {
+      throw validation(
+        "Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256",
+      );
+    }
+    if (cause !== undefined && cause.length > 32_768) {
+      throw validation(
+        "Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768",
+      );
+    }
+    return withTaskToken(() => this.taskTokens.fail(token, error, cause));
+  }
+
+  /** SendTaskHeartbeat: restarts the Task's HeartbeatSeconds clock. */
+  private apiSendTaskHeartbeat(p: Params) {
+    const token = taskToken(p);
+    return withTaskToken(() => this.taskTokens.heartbeat(token));
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -504,6 +559,10 @@ function forValidation(definition: unknown): unknown {
     for (const holder of holders)
       for (const field of TEMPLATE_FIELDS)
         if (field in holder) holder[field] = withoutArrayLiterals(holder[field]);
+    // AWS takes a fractional percentage (0..100); the schema wants an integer: its floor is checked instead.
+    const percentage = state.ToleratedFailurePercentage;
+    if (typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
+      state.ToleratedFailurePercentage = Math.floor(percentage);
   }
   return copy;
 }
@@ -522,6 +581,28 @@ function checkArn(arn: string, kind: 'stateMachine' | 'execution'): void {
       ? /^arn:aws[a-zA-Z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/
       : /^arn:aws[a-zA-Z-]*:states:[a-z0-9-]+:\d{12}:(execution|express):[^:]+:[^:]+$/;
   if (!pattern.test(arn)) throw new StatesApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+}
+
+/** The `taskToken` of a SendTask* request (1 to 1024 characters). */
+function taskToken(p: Params): string {
+  const token = requiredString(p, 'taskToken');
+  if (token.length < 1 || token.length > 1024) {
+    throw validation(
+      `Value '${token}' at 'taskToken' failed to satisfy constraint: Member must have length ${token.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 1024'}`,
+    );
+  }
+  return token;
+}
+
+/** Runs a SendTask* action; a refused token is the API error AWS answers (`InvalidToken`, `TaskTimedOut`...). */
+function withTaskToken(action: () => void): Record<string, never> {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof TaskTokenError) throw new StatesApiError(error.errorType, error.message);
+    throw error;
+  }
+  return {};
 }
 
 function validation(message: string): StatesApiError {
@@ -559,10 +640,6 @@ function paginate<T>(items: T[], p: Params, key: string, defaultSize = 100, maxS
   const size = typeof maxResults === 'number' && maxResults > 0 ? maxResults : defaultSize;
   const token = p.nextToken;
   let start = 0;
-    // AWS takes a fractional percentage (0..100); the schema wants an integer: its floor is checked instead.
-    const percentage = state.ToleratedFailurePercentage;
-    if (typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
-      state.ToleratedFailurePercentage = Math.floor(percentage);
   if (token !== undefined && token !== null) {
     const decoded =
       typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8')) : Number.NaN;
