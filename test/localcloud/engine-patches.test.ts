@@ -2,67 +2,26 @@
  * The AWS behaviours that scripts/patch-engine.mjs restores in aws-local-stepfunctions, observed the way a
  * user sees them: state machines run on the local Step Functions service through the AWS SDK over real HTTP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  CreateStateMachineCommand,
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import * as engineModule from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Edge } from '../../localcloud/edge';
-import { LambdaService } from '../../localcloud/lambda/service';
-import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
+import { type StatesHarness, startStatesHarness } from '../support/states-harness';
 
-let edge: Edge;
-let sfn: SFNClient;
-let workDir: string;
-let machines = 0;
-const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
+let states: StatesHarness;
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(os.tmpdir(), 'engine-patches-'));
-  edge = new Edge({ port: 0 });
-  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
-  edge.register(lambda);
-  edge.register(new StepFunctionsService({ lambda, endpoint: () => edge.endpoint }));
-  await edge.listen();
-  sfn = new SFNClient({
-    endpoint: edge.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  states = await startStatesHarness({ prefix: 'patch' });
 });
 
 afterAll(async () => {
-  sfn?.destroy();
-  await edge?.close();
-  rmSync(workDir, { recursive: true, force: true });
+  await states?.close();
 });
 
-async function start(definition: object, input: unknown): Promise<string> {
-  machines += 1;
-  const { stateMachineArn } = await sfn.send(
-    new CreateStateMachineCommand({
-      name: `patch-${machines}`,
-      definition: JSON.stringify(definition),
-      roleArn: ROLE,
-    }),
-  );
-  const { executionArn } = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
-  );
-  return executionArn ?? '';
-}
+const start = (definition: object, input: unknown) => states.start(definition, input);
+const ended = (executionArn: string) => states.waitForEnd(executionArn, 20_000);
+const history = (executionArn: string) => states.history(executionArn);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -70,27 +29,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // poll interval
   }
-}
-
-const ended = (executionArn: string): Promise<DescribeExecutionCommandOutput> =>
-  waitFor(`${executionArn} to end`, async () => {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status === 'RUNNING' ? undefined : out;
-  });
-
-async function history(executionArn: string): Promise<HistoryEvent[]> {
-  const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  return out.events ?? [];
 }
 
 /** Runs a definition to its end: the final description and the history's event types. */
 async function run(definition: object, input: unknown = {}) {
-  const executionArn = await start(definition, input);
-  const outcome = await ended(executionArn);
-  const types = (await history(executionArn)).map((event) => event.type ?? '');
-  return { outcome, types, output: outcome.output === undefined ? undefined : JSON.parse(outcome.output) };
+  const { description: outcome, types, output } = await states.execute(definition, input, 20_000);
+  return { outcome, types, output };
 }
 
 /** A single Pass state whose Parameters are evaluated over `input`. */
@@ -261,7 +207,7 @@ describe('Wait state', () => {
     );
 
     // Act
-    await sfn.send(new StopExecutionCommand({ executionArn }));
+    await states.sfn.send(new StopExecutionCommand({ executionArn }));
     const outcome = await ended(executionArn);
 
     // Assess

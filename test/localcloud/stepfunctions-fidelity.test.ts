@@ -5,30 +5,17 @@
  * payload size limit. Real HTTP through the AWS SDK, real Lambda workers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  CreateStateMachineCommand,
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Edge } from '../../localcloud/edge';
-import { LambdaService } from '../../localcloud/lambda/service';
-import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
+import { fnArn, ROLE, type StatesHarness, startStatesHarness } from '../support/states-harness';
 
-let edge: Edge;
-let sfn: SFNClient;
+let states: StatesHarness;
 let workDir: string;
 let machines = 0;
-const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
-const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
 const ECHO = `exports.handler = async (e) => 'x'.repeat(e.size);`;
@@ -38,85 +25,23 @@ const SLOW_THEN_FAIL = `exports.handler = async (e) => {
   const error = new Error('late failure'); error.name = 'LateFailure'; throw error;
 };`;
 
-async function addFunction(lambda: LambdaService, name: string, source: string): Promise<void> {
-  const dir = path.join(workDir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'index.js'), source);
-  await lambda.createFunction({
-    name,
-    handler: 'index.handler',
-    runtime: 'nodejs22.x',
-    codeDir: dir,
-    environment: {},
-    timeoutSeconds: 30,
-    memoryMb: 128,
-  });
-}
-
-interface Finished {
-  description: DescribeExecutionCommandOutput;
-  events: HistoryEvent[];
-  types: string[];
-  output: unknown;
-}
-
-/** Creates a state machine, runs it to the end and returns its description and history. */
-async function execute(definition: object, input: unknown = {}, timeoutMs = 30_000): Promise<Finished> {
-  machines++;
-  const created = await sfn.send(
-    new CreateStateMachineCommand({
-      name: `fidelity-${machines}`,
-      definition: JSON.stringify(definition),
-      roleArn: ROLE,
-    }),
-  );
-  const started = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: created.stateMachineArn, input: JSON.stringify(input) }),
-  );
-  const executionArn = started.executionArn ?? '';
-  const deadline = Date.now() + timeoutMs;
-  let description: DescribeExecutionCommandOutput;
-  for (;;) {
-    description = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (description.status !== 'RUNNING') break;
-    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  const events = history.events ?? [];
-  return {
-    description,
-    events,
-    types: events.map((e) => e.type ?? ''),
-    output: description.output === undefined ? undefined : JSON.parse(description.output),
-  };
-}
-
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'sfn-fidelity-'));
-  edge = new Edge({ port: 0 });
-  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
-  const states = new StepFunctionsService({ lambda, endpoint: () => edge.endpoint, retryScale: 0.01 });
-  edge.register(lambda);
-  edge.register(states);
-  await edge.listen();
-  sfn = new SFNClient({
-    endpoint: edge.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
+  states = await startStatesHarness({
+    prefix: 'fidelity',
+    retryScale: 0.01,
+    functions: { slow: SLOW, slowThenFail: SLOW_THEN_FAIL, echo: ECHO, typeError: TYPE_ERROR },
   });
-  await addFunction(lambda, 'slow', SLOW);
-  await addFunction(lambda, 'slowThenFail', SLOW_THEN_FAIL);
-  await addFunction(lambda, 'echo', ECHO);
-  await addFunction(lambda, 'typeError', TYPE_ERROR);
 });
 
 afterAll(async () => {
-  sfn?.destroy();
-  await edge?.close();
+  await states?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
+
+/** Creates a state machine, runs it to the end and returns its description and history. */
+const execute = (definition: object, input: unknown = {}, timeoutMs = 30_000) =>
+  states.execute(definition, input, timeoutMs);
 
 describe('Task timeouts from paths', () => {
   it('reads TimeoutSecondsPath from the state input, not from the Parameters output', async () => {
@@ -494,7 +419,7 @@ describe('payload size limit', () => {
 
 describe('CreateStateMachine', () => {
   const create = (definition: object) =>
-    sfn.send(
+    states.sfn.send(
       new CreateStateMachineCommand({
         name: `resources-${++machines}`,
         definition: JSON.stringify(definition),

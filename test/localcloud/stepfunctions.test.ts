@@ -2,33 +2,26 @@
  * The local Step Functions service through the AWS SDK over real HTTP (an Edge with Lambda and Step
  * Functions): the API's semantics, the history it records and the Context Object the saga relies on.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
   ExecutionAlreadyExists,
   GetExecutionHistoryCommand,
-  type HistoryEvent,
   InvalidDefinition,
   ListExecutionsCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Edge } from '../../localcloud/edge';
-import { LambdaService } from '../../localcloud/lambda/service';
-import { type HistoryEventLike, StepFunctionsService } from '../../localcloud/stepfunctions/service';
+import type { Edge } from '../../localcloud/edge';
+import type { HistoryEventLike } from '../../localcloud/stepfunctions/service';
+import { fnArn, ROLE, type StatesHarness, startStatesHarness } from '../support/states-harness';
 
+let harness: StatesHarness;
 let edge: Edge;
 let sfn: SFNClient;
-let workDir: string;
 const live: Array<{ arn: string; event: HistoryEventLike }> = [];
-const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
-const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 // `flaky` fails with TransientError while the state's RetryCount (passed by Parameters) is below `failures`.
 const FLAKY = `
@@ -43,42 +36,9 @@ exports.handler = async (event) => {
 const DECLINE = `exports.handler = async () => { const e = new Error('card declined'); e.name = 'PaymentDeclined'; throw e; };`;
 const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
 
-async function addFunction(lambda: LambdaService, name: string, source: string): Promise<void> {
-  const dir = path.join(workDir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'index.js'), source);
-  await lambda.createFunction({
-    name,
-    handler: 'index.handler',
-    runtime: 'nodejs22.x',
-    codeDir: dir,
-    environment: {},
-    timeoutSeconds: 30,
-    memoryMb: 128,
-  });
-}
-
-async function createMachine(name: string, definition: object): Promise<string> {
-  const out = await sfn.send(
-    new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE }),
-  );
-  return out.stateMachineArn ?? '';
-}
-
-async function waitForEnd(executionArn: string, timeoutMs = 30_000): Promise<DescribeExecutionCommandOutput> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (out.status !== 'RUNNING') return out;
-    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function history(executionArn: string): Promise<HistoryEvent[]> {
-  const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  return out.events ?? [];
-}
+const createMachine = (name: string, definition: object) => harness.createMachine(definition, name);
+const waitForEnd = (executionArn: string, timeoutMs = 30_000) => harness.waitForEnd(executionArn, timeoutMs);
+const history = (executionArn: string) => harness.history(executionArn);
 
 /** Parameters of the saga's Lambda Tasks (design decision: contract `StepEvent`). */
 const sagaParameters = (extra: object = {}) => ({
@@ -113,30 +73,18 @@ const retryFlow = (failures: number) => ({
 });
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(os.tmpdir(), 'sfn-test-'));
-  edge = new Edge({ port: 0 });
-  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
   // Retry intervals of 2 s, 4 s... become 20 ms, 40 ms.
-  const states = new StepFunctionsService({ lambda, endpoint: () => edge.endpoint, retryScale: 0.01 });
-  states.onEvent((arn, event) => live.push({ arn, event }));
-  edge.register(lambda);
-  edge.register(states);
-  await edge.listen();
-  sfn = new SFNClient({
-    endpoint: edge.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
+  harness = await startStatesHarness({
+    prefix: 'sfn-test',
+    retryScale: 0.01,
+    functions: { flaky: FLAKY, decline: DECLINE, slow: SLOW },
   });
-  await addFunction(lambda, 'flaky', FLAKY);
-  await addFunction(lambda, 'decline', DECLINE);
-  await addFunction(lambda, 'slow', SLOW);
+  harness.states.onEvent((arn, event) => live.push({ arn, event }));
+  ({ edge, sfn } = harness);
 });
 
 afterAll(async () => {
-  sfn?.destroy();
-  await edge?.close();
-  rmSync(workDir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 describe('Step Functions service', () => {
