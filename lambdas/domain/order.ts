@@ -148,8 +148,9 @@ export async function recordFailure(
         TableName: deps.tables.Orders,
         Key: { orderId: saga.orderId },
         UpdateExpression: `SET ${set.join(', ')}${remove}`,
-        // A duplicate run may write again; an order redrive already settled, or a confirmed one, is left alone.
-        ConditionExpression: 'attribute_not_exists(orderId) OR #status IN (:pending, :status)',
+        // Only a PENDING order takes the outcome: a duplicate run, or a replay from the DLQ after redrive
+        // settled some compensations, must not put back what was settled; a confirmed order is left alone.
+        ConditionExpression: 'attribute_not_exists(orderId) OR #status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
         ExpressionAttributeValues: {
           ':status': status,

@@ -238,17 +238,33 @@ async function resumeUnwind(deps: RedriveDeps, letter: DeadLetterMessage): Promi
   return failed;
 }
 
-async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveReport): Promise<void> {
+/** `held-back`: a compensation of an order still PENDING, left on the DLQ (it may go later in this run). */
+type RedriveResult = 'done' | 'held-back';
+
+async function redriveOne(
+  deps: RedriveDeps,
+  message: Message,
+  report: RedriveReport,
+): Promise<RedriveResult> {
   const messageId = message.MessageId ?? '?';
   let letter: DeadLetterMessage;
   try {
     letter = parseDeadLetter(message.Body);
   } catch (error) {
     report.failed.push({ messageId, detail: (error as Error).message });
-    return;
+    return 'done';
   }
   const entry: RedriveEntry = { messageId, orderId: letter.orderId, step: letter.step };
+  const deleteMessage = () =>
+    deps.sqs.send(new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+  const status = await orderStatus(deps, letter.orderId);
   if (letter.step === RECORD_FAILURE) {
+    if (status !== undefined && status !== 'PENDING') {
+      // A replay whose outcome is already written (an earlier attempt committed): nothing to do.
+      await deleteMessage();
+      report.succeeded.push({ ...entry, detail: `order ${status}: outcome already recorded` });
+      return 'done';
+    }
     // The unwind finished but its outcome was never written: write it now (the order leaves PENDING).
     const outcome = await invokeCompensation(deps, letter, letter.step);
     if (!outcome.ok) {
@@ -256,46 +272,39 @@ async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveRe
         ...entry,
         detail: outcome.cause ? `${outcome.error}: ${outcome.cause}` : outcome.error,
       });
-      return;
+      return 'done';
     }
-    await deps.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+    await deleteMessage();
     const recorded = await orderStatus(deps, letter.orderId);
     if (recorded === 'CANCELLED') deps.onOrderCancelled?.(letter.orderId);
     report.succeeded.push({ ...entry, detail: `order ${recorded ?? 'unknown'}: outcome recorded` });
-    return;
+    return 'done';
   }
-  const status = await orderStatus(deps, letter.orderId);
   if (status === 'PENDING') {
     report.skipped.push({ ...entry, detail: 'order is still PENDING: its execution is still unwinding' });
-    return;
+    return 'held-back';
   }
   const outcome = await invokeCompensation(deps, letter, letter.step);
   if (!outcome.ok && letter.resume && outcome.error === PIVOT_COMMITTED) {
     // The pivot had committed: the saga stands, nothing is undone.
     const orderNow = await settleOrder(deps, letter.orderId, letter.step);
-    await deps.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+    await deleteMessage();
     report.succeeded.push({
       ...entry,
       detail: `order ${orderNow}: the confirmation had committed, nothing undone`,
     });
-    return;
+    return 'done';
   }
   if (!outcome.ok) {
     report.failed.push({
       ...entry,
       detail: outcome.cause ? `${outcome.error}: ${outcome.cause}` : outcome.error,
     });
-    return;
+    return 'done';
   }
   const failedAgain = await resumeUnwind(deps, letter);
   const orderNow = await settleOrder(deps, letter.orderId, letter.step);
-  await deps.sqs.send(
-    new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-  );
+  await deleteMessage();
   report.succeeded.push({
     ...entry,
     detail:
@@ -303,6 +312,7 @@ async function redriveOne(deps: RedriveDeps, message: Message, report: RedriveRe
         ? `order ${orderNow}; resumed the unwind, parked again: ${failedAgain.join(', ')}`
         : `order ${orderNow}${letter.resume?.length ? '; resumed the unwind' : ''}`,
   });
+  return 'done';
 }
 
 /** Replays the DLQ until it is empty (or time runs short). */
@@ -310,7 +320,7 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   const report: RedriveReport = { processed: 0, succeeded: [], failed: [], skipped: [], remaining: 0 };
   const reserveMs = deps.reserveMs ?? 10_000;
   const seen = new Set<string>();
-  const skippedMessages: Message[] = [];
+  const heldBack: Message[] = [];
   let outOfTime = false;
   for (;;) {
     if (deps.remainingMs && deps.remainingMs() < reserveMs) {
@@ -330,13 +340,17 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
     for (const message of messages) {
       seen.add(message.MessageId ?? '');
       report.processed++;
-      await redriveOne(deps, message, report);
-      if (report.skipped.at(-1)?.messageId === message.MessageId) skippedMessages.push(message);
+      if ((await redriveOne(deps, message, report)) === 'held-back') heldBack.push(message);
     }
   }
-  // A compensation skipped because its order was PENDING can go now if this run recorded the order's
-  // outcome (a RecordFailure message met later in the queue): it is still ours (invisible), so replay it.
-  for (const message of skippedMessages) {
+  // A compensation held back because its order was PENDING can go now if this run recorded the order's
+  // outcome (a RecordFailure message met later in the queue). Replays are idempotent, so a message whose
+  // visibility lapsed meanwhile and that another consumer also replays costs nothing.
+  for (const message of heldBack) {
+    if (deps.remainingMs && deps.remainingMs() < reserveMs) {
+      outOfTime = true;
+      break;
+    }
     const letter = parseDeadLetter(message.Body);
     if ((await orderStatus(deps, letter.orderId)) === 'PENDING') continue;
     report.skipped = report.skipped.filter((entry) => entry.messageId !== message.MessageId);

@@ -133,15 +133,17 @@ export function asTransient(error: unknown): unknown {
   return error;
 }
 
-/** Errors made by `conflictOf`: retried in the function before they reach the state machine. */
-const conflicts = new WeakSet<Error>();
+/**
+ * A transaction DynamoDB cancelled for a concurrent write: retried in the function first, then handed to
+ * the state machine, which sees a `TransientError` (the name is inherited: Retry matches it).
+ */
+class TransactionConflictError extends TransientError {}
 
 function conflictOf(reasons: CancellationReason[]): TransientError | undefined {
   const conflict = reasons.find((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
-  if (!conflict) return undefined;
-  const error = new TransientError(`Transaction cancelled by a concurrent write (${conflict.Code}): retry`);
-  conflicts.add(error);
-  return error;
+  return conflict
+    ? new TransactionConflictError(`Transaction cancelled by a concurrent write (${conflict.Code}): retry`)
+    : undefined;
 }
 
 /** Runs `attempt` again (fresh reads, fresh plan) while DynamoDB cancels it for a concurrent write. */
@@ -150,7 +152,7 @@ async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof Error && conflicts.has(error)) || n >= CONFLICT_ATTEMPTS) throw error;
+      if (!(error instanceof TransactionConflictError) || n >= CONFLICT_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_BASE_DELAY_MS * 2 ** n));
     }
   }
@@ -168,7 +170,7 @@ interface Cancellation {
   failedWrite?: { index: number; old: Item | undefined };
 }
 
-function cancellationOf(error: unknown): Cancellation {
+function cancellationOrThrow(error: unknown): Cancellation {
   if (!(error instanceof TransactionCanceledException)) throw asTransient(error);
   const reasons = error.CancellationReasons ?? [];
   const failed = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
@@ -219,7 +221,7 @@ async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<
     spec.onCommitted?.(plan.result);
     return plan.result;
   } catch (error) {
-    const { reasons, keyTaken, failedWrite } = cancellationOf(error);
+    const { reasons, keyTaken, failedWrite } = cancellationOrThrow(error);
     // A concurrent duplicate (or a compensation) got there first: its record decides.
     if (keyTaken) {
       const winner = oldImage(reasons[0]) as IdempotencyRecord | undefined;
@@ -278,7 +280,7 @@ async function attemptCompensation(store: StepStore, spec: CompensationSpec): Pr
         );
         return done('tombstoned');
       } catch (error) {
-        const { reasons, keyTaken } = cancellationOf(error);
+        const { reasons, keyTaken } = cancellationOrThrow(error);
         if (keyTaken) continue; // the action committed meanwhile: read again and reverse it
         throw conflictOf(reasons) ?? error;
       }
@@ -312,7 +314,7 @@ async function attemptCompensation(store: StepStore, spec: CompensationSpec): Pr
       );
       return done('compensated');
     } catch (error) {
-      const { reasons, keyTaken, failedWrite } = cancellationOf(error);
+      const { reasons, keyTaken, failedWrite } = cancellationOrThrow(error);
       if (keyTaken) continue; // a concurrent duplicate won
       if (failedWrite && plan.onConditionFailed)
         throw plan.onConditionFailed(failedWrite.index, failedWrite.old);

@@ -144,6 +144,24 @@ describe('RecordFailure', () => {
     expect(order?.failedCompensations).toEqual(new Set(['RefundPayment', 'ReleaseStock']));
   });
 
+  it('never puts back a compensation that redrive settled meanwhile (a replayed RecordFailure)', async () => {
+    const saga = await pendingOrder({
+      failure: { step: 'ConfirmOrder', error: 'InjectedFailure' },
+      deadLettered: { RefundPayment: { MessageId: 'm-1' }, ReleaseStock: { MessageId: 'm-2' } },
+    });
+    await recordFailure(saga, deps());
+    // Redrive settled RefundPayment; ReleaseStock is still in the DLQ.
+    await putItem(local, 'Orders', {
+      ...(await orderOf(saga.orderId)),
+      failedCompensations: new Set(['ReleaseStock']),
+    });
+
+    const replayed = await recordFailure(saga, deps());
+
+    expect(replayed).toMatchObject({ changed: false, previousStatus: 'NEEDS_ATTENTION' });
+    expect((await orderOf(saga.orderId))?.failedCompensations).toEqual(new Set(['ReleaseStock']));
+  });
+
   it('never overwrites a confirmed order', async () => {
     const saga = await pendingOrder({ failure: { step: 'ConfirmOrder', error: 'CrashAfterCommit' } });
     await confirmOrder(saga, deps());

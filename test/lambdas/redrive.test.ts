@@ -279,6 +279,24 @@ describe('redrive', () => {
     expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(5);
   });
 
+  it('settles a RecordFailure message whose outcome an earlier attempt already wrote, without rewriting it', async () => {
+    const saga = sagaInput(newOrderId('f'), { faults: { RecordFailure: 'fail' } });
+    saga.failure = { step: 'ChargePayment', error: 'InsufficientFunds', cause: 'balance too low' };
+    saga.deadLettered = { RefundPayment: { messageId: 'm-2' }, ReleaseStock: { messageId: 'm-3' } };
+    // RecordFailure had committed NEEDS_ATTENTION; redrive then settled ReleaseStock.
+    await orderNeedingAttention(saga, ['RefundPayment']);
+    await sendDeadLetter('RecordFailure', saga);
+    const calls = invoked.length;
+
+    const report = await redriveDeadLetters({ ...deps(), visibilityTimeoutSeconds: 30 });
+
+    expect(report.succeeded.map((e) => `${e.step}: ${e.detail}`)).toEqual([
+      'RecordFailure: order NEEDS_ATTENTION: outcome already recorded',
+    ]);
+    expect(invoked.length).toBe(calls);
+    expect((await orderOf(saga.orderId))?.failedCompensations).toEqual(new Set(['RefundPayment']));
+  });
+
   it('a replay of a compensation that had in fact gone through is a no-op', async () => {
     const sku = newOrderId('SKU');
     await putItem(local, 'Inventory', { sku, name: 'jug', price: 500, stock: 3 });

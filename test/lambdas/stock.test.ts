@@ -1,3 +1,5 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseStock, reserveStock } from '../../lambdas/domain/stock';
 import type { InventoryRecord } from '../../lib/contract';
@@ -6,6 +8,7 @@ import {
   getItem,
   idempotencyRecords,
   type LocalTables,
+  localClient,
   newOrderId,
   putItem,
 } from '../support/dynamodb-local';
@@ -108,9 +111,74 @@ describe('ReserveStock', () => {
     const winners = settled.filter((s) => s.status === 'fulfilled');
     const losers = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).name] : []));
     expect(winners).toHaveLength(1);
-    // A loser either saw the stock gone or collided with the winner's transaction (retried by the saga).
-    expect(losers.every((name) => name === 'InsufficientStock' || name === 'TransientError')).toBe(true);
+    // A loser saw the stock gone: collisions with the winner's transaction are retried in the function.
+    expect(losers).toEqual(Array(7).fill('InsufficientStock'));
     expect(await stockOf(sku)).toBe(0);
+  });
+
+  it('concurrent orders on a hot item with stock for all: every one is reserved', async () => {
+    const sku = await freshSku(100);
+    const orders = Array.from({ length: 16 }, () =>
+      sagaInput(newOrderId(), { items: [{ sku, quantity: 2 }] }),
+    );
+
+    const settled = await Promise.allSettled(orders.map((saga) => reserveStock(saga, deps())));
+
+    expect(settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason))).toEqual([]);
+    expect(await stockOf(sku)).toBe(100 - 16 * 2);
+  });
+
+  // DynamoDB cancels a transaction that collides with a concurrent one on the same item (a hot SKU).
+  // DynamoDB Local serialises transactions, so the collision is injected in front of it, on the wire.
+  const collidingDeps = (collisions: number) => {
+    const client = localClient(local.endpoint);
+    let left = collisions;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && left > 0) {
+          left -= 1;
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'collide' },
+    );
+    const doc = DynamoDBDocumentClient.from(client);
+    return { deps: { doc, tables: local.tables }, close: () => client.destroy() };
+  };
+
+  it('retries a transaction cancelled by a concurrent write in the function, then reserves once', async () => {
+    const sku = await freshSku(10);
+    const saga = sagaInput(newOrderId(), { items: [{ sku, quantity: 3 }] });
+    const { deps: colliding, close } = collidingDeps(4);
+    try {
+      const reserved = await reserveStock(saga, colliding);
+
+      expect(reserved.lines).toEqual([{ sku, quantity: 3, unitPrice: 1500 }]);
+      expect(await stockOf(sku)).toBe(7);
+    } finally {
+      close();
+    }
+  });
+
+  it('hands a transaction that keeps colliding to the state machine as TransientError, changing nothing', async () => {
+    const sku = await freshSku(10);
+    const saga = sagaInput(newOrderId(), { items: [{ sku, quantity: 3 }] });
+    const { deps: colliding, close } = collidingDeps(5);
+    try {
+      const error = await thrown(() => reserveStock(saga, colliding));
+
+      expect(error.name).toBe('TransientError');
+      expect(error.message).toContain('TransactionConflict');
+      expect(await stockOf(sku)).toBe(10);
+      expect(await idempotencyRecords(local, saga.orderId)).toEqual([]);
+    } finally {
+      close();
+    }
   });
 });
 
