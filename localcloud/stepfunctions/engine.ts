@@ -306,6 +306,8 @@ export class ExecutionRun {
   /** Tokens of callback Tasks still running (closed when the execution ends). */
   private readonly openTokens = new Set<string>();
   private closed = false;
+  /** The execution's own TimeoutSeconds elapsed (when armed here rather than by the engine). */
+  private timedOut = false;
   private abortFn: (() => void) | undefined;
   private stopRequest: { error?: string; cause?: string } | undefined;
   readonly done: Promise<ExecutionOutcome>;
@@ -344,6 +346,17 @@ export class ExecutionRun {
   private async start(): Promise<ExecutionOutcome> {
     const TaskTimeout = await engineTimeoutErrorClass();
     const definition = this.prepare(this.params.definition, TaskTimeout) as StateMachineDefinition;
+    // The engine arms the execution's TimeoutSeconds with one setTimeout, which fires at once past
+    // ~24.8 days: such a timeout is armed here instead (abort, reported TIMED_OUT).
+    const executionTimeout = definition.TimeoutSeconds;
+    let cancelExecutionTimeout: (() => void) | undefined;
+    if (executionTimeout !== undefined && executionTimeout * 1000 > MAX_TIMER_DELAY_MS) {
+      delete definition.TimeoutSeconds;
+      cancelExecutionTimeout = setLongTimeout(() => {
+        this.timedOut = true;
+        this.abortFn?.();
+      }, executionTimeout * 1000);
+    }
     const machine = new EngineStateMachine(definition, { validationOptions: { noValidate: true } });
     const { params } = this;
     const execution = machine.run(structuredClone(params.input), {
@@ -369,6 +382,7 @@ export class ExecutionRun {
     } catch (error) {
       result = { error };
     }
+    cancelExecutionTimeout?.();
     // The history must be complete first: a runtime error's cause names the event id of its state.
     await consumed;
     const outcome =
@@ -380,7 +394,7 @@ export class ExecutionRun {
   }
 
   private failureOutcome(error: unknown): ExecutionOutcome {
-    if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT' };
+    if (error instanceof ExecutionTimeoutError || this.timedOut) return { status: 'TIMED_OUT' };
     if (error instanceof ExecutionAbortedError || this.stopRequest)
       return { status: 'ABORTED', ...this.stopRequest };
     const inner = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
@@ -851,13 +865,13 @@ export class ExecutionRun {
               ),
             );
     }
-    let timer: NodeJS.Timeout | undefined;
-    let heartbeatTimer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
+    let cancelHeartbeatTimer: (() => void) | undefined;
     const deadlines: Promise<never>[] = [];
     if (timeoutSeconds !== undefined) {
       deadlines.push(
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TaskTimeout()), timeoutSeconds * 1000);
+          cancelTimer = setLongTimeout(() => reject(new TaskTimeout()), timeoutSeconds * 1000);
         }),
       );
     }
@@ -866,8 +880,8 @@ export class ExecutionRun {
       deadlines.push(
         new Promise<never>((_, reject) => {
           const restart = () => {
-            clearTimeout(heartbeatTimer);
-            heartbeatTimer = setTimeout(() => reject(new TaskTimeout()), heartbeatSeconds * 1000);
+            cancelHeartbeatTimer?.();
+            cancelHeartbeatTimer = setLongTimeout(() => reject(new TaskTimeout()), heartbeatSeconds * 1000);
           };
           restart();
           this.taskTokens.onHeartbeat(token, restart);
@@ -913,8 +927,8 @@ export class ExecutionRun {
       );
       throw error;
     } finally {
-      clearTimeout(timer);
-      clearTimeout(heartbeatTimer);
+      cancelTimer?.();
+      cancelHeartbeatTimer?.();
       if (token !== undefined) {
         this.openTokens.delete(token);
         this.taskTokens.close(token);
@@ -962,6 +976,29 @@ export class ExecutionRun {
     if (outcome.status === 'CLOSED') throw new TaskError('States.Runtime', 'The task is over');
     throw new CallbackFailure(outcome.error, outcome.cause);
   }
+}
+
+/** The longest delay `setTimeout` honours (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/**
+ * `setTimeout` for any delay (Task TimeoutSeconds and HeartbeatSeconds go up to 99999999 s): a delay
+ * beyond the timer limit is armed in chunks until its deadline. Returns the function that cancels it.
+ */
+function setLongTimeout(callback: () => void, delayMs: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  if (delayMs <= MAX_TIMER_DELAY_MS) {
+    timer = setTimeout(callback, delayMs);
+  } else {
+    const deadline = Date.now() + delayMs;
+    const arm = () => {
+      const remaining = deadline - Date.now();
+      timer = remaining > 0 ? setTimeout(arm, Math.min(remaining, MAX_TIMER_DELAY_MS)) : undefined;
+      if (remaining <= 0) callback();
+    };
+    arm();
+  }
+  return () => clearTimeout(timer);
 }
 
 /** The Task's real input and its timeouts, resolved from a wrapped input (see `TaskInfo.wrapped`). */

@@ -383,6 +383,34 @@ describe('heartbeats and timeouts', () => {
     expect(result).toEqual({ status: 'FAILED', error: 'States.Timeout' });
     expect(await apiError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })))).toBe('TaskTimedOut');
   });
+
+  it('waits out a TimeoutSeconds/HeartbeatSeconds longer than a Node timer can hold (~24.8 days)', async () => {
+    // Prepare: one year, statically, through TimeoutSecondsPath and for the whole execution (a plain
+    // setTimeout would fire after 1 ms).
+    const year = 31_536_000;
+    const executions = [
+      await start(single(sqsCallback({ TimeoutSeconds: year, HeartbeatSeconds: year - 1 }))),
+      await start(single(sqsCallback({ TimeoutSecondsPath: '$.timeout' })), { message: 'hi', timeout: year }),
+      await start({ ...single(sqsCallback()), TimeoutSeconds: year }),
+    ];
+    const tokens = await Promise.all(executions.map((arn) => tokenOf(arn)));
+
+    // Act
+    await new Promise((r) => setTimeout(r, 300));
+    const whileWaiting = await Promise.all(
+      executions.map(
+        async (executionArn) => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status,
+      ),
+    );
+    for (const taskToken of tokens)
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: '{"done":true}' }));
+
+    // Assess
+    expect(whileWaiting).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    for (const executionArn of executions) {
+      expect(await outcome(executionArn)).toEqual({ status: 'SUCCEEDED', output: { done: true } });
+    }
+  });
 });
 
 describe('lambda:invoke.waitForTaskToken', () => {
