@@ -108,7 +108,7 @@ const JSON_SERVICES: Record<AwsSdkService, JsonService> = {
     targetPrefix: 'AWSStepFunctions',
     sdkV2Name: 'Sfn',
     camelCaseWire: true,
-    jsonTextMembers: ['input', 'output'],
+    jsonTextMembers: ['Input', 'Output'],
     model: { exports: sfnModel, base: sfnModel.SFNServiceException },
   },
 };
@@ -541,12 +541,15 @@ export class Integrations {
     const service = JSON_SERVICES[name];
     const operation = upperFirst(action);
     try {
-      let request = service.camelCaseWire ? (renameKeys(params, lowerFirst) as JsonObject) : params;
+      // JSON-text members (Input, Output, MessageBody) are the user's own document: serialised before
+      // the wire rename, which then never reaches their keys ({"OrderId": ...} stays as written).
+      let request = params;
       for (const member of service.jsonTextMembers) {
         const value = request[member];
         if (value !== undefined && value !== null && typeof value !== 'string')
           request = { ...request, [member]: JSON.stringify(value) };
       }
+      if (service.camelCaseWire) request = renameKeys(request, lowerFirst) as JsonObject;
       if (name === 'dynamodb') validateDynamoRequest(operation, request);
       if (name === 'sqs') request = await this.withLocalQueueUrl(request);
       const answer = await this.callJson(service, operation, request);

@@ -415,7 +415,7 @@ describe('aws-sdk:sfn', () => {
     const outcome = await run(
       task('arn:aws:states:::aws-sdk:sfn:startExecution', {
         StateMachineArn: stateMachineArn,
-        Input: { key: 'value' },
+        Input: { OrderId: 'o-1', items: [{ Sku: 'A', qty: 2 }], Nested: { innerKey: true } },
       }),
     );
 
@@ -425,7 +425,12 @@ describe('aws-sdk:sfn', () => {
     expect(Object.keys(output).sort()).toEqual(['ExecutionArn', 'StartDate']);
     expect(new Date(output.StartDate).toISOString()).toBe(output.StartDate);
     const started = await sfn.send(new DescribeExecutionCommand({ executionArn: output.ExecutionArn }));
-    expect(JSON.parse(started.input ?? '')).toEqual({ key: 'value' });
+    // The child gets the Input exactly as written: its keys are the user's, not wire members to rename.
+    expect(JSON.parse(started.input ?? '')).toEqual({
+      OrderId: 'o-1',
+      items: [{ Sku: 'A', qty: 2 }],
+      Nested: { innerKey: true },
+    });
   });
 });
 
