@@ -130,6 +130,8 @@ interface FunctionRecord {
 const FUNCTION_NAME =
   /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([a-zA-Z0-9_-]{1,64})(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** An asynchronous (Event) invocation's payload limit: 256 KiB. */
+const MAX_EVENT_PAYLOAD_BYTES = 256 * 1024;
 const TAIL_BYTES = 4096;
 const NODE_RUNTIMES = /^nodejs\d+\.x$/;
 
@@ -339,13 +341,24 @@ export class LambdaService implements Service {
   }
 
   /**
-   * Invocation type Event: throws at once when the function cannot be invoked, else queues the
-   * invocation (its outcome is not the caller's) and returns its request id.
+   * Invocation type Event: throws at once when the function cannot be invoked or the event exceeds
+   * 256 KiB (413, as Lambda answers before queueing), else queues the invocation and returns its
+   * request id. Its outcome is not the caller's: a failure to run it is logged under the function.
    */
   invokeAsync(functionName: string, payload: string): { requestId: string } {
-    this.assertInvocable(functionName);
+    const { spec } = this.lookupInvoked(functionName);
+    if (Buffer.byteLength(payload) > MAX_EVENT_PAYLOAD_BYTES) {
+      throw new LambdaApiError(
+        413,
+        'RequestEntityTooLargeException',
+        `Request must be smaller than ${MAX_EVENT_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      );
+    }
     const requestId = randomUUID();
-    this.invoke(functionName, payload, { requestId }).catch(() => undefined);
+    this.invoke(functionName, payload, { requestId }).catch((error: unknown) => {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.opts.onLog?.(spec.name, `Asynchronous invocation ${requestId} was not run: ${reason}`);
+    });
     return { requestId };
   }
 

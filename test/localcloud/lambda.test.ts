@@ -368,4 +368,46 @@ describe('Lambda service', () => {
     expect(lambda.listFunctions().map((f) => f.FunctionName)).not.toContain('py');
     expect((await invoke('blue', { action: 'env' })).payload.color).toBe('BLUE');
   });
+
+  it('refuses an Event invocation over 256 KiB with 413 up front, and never runs it', async () => {
+    // Prepare: events of exactly 262 144 bytes (the asynchronous limit) and one byte more.
+    const eventOf = (marker: string, bytes: number): Buffer => {
+      const event = { marker, padding: '' };
+      event.padding = 'x'.repeat(bytes - Buffer.byteLength(JSON.stringify(event)));
+      return Buffer.from(JSON.stringify(event));
+    };
+    const tooLarge = `too-large-${Date.now()}`;
+    const atLimit = `at-limit-${Date.now()}`;
+
+    // Act
+    const refused = await client
+      .send(
+        new InvokeCommand({
+          FunctionName: 'blue',
+          InvocationType: 'Event',
+          Payload: eventOf(tooLarge, 262_145),
+        }),
+      )
+      .catch((error: unknown) => error);
+    const accepted = await client.send(
+      new InvokeCommand({
+        FunctionName: 'blue',
+        InvocationType: 'Event',
+        Payload: eventOf(atLimit, 262_144),
+      }),
+    );
+
+    // Assess
+    expect(refused).toMatchObject({
+      name: 'RequestEntityTooLargeException',
+      message: 'Request must be smaller than 262144 bytes for the InvokeFunction operation',
+      $metadata: { httpStatusCode: 413 },
+    });
+    expect(accepted.StatusCode).toBe(202);
+    const deadline = Date.now() + 10_000;
+    while (!logs.some(({ line }) => line.includes(atLimit)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(logs.some(({ line }) => line.includes(atLimit))).toBe(true);
+    expect(logs.some(({ line }) => line.includes(tooLarge))).toBe(false);
+  });
 });
