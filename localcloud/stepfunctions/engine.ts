@@ -427,6 +427,9 @@ export class ExecutionRun {
     // A Task still waiting for its callback is over with the execution (StopExecution, a failed branch).
     for (const token of this.openTokens) this.taskTokens.close(token);
     this.openTokens.clear();
+    // A token `$$.Task.Token` handed out to Parameters that then failed: no Task ever took it.
+    if (this.pendingToken !== undefined) this.taskTokens.close(this.pendingToken);
+    this.pendingToken = undefined;
     for (const flushes of this.pending.values()) for (const flush of flushes) flush();
     this.pending.clear();
     this.settleFailures();

@@ -86,7 +86,8 @@ export class StepFunctionsService implements Service {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly listeners = new Set<(executionArn: string, event: HistoryEventLike) => void>();
   private readonly integrations: Integrations;
-  private readonly taskTokens = new TaskTokens();
+  /** The callback pattern's task tokens (`taskTokens.size`: how many this service still holds). */
+  readonly taskTokens = new TaskTokens();
   private readonly retryScale: number;
   private readonly operations: Record<string, Operation>;
 

@@ -34,10 +34,11 @@ interface Deferred<T> {
   resolve: (value: T) => void;
 }
 
+/** A token whose Task has not closed yet. */
 interface TokenRecord {
   outcome: Deferred<CallbackOutcome>;
+  /** SendTaskSuccess/SendTaskFailure arrived (later ones are refused). */
   settled: boolean;
-  closed: boolean;
   /** Called on every SendTaskHeartbeat while the Task waits. */
   onHeartbeat?: () => void;
 }
@@ -47,42 +48,52 @@ const TOKEN_SHAPE = /^AQ[A-Za-z0-9_-]{86}$/;
 /** Closed tokens remembered to answer TaskTimedOut (older ones are forgotten: TaskDoesNotExist). */
 const MAX_CLOSED = 100_000;
 
-/** The task tokens of one Step Functions service (every execution of every state machine). */
+/**
+ * The task tokens of one Step Functions service (every execution of every state machine).
+ *
+ * Only tokens whose Task is still running hold a record (its outcome and heartbeat listener); a closed
+ * token leaves a bare tombstone (the token text, in closing order), the oldest forgotten past
+ * `MAX_CLOSED`.
+ */
 export class TaskTokens {
-  private readonly records = new Map<string, TokenRecord>();
-  private readonly closedOrder: string[] = [];
+  private readonly open = new Map<string, TokenRecord>();
+  private readonly closed = new Set<string>();
 
   /** A new, unique, opaque token whose outcome `outcome(token)` will carry. */
   issue(): string {
     const token = `AQ${randomBytes(64).toString('base64url')}`;
-    this.records.set(token, { outcome: withResolvers<CallbackOutcome>(), settled: false, closed: false });
+    this.open.set(token, { outcome: withResolvers<CallbackOutcome>(), settled: false });
     return token;
   }
 
-  /** Settles with the first SendTaskSuccess/SendTaskFailure for the token. */
+  /** Settles with the first SendTaskSuccess/SendTaskFailure for the token (CLOSED once it is closed). */
   outcome(token: string): Promise<CallbackOutcome> {
-    const record = this.records.get(token);
-    if (!record) throw new Error(`unknown task token ${token.slice(0, 12)}...`);
-    return record.outcome.promise;
+    const record = this.open.get(token);
+    if (record) return record.outcome.promise;
+    if (this.closed.has(token)) return Promise.resolve({ status: 'CLOSED' });
+    throw new Error(`unknown task token ${token.slice(0, 12)}...`);
   }
 
   /** Called on each SendTaskHeartbeat for the token (replaces the previous listener). */
   onHeartbeat(token: string, listener: () => void): void {
-    const record = this.records.get(token);
+    const record = this.open.get(token);
     if (record) record.onHeartbeat = listener;
   }
 
-  /** The Task is over: later SendTask* calls with its token are refused with TaskTimedOut. */
+  /**
+   * The Task is over (or its token was never handed out and its execution ended): later SendTask*
+   * calls with the token are refused with TaskTimedOut; whoever still waits for it sees CLOSED.
+   */
   close(token: string): void {
-    const record = this.records.get(token);
-    if (!record || record.closed) return;
-    record.closed = true;
-    record.onHeartbeat = undefined;
+    const record = this.open.get(token);
+    if (!record) return;
+    this.open.delete(token);
     if (!record.settled) record.outcome.resolve({ status: 'CLOSED' });
-    this.closedOrder.push(token);
-    if (this.closedOrder.length > MAX_CLOSED) {
-      const forgotten = this.closedOrder.shift();
-      if (forgotten !== undefined) this.records.delete(forgotten);
+    this.closed.add(token);
+    if (this.closed.size > MAX_CLOSED) {
+      // A Set iterates in insertion order: the first one is the oldest tombstone.
+      const oldest = this.closed.values().next();
+      if (!oldest.done) this.closed.delete(oldest.value);
     }
   }
 
@@ -99,29 +110,29 @@ export class TaskTokens {
   }
 
   heartbeat(token: string): void {
-    this.open(token).onHeartbeat?.();
+    this.waiting(token).onHeartbeat?.();
+  }
+
+  /** Open tokens (issued, not closed) and remembered closed ones: what this instance holds. */
+  get size(): { open: number; closed: number } {
+    return { open: this.open.size, closed: this.closed.size };
   }
 
   private settle(token: string, outcome: CallbackOutcome): void {
-    const record = this.open(token);
+    const record = this.waiting(token);
     record.settled = true;
     record.outcome.resolve(outcome);
   }
 
   /** The record of a token whose Task still waits for its outcome. */
-  private open(token: string): TokenRecord {
-    const record = this.records.get(token);
-    if (!record) {
-      if (TOKEN_SHAPE.test(token))
-        throw new TaskTokenError(
-          'TaskDoesNotExist',
-          'Task Does Not Exist: the task of this token is unknown',
-        );
-      throw new TaskTokenError('InvalidToken', 'Invalid token');
-    }
-    if (record.closed || record.settled)
+  private waiting(token: string): TokenRecord {
+    const record = this.open.get(token);
+    if (record && !record.settled) return record;
+    if (record || this.closed.has(token))
       throw new TaskTokenError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'");
-    return record;
+    if (TOKEN_SHAPE.test(token))
+      throw new TaskTokenError('TaskDoesNotExist', 'Task Does Not Exist: the task of this token is unknown');
+    throw new TaskTokenError('InvalidToken', 'Invalid token');
   }
 }
 

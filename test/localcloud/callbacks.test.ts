@@ -294,6 +294,28 @@ describe('sqs:sendMessage.waitForTaskToken', () => {
     });
   });
 
+  it('releases a token whose Parameters failed after reading it, when the execution ends', async () => {
+    // Prepare: the Parameters read $$.Task.Token, then select a path that is not there.
+    const tokens = cloud.services.states.taskTokens;
+    const openBefore = tokens.size.open;
+    const definition = single({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      Parameters: {
+        QueueUrl: AWS_QUEUE_URL,
+        MessageBody: { 'TaskToken.$': '$$.Task.Token', 'Missing.$': '$.missing' },
+      },
+    });
+
+    // Act
+    const result = await outcome(await start(definition));
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('States.Runtime');
+    expect(tokens.size.open).toBe(openBefore);
+  });
+
   it('issues a new token for each Retry attempt', async () => {
     // Prepare
     const executionArn = await start(
