@@ -128,7 +128,7 @@ export class StepFunctionsService implements Service {
   }): Promise<{ stateMachineArn: string; creationDate: Date }> {
     const type = input.type ?? 'STANDARD';
     if (!validName(input.name)) throw new StatesApiError('InvalidName', `Invalid Name: '${input.name}'`);
-    const parsed = parseDefinition(input.definition);
+    const parsed = parseDefinition(input.definition, type);
     const roleArn = input.roleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/StatesExecutionRole`;
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${input.name}`;
     const existing = this.machines.get(arn);
@@ -257,7 +257,7 @@ export class StepFunctionsService implements Service {
       );
     }
     if (definition !== undefined) {
-      m.parsed = parseDefinition(definition);
+      m.parsed = parseDefinition(definition, m.type);
       m.definition = definition;
     }
     if (roleArn !== undefined) m.roleArn = roleArn;
@@ -463,7 +463,7 @@ export class StepFunctionsService implements Service {
 // helpers
 // -----------------------------------------------------------------------------------------------------
 
-function parseDefinition(definition: string): StateMachineDefinition {
+function parseDefinition(definition: string, type: WorkflowType = 'STANDARD'): StateMachineDefinition {
   let parsed: unknown;
   try {
     parsed = JSON.parse(definition);
@@ -500,7 +500,26 @@ function parseDefinition(definition: string): StateMachineDefinition {
   }
   const resourceErrors = taskStates(parsed, '').flatMap(({ pointer, state }) => {
     const problem = typeof state.Resource === 'string' ? resourceDefinitionError(state.Resource) : undefined;
-    return problem === undefined ? [] : [`SCHEMA_VALIDATION_FAILED: ${problem} at ${pointer}/Resource`];
+    const errors =
+      problem === undefined ? [] : [`SCHEMA_VALIDATION_FAILED: ${problem} at ${pointer}/Resource`];
+    // States Language: "HeartbeatSeconds ... MUST be smaller than TimeoutSeconds" (static values).
+    if (
+      typeof state.HeartbeatSeconds === 'number' &&
+      typeof state.TimeoutSeconds === 'number' &&
+      state.HeartbeatSeconds >= state.TimeoutSeconds
+    )
+      errors.push(
+        `SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at ${pointer}`,
+      );
+    if (
+      type === 'EXPRESS' &&
+      typeof state.Resource === 'string' &&
+      state.Resource.endsWith('.waitForTaskToken')
+    )
+      errors.push(
+        `SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration at ${pointer}/Resource`,
+      );
+    return errors;
   });
   if (resourceErrors.length > 0) {
     throw new StatesApiError(

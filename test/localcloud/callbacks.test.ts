@@ -394,11 +394,12 @@ describe('heartbeats and timeouts', () => {
 
   it('applies TimeoutSeconds to the wait for the callback, heartbeats or not', async () => {
     // Prepare
-    const executionArn = await start(single(sqsCallback({ TimeoutSeconds: 1, HeartbeatSeconds: 5 })));
+    const executionArn = await start(single(sqsCallback({ TimeoutSeconds: 2, HeartbeatSeconds: 1 })));
     const token = await tokenOf(executionArn);
 
-    // Act
-    await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+    // Act: heartbeats well within HeartbeatSeconds, until the Task is over
+    while ((await apiError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })))) === 'no error')
+      await new Promise((r) => setTimeout(r, 200));
     const result = await outcome(executionArn);
 
     // Assess
@@ -432,6 +433,43 @@ describe('heartbeats and timeouts', () => {
     for (const executionArn of executions) {
       expect(await outcome(executionArn)).toEqual({ status: 'SUCCEEDED', output: { done: true } });
     }
+  });
+});
+
+describe('definitions CreateStateMachine refuses', () => {
+  it('refuses HeartbeatSeconds not smaller than TimeoutSeconds, and .waitForTaskToken in EXPRESS machines', async () => {
+    // Act
+    const heartbeat = await sfn
+      .send(
+        new CreateStateMachineCommand({
+          name: 'callbacks-heartbeat-too-long',
+          definition: JSON.stringify(single(sqsCallback({ TimeoutSeconds: 5, HeartbeatSeconds: 5 }))),
+          roleArn: ROLE,
+        }),
+      )
+      .catch((error: unknown) => error);
+    const express = await sfn
+      .send(
+        new CreateStateMachineCommand({
+          name: 'callbacks-express',
+          definition: JSON.stringify(single(sqsCallback())),
+          roleArn: ROLE,
+          type: 'EXPRESS',
+        }),
+      )
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(heartbeat).toMatchObject({
+      name: 'InvalidDefinition',
+      message:
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at /States/Wait'",
+    });
+    expect(express).toMatchObject({
+      name: 'InvalidDefinition',
+      message:
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration at /States/Wait/Resource'",
+    });
   });
 });
 
