@@ -26,6 +26,7 @@ import {
   ExecutionTimeoutError,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { PATCH_FINGERPRINT } from '../../scripts/patch-engine.mjs';
 import { type Integrations, type JsonValue, TaskError, taskKind } from './integrations';
 import { TaskTokens } from './task-tokens';
 
@@ -40,6 +41,11 @@ const enginePatches = (
 if (!enginePatches) {
   throw new Error(
     'aws-local-stepfunctions is not patched to behave like AWS: run `node scripts/patch-engine.mjs` (npm install runs it as postinstall)',
+  );
+}
+if (enginePatches.fingerprint !== PATCH_FINGERPRINT) {
+  throw new Error(
+    `aws-local-stepfunctions carries an older list of stepsaga's fixes (${enginePatches.fingerprint}, expected ${PATCH_FINGERPRINT}): run \`node scripts/patch-engine.mjs\``,
   );
 }
 
