@@ -338,6 +338,8 @@ interface JsonAnswer {
 export class Integrations {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly queueUrls = new Map<string, string>();
+  /** One SigV4 signer per service (signing name), made on first use. */
+  private readonly signers = new Map<string, SignatureV4>();
 
   constructor(private readonly deps: IntegrationDeps) {}
 
@@ -567,12 +569,16 @@ export class Integrations {
   private async callJson(service: JsonService, action: string, params: JsonObject): Promise<JsonAnswer> {
     const endpoint = new URL(this.deps.endpoint());
     const body = JSON.stringify(params);
-    const signer = new SignatureV4({
-      service: service.signingName,
-      region: LOCAL_REGION,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      sha256: Sha256,
-    });
+    let signer = this.signers.get(service.signingName);
+    if (!signer) {
+      signer = new SignatureV4({
+        service: service.signingName,
+        region: LOCAL_REGION,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        sha256: Sha256,
+      });
+      this.signers.set(service.signingName, signer);
+    }
     const signed = await signer.sign({
       method: 'POST',
       protocol: endpoint.protocol,

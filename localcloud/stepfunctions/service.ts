@@ -13,7 +13,7 @@ import type { LambdaService } from '../lambda/service';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
-import { Integrations, type JsonValue, resourceDefinitionError } from './integrations';
+import { Integrations, isObject, type JsonValue, resourceDefinitionError } from './integrations';
 import { TaskTokenError, TaskTokens } from './task-tokens';
 
 export type { HistoryEventLike } from './engine';
@@ -531,10 +531,6 @@ function parseDefinition(definition: string, type: WorkflowType = 'STANDARD'): S
 }
 
 type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Every state of a definition (or of a Parallel branch / Map processor), nested ones included, with its
