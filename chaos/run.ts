@@ -265,7 +265,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const ordersBeforeRedrive = (
       await scanAll<OrderRecord>(clients.doc, target.outputs.OrdersTableName)
     ).filter((o) => names.has(o.orderId));
-    const deadLettersBeforeRedrive = await peekDeadLetters(clients, target);
+    // Every DLQ message, read without consuming it. A receive can come back empty while messages exist,
+    // so the peek is repeated until it saw as many as the queue holds.
+    const depthAtSettle = await dlqDepth(clients, target);
+    let deadLettersBeforeRedrive = await peekDeadLetters(clients, target);
+    for (let attempt = 1; deadLettersBeforeRedrive.length < depthAtSettle && attempt < 5; attempt++) {
+      log(`  peeked ${deadLettersBeforeRedrive.length} of ${depthAtSettle} DLQ messages: again`);
+      deadLettersBeforeRedrive = await peekDeadLetters(clients, target);
+    }
     log(`  settled: ${deadLettersBeforeRedrive.length} DLQ messages before redrive`);
 
     // Redrive until the DLQ is empty or stops shrinking.
