@@ -270,20 +270,12 @@ export class StepFunctionsService implements Service {
     const name = optionalString(p, 'name') ?? crypto.randomUUID();
     if (!validName(name)) throw new StatesApiError('InvalidName', `Invalid Name: '${name}'`);
     const inputText = optionalString(p, 'input') ?? '{}';
-    if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
-      throw validation(
-        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
-      );
-    }
-    let input: JsonValue;
-    try {
-      input = JSON.parse(inputText) as JsonValue;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidExecutionInput',
-        `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const input = jsonMember(
+      inputText,
+      'input',
+      'InvalidExecutionInput',
+      'Invalid State Machine Execution Input',
+    );
     const prefix = machine.type === 'EXPRESS' ? 'express' : 'execution';
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${prefix}:${machine.name}:${name}`;
     const existing = this.executions.get(arn);
@@ -397,21 +389,7 @@ export class StepFunctionsService implements Service {
   /** SendTaskSuccess: `output` (JSON text) becomes the result of the Task holding `taskToken`. */
   private apiSendTaskSuccess(p: Params) {
     const token = taskToken(p);
-    const outputText = requiredString(p, 'output');
-    if (Buffer.byteLength(outputText) > MAX_INPUT_BYTES) {
-      throw validation(
-        `Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
-      );
-    }
-    let output: JsonValue;
-    try {
-      output = JSON.parse(outputText) as JsonValue;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidOutput',
-        `Invalid Output: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const output = jsonMember(requiredString(p, 'output'), 'output', 'InvalidOutput', 'Invalid Output');
     return withTaskToken(() => this.taskTokens.succeed(token, output));
   }
 
@@ -531,6 +509,23 @@ function parseDefinition(definition: string, type: WorkflowType = 'STANDARD'): S
 }
 
 type JsonObject = Record<string, unknown>;
+
+/**
+ * A JSON-text API member (`input`, `output`): at most MAX_INPUT_BYTES, then parsed; text that is not JSON
+ * is refused with `code` and the message `<label>: '<parser message>'`, as AWS words it.
+ */
+function jsonMember(text: string, member: string, code: string, label: string): JsonValue {
+  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+    throw validation(
+      `Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new StatesApiError(code, `${label}: '${error instanceof Error ? error.message : String(error)}'`);
+  }
+}
 
 /**
  * Every state of a definition (or of a Parallel branch / Map processor), nested ones included, with its
