@@ -4,7 +4,7 @@
  * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, HeartbeatSeconds and TimeoutSeconds, and the
  * API errors for tokens that are not (or no longer) waiting.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -22,6 +22,7 @@ import {
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { addNodeFunction } from '../support/states-harness';
 
 let cloud: LocalCloud;
 let workDir: string;
@@ -129,18 +130,12 @@ beforeAll(async () => {
   sfn = new SFNClient(config);
   sqs = new SQSClient(config);
   localQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: QUEUE }))).QueueUrl ?? '';
-  const dir = path.join(workDir, 'echo');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'index.js'), 'exports.handler = async (event) => ({ received: event });');
-  await cloud.services.lambda.createFunction({
-    name: 'echo',
-    handler: 'index.handler',
-    runtime: 'nodejs22.x',
-    codeDir: dir,
-    environment: {},
-    timeoutSeconds: 30,
-    memoryMb: 128,
-  });
+  await addNodeFunction(
+    cloud.services.lambda,
+    workDir,
+    'echo',
+    'exports.handler = async (event) => ({ received: event });',
+  );
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * and error names, the optimised DynamoDB/SQS integrations' validation errors, and Lambda Invoke details
  * (qualified not-found ARN, LogType Tail, Qualifier, InvocationType Event).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,6 +19,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { resourceDefinitionError } from '../../localcloud/stepfunctions/integrations';
+import { addNodeFunction } from '../support/states-harness';
 
 let cloud: LocalCloud;
 let workDir: string;
@@ -94,21 +95,12 @@ beforeAll(async () => {
   const sqs = new SQSClient(config);
   await sqs.send(new CreateQueueCommand({ QueueName: QUEUE }));
   sqs.destroy();
-  const dir = path.join(workDir, 'echo');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, 'index.js'),
+  await addNodeFunction(
+    cloud.services.lambda,
+    workDir,
+    'echo',
     'exports.handler = async (event) => { console.log("echo"); return event; };',
   );
-  await cloud.services.lambda.createFunction({
-    name: 'echo',
-    handler: 'index.handler',
-    runtime: 'nodejs22.x',
-    codeDir: dir,
-    environment: {},
-    timeoutSeconds: 30,
-    memoryMb: 128,
-  });
 });
 
 afterAll(async () => {

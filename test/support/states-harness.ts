@@ -50,6 +50,27 @@ export interface StatesHarness {
   close(): Promise<void>;
 }
 
+/** A Node.js 22 function on a local Lambda service whose `index.js` (written under `dir`) is `source`. */
+export async function addNodeFunction(
+  lambda: LambdaService,
+  dir: string,
+  name: string,
+  source: string,
+): Promise<void> {
+  const codeDir = path.join(dir, name);
+  mkdirSync(codeDir, { recursive: true });
+  writeFileSync(path.join(codeDir, 'index.js'), source);
+  await lambda.createFunction({
+    name,
+    handler: 'index.handler',
+    runtime: 'nodejs22.x',
+    codeDir,
+    environment: {},
+    timeoutSeconds: 30,
+    memoryMb: 128,
+  });
+}
+
 export async function startStatesHarness(
   options: { prefix: string; retryScale?: number; functions?: Record<string, string> } = { prefix: 'sfn' },
 ): Promise<StatesHarness> {
@@ -77,20 +98,7 @@ export async function startStatesHarness(
     lambda,
     states,
     sfn,
-    async addFunction(name, source) {
-      const dir = path.join(workDir, 'functions', name);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'index.js'), source);
-      await lambda.createFunction({
-        name,
-        handler: 'index.handler',
-        runtime: 'nodejs22.x',
-        codeDir: dir,
-        environment: {},
-        timeoutSeconds: 30,
-        memoryMb: 128,
-      });
-    },
+    addFunction: (name, source) => addNodeFunction(lambda, path.join(workDir, 'functions'), name, source),
     async createMachine(definition, name) {
       machines += 1;
       const out = await sfn.send(
