@@ -28,7 +28,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export class StatesError extends Error {
   constructor(
     readonly error: string,
-    readonly cause?: string,
+    override readonly cause?: string,
   ) {
     super(cause ?? error);
     this.name = error;
