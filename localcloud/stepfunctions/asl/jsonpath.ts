@@ -486,17 +486,12 @@ function holds(relation: string, order: number): boolean {
 
 /** StringMatches: `*` matches any text (newlines too); `\*` and `\\` are a literal star and backslash. */
 function matchesPattern(pattern: string, text: string): boolean {
+  const literal = (char: string): string => char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
-    let char = pattern[i] ?? '';
-    if (char === '\\' && i + 1 < pattern.length) {
-      char = pattern[++i] ?? '';
-      source += char.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    } else if (char === '*') {
-      source += '.*';
-    } else {
-      source += char.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    }
+    const char = pattern[i] ?? '';
+    if (char === '\\' && i + 1 < pattern.length) source += literal(pattern[++i] ?? '');
+    else source += char === '*' ? '.*' : literal(char);
   }
   return new RegExp(`^${source}$`, 'su').test(text);
 }
