@@ -154,6 +154,10 @@ const HANDLERS = {
     source: `${SFN}templates/services/lambdafunctions/id_function.py`,
     behaviour: { returnsInput: true },
   },
+  return_bytes_str: {
+    source: `${SFN}templates/services/lambdafunctions/return_bytes_str.py`,
+    behaviour: { returns: 'HelloWorld!' },
+  },
   raise_exception: {
     source: `${SFN}templates/errorhandling/lambdafunctions/raise_exception.py`,
     behaviour: { throws: { name: 'Exception', message: 'Some exception was raised.' } },
@@ -967,6 +971,7 @@ const PLACEHOLDERS = [
     re: /<json-input:\d+>/g,
     where: `${TF}:799 (KeyValueBasedTransformer _transform_stepfunctions_cause_details)`,
   },
+  { re: /<resource:\d+>/g, where: `${TF}:78 (resource_name: KeyValueBasedTransformer "resource")` },
   {
     re: /<partition>/g,
     where: 'the localstack-snapshot pytest plugin (external package: partition -> "<partition>")',
@@ -1140,6 +1145,21 @@ function buildCase({
   sameAsRecorded(caseInput, startedInput, '$', inputDiffs);
   if (inputDiffs.length) problems.push(`input differs from the recording: ${inputDiffs.join('; ')}`);
 
+  // the recording must be of this definition: every entered state exists in it
+  const stateNames = new Set();
+  const collect = (states) => {
+    for (const [n, st] of Object.entries(states ?? {})) {
+      stateNames.add(n);
+      collect(st.Iterator?.States);
+      collect(st.ItemProcessor?.States);
+      for (const b of st.Branches ?? []) collect(b.States);
+    }
+  };
+  collect(def.States);
+  for (const e of events) {
+    const n = e.stateEnteredEventDetails?.name;
+    if (n !== undefined && !stateNames.has(n)) problems.push(`recorded state ${n} is not in the definition`);
+  }
   const last = events[events.length - 1];
   const expected = {};
   const jsonStrings = [];
@@ -1475,4 +1495,26 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   });
 }
 
-export { features, parseJson5 };
+function setGit(gitDir, commit = DEFAULT_COMMIT) {
+  GIT_DIR = gitDir;
+  COMMIT = commit;
+}
+
+export {
+  DEFAULT_COMMIT,
+  FUNCTION_NAME_PLACEHOLDERS,
+  features,
+  HANDLERS,
+  isObj,
+  lambdaArn,
+  lineOf,
+  mapStrings,
+  PLACEHOLDERS,
+  parseJson5,
+  pathKey,
+  SFN,
+  setGit,
+  show,
+  TF,
+  templateConstants,
+};
