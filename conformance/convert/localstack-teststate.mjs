@@ -81,7 +81,10 @@ const TESTS = [
           {
             template: `test_state/${k}`,
             requests: one({ roleArn: ROLE, input, inspectionLevel: level.toUpperCase() }),
-            notes: `TestState of a single ${k.replace(/_STATE$/, '').toLowerCase().replace(/_/g, ' ')} state, inspection level ${level.toUpperCase()}.`,
+            notes: `TestState of a single ${k
+              .replace(/_STATE$/, '')
+              .toLowerCase()
+              .replace(/_/g, ' ')} state, inspection level ${level.toUpperCase()}.`,
           },
         ]),
       ),
@@ -117,7 +120,11 @@ const TESTS = [
         {
           template: 'test_state/BASE_LAMBDA_SERVICE_TASK_STATE',
           lambda: 'id_function',
-          requests: one({ roleArn: ROLE, input: { FunctionName: '@NAME', Payload: null }, inspectionLevel: level }),
+          requests: one({
+            roleArn: ROLE,
+            input: { FunctionName: '@NAME', Payload: null },
+            inspectionLevel: level,
+          }),
           notes: `TestState of a lambda:invoke Task, ${level}.`,
         },
       ]),
@@ -137,7 +144,8 @@ const TESTS = [
             params: { input: { FunctionName: '@NAME', Payload: null }, inspectionLevel: 'TRACE' },
           },
         ],
-        notes: 'TestState of a Task state without roleArn is a ValidationException (the function need not exist).',
+        notes:
+          'TestState of a Task state without roleArn is a ValidationException (the function need not exist).',
       },
     },
   },
@@ -152,7 +160,11 @@ const TESTS = [
           {
             template: 'test_state/BASE_MAP_STATE',
             edit: (d) => {
-              const name = { MAX_CONCURRENCY: 'MaxConcurrency', TOLERATED_FAILURE_PERCENTAGE: 'ToleratedFailurePercentage', TOLERATED_FAILURE_COUNT: 'ToleratedFailureCount' }[field];
+              const name = {
+                MAX_CONCURRENCY: 'MaxConcurrency',
+                TOLERATED_FAILURE_PERCENTAGE: 'ToleratedFailurePercentage',
+                TOLERATED_FAILURE_COUNT: 'ToleratedFailureCount',
+              }[field];
               d[name] = JSONATA_NUMBER_EXPRESSION;
             },
             requests: one({
@@ -172,7 +184,9 @@ const TESTS = [
     out: 'teststate-scenarios',
     name: 'TestStateCaseScenarios::test_base_map_state_inspect_trace',
     cases: {
-      MAX_CONCURRENCY: { skip: 'stale snapshot entry (the test is not at this commit; replaced by test_base_map_state_inspect)' },
+      MAX_CONCURRENCY: {
+        skip: 'stale snapshot entry (the test is not at this commit; replaced by test_base_map_state_inspect)',
+      },
       TOLERATED_FAILURE_PERCENTAGE: { skip: 'stale snapshot entry (the test is not at this commit)' },
       TOLERATED_FAILURE_COUNT: { skip: 'stale snapshot entry (the test is not at this commit)' },
     },
@@ -224,8 +238,17 @@ const TESTS = [
         requests: [
           ['small_purchase_approval_required_response', { cost: 9 }, 'Approval Required'],
           ['large_purchase_approval_required_response', { cost: 10 }, 'Approval Required'],
-          ['large_purchase_ask_for_approval_response', { cost: 10 }, 'Ask for Approval', { result: '{"approval": true }' }],
-          ['check_approval_granted_response', { approval: true, approval_code: '2387462', approved_by: 'Mary' }, 'Check Approval'],
+          [
+            'large_purchase_ask_for_approval_response',
+            { cost: 10 },
+            'Ask for Approval',
+            { result: '{"approval": true }' },
+          ],
+          [
+            'check_approval_granted_response',
+            { approval: true, approval_code: '2387462', approved_by: 'Mary' },
+            'Check Approval',
+          ],
           ['check_approval_denied_response', { approval: false }, 'Check Approval'],
         ].map(([record, input, stateName, mock]) => ({
           record,
@@ -253,7 +276,12 @@ const TESTS = [
       },
       empty_variables: {
         template: 'outputdecl/BASE_LITERALS',
-        requests: one({ stateName: 'State0', input: { input_values: [1, 2, 3] }, variables: '{}', inspectionLevel: 'TRACE' }),
+        requests: one({
+          stateName: 'State0',
+          input: { input_values: [1, 2, 3] },
+          variables: '{}',
+          inspectionLevel: 'TRACE',
+        }),
         notes: 'TestState of a JSONata state with literal Output and empty variables.',
       },
     },
@@ -280,7 +308,10 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
       if (out.includes(p) && fnName) {
         out = out.split(p).join(fnName);
         const line = lineOf(testSource, `"${p}"`);
-        distorted.set('fn', `RegexTransformer(function_name, "${p}") (${SFN}v2/test_state/${test.file}.py${line ? `:${line}` : ''}) replaced the test's random function name, restored as this case's function name`);
+        distorted.set(
+          'fn',
+          `RegexTransformer(function_name, "${p}") (${SFN}v2/test_state/${test.file}.py${line ? `:${line}` : ''}) replaced the test's random function name, restored as this case's function name`,
+        );
       }
     }
     for (const p of PLACEHOLDERS) {
@@ -291,7 +322,10 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
       p.re.lastIndex = 0;
     }
     if (out === 'date') {
-      distorted.set('date', `${TF}:926 (RegexTransformer(PATTERN_ISO8601, "date")) replaced ISO 8601 times (e.g. ${path}); matched as <*>`);
+      distorted.set(
+        'date',
+        `${TF}:926 (RegexTransformer(PATTERN_ISO8601, "date")) replaced ISO 8601 times (e.g. ${path}); matched as <*>`,
+      );
       return '<*>';
     }
     return out;
@@ -305,7 +339,10 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
         const p = `${path}${pathKey(k)}`;
         if (k === 'SdkHttpMetadata' && isObj(x)) {
           ignore.push(`${p}.AllHttpHeaders`, `${p}.HttpHeaders`);
-          distorted.set('sdk', `the lambda:invoke envelope's SdkHttpMetadata headers and SdkResponseMetadata.RequestId are per request (masked by ${TF}:762 stepfunctions_api): kept as recorded, listed in \`ignore\``);
+          distorted.set(
+            'sdk',
+            `the lambda:invoke envelope's SdkHttpMetadata headers and SdkResponseMetadata.RequestId are per request (masked by ${TF}:762 stepfunctions_api): kept as recorded, listed in \`ignore\``,
+          );
           o[k] = x;
           continue;
         }
@@ -322,7 +359,10 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
   };
   const expected = {};
   if (content.Error) {
-    expected.exception = { code: content.Error.Code, message: walk(content.Error.Message, '$.exception.message') };
+    expected.exception = {
+      code: content.Error.Code,
+      message: walk(content.Error.Message, '$.exception.message'),
+    };
   } else {
     const { ResponseMetadata, ...response } = content;
     // JSON-text members: the snapshot parsed those that began with "{"; the case keeps JSON text
@@ -340,7 +380,8 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
     for (const k of JSON_TEXT) asText(walked, k, `$.response.${k}`);
     if (isObj(walked.inspectionData)) {
       const ins = {};
-      for (const [k, v] of Object.entries(walked.inspectionData)) ins[k] = JSON_TEXT_INSPECTION.includes(k) ? v : walk(v, `$.response.inspectionData.${k}`);
+      for (const [k, v] of Object.entries(walked.inspectionData))
+        ins[k] = JSON_TEXT_INSPECTION.includes(k) ? v : walk(v, `$.response.inspectionData.${k}`);
       for (const k of JSON_TEXT_INSPECTION) asText(ins, k, `$.response.inspectionData.${k}`);
       walked.inspectionData = ins;
     }
@@ -378,17 +419,27 @@ async function checkCases(all) {
     if (!/^teststate-[a-z0-9-]+$/.test(c.id)) e('bad id');
     if (seen.has(c.id)) e('duplicate id');
     seen.add(c.id);
-    for (const k of ['repo', 'template', 'snapshot', 'test', 'record', 'recorded']) if (typeof c.source?.[k] !== 'string') e(`source.${k}`);
+    for (const k of ['repo', 'template', 'snapshot', 'test', 'record', 'recorded'])
+      if (typeof c.source?.[k] !== 'string') e(`source.${k}`);
     if (typeof c.request?.definition !== 'string') e('request.definition');
     else JSON.parse(c.request.definition);
-    for (const k of ['input', 'variables', 'context']) if (k in c.request && typeof c.request[k] !== 'string') e(`request.${k} not a string`);
+    for (const k of ['input', 'variables', 'context'])
+      if (k in c.request && typeof c.request[k] !== 'string') e(`request.${k} not a string`);
     if (!!c.expected.response === !!c.expected.exception) e('expected: one of response, exception');
-    if (c.expected.response && !['SUCCEEDED', 'FAILED', 'RETRIABLE', 'CAUGHT_ERROR'].includes(c.expected.response.status)) e('status');
+    if (
+      c.expected.response &&
+      !['SUCCEEDED', 'FAILED', 'RETRIABLE', 'CAUGHT_ERROR'].includes(c.expected.response.status)
+    )
+      e('status');
     // paths and JSON texts through the runner's comparison: the recording must match itself
     if (c.expected.response) {
       try {
         const fill = (v) => mapStrings(v, (s) => s.split('<*>').join('x'));
-        const asCase = { expected: { status: 'SUCCEEDED', output: c.expected.response }, jsonStrings: c.jsonStrings.map((p) => p.replace('$.response', '$.output')), ignore: c.ignore.map((p) => p.replace('$.response', '$.output')) };
+        const asCase = {
+          expected: { status: 'SUCCEEDED', output: c.expected.response },
+          jsonStrings: c.jsonStrings.map((p) => p.replace('$.response', '$.output')),
+          ignore: c.ignore.map((p) => p.replace('$.response', '$.output')),
+        };
         const diffs = compareCase(asCase, { status: 'SUCCEEDED', output: fill(c.expected.response) });
         if (diffs.length) e(`self-compare: ${diffs.join('; ')}`);
       } catch (err) {
@@ -425,7 +476,11 @@ async function main() {
   const snaps = new Map();
   for (const test of TESTS) {
     const snapPath = `${SFN}v2/test_state/${test.file}.snapshot.json`;
-    if (!snaps.has(snapPath)) snaps.set(snapPath, { snap: JSON.parse(show(snapPath)), src: show(`${SFN}v2/test_state/${test.file}.py`) });
+    if (!snaps.has(snapPath))
+      snaps.set(snapPath, {
+        snap: JSON.parse(show(snapPath)),
+        src: show(`${SFN}v2/test_state/${test.file}.py`),
+      });
     const { snap, src } = snaps.get(snapPath);
     const prefix = `${SFN}v2/test_state/${test.file}.py::${test.name}`;
     const keys = Object.keys(snap).filter((k) => k === prefix || k.startsWith(`${prefix}[`));
@@ -447,14 +502,18 @@ async function main() {
           left.push(`${test.name}${key} ${req.record}: no recording`);
           continue;
         }
-        const id = spec.requests.length > 1 ? `${base}-${req.record.replace(/_response$/, '').replace(/_/g, '-')}` : base;
+        const id =
+          spec.requests.length > 1
+            ? `${base}-${req.record.replace(/_response$/, '').replace(/_/g, '-')}`
+            : base;
         const c = buildCase({ test, spec, key, recorded: snap[full], req, tpl, testSource: src, id });
         if (!byFile.has(test.out)) byFile.set(test.out, []);
         byFile.get(test.out).push(c);
       }
     }
     for (const p of Object.keys(test.cases)) {
-      if (!keys.includes(`${prefix}${p ? `[${p}]` : ''}`) && !test.cases[p].skip) left.push(`${test.name}[${p}]: listed but no snapshot entry`);
+      if (!keys.includes(`${prefix}${p ? `[${p}]` : ''}`) && !test.cases[p].skip)
+        left.push(`${test.name}[${p}]: listed but no snapshot entry`);
     }
   }
   const all = [...byFile.values()].flat();
@@ -466,7 +525,9 @@ async function main() {
     console.log(`${out}.json: ${cases.length}`);
   }
   try {
-    execFileSync(resolve(HERE, '../../node_modules/.bin/biome'), ['format', '--write', ...written], { stdio: 'ignore' });
+    execFileSync(resolve(HERE, '../../node_modules/.bin/biome'), ['format', '--write', ...written], {
+      stdio: 'ignore',
+    });
   } catch {
     /* formatter not installed */
   }
