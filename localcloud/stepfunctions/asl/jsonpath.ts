@@ -137,8 +137,21 @@ function rootValue(root: PathRoot, scope: JsonPathScope): JsonValue | undefined 
     case 'context':
       return scope.context;
     case 'variable':
-      return Object.hasOwn(scope.variables, root.name) ? scope.variables[root.name] : undefined;
+      return readVariable(scope.variables, root.name);
   }
+}
+
+/** A variable's value: an own property, or one of a prototype chain of scopes (never Object.prototype's). */
+function readVariable(variables: Readonly<Record<string, JsonValue>>, name: string): JsonValue | undefined {
+  for (
+    let scope: object | null = variables;
+    scope !== null && scope !== Object.prototype;
+    scope = Object.getPrototypeOf(scope)
+  ) {
+    const own = Object.getOwnPropertyDescriptor(scope, name);
+    if (own !== undefined) return own.value as JsonValue;
+  }
+  return undefined;
 }
 
 /**

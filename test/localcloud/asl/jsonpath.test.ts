@@ -174,6 +174,14 @@ describe('selectPath', () => {
     expect(selectPath('$list[*]', scope({}, variables), 'x.$')).toEqual(['a', 'b']);
   });
 
+  it('reads variables of outer scopes chained as prototypes, never Object.prototype members', () => {
+    const outer = { bias: 4.3 };
+    const inner = Object.assign(Object.create(outer) as Record<string, JsonValue>, { x: 1 });
+    expect(selectPath('$bias', scope({}, inner), 'x.$')).toBe(4.3);
+    expect(selectPath('$x', scope({}, inner), 'x.$')).toBe(1);
+    expect(thrown(() => selectPath('$toString', scope({}, inner), 'x.$')).error).toBe('States.Runtime');
+  });
+
   it('returns copies: changing the value selected changes neither the input nor the Context Object', () => {
     const source = { a: { b: [1] } };
     const selected = selectPath('$.a', scope(source), 'x.$') as { b: number[] };
