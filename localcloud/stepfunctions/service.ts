@@ -12,6 +12,8 @@ import { awsJson, awsJsonError } from '../edge';
 import type { LambdaService } from '../lambda/service';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
+import type { StateMachineDefinition as AslDefinition } from './asl/definition';
+import { Execution as AslExecution } from './asl/execution';
 import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
 import { Integrations, isObject, type JsonValue, resourceDefinitionError } from './integrations';
 import { TaskTokenError, TaskTokens } from './task-tokens';
@@ -51,8 +53,10 @@ interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
-  run: ExecutionRun;
+  run: Pick<ExecutionRun, 'done' | 'history' | 'stop'>;
 }
+
+const ASL_RUNTIME = process.env.STEPSAGA_SFN_RUNTIME === 'asl';
 
 /** A `400` JSON error (`__type` + `message`) the way Step Functions answers. */
 export class StatesApiError extends Error {
@@ -286,7 +290,7 @@ export class StepFunctionsService implements Service {
       throw new StatesApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const startDate = new Date();
-    const run = new ExecutionRun({
+    const runParams = {
       definition: machine.parsed,
       input,
       executionArn: arn,
@@ -298,10 +302,14 @@ export class StepFunctionsService implements Service {
       retryScale: this.retryScale,
       integrations: this.integrations,
       taskTokens: this.taskTokens,
-      onEvent: (event) => {
+      onEvent: (event: HistoryEventLike) => {
         for (const listener of this.listeners) listener(arn, event);
       },
-    });
+    };
+    // Side by side until stepsaga's own interpreter replaces the engine (STEPSAGA_SFN_RUNTIME=asl).
+    const run: Pick<ExecutionRun, 'done' | 'history' | 'stop'> = ASL_RUNTIME
+      ? new AslExecution({ ...runParams, definition: machine.parsed as unknown as AslDefinition })
+      : new ExecutionRun(runParams);
     const record: ExecutionRecord = {
       arn,
       name,
@@ -457,6 +465,7 @@ function parseDefinition(definition: string, type: WorkflowType = 'STANDARD'): S
       "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition must be a JSON object'",
     );
   }
+  if (ASL_RUNTIME) return parsed as StateMachineDefinition;
   if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata') {
     throw new StatesApiError(
       'InvalidDefinition',

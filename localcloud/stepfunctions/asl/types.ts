@@ -33,6 +33,11 @@ export class StatesError extends Error {
     super(cause ?? error);
     this.name = error;
   }
+
+  /** What Catch hands on: `{Error, Cause}` (a missing cause is an empty string, as AWS records it). */
+  errorOutput(): JsonObject {
+    return { Error: this.error, Cause: this.cause ?? '' };
+  }
 }
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * One execution of a state machine on stepsaga's interpreter: ExecutionStarted, the states, then
+ * ExecutionSucceeded / Failed / TimedOut / Aborted. `stop()` is StopExecution; the definition's
+ * TimeoutSeconds ends it TIMED_OUT. An execution never rejects: a fault of the local cloud fails it.
+ */
+import type { Integrations } from '../integrations';
+import { TaskTokens } from '../task-tokens';
+import { AbortedError, setLongTimeout } from './clock';
+import type { StateMachineDefinition } from './definition';
+import { History, type HistoryEvent } from './history';
+import { type ExecutionEnv, type Frame, runStates } from './interpreter';
+import { FailStateError } from './states/fail';
+import { type JsonValue, StatesError } from './types';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionOutcome {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface ExecutionParams {
+  definition: StateMachineDefinition;
+  input: JsonValue;
+  executionArn: string;
+  executionName: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  roleArn: string;
+  startTime: Date;
+  /** Multiplies Retry intervals (and MaxDelaySeconds). @default 1 */
+  retryScale: number;
+  /** Multiplies Wait state delays. @default 1 */
+  waitScale?: number;
+  integrations: Integrations;
+  /** The service's task tokens (SendTaskSuccess/Failure/Heartbeat); a set of its own when absent. */
+  taskTokens?: TaskTokens;
+  onEvent: (event: HistoryEvent) => void;
+}
+
+export class Execution {
+  private readonly historyLog: History;
+  private readonly controller = new AbortController();
+  private readonly env: ExecutionEnv;
+  private stopRequest: { error?: string; cause?: string } | undefined;
+  private timedOut = false;
+  readonly done: Promise<ExecutionOutcome>;
+
+  constructor(private readonly params: ExecutionParams) {
+    this.historyLog = new History(params.onEvent);
+    this.env = {
+      history: this.historyLog,
+      integrations: params.integrations,
+      taskTokens: params.taskTokens ?? new TaskTokens(),
+      openTokens: new Set(),
+      retryScale: params.retryScale,
+      waitScale: params.waitScale ?? 1,
+      execution: {
+        Id: params.executionArn,
+        Input: params.input,
+        StartTime: params.startTime.toISOString(),
+        Name: params.executionName,
+        RoleArn: params.roleArn,
+        RedriveCount: 0,
+      },
+      stateMachine: { Id: params.stateMachineArn, Name: params.stateMachineName },
+    };
+    this.historyLog.append('ExecutionStarted', {
+      input: JSON.stringify(params.input),
+      inputDetails: { truncated: false },
+      roleArn: params.roleArn,
+    });
+    this.done = this.start();
+  }
+
+  get history(): readonly HistoryEvent[] {
+    return this.historyLog.events;
+  }
+
+  /** StopExecution: the execution ends ABORTED with the given error/cause. */
+  stop(error?: string, cause?: string): void {
+    if (this.controller.signal.aborted) return;
+    this.stopRequest = { ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+    this.controller.abort();
+  }
+
+  private async start(): Promise<ExecutionOutcome> {
+    const { definition } = this.params;
+    const cancelTimeout =
+      definition.TimeoutSeconds !== undefined
+        ? setLongTimeout(() => {
+            this.timedOut = true;
+            this.controller.abort();
+          }, definition.TimeoutSeconds * 1000)
+        : undefined;
+    const frame: Frame = {
+      env: this.env,
+      variables: {},
+      queryLanguage: definition.QueryLanguage ?? 'JSONPath',
+      signal: this.controller.signal,
+      concurrent: false,
+      recorded: true,
+    };
+    let outcome: ExecutionOutcome;
+    try {
+      const output = await runStates(definition, structuredClone(this.params.input), frame);
+      outcome = { status: 'SUCCEEDED', output: JSON.stringify(output) };
+    } catch (error) {
+      outcome = this.failure(error);
+    } finally {
+      cancelTimeout?.();
+    }
+    this.finish(outcome);
+    return outcome;
+  }
+
+  private failure(error: unknown): ExecutionOutcome {
+    if (this.timedOut) return { status: 'TIMED_OUT' };
+    if (this.stopRequest) return { status: 'ABORTED', ...this.stopRequest };
+    if (error instanceof FailStateError) {
+      return {
+        status: 'FAILED',
+        ...(error.failError !== undefined ? { error: error.failError } : {}),
+        ...(error.failCause !== undefined ? { cause: error.failCause } : {}),
+      };
+    }
+    if (error instanceof StatesError) {
+      return {
+        status: 'FAILED',
+        ...(error.error ? { error: error.error } : {}),
+        ...(error.cause !== undefined ? { cause: error.cause } : {}),
+      };
+    }
+    if (error instanceof AbortedError) return { status: 'ABORTED' };
+    return {
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: `The local cloud could not run this execution: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    };
+  }
+
+  private finish(outcome: ExecutionOutcome): void {
+    // A Task still waiting for its callback is over with the execution.
+    for (const token of this.env.openTokens) this.env.taskTokens.close(token);
+    this.env.openTokens.clear();
+    const details = {
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+    };
+    switch (outcome.status) {
+      case 'SUCCEEDED':
+        this.historyLog.close('ExecutionSucceeded', {
+          output: outcome.output,
+          outputDetails: { truncated: false },
+        });
+        break;
+      case 'FAILED':
+        this.historyLog.close('ExecutionFailed', details);
+        break;
+      case 'TIMED_OUT':
+        this.historyLog.close('ExecutionTimedOut', details);
+        break;
+      case 'ABORTED':
+        this.historyLog.close('ExecutionAborted', details);
+        break;
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Runs states: a state machine, a Parallel branch or a Map iteration is a list of states walked from
+ * `StartAt` until a state ends it. Each state records its own history events as it runs; this module
+ * owns what every state shares (entering and exiting, the Context Object, variables, uncaught
+ * `States.Runtime` causes) and dispatches to one module per state type (`states/*.ts`).
+ */
+import type { Integrations } from '../integrations';
+import type { TaskTokens } from '../task-tokens';
+import { tick } from './clock';
+import type { QueryLanguage, State, StateMachineDefinition } from './definition';
+import type { History } from './history';
+import { runChoice } from './states/choice';
+import { runFail } from './states/fail';
+import { runMap } from './states/map';
+import { runParallel } from './states/parallel';
+import { runPass } from './states/pass';
+import { runSucceed } from './states/succeed';
+import { runTask } from './states/task';
+import { runWait } from './states/wait';
+import { type JsonObject, type JsonValue, MAX_PAYLOAD_BYTES, StatesError } from './types';
+
+/** What every state of one execution shares. */
+export interface ExecutionEnv {
+  history: History;
+  integrations: Integrations;
+  taskTokens: TaskTokens;
+  /** Tokens of callback Tasks still waiting (closed when the execution ends). */
+  openTokens: Set<string>;
+  /** Multiplies Retry intervals (and MaxDelaySeconds). */
+  retryScale: number;
+  /** Multiplies Wait state delays. */
+  waitScale: number;
+  /** `$$.Execution` and `$$.StateMachine`. */
+  execution: JsonObject;
+  stateMachine: { Id: string; Name: string };
+}
+
+/** Where a list of states runs: the execution itself, a Parallel branch or a Map iteration. */
+export interface Frame {
+  env: ExecutionEnv;
+  /** The variables this scope sees; Assign writes here (outer scopes' values are copies, read-only). */
+  variables: Record<string, JsonValue>;
+  /** The machine's QueryLanguage (a state may override it). */
+  queryLanguage: QueryLanguage;
+  /** Aborts when the execution stops or this branch/iteration is cancelled. */
+  signal: AbortSignal;
+  /** Inside a Parallel branch: states advance in step with the other branches. */
+  concurrent: boolean;
+  /** False inside a distributed Map's child executions, whose events are not in this history. */
+  recorded: boolean;
+}
+
+/** One entry into a state. */
+export interface StateRun<S extends State = State> {
+  name: string;
+  state: S;
+  frame: Frame;
+  language: QueryLanguage;
+  /** The state's input as it entered. */
+  input: JsonValue;
+  enteredEventId: number;
+  enteredTime: string;
+  /** Task states: retries so far in this entry (`$$.State.RetryCount`). */
+  retryCount: number;
+  /** Callback Tasks: `$$.Task.Token` of the current attempt. */
+  taskToken?: string;
+  record(type: string, details?: Record<string, unknown>): number;
+  /** `$$` now; `map` adds `$$.Map.Item` (a Map's ItemSelector). */
+  context(map?: { Index: number; Value: JsonValue }): JsonObject;
+}
+
+/** What a state hands back: its output, where to go (undefined: the end), the variables it assigns. */
+export interface StateResult {
+  output: JsonValue;
+  next: string | undefined;
+  assign?: JsonObject;
+}
+
+/**
+ * An uncaught `States.Runtime` error, its cause already naming the state it arose in:
+ * "An error occurred while executing the state 'X' (entered at the event id #N). <detail>".
+ */
+export class LocatedRuntimeError extends StatesError {}
+
+/** Runs a list of states from StartAt to the end; resolves with the last state's output. */
+export async function runStates(
+  machine: StateMachineDefinition,
+  input: JsonValue,
+  frame: Frame,
+): Promise<JsonValue> {
+  let name: string | undefined = machine.StartAt;
+  let value = input;
+  while (name !== undefined) {
+    const state = machine.States[name];
+    if (!state) throw new StatesError('States.Runtime', `State '${name}' does not exist`);
+    const result = await runState(name, state, value, frame);
+    value = result.output;
+    name = result.next;
+  }
+  return value;
+}
+
+async function runState(name: string, state: State, input: JsonValue, frame: Frame): Promise<StateResult> {
+  const record = (type: string, details?: Record<string, unknown>): number =>
+    frame.recorded ? frame.env.history.append(type, details) : 0;
+  const enteredEventId = record(`${state.Type}StateEntered`, {
+    name,
+    input: JSON.stringify(input),
+    inputDetails: { truncated: false },
+  });
+  const run: StateRun = {
+    name,
+    state,
+    frame,
+    language: state.QueryLanguage ?? frame.queryLanguage,
+    input,
+    enteredEventId,
+    enteredTime: new Date().toISOString(),
+    retryCount: 0,
+    record,
+    context(map) {
+      const context: JsonObject = {
+        Execution: frame.env.execution,
+        StateMachine: frame.env.stateMachine,
+        State: {
+          Name: name,
+          EnteredTime: this.enteredTime,
+          ...(state.Type === 'Task' ? { RetryCount: this.retryCount } : {}),
+        },
+      };
+      if (this.taskToken !== undefined) context.Task = { Token: this.taskToken };
+      if (map) context.Map = { Item: map };
+      return structuredClone(context);
+    },
+  };
+  if (frame.concurrent) await tick();
+  let result: StateResult;
+  try {
+    result = await dispatch(run);
+  } catch (error) {
+    throw locate(error, run);
+  }
+  // defineProperty: an Assign key named `__proto__` is a variable like any other.
+  for (const [key, value] of Object.entries(result.assign ?? {}))
+    Object.defineProperty(frame.variables, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  record(`${state.Type}StateExited`, {
+    name,
+    output: JSON.stringify(result.output),
+    outputDetails: { truncated: false },
+  });
+  return result;
+}
+
+function dispatch(run: StateRun): Promise<StateResult> {
+  const { state } = run;
+  switch (state.Type) {
+    case 'Pass':
+      return runPass(run as StateRun<typeof state>);
+    case 'Task':
+      return runTask(run as StateRun<typeof state>);
+    case 'Choice':
+      return runChoice(run as StateRun<typeof state>);
+    case 'Wait':
+      return runWait(run as StateRun<typeof state>);
+    case 'Succeed':
+      return runSucceed(run as StateRun<typeof state>);
+    case 'Fail':
+      return runFail(run as StateRun<typeof state>);
+    case 'Parallel':
+      return runParallel(run as StateRun<typeof state>);
+    case 'Map':
+      return runMap(run as StateRun<typeof state>);
+  }
+}
+
+/** A States.Runtime error gets the state's name and entered event id in its cause (once: the innermost). */
+function locate(error: unknown, run: StateRun): unknown {
+  if (error instanceof LocatedRuntimeError) return error;
+  if (error instanceof StatesError && error.error === 'States.Runtime') {
+    const prefix = `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}).`;
+    return new LocatedRuntimeError('States.Runtime', error.cause ? `${prefix} ${error.cause}` : prefix);
+  }
+  return error;
+}
+
+/** Where the state goes next: Next, or the end (End: true). */
+export function transition(state: State): string | undefined {
+  return state.End === true ? undefined : state.Next;
+}
+
+/** The size limit of a state's result (256 KiB of JSON text). */
+export function checkResultSize(run: StateRun, result: JsonValue): void {
+  if (Buffer.byteLength(JSON.stringify(result) ?? '') > MAX_PAYLOAD_BYTES) {
+    throw new StatesError(
+      'States.DataLimitExceeded',
+      `The state/task '${run.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+  }
+}
+
+/** A child frame for a Parallel branch or a Map iteration: variables copied (read-only outside). */
+export function childFrame(
+  frame: Frame,
+  signal: AbortSignal,
+  options: { concurrent: boolean; recorded: boolean; queryLanguage?: QueryLanguage },
+): Frame {
+  return {
+    env: frame.env,
+    variables: { ...frame.variables },
+    queryLanguage: options.queryLanguage ?? frame.queryLanguage,
+    signal,
+    concurrent: options.concurrent,
+    recorded: frame.recorded && options.recorded,
+  };
+}

@@ -1,0 +1,46 @@
+/** Concurrent work of Parallel and Map: every unit runs; the first failure cancels the rest. */
+import { AbortedError } from '../clock';
+
+/**
+ * Runs `units` (each given a signal that aborts once any unit has failed or `parent` aborts), waits for
+ * all of them to settle, and resolves with their results in order, or rejects with the first failure.
+ * `onAborted(index)` is told of each unit that ended because of another's failure.
+ */
+export async function runAll<T>(
+  count: number,
+  parent: AbortSignal,
+  start: (index: number, signal: AbortSignal) => Promise<T>,
+  options: { maxConcurrency?: number; pace?: (done: Promise<unknown>) => Promise<void> } = {},
+): Promise<T[]> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  parent.addEventListener('abort', abort, { once: true });
+  const results: T[] = new Array<T>(count);
+  let failure: { error: unknown } | undefined;
+  let next = 0;
+  const limit = options.maxConcurrency && options.maxConcurrency > 0 ? options.maxConcurrency : count;
+  const worker = async (): Promise<void> => {
+    while (next < count && !failure && !controller.signal.aborted) {
+      const index = next++;
+      try {
+        results[index] = await start(index, controller.signal);
+      } catch (error) {
+        if (!failure && !(error instanceof AbortedError && !parent.aborted && controller.signal.aborted)) {
+          failure = { error };
+          controller.abort();
+        }
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(limit, count); i++) {
+    const running = worker();
+    workers.push(running);
+    if (options.pace) await options.pace(running);
+  }
+  await Promise.all(workers);
+  parent.removeEventListener('abort', abort);
+  if (parent.aborted) throw new AbortedError();
+  if (failure) throw failure.error;
+  return results;
+}

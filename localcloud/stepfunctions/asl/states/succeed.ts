@@ -1,0 +1,25 @@
+/** Succeed: ends the machine (or the branch / iteration) with its input, through InputPath and OutputPath. */
+import { effectiveInput, jsonataBindings, jsonPathScope } from '../dataflow';
+import type { SucceedState } from '../definition';
+import type { StateResult, StateRun } from '../interpreter';
+import { evaluateJsonataTemplate } from '../jsonata';
+import { applyInputOutputPath } from '../jsonpath';
+
+export async function runSucceed(run: StateRun<SucceedState>): Promise<StateResult> {
+  const { state } = run;
+  if (run.language === 'JSONata') {
+    const output =
+      state.Output === undefined
+        ? run.input
+        : await evaluateJsonataTemplate(state.Output, jsonataBindings(run), 'Output');
+    return { output, next: undefined };
+  }
+  const effective = effectiveInput(run);
+  const output = applyInputOutputPath(
+    effective,
+    state.OutputPath,
+    jsonPathScope(run, effective),
+    'OutputPath',
+  );
+  return { output, next: undefined };
+}
