@@ -609,7 +609,8 @@ class Validator {
       ast = jsonata(expression).ast();
     } catch (error) {
       // reported: floci-io/floci#2745 — the parser's message without its "S0xxx: " code
-      const message = error instanceof Error ? error.message : String(error);
+      // jsonata throws plain objects ({ code, message, position, token }), not Errors
+      const message = isObj(error) && typeof error.message === 'string' ? error.message : String(error);
       this.fail(message, location, 'INVALID_JSONATA_EXPRESSION');
       return;
     }
