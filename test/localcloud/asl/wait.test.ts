@@ -1,0 +1,143 @@
+/**
+ * Wait on stepsaga's interpreter: Seconds, Timestamp, SecondsPath, TimestampPath and their errors. The
+ * delays run 1000 times faster (waitScale 0.001): these tests assert outcomes, never durations. Case ids
+ * name AWS recordings (conformance/cases).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { LambdaService } from '../../../localcloud/lambda/service';
+import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
+import { Execution, type ExecutionOutcome } from '../../../localcloud/stepfunctions/asl/execution';
+import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
+import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
+import { Integrations } from '../../../localcloud/stepfunctions/integrations';
+
+// These machines call no Task resource: the integrations only complete the execution's parameters.
+const unused = (): string => 'http://127.0.0.1:9';
+const integrations = new Integrations({
+  lambda: new LambdaService({ dataDir: '/nonexistent', endpoint: unused }),
+  endpoint: unused,
+});
+afterAll(() => integrations.close());
+
+interface Finished {
+  outcome: ExecutionOutcome;
+  history: readonly HistoryEvent[];
+  types: string[];
+  output: JsonValue | undefined;
+}
+
+/** Runs a machine on the interpreter to its end (Wait delays × 0.001). */
+async function run(definition: StateMachineDefinition, input: JsonValue = {}): Promise<Finished> {
+  const execution = new Execution({
+    definition,
+    input,
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:asl-wait:run',
+    executionName: 'run',
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:asl-wait',
+    stateMachineName: 'asl-wait',
+    roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
+    startTime: new Date(),
+    retryScale: 0.001,
+    waitScale: 0.001,
+    integrations,
+    onEvent: () => undefined,
+  });
+  const outcome = await execution.done;
+  return {
+    outcome,
+    history: execution.history,
+    types: execution.history.map((event) => event.type),
+    output: outcome.output === undefined ? undefined : (JSON.parse(outcome.output) as JsonValue),
+  };
+}
+
+const waitMachine = (wait: Record<string, JsonValue>): StateMachineDefinition => ({
+  StartAt: 'WaitState',
+  States: { WaitState: { Type: 'Wait', ...wait, End: true } },
+});
+
+describe('Wait', () => {
+  it('waits Seconds and passes its input on', async () => {
+    const { outcome, output, types } = await run(waitMachine({ Seconds: 2 }), { a: 1 });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual({ a: 1 });
+    expect(types).toEqual(['ExecutionStarted', 'WaitStateEntered', 'WaitStateExited', 'ExecutionSucceeded']);
+  });
+
+  it('goes on at once for a Timestamp in the past (more-wait-timestamp-seconds)', async () => {
+    const { output } = await run(waitMachine({ Timestamp: '2016-03-14T01:59:00Z' }), { x: true });
+    expect(output).toEqual({ x: true });
+  });
+
+  it('reads SecondsPath and TimestampPath from the input (base-wait-seconds-path-one, base-wait-timestamp-path-z)', async () => {
+    expect(
+      (await run(waitMachine({ SecondsPath: '$.input.waitSeconds' }), { input: { waitSeconds: 1 } })).outcome
+        .status,
+    ).toBe('SUCCEEDED');
+    expect(
+      (await run(waitMachine({ TimestampPath: '$.start_at' }), { start_at: '2023-12-13T07:09:32Z' })).outcome
+        .status,
+    ).toBe('SUCCEEDED');
+  });
+
+  it('fails with States.Runtime for a negative SecondsPath value (base-wait-seconds-path-negative)', async () => {
+    const { outcome, types } = await run(waitMachine({ SecondsPath: '$.input.waitSeconds' }), {
+      input: { waitSeconds: -1 },
+    });
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause:
+        "An error occurred while executing the state 'WaitState' (entered at the event id #2). The SecondsPath parameter references a negative value: $.input.waitSeconds == -1",
+    });
+    expect(types).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionFailed']);
+  });
+
+  it('fails with States.Runtime for a fractional SecondsPath value (base-wait-seconds-path-fraction)', async () => {
+    const { outcome } = await run(waitMachine({ SecondsPath: '$.input.waitSeconds' }), {
+      input: { waitSeconds: 1.5 },
+    });
+    expect(outcome.error).toBe('States.Runtime');
+    expect(outcome.cause).toContain(
+      'The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 1.5',
+    );
+  });
+
+  it('fails with States.Runtime for a timestamp without offset (base-wait-timestamp-path-no-zone)', async () => {
+    const { outcome } = await run(waitMachine({ TimestampPath: '$.start_at' }), {
+      start_at: '2023-12-13T07:09:32',
+    });
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause:
+        "An error occurred while executing the state 'WaitState' (entered at the event id #2). The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.start_at == 2023-12-13T07:09:32",
+    });
+  });
+
+  it('fails with States.Runtime for a delay beyond 2^31-1 seconds (base-wait-timestamp-too-far)', async () => {
+    const { outcome } = await run(waitMachine({ TimestampPath: '$.start_at' }), {
+      start_at: '2100-01-01T00:00:00.000Z',
+    });
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause:
+        "An error occurred while executing the state 'WaitState' (entered at the event id #2). Wait state delay is too long.",
+    });
+  });
+
+  it('applies InputPath, OutputPath and Assign (base-assign-in-wait)', async () => {
+    const { output } = await run(
+      {
+        StartAt: 'W',
+        States: {
+          W: { Type: 'Wait', Seconds: 0, InputPath: '$.in', Assign: { 'seen.$': '$.v' }, Next: 'Show' },
+          Show: { Type: 'Pass', Parameters: { 'seen.$': '$seen', 'input.$': '$' }, End: true },
+        },
+      },
+      { in: { v: 7 }, other: 1 },
+    );
+    expect(output).toEqual({ seen: 7, input: { v: 7 } });
+  });
+});
