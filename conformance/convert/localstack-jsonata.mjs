@@ -1513,6 +1513,7 @@ export {
   parseJson5,
   pathKey,
   SFN,
+  sameAsRecorded,
   setGit,
   show,
   TF,
