@@ -193,7 +193,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function run(definition, input, lambdas, ctx = {}) {
   const held = [];
-  const machineName = `conformance-${String(ctx.id ?? 'case').replace(/[^A-Za-z0-9_-]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  const machineName = `conformance-${String(ctx.id ?? 'case')
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 58)}-${randomUUID().slice(0, 8)}`; // names: at most 80 characters
   let stateMachineArn;
   try {
     for (const [name, spec] of Object.entries(lambdas ?? {})) {

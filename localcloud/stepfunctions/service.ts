@@ -1,24 +1,25 @@
 /**
  * The local cloud's AWS Step Functions: the JSON 1.0 API (`X-Amz-Target: AWSStepFunctions.<Op>`) over
- * `aws-local-stepfunctions` (see `engine.ts`). Executions run asynchronously in this process; each keeps
+ * stepsaga's own interpreter (`asl/`). Executions run asynchronously in this process; each keeps
  * its AWS-shaped history in memory.
  *
  * Name idempotency follows AWS for Standard workflows: StartExecution with the name of a RUNNING
  * execution and the same input returns that execution; a different input, or a closed execution, is
  * `ExecutionAlreadyExists`.
  */
-import { StateMachine as EngineStateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { awsJson, awsJsonError } from '../edge';
 import type { LambdaService } from '../lambda/service';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
-import type { StateMachineDefinition as AslDefinition } from './asl/definition';
-import { Execution as AslExecution } from './asl/execution';
-import { ExecutionRun, type ExecutionStatus, type HistoryEventLike } from './engine';
-import { Integrations, isObject, type JsonValue, resourceDefinitionError } from './integrations';
+import type { StateMachineDefinition } from './asl/definition';
+import { Execution, type ExecutionStatus } from './asl/execution';
+import type { HistoryEvent } from './asl/history';
+import { invalidDefinitionMessage, validateDefinition } from './asl/validate';
+import { Integrations, type JsonValue } from './integrations';
 import { TaskTokenError, TaskTokens } from './task-tokens';
 
-export type { HistoryEventLike } from './engine';
+/** A history event as GetExecutionHistory returns it. */
+export type HistoryEventLike = HistoryEvent;
 
 export interface StepFunctionsServiceOptions {
   lambda: LambdaService;
@@ -53,10 +54,8 @@ interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
-  run: Pick<ExecutionRun, 'done' | 'history' | 'stop'>;
+  run: Execution;
 }
-
-const ASL_RUNTIME = process.env.STEPSAGA_SFN_RUNTIME === 'asl';
 
 /** A `400` JSON error (`__type` + `message`) the way Step Functions answers. */
 export class StatesApiError extends Error {
@@ -290,7 +289,7 @@ export class StepFunctionsService implements Service {
       throw new StatesApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const startDate = new Date();
-    const runParams = {
+    const run = new Execution({
       definition: machine.parsed,
       input,
       executionArn: arn,
@@ -302,14 +301,10 @@ export class StepFunctionsService implements Service {
       retryScale: this.retryScale,
       integrations: this.integrations,
       taskTokens: this.taskTokens,
-      onEvent: (event: HistoryEventLike) => {
+      onEvent: (event) => {
         for (const listener of this.listeners) listener(arn, event);
       },
-    };
-    // Side by side until stepsaga's own interpreter replaces the engine (STEPSAGA_SFN_RUNTIME=asl).
-    const run: Pick<ExecutionRun, 'done' | 'history' | 'stop'> = ASL_RUNTIME
-      ? new AslExecution({ ...runParams, definition: machine.parsed as unknown as AslDefinition })
-      : new ExecutionRun(runParams);
+    });
     const record: ExecutionRecord = {
       arn,
       name,
@@ -459,65 +454,10 @@ function parseDefinition(definition: string, type: WorkflowType = 'STANDARD'): S
       `Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}'`,
     );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new StatesApiError(
-      'InvalidDefinition',
-      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition must be a JSON object'",
-    );
-  }
-  if (ASL_RUNTIME) return parsed as StateMachineDefinition;
-  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata') {
-    throw new StatesApiError(
-      'InvalidDefinition',
-      "Invalid State Machine Definition: 'the local cloud supports JSONPath only (QueryLanguage JSONata)'",
-    );
-  }
-  try {
-    // The engine's validator (asl-validator): schema, paths and ARNs. It is given a copy: it writes
-    // QueryLanguage into every state, and it refuses values AWS accepts (see `forValidation`).
-    new EngineStateMachine(forValidation(parsed) as StateMachineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
-  } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-    throw new StatesApiError(
-      'InvalidDefinition',
-      `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${message}'`,
-    );
-  }
-  const resourceErrors = taskStates(parsed, '').flatMap(({ pointer, state }) => {
-    const problem = typeof state.Resource === 'string' ? resourceDefinitionError(state.Resource) : undefined;
-    const errors =
-      problem === undefined ? [] : [`SCHEMA_VALIDATION_FAILED: ${problem} at ${pointer}/Resource`];
-    // States Language: "HeartbeatSeconds ... MUST be smaller than TimeoutSeconds" (static values).
-    if (
-      typeof state.HeartbeatSeconds === 'number' &&
-      typeof state.TimeoutSeconds === 'number' &&
-      state.HeartbeatSeconds >= state.TimeoutSeconds
-    )
-      errors.push(
-        `SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at ${pointer}`,
-      );
-    if (
-      type === 'EXPRESS' &&
-      typeof state.Resource === 'string' &&
-      state.Resource.endsWith('.waitForTaskToken')
-    )
-      errors.push(
-        `SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration at ${pointer}/Resource`,
-      );
-    return errors;
-  });
-  if (resourceErrors.length > 0) {
-    throw new StatesApiError(
-      'InvalidDefinition',
-      `Invalid State Machine Definition: '${resourceErrors.join(', ')}'`,
-    );
-  }
+  const problems = validateDefinition(parsed, { type });
+  if (problems.length > 0) throw new StatesApiError('InvalidDefinition', invalidDefinitionMessage(problems));
   return parsed as StateMachineDefinition;
 }
-
-type JsonObject = Record<string, unknown>;
 
 /**
  * A JSON-text API member (`input`, `output`): at most MAX_INPUT_BYTES, then parsed; text that is not JSON
@@ -534,65 +474,6 @@ function jsonMember(text: string, member: string, code: string, label: string): 
   } catch (error) {
     throw new StatesApiError(code, `${label}: '${error instanceof Error ? error.message : String(error)}'`);
   }
-}
-
-/**
- * Every state of a definition (or of a Parallel branch / Map processor), nested ones included, with its
- * JSON pointer as AWS names it in validation errors (`/States/Map/ItemProcessor/States/Inner`).
- */
-function allStates(definition: unknown, prefix: string): Array<{ pointer: string; state: JsonObject }> {
-  if (!isObject(definition) || !isObject(definition.States)) return [];
-  return Object.entries(definition.States).flatMap(([name, state]) => {
-    if (!isObject(state)) return [];
-    const pointer = `${prefix}/States/${name}`;
-    const nested = [
-      ...(Array.isArray(state.Branches)
-        ? state.Branches.flatMap((branch, i) => allStates(branch, `${pointer}/Branches/${i}`))
-        : []),
-      ...allStates(state.ItemProcessor, `${pointer}/ItemProcessor`),
-      ...allStates(state.Iterator, `${pointer}/Iterator`),
-    ];
-    return [{ pointer, state }, ...nested];
-  });
-}
-
-function taskStates(definition: unknown, prefix: string): Array<{ pointer: string; state: JsonObject }> {
-  return allStates(definition, prefix).filter(({ state }) => state.Type === 'Task');
-}
-
-/** The fields holding JSON templates (any JSON value, `.$` keys evaluated), in a state or a rule/catcher. */
-const TEMPLATE_FIELDS = ['Parameters', 'ItemSelector', 'ResultSelector', 'Assign'] as const;
-
-/**
- * A copy of the definition for asl-validator, whose payload-template schema refuses `null` and JSONata-like
- * strings inside arrays (`"Assign": {"list": [null, "{% $x %}"]}`), which AWS accepts as literals in a
- * JSONPath state: in the copy they become 0 (nothing in them is validated either way).
- */
-function forValidation(definition: unknown): unknown {
-  const copy = structuredClone(definition);
-  for (const { state } of allStates(copy, '')) {
-    const holders = [
-      state,
-      ...(Array.isArray(state.Choices) ? state.Choices.filter(isObject) : []),
-      ...(Array.isArray(state.Catch) ? state.Catch.filter(isObject) : []),
-    ];
-    for (const holder of holders)
-      for (const field of TEMPLATE_FIELDS)
-        if (field in holder) holder[field] = withoutArrayLiterals(holder[field]);
-    // AWS takes a fractional percentage (0..100); the schema wants an integer: its floor is checked instead.
-    const percentage = state.ToleratedFailurePercentage;
-    if (typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
-      state.ToleratedFailurePercentage = Math.floor(percentage);
-  }
-  return copy;
-}
-
-function withoutArrayLiterals(value: unknown): unknown {
-  if (Array.isArray(value))
-    return value.map((item) => (item === null || typeof item === 'string' ? 0 : withoutArrayLiterals(item)));
-  if (isObject(value))
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutArrayLiterals(item)]));
-  return value;
 }
 
 function checkArn(arn: string, kind: 'stateMachine' | 'execution'): void {

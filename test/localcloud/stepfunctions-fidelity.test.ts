@@ -1,20 +1,8 @@
-/**
- * Where the local Step Functions runtime follows AWS rather than the bare `aws-local-stepfunctions`
- * engine (each behaviour was recorded against AWS in `conformance/cases/*.json`): Task timeouts from
- * paths, ResultPath "$", Map/Parallel Retry history, runtime error causes, the Context Object, the
- * payload size limit. Real HTTP through the AWS SDK, real Lambda workers.
- */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fnArn, ROLE, type StatesHarness, startStatesHarness } from '../support/states-harness';
 
 let states: StatesHarness;
-let workDir: string;
 let machines = 0;
 
 const SLOW = `exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return 'done'; };`;
@@ -26,7 +14,6 @@ const SLOW_THEN_FAIL = `exports.handler = async (e) => {
 };`;
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(os.tmpdir(), 'sfn-fidelity-'));
   states = await startStatesHarness({
     prefix: 'fidelity',
     retryScale: 0.01,
@@ -36,7 +23,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await states?.close();
-  rmSync(workDir, { recursive: true, force: true });
 });
 
 /** Creates a state machine, runs it to the end and returns its description and history. */
@@ -480,52 +466,5 @@ describe('CreateStateMachine', () => {
     const created = await create(definition);
 
     expect(created.stateMachineArn).toContain(':stateMachine:resources-');
-  });
-});
-
-describe('the engine', () => {
-  it('refuses to load on an aws-local-stepfunctions that scripts/patch-engine.mjs has not patched', () => {
-    // Prepare: a Node process whose 'aws-local-stepfunctions' resolves to the pristine bundle, which
-    // scripts/patch-engine.mjs keeps next to the patched one.
-    const pristine = path.resolve(
-      'node_modules/aws-local-stepfunctions/build/main.node.esm.js.stepsaga-orig',
-    );
-    expect(existsSync(pristine)).toBe(true);
-    const hooks = path.join(workDir, 'unpatched-hooks.mjs');
-    writeFileSync(
-      hooks,
-      `export async function resolve(specifier, context, next) {
-  if (specifier === 'aws-local-stepfunctions') {
-    return { url: ${JSON.stringify(pathToFileURL(pristine).href)}, format: 'module', shortCircuit: true };
-  }
-  return next(specifier, context);
-}\n`,
-    );
-    const register = path.join(workDir, 'unpatched-register.mjs');
-    writeFileSync(
-      register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
-    );
-    const engine = pathToFileURL(path.resolve('localcloud/stepfunctions/engine.ts')).href;
-
-    // Act
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        pathToFileURL(register).href,
-        '-e',
-        `await import(${JSON.stringify(engine)})`,
-      ],
-      { encoding: 'utf8', timeout: 60_000, input: '' },
-    );
-
-    // Assess
-    expect(child.status).not.toBe(0);
-    expect(child.stderr).toContain(
-      'aws-local-stepfunctions is not patched to behave like AWS: run `node scripts/patch-engine.mjs` (npm install runs it as postinstall)',
-    );
   });
 });

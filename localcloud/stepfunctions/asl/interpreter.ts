@@ -9,6 +9,7 @@ import type { TaskTokens } from '../task-tokens';
 import { tick } from './clock';
 import type { QueryLanguage, State, StateMachineDefinition } from './definition';
 import type { History } from './history';
+import { evaluationLocation } from './jsonata';
 import { runChoice } from './states/choice';
 import { runFail } from './states/fail';
 import { runMap } from './states/map';
@@ -77,10 +78,29 @@ export interface StateResult {
 }
 
 /**
- * An uncaught `States.Runtime` error, its cause already naming the state it arose in:
- * "An error occurred while executing the state 'X' (entered at the event id #N). <detail>".
+ * A `States.Runtime` or `States.QueryEvaluationError` error raised by a state's own fields, its cause
+ * already naming the state it arose in: "An error occurred while executing the state 'X' (entered at the
+ * event id #N). <detail>". (JSONata's errors are also recorded as an EvaluationFailed event.)
  */
-export class LocatedRuntimeError extends StatesError {}
+export class LocatedError extends StatesError {}
+
+/** Names the state in the cause of an evaluation error raised by its fields (once: the innermost state). */
+export function locate(error: unknown, run: StateRun): unknown {
+  if (error instanceof LocatedError || !(error instanceof StatesError)) return error;
+  if (error.error !== 'States.Runtime' && error.error !== 'States.QueryEvaluationError') return error;
+  const prefix = `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}).`;
+  const located = new LocatedError(error.error, error.cause ? `${prefix} ${error.cause}` : prefix);
+  if (error.error === 'States.QueryEvaluationError') {
+    const location = evaluationLocation(error);
+    run.record('EvaluationFailed', {
+      error: located.error,
+      cause: located.cause,
+      ...(location !== undefined ? { location } : {}),
+      state: run.name,
+    });
+  }
+  return located;
+}
 
 /** Runs a list of states from StartAt to the end; resolves with the last state's output. */
 export async function runStates(
@@ -176,16 +196,6 @@ function dispatch(run: StateRun): Promise<StateResult> {
     case 'Map':
       return runMap(run as StateRun<typeof state>);
   }
-}
-
-/** A States.Runtime error gets the state's name and entered event id in its cause (once: the innermost). */
-function locate(error: unknown, run: StateRun): unknown {
-  if (error instanceof LocatedRuntimeError) return error;
-  if (error instanceof StatesError && error.error === 'States.Runtime') {
-    const prefix = `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}).`;
-    return new LocatedRuntimeError('States.Runtime', error.cause ? `${prefix} ${error.cause}` : prefix);
-  }
-  return error;
 }
 
 /** Where the state goes next: Next, or the end (End: true). */

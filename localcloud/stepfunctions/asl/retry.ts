@@ -9,7 +9,7 @@
 import { sleep } from './clock';
 import { catchOutput } from './dataflow';
 import type { Catcher, MapState, ParallelState, Retrier, TaskState } from './definition';
-import type { StateResult, StateRun } from './interpreter';
+import { locate, type StateResult, type StateRun } from './interpreter';
 import { StatesError } from './types';
 
 /** Errors no Retry or Catch ever matches. */
@@ -79,7 +79,8 @@ export async function withRetryAndCatch(
   for (;;) {
     try {
       return await attempt();
-    } catch (error) {
+    } catch (thrown) {
+      const error = locate(thrown, run);
       if (!(error instanceof StatesError)) throw error;
       const index = findRetrier(retriers, error.error, state.Type);
       const retrier = retriers[index];

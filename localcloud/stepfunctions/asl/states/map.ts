@@ -18,7 +18,12 @@ import { tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateOutput } from '../dataflow';
 import type { ItemProcessor, MapState } from '../definition';
 import { childFrame, runStates, type StateResult, type StateRun, transition } from '../interpreter';
-import { evaluateJsonata, evaluateJsonataTemplate, isJsonataTemplate } from '../jsonata';
+import {
+  evaluateJsonata,
+  evaluateJsonataTemplate,
+  isJsonataTemplate,
+  unexpectedResultTypeError,
+} from '../jsonata';
 import { evaluateTemplate, selectPath } from '../jsonpath';
 import { withRetryAndCatch } from '../retry';
 import { type JsonValue, queryEvaluationError, runtimeError, StatesError } from '../types';
@@ -51,8 +56,9 @@ export function runMap(run: StateRun<MapState>): Promise<StateResult> {
       return { output, next: transition(state), ...(assign ? { assign } : {}) };
     },
     {
-      onFinalFailure: () => {
-        if (running) run.record('MapStateFailed');
+      // JSONPath: a Map failing on its own fields records no MapStateFailed; JSONata's evaluation errors do.
+      onFinalFailure: (error) => {
+        if (running || error.error === 'States.QueryEvaluationError') run.record('MapStateFailed');
       },
     },
   );
@@ -66,10 +72,13 @@ async function mapItems(run: StateRun<MapState>, effective: JsonValue): Promise<
       state.Items === undefined
         ? run.input
         : await evaluateJsonataTemplate(state.Items, jsonataBindings(run), 'Items');
-    if (!Array.isArray(items))
+    if (!Array.isArray(items)) {
+      if (typeof state.Items === 'string' && isJsonataTemplate(state.Items))
+        throw unexpectedResultTypeError(state.Items, 'Items', 'array', items);
       throw queryEvaluationError(
-        `The Items field must evaluate to a JSON array, but evaluated to ${JSON.stringify(items)}`,
+        `The Items field must be a JSON array or a JSONata expression, but was ${JSON.stringify(items)}`,
       );
+    }
     return items;
   }
   for (const field of ['ItemReader', 'ItemBatcher', 'ResultWriter'] as const) {

@@ -54,7 +54,7 @@ async function delay(run: StateRun<WaitState>, effective: JsonValue): Promise<nu
     const until = untilTimestamp(timestamp);
     if (until === undefined)
       throw queryEvaluationError(
-        `The Timestamp field must evaluate to an ISO-8601 extended offset date-time string, but evaluated to ${JSON.stringify(timestamp)}`,
+        `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof timestamp === 'string' ? timestamp : JSON.stringify(timestamp)}`,
       );
     return until;
   }
