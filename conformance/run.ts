@@ -18,6 +18,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const RUNNER = process.env.STEPSAGA_CONFORMANCE_RUNNER ?? path.join(here, 'runner.mjs');
 export const ADAPTER = path.join(here, 'adapter.mjs');
 export const CASES_DIR = path.join(here, 'cases');
+/**
+ * Retry intervals of the local cloud the corpus runs on: the recordings' outcomes and event orders do not
+ * depend on how long a retry waits, so they run at 1/100 of the time (Wait states, Task timeouts and
+ * heartbeats keep real time: the recorded functions sleep in real time too).
+ */
+export const CONFORMANCE_RETRY_SCALE = 0.01;
 
 /** The corpus files: every `cases/*.json`, sorted. */
 export function corpusFiles(dir = CASES_DIR): string[] {
@@ -67,7 +73,9 @@ async function main(): Promise<number> {
   const { corpora, rest } = splitArgs(process.argv.slice(2));
   const merged = mergeCorpora(corpora.length > 0 ? corpora : corpusFiles());
   const external = process.env.STEPSAGA_ENDPOINT;
-  const cloud = external ? undefined : await startLocalCloud({ port: 0, assembly: false, quiet: true });
+  const cloud = external
+    ? undefined
+    : await startLocalCloud({ port: 0, assembly: false, quiet: true, retryScale: CONFORMANCE_RETRY_SCALE });
   const endpoint = external ?? cloud?.endpoint ?? '';
   try {
     const child = spawn(process.execPath, [RUNNER, ADAPTER, '--corpus', merged.file, ...rest], {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTER, corpusFiles, mergeCorpora, RUNNER } from '../../conformance/run';
+import { ADAPTER, CONFORMANCE_RETRY_SCALE, corpusFiles, mergeCorpora, RUNNER } from '../../conformance/run';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 
 const KNOWN_FAILURES: Record<string, string> = JSON.parse(
@@ -18,7 +18,12 @@ const KNOWN_FAILURES: Record<string, string> = JSON.parse(
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: false, quiet: true });
+  cloud = await startLocalCloud({
+    port: 0,
+    assembly: false,
+    quiet: true,
+    retryScale: CONFORMANCE_RETRY_SCALE,
+  });
 });
 
 afterAll(async () => {

@@ -487,7 +487,7 @@ describe('Map (distributed)', () => {
         },
       },
     });
-    const items = [{ fail: true }, { n: 1 }, { n: 2 }, { n: 3 }];
+    const items: JsonValue = [{ fail: true }, { n: 1 }, { n: 2 }, { n: 3 }];
     expect((await run(machine(25), items)).outcome.status).toBe('SUCCEEDED');
     expect((await run(machine(24.9), items)).outcome.error).toBe('States.ExceedToleratedFailureThreshold');
   });
