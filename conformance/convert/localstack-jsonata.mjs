@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Converts LocalStack's AWS-validated Step Functions snapshot tests for JSONata and mixed query languages
-// into conformance cases (the format of ../runner.mjs), written to ../pending/jsonata-*.json.
+// into conformance cases (the format of ../runner.mjs), written to ../cases/jsonata-*.json.
 //
 //   node conformance/convert/localstack-jsonata.mjs <localstack git dir> [--commit SHA] [--check]
 //
@@ -14,14 +14,14 @@
 //     that LocalStack's snapshot transformers replaced are matched with `<*>` or listed in `ignore`, and
 //     the case's `notes` name the transformer (file:line);
 //   * events: the ordered history event types, unless a transformer distorted the event list.
-// --check only validates the existing pending files (structure + the runner's path parser).
+// --check only validates the existing jsonata-*.json files (structure + the runner's path parser).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PENDING = resolve(HERE, '../pending');
+const PENDING = resolve(HERE, '../cases'); // the JSONata cases run in the corpus
 const CASES = resolve(HERE, '../cases');
 const DEFAULT_COMMIT = '8b9a79f05846835cf4dff63ab7eefdde9df83783';
 const SFN = 'tests/aws/services/stepfunctions/';
