@@ -34,7 +34,15 @@ export interface ExecutionEnv {
   /** `$$.Execution` and `$$.StateMachine`. */
   execution: JsonObject;
   stateMachine: { Id: string; Name: string };
+  /** Mocked Task answers (a mock config's test case, TestState's `mock`): consulted before each call. */
+  taskMock?: TaskMock;
 }
+
+/** What a mocked Task attempt answers instead of calling its resource. */
+export type MockedAnswer = { result: JsonValue } | { error: string; cause?: string };
+
+/** Answers an attempt of the Task named `state` without calling its resource, or undefined to call it. */
+export type TaskMock = (state: string) => MockedAnswer | undefined;
 
 /** Where a list of states runs: the execution itself, a Parallel branch or a Map iteration. */
 export interface Frame {

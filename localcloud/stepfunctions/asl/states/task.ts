@@ -8,7 +8,13 @@ import { TaskError, taskKind } from '../../integrations';
 import { AbortedError, abortable, setLongTimeout } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateArguments, stateOutput } from '../dataflow';
 import type { TaskState } from '../definition';
-import { checkResultSize, type StateResult, type StateRun, transition } from '../interpreter';
+import {
+  checkResultSize,
+  type MockedAnswer,
+  type StateResult,
+  type StateRun,
+  transition,
+} from '../interpreter';
 import { evaluateJsonata, isJsonataTemplate } from '../jsonata';
 import { selectPath } from '../jsonpath';
 import { withRetryAndCatch } from '../retry';
@@ -114,6 +120,7 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
     ...(limits.heartbeatSeconds !== undefined ? { heartbeatInSeconds: limits.heartbeatSeconds } : {}),
   };
   const token = run.taskToken;
+  const mocked = env.taskMock?.(run.name);
   let work: Promise<JsonValue>;
   let events: { succeeded: string; failed: string; timedOut: string; base: Record<string, unknown> };
   if (kind.kind === 'lambda') {
@@ -130,7 +137,7 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       timedOut: 'LambdaFunctionTimedOut',
       base: {},
     };
-    work = env.integrations.invokeFunction(kind.functionArn, input);
+    work = mocked ? mockedWork(mocked) : env.integrations.invokeFunction(kind.functionArn, input);
   } else {
     const base =
       kind.kind === 'integration'
@@ -144,7 +151,10 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
     });
     run.record('TaskStarted', base);
     events = { succeeded: 'TaskSucceeded', failed: 'TaskFailed', timedOut: 'TaskTimedOut', base };
-    if (kind.kind === 'unsupported') {
+    if (mocked) {
+      // A mocked callback Task answers at once: no token is waited for.
+      work = mockedWork(mocked);
+    } else if (kind.kind === 'unsupported') {
       work = Promise.reject(
         new StatesError(
           'States.Runtime',
@@ -209,6 +219,12 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       run.taskToken = undefined;
     }
   }
+}
+
+function mockedWork(answer: MockedAnswer): Promise<JsonValue> {
+  return 'result' in answer
+    ? Promise.resolve(structuredClone(answer.result))
+    : Promise.reject(new StatesError(answer.error, answer.cause));
 }
 
 class TaskTimeout extends StatesError {
