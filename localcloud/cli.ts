@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LocalCloud } from './cloud';
 import { DynamoDbLocal } from './dynamodb/local';
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
 
 const HELP = `Usage: npm start -- [options]
@@ -23,6 +24,10 @@ Options:
   --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
   --no-synth        never synthesize, deploy the assembly as it is
   --outputs FILE    where to write the outputs (default ${DEFAULT_OUTPUTS_FILE})
+  --allowed-hosts A,B
+                    also answer requests for these host names, any port (built in: localhost,
+                    *.localhost, 127.x.y.z, [::1]; .example.test = a domain and its subdomains;
+                    ${ALLOWED_HOSTS_ENV}=A,B adds more)
   --quiet           no function logs
   --help            this text
 
@@ -43,11 +48,13 @@ export interface CliOptions {
   assembly: string;
   synth: boolean;
   outputsFile: string;
+  /** `--allowed-hosts` (the names in STEPSAGA_ALLOWED_HOSTS are added by startLocalCloud). */
+  allowedHosts: string[];
   quiet: boolean;
   help: boolean;
 }
 
-export function parseCliArgs(argv: string[]): CliOptions {
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   let parsed: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({
@@ -62,6 +69,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         assembly: { type: 'string' },
         'no-synth': { type: 'boolean' },
         outputs: { type: 'string' },
+        'allowed-hosts': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -82,8 +90,16 @@ export function parseCliArgs(argv: string[]): CliOptions {
     if (!Number.isFinite(retryScale) || retryScale < 0)
       throw new UsageError(`--retry-scale must be a number ≥ 0, got '${values['retry-scale']}'`);
   }
+  let allowedHosts: string[];
+  try {
+    allowedHosts = parseAllowedHosts(values['allowed-hosts']?.join(','), '--allowed-hosts');
+    parseAllowedHosts(env[ALLOWED_HOSTS_ENV]); // checked here, before anything starts; read by startLocalCloud
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
     port,
+    allowedHosts,
     seed: !values['no-seed'],
     assembly: values.assembly ?? 'cdk.out',
     synth: !values['no-synth'],
@@ -184,6 +200,7 @@ export async function main(argv: string[]): Promise<number> {
       assembly,
       seed: options.seed,
       quiet: options.quiet,
+      allowedHosts: options.allowedHosts,
       ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
       ...(options.quiet ? { onLog: () => undefined } : {}),
@@ -200,8 +217,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   writeOutputs(options.outputsFile, outputs);
   const sinceCommand = performance.now() / 1000;
+  const extraHosts = cloud.edge.hosts.configured;
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''})\n`,
   );
   return -1;
 }

@@ -13,6 +13,7 @@ import { createConsoleService } from './console/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
 import { awsJson, awsJsonError, Edge } from './edge';
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
 import { StepFunctionsService } from './stepfunctions/service';
@@ -28,6 +29,13 @@ export interface LocalCloudOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * Host names the edge answers besides localhost, `*.localhost`, the loopback addresses and `host`
+   * (e.g. a name in /etc/hosts, a Docker service name; `.example.test` = the domain and its subdomains).
+   * The names in `STEPSAGA_ALLOWED_HOSTS` (comma-separated) are added. Any other `Host`, or a web page
+   * on another host (`Origin`), gets a 403.
+   */
+  allowedHosts?: readonly string[];
   /** Keep DynamoDB data in this directory; default: in memory. */
   persistDir?: string;
   /**
@@ -83,6 +91,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (!options.quiet) process.stderr.write(`${line}\n`);
   };
 
+  // Bad host names fail here, before anything is spawned.
+  const allowedHosts = [
+    ...parseAllowedHosts((options.allowedHosts ?? []).join(','), 'allowedHosts'),
+    ...parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]),
+  ];
+
   // 1. The JVM first: it is the long pole.
   const dynamoLocal =
     options.dynamoDbLocal ?? new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
@@ -93,7 +107,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'stepsaga-localcloud-'));
-  const edge = new Edge({ port: options.port ?? 4566, host: options.host ?? '127.0.0.1' });
+  const edge = new Edge({ port: options.port ?? 4566, host: options.host ?? '127.0.0.1', allowedHosts });
   const endpoint = () => edge.endpoint;
   const sqs = new SqsService();
 

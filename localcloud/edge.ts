@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HostPolicy } from './hosts';
 import type { AwsRequest, AwsResponse, Service, ServiceName } from './types';
 import { LOCAL_REGION } from './types';
 
@@ -95,6 +96,12 @@ export function routeRequest(
 export interface EdgeOptions {
   port: number;
   host?: string;
+  /**
+   * Host names answered on top of localhost, `*.localhost`, the loopback addresses and `host`
+   * (`parseAllowedHosts`; `.example.test` = that domain and its subdomains). Requests for any other
+   * `Host`, or from a web page on any other host (`Origin`), get a 403 and change nothing (see hosts.ts).
+   */
+  allowedHosts?: readonly string[];
   /** Called for every request after it is answered (the console's live feed, logs). */
   onRequest?: (req: AwsRequest, res: AwsResponse, ms: number) => void;
 }
@@ -103,8 +110,15 @@ export class Edge {
   private readonly services = new Map<ServiceName, Service>();
   private server: http.Server | undefined;
   private baseUrl = '';
+  /** Which requests are for the local cloud (Host and Origin); see hosts.ts. */
+  readonly hosts: HostPolicy;
 
-  constructor(private readonly options: EdgeOptions) {}
+  constructor(private readonly options: EdgeOptions) {
+    this.hosts = new HostPolicy({
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      listenHost: options.host ?? '127.0.0.1',
+    });
+  }
 
   register(service: Service): void {
     this.services.set(service.name, service);
@@ -151,6 +165,13 @@ export class Edge {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
+    const refused = this.hosts.refusal(req.headers);
+    if (refused) {
+      // Not for us (DNS rebinding, a page on another site): answer before reading or routing anything.
+      req.resume();
+      await writeResponse(res, refused);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://edge');
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) {

@@ -78,6 +78,41 @@ function json(body: unknown, status = 200): AwsResponse {
   };
 }
 
+/**
+ * Why a state-changing console API request may come from another site, or undefined when it comes from
+ * the console page itself. A page elsewhere can send a "simple" cross-site POST (a form, or `fetch` with
+ * `content-type: text/plain`) without asking first; it cannot send `content-type: application/json`
+ * without a CORS preflight, which the console never grants. So the API takes only JSON, and refuses
+ * whatever the browser marks as coming from another origin (`Origin`, `Sec-Fetch-Site`). SDKs, curl and
+ * scripts send neither header and only need the content type.
+ */
+export function crossSiteReason(req: Pick<AwsRequest, 'headers'>): string | undefined {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const fetchSite = header('sec-fetch-site');
+  if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')
+    return `the browser marks it as coming from another site (Sec-Fetch-Site: ${fetchSite})`;
+  const origin = header('origin');
+  if (origin !== undefined && !sameOrigin(origin, header('host')))
+    return `it comes from a page on ${JSON.stringify(origin)}, not from the console (${JSON.stringify(`http://${header('host') ?? ''}`)})`;
+  const contentType = header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json')
+    return `its content type is ${contentType ? JSON.stringify(contentType) : 'missing'}: send "content-type: application/json" (and a JSON body)`;
+  return undefined;
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    const page = new URL(origin);
+    return page.protocol === 'http:' && page.host === new URL(`http://${host}`).host;
+  } catch {
+    return false;
+  }
+}
+
 function sleep(ms: number, wake: Set<() => void>): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -392,6 +427,14 @@ class ConsoleService implements Service {
         body: await readFile(path.join(here, 'web', 'app.css'), 'utf8'),
       };
     const api = p.startsWith('/_console/api/') ? p.slice('/_console/api/'.length) : undefined;
+    if (api !== undefined && method !== 'GET' && method !== 'HEAD') {
+      const reason = crossSiteReason(req);
+      if (reason)
+        throw new ConsoleError(
+          403,
+          `Refused ${method} ${p}: the console's API takes changes only from the console page itself, and ${reason}.`,
+        );
+    }
     const route = `${method} ${api ?? p}`;
     switch (route) {
       case 'GET choices':

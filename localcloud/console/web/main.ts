@@ -616,8 +616,11 @@ async function redrive(): Promise<void> {
   report.hidden = false;
   report.textContent = 'Redriving…';
   try {
+    // JSON, like every change the console asks for: the API refuses anything else (cross-site requests).
     const result = await api<{ ok: boolean; report?: unknown; payload?: unknown }>('redrive', {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
     });
     report.textContent = `${result.ok ? 'Redrive report' : 'Redrive failed'}:\n${JSON.stringify(result.ok ? result.report : result.payload, null, 2)}`;
   } catch (error) {
