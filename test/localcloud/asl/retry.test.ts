@@ -1,0 +1,527 @@
+/**
+ * Retry and Catch on stepsaga's interpreter: which retrier or catcher matches (States.ALL never matches
+ * States.Runtime or States.DataLimitExceeded; States.TaskFailed is a wildcard in Task states only and
+ * never matches States.Timeout; the first matching retrier is used even when spent), the backoff
+ * (IntervalSeconds × BackoffRate^n, MaxDelaySeconds, FULL jitter) measured on a fake clock through the
+ * history's timestamps, and what a catcher hands on (ResultPath, Assign, JSONata Output). Case ids name
+ * AWS recordings (conformance/cases).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LambdaService } from '../../../localcloud/lambda/service';
+import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
+import { Execution, type ExecutionOutcome } from '../../../localcloud/stepfunctions/asl/execution';
+import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
+import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
+import { Integrations } from '../../../localcloud/stepfunctions/integrations';
+import { TaskTokens } from '../../../localcloud/stepfunctions/task-tokens';
+import { addNodeFunction } from '../../support/states-harness';
+
+/**
+ * One real local Lambda function: throws `{throw: {name, message}}`, never answers `{hang: true}`,
+ * returns `{big: n}` as n characters, otherwise returns its event.
+ */
+const BEHAVE = `
+exports.handler = async (event) => {
+  if (event && event.throw) { const e = new Error(event.throw.message); e.name = event.throw.name; throw e; }
+  if (event && event.hang) return new Promise(() => {});
+  if (event && event.big) return 'a'.repeat(event.big);
+  return event;
+};`;
+const BEHAVE_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:behave';
+
+let workDir: string;
+let lambda: LambdaService;
+let integrations: Integrations;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(os.tmpdir(), 'asl-retry-'));
+  const endpoint = (): string => 'http://127.0.0.1:9';
+  lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint });
+  integrations = new Integrations({ lambda, endpoint });
+  await addNodeFunction(lambda, path.join(workDir, 'functions'), 'behave', BEHAVE);
+  await lambda.invoke('behave', '{}'); // a warm container
+});
+
+afterAll(async () => {
+  integrations.close();
+  await lambda.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+interface Finished {
+  outcome: ExecutionOutcome;
+  history: readonly HistoryEvent[];
+  types: string[];
+  output: JsonValue | undefined;
+}
+
+interface StartOptions {
+  onEvent?: (event: HistoryEvent) => void;
+  taskTokens?: TaskTokens;
+  retryScale?: number;
+}
+
+function start(
+  definition: StateMachineDefinition,
+  input: JsonValue = {},
+  options: StartOptions = {},
+): Execution {
+  return new Execution({
+    definition,
+    input,
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:asl-retry:run',
+    executionName: 'run',
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:asl-retry',
+    stateMachineName: 'asl-retry',
+    roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
+    startTime: new Date(),
+    retryScale: options.retryScale ?? 0.001,
+    waitScale: 0.001,
+    integrations,
+    taskTokens: options.taskTokens ?? new TaskTokens(),
+    onEvent: options.onEvent ?? (() => undefined),
+  });
+}
+
+async function finish(execution: Execution): Promise<Finished> {
+  const outcome = await execution.done;
+  return {
+    outcome,
+    history: execution.history,
+    types: execution.history.map((event) => event.type),
+    output: outcome.output === undefined ? undefined : (JSON.parse(outcome.output) as JsonValue),
+  };
+}
+
+/** Runs a machine on the interpreter to its end (Wait delays and Retry intervals × 0.001). */
+function run(
+  definition: StateMachineDefinition,
+  input: JsonValue = {},
+  options: StartOptions = {},
+): Promise<Finished> {
+  return finish(start(definition, input, options));
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+const THROW = { throw: { name: 'Exception', message: 'Some exception was raised.' } };
+const count = (types: string[], type: string): number => types.filter((t) => t === type).length;
+
+/** A Parallel whose only branch fails with `error` (Retry and Catch apply to Parallel too). */
+const failingParallel = (
+  error: string,
+  fields: Record<string, JsonValue | object>,
+): StateMachineDefinition => ({
+  StartAt: 'P',
+  States: {
+    P: {
+      Type: 'Parallel',
+      Branches: [{ StartAt: 'F', States: { F: { Type: 'Fail', Error: error, Cause: 'cause' } } }],
+      End: true,
+      ...fields,
+    },
+    A: { Type: 'Pass', Result: 'A', End: true },
+    B: { Type: 'Pass', Result: 'B', End: true },
+  },
+});
+
+/**
+ * Runs an execution on a fake clock (setTimeout, clearTimeout and Date): each turn lets the interpreter
+ * run, then moves the clock to its next timer. The history's timestamps are then the clock's times.
+ */
+async function onFakeClock(definition: StateMachineDefinition): Promise<Finished> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 0 });
+  const execution = start(definition, {}, { retryScale: 1 });
+  let settled = false;
+  void execution.done.then(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await vi.advanceTimersToNextTimerAsync();
+  }
+  return finish(execution);
+}
+
+/** Milliseconds between consecutive ParallelStateStarted events (the waits before each retry). */
+const retryWaits = (history: readonly HistoryEvent[]): number[] => {
+  const starts = history
+    .filter((event) => event.type === 'ParallelStateStarted')
+    .map((event) => event.timestamp.getTime());
+  return starts.slice(1).map((time, index) => time - (starts[index] ?? 0));
+};
+
+describe('Retry and Catch: matching', () => {
+  it('never retries or catches States.Runtime, even by name or States.ALL (lambda-arn-outputpath-runtime-error)', async () => {
+    const { outcome, types } = await run({
+      StartAt: 'RaiseRuntime',
+      States: {
+        RaiseRuntime: {
+          Type: 'Task',
+          Resource: BEHAVE_ARN,
+          OutputPath: '$.no.such.result.path',
+          Retry: [{ ErrorEquals: ['States.ALL'] }],
+          Catch: [
+            { ErrorEquals: ['States.Runtime'], Next: 'CaughtRuntime' },
+            { ErrorEquals: ['States.ALL'], Next: 'CaughtRuntime' },
+          ],
+          Next: 'Final',
+        },
+        CaughtRuntime: { Type: 'Pass', End: true },
+        Final: { Type: 'Pass', End: true },
+      },
+    });
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause:
+        "An error occurred while executing the state 'RaiseRuntime' (entered at the event id #2). Invalid path '$.no.such.result.path' : Missing property in path $['no']",
+    });
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'ExecutionFailed',
+    ]);
+  });
+
+  it('never retries or catches States.DataLimitExceeded with States.ALL', async () => {
+    const { outcome, types } = await run(
+      {
+        StartAt: 'Big',
+        States: {
+          Big: {
+            Type: 'Task',
+            Resource: BEHAVE_ARN,
+            Retry: [{ ErrorEquals: ['States.ALL'] }],
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+            End: true,
+          },
+          Caught: { Type: 'Pass', End: true },
+        },
+      },
+      { big: 300_000 },
+    );
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause:
+        "The state/task 'Big' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+    expect(count(types, 'LambdaFunctionScheduled')).toBe(1);
+  });
+
+  it('matches a function error with States.TaskFailed in a Task, after a non-matching catcher (lambda-arn-catch-taskfailed)', async () => {
+    const { output, history } = await run(
+      {
+        StartAt: 'Start',
+        States: {
+          Start: {
+            Type: 'Task',
+            Resource: BEHAVE_ARN,
+            Catch: [
+              { ErrorEquals: ['Lambda.Unknown'], Next: 'EndWithLambdaUnknownHandler' },
+              { ErrorEquals: ['States.TaskFailed'], Next: 'EndWithStateTaskFailedHandler' },
+              { ErrorEquals: ['States.ALL'], Next: 'EndWithAllHandler' },
+            ],
+            End: true,
+          },
+          EndWithLambdaUnknownHandler: { Type: 'Pass', ResultPath: '$.lambda_unknown', End: true },
+          EndWithStateTaskFailedHandler: { Type: 'Pass', ResultPath: '$.task_failed_error', End: true },
+          EndWithAllHandler: { Type: 'Pass', ResultPath: '$.all_error', End: true },
+        },
+      },
+      THROW,
+    );
+    expect(
+      history.find((event) => event.type === 'PassStateEntered')?.stateEnteredEventDetails,
+    ).toMatchObject({
+      name: 'EndWithStateTaskFailedHandler',
+    });
+    expect(output).toMatchObject({ Error: 'Exception', task_failed_error: { Error: 'Exception' } });
+  });
+
+  it('does not match States.Timeout with States.TaskFailed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const execution = start(
+      {
+        StartAt: 'Slow',
+        States: {
+          Slow: {
+            Type: 'Task',
+            Resource: BEHAVE_ARN,
+            TimeoutSeconds: 1,
+            Catch: [
+              { ErrorEquals: ['States.TaskFailed'], Next: 'A' },
+              { ErrorEquals: ['States.Timeout'], Next: 'B' },
+            ],
+            End: true,
+          },
+          A: { Type: 'Pass', Result: 'A', End: true },
+          B: { Type: 'Pass', Result: 'B', End: true },
+        },
+      },
+      { hang: true },
+      { onEvent: (event) => event.type === 'LambdaFunctionStarted' && started() },
+    );
+    await running;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await finish(execution)).output).toBe('B');
+  });
+
+  it('treats States.TaskFailed as a plain name outside Task states', async () => {
+    const { output } = await run(
+      failingParallel('Custom', {
+        Catch: [
+          { ErrorEquals: ['States.TaskFailed'], Next: 'A' },
+          { ErrorEquals: ['States.ALL'], Next: 'B' },
+        ],
+      }),
+    );
+    expect(output).toBe('B');
+  });
+
+  it('uses the first matching retrier even once it is spent (scenarios-map-retry-multiple-retriers)', async () => {
+    const { outcome, types } = await run(
+      failingParallel('Custom', {
+        Retry: [
+          { ErrorEquals: ['NoSuchError'], MaxAttempts: 5 },
+          { ErrorEquals: ['Custom'], MaxAttempts: 1 },
+          { ErrorEquals: ['States.ALL'], MaxAttempts: 3 },
+        ],
+      }),
+    );
+    expect(outcome).toEqual({ status: 'FAILED', error: 'Custom', cause: 'cause' });
+    expect(count(types, 'ParallelStateStarted')).toBe(2);
+  });
+
+  it('does not retry with MaxAttempts 0 (lambda-invoke-retry-max-attempts-zero)', async () => {
+    const { outcome, types } = await run(
+      {
+        StartAt: 'T',
+        States: {
+          T: {
+            Type: 'Task',
+            Resource: BEHAVE_ARN,
+            Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 0 }],
+            End: true,
+          },
+        },
+      },
+      THROW,
+    );
+    expect(outcome.error).toBe('Exception');
+    expect(count(types, 'LambdaFunctionScheduled')).toBe(1);
+  });
+
+  it('retries MaxAttempts times (default 3), then catches the last error with RetryCount spent (lambda-arn-retry-then-catch)', async () => {
+    const { output, types } = await run(
+      {
+        StartAt: 'InvokeLambdaWithRetry',
+        States: {
+          InvokeLambdaWithRetry: {
+            Type: 'Task',
+            Resource: BEHAVE_ARN,
+            Retry: [{ ErrorEquals: ['States.ALL'] }],
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'HandleError' }],
+            ResultSelector: { 'Retries.$': '$$.State.RetryCount' },
+            End: true,
+          },
+          HandleError: { Type: 'Pass', End: true },
+        },
+      },
+      THROW,
+    );
+    expect(output).toMatchObject({ Error: 'Exception' });
+    const attempt = ['LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionFailed'];
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      ...attempt,
+      ...attempt,
+      ...attempt,
+      ...attempt,
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+});
+
+describe('Retry: backoff', () => {
+  it('waits IntervalSeconds (default 1) × BackoffRate (default 2) ^ retry', async () => {
+    const { history } = await onFakeClock(
+      failingParallel('Custom', { Retry: [{ ErrorEquals: ['Custom'] }] }),
+    );
+    expect(retryWaits(history)).toEqual([1_000, 2_000, 4_000]);
+  });
+
+  it('caps each wait at MaxDelaySeconds', async () => {
+    const { history } = await onFakeClock(
+      failingParallel('Custom', {
+        Retry: [
+          { ErrorEquals: ['Custom'], IntervalSeconds: 3, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 5 },
+        ],
+      }),
+    );
+    expect(retryWaits(history)).toEqual([3_000, 5_000, 5_000]);
+  });
+
+  it('waits a random share of the delay with JitterStrategy FULL', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const { history } = await onFakeClock(
+      failingParallel('Custom', {
+        Retry: [
+          {
+            ErrorEquals: ['Custom'],
+            IntervalSeconds: 3,
+            MaxAttempts: 2,
+            MaxDelaySeconds: 5,
+            JitterStrategy: 'FULL',
+          },
+        ],
+      }),
+    );
+    expect(retryWaits(history)).toEqual([1_500, 2_500]);
+  });
+});
+
+describe('Catch: what the catcher hands on', () => {
+  it('outputs {Error, Cause} without ResultPath, the state ResultPath/OutputPath skipped (lambda-invoke-catch-skips-resultpath-outputpath)', async () => {
+    const { output } = await run(
+      {
+        StartAt: 'InvokeLambda',
+        States: {
+          InvokeLambda: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Parameters: { FunctionName: 'behave', 'Payload.$': '$.Payload' },
+            ResultPath: '$.Payload',
+            OutputPath: '$.Payload',
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'HandleGeneralError' }],
+            Next: 'ProcessResult',
+          },
+          ProcessResult: { Type: 'Pass', End: true },
+          HandleGeneralError: { Type: 'Pass', Parameters: { 'InputValue.$': '$' }, End: true },
+        },
+      },
+      { Payload: THROW },
+    );
+    expect(output).toEqual({
+      InputValue: { Error: 'Exception', Cause: expect.stringContaining('Some exception was raised.') },
+    });
+  });
+
+  it('puts {Error, Cause} at the catcher ResultPath on the state input', async () => {
+    const { output } = await run(
+      {
+        StartAt: 'P',
+        States: {
+          P: {
+            Type: 'Parallel',
+            Branches: [{ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Custom', Cause: 'cause' } } }],
+            Catch: [{ ErrorEquals: ['Custom'], ResultPath: '$.error', Next: 'Show' }],
+            End: true,
+          },
+          Show: { Type: 'Pass', End: true },
+        },
+      },
+      { kept: 1 },
+    );
+    expect(output).toEqual({ kept: 1, error: { Error: 'Custom', Cause: 'cause' } });
+  });
+
+  it('assigns variables from the error output (JSONPath catcher Assign reads it as $)', async () => {
+    const { output } = await run({
+      StartAt: 'P',
+      States: {
+        P: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Custom', Cause: 'cause' } } }],
+          Assign: { fromState: 'never' },
+          Catch: [
+            { ErrorEquals: ['Custom'], Assign: { 'caught.$': '$.Error' }, ResultPath: null, Next: 'Show' },
+          ],
+          End: true,
+        },
+        Show: { Type: 'Pass', Parameters: { 'caught.$': '$caught' }, End: true },
+      },
+    });
+    expect(output).toEqual({ caught: 'Custom' });
+  });
+
+  it('binds $states.errorOutput in a JSONata catcher Assign; the state Assign is not applied (jsonata-assign-assign-in-catch-state)', async () => {
+    const { output, types } = await run(
+      {
+        StartAt: 'Task',
+        States: {
+          Task: {
+            QueryLanguage: 'JSONata',
+            Type: 'Task',
+            Assign: { result: 'SUCCESS' },
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Arguments: { FunctionName: '{% $states.input.input_value %}', Payload: THROW },
+            Catch: [
+              {
+                ErrorEquals: ['States.ALL'],
+                Assign: { result: '{% $states.errorOutput %}' },
+                Next: 'fallback',
+              },
+            ],
+            End: true,
+          },
+          fallback: { Type: 'Pass', Parameters: { 'result.$': '$result', 'input.$': '$' }, End: true },
+        },
+      },
+      { input_value: 'behave' },
+    );
+    expect(output).toEqual({
+      result: { Error: 'Exception', Cause: expect.stringContaining('Some exception was raised.') },
+      input: { Error: 'Exception', Cause: expect.stringContaining('Some exception was raised.') },
+    });
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskFailed',
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  it('evaluates a JSONata catcher Output over $states.errorOutput', async () => {
+    const { output } = await run({
+      QueryLanguage: 'JSONata',
+      StartAt: 'P',
+      States: {
+        P: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Custom', Cause: 'cause' } } }],
+          Catch: [
+            { ErrorEquals: ['Custom'], Output: { failed: '{% $states.errorOutput.Error %}' }, Next: 'Done' },
+          ],
+          End: true,
+        },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    expect(output).toEqual({ failed: 'Custom' });
+  });
+});
