@@ -55,6 +55,37 @@ interface ExecutionRecord {
   error?: string;
   cause?: string;
   run: Execution;
+  /** The clientToken of the last RedriveExecution. */
+  redriveToken?: string | undefined;
+}
+
+/** Keeps an execution record's status and outcome in step with its run (again after each redrive). */
+function settle(record: ExecutionRecord): void {
+  void record.run.done.then((outcome) => {
+    record.status = outcome.status;
+    record.stopDate = new Date();
+    if (outcome.output !== undefined) record.output = outcome.output;
+    if (outcome.error !== undefined) record.error = outcome.error;
+    if (outcome.cause !== undefined) record.cause = outcome.cause;
+  });
+}
+
+/** DescribeExecution's redrive members (Standard executions). */
+function redriveFields(e: ExecutionRecord): Record<string, unknown> {
+  const reason = e.run.notRedrivableReason();
+  return {
+    redriveCount: e.run.redriveCount,
+    redriveStatus: reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    ...(reason !== undefined ? { redriveStatusReason: reason } : {}),
+    ...(e.run.redriveDate ? { redriveDate: epoch(e.run.redriveDate) } : {}),
+  };
+}
+
+function typeNotSupported(): StatesApiError {
+  return new StatesApiError(
+    'StateMachineTypeNotSupported',
+    'This operation is not supported by this type of state machine',
+  );
 }
 
 /** A `400` JSON error (`__type` + `message`) the way Step Functions answers. */
@@ -105,10 +136,13 @@ export class StepFunctionsService implements Service {
       DeleteStateMachine: (p) => this.apiDeleteStateMachine(p),
       UpdateStateMachine: (p) => this.apiUpdateStateMachine(p),
       StartExecution: (p) => this.apiStartExecution(p),
-      DescribeExecution: (p) => this.describeExecution(this.execution(requiredString(p, 'executionArn'))),
+      DescribeExecution: (p) =>
+        this.describeExecution(this.execution(requiredString(p, 'executionArn'), 'standard')),
       ListExecutions: (p) => this.apiListExecutions(p),
       GetExecutionHistory: (p) => this.apiGetExecutionHistory(p),
       StopExecution: (p) => this.apiStopExecution(p),
+      RedriveExecution: (p) => this.apiRedriveExecution(p),
+      StartSyncExecution: (p) => this.apiStartSyncExecution(p),
       DescribeStateMachineForExecution: (p) =>
         this.describeStateMachine(this.execution(requiredString(p, 'executionArn')).stateMachine),
       SendTaskSuccess: (p) => this.apiSendTaskSuccess(p),
@@ -269,6 +303,41 @@ export class StepFunctionsService implements Service {
   }
 
   private async apiStartExecution(p: Params) {
+    const record = this.startExecution(p);
+    return { executionArn: record.arn, startDate: epoch(record.startDate) };
+  }
+
+  /**
+   * StartSyncExecution (Express only): runs the execution to its end and answers with its outcome and
+   * billing details, as AWS does (billed duration rounded up to 100 ms, 64 MB per 64 MB step).
+   */
+  private async apiStartSyncExecution(p: Params) {
+    const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    if (machine.type !== 'EXPRESS') throw typeNotSupported();
+    const record = this.startExecution(p);
+    const outcome = await record.run.done;
+    const stopDate = record.stopDate ?? new Date();
+    const durationMs = stopDate.getTime() - record.startDate.getTime();
+    return {
+      executionArn: record.arn,
+      stateMachineArn: machine.arn,
+      name: record.name,
+      startDate: epoch(record.startDate),
+      stopDate: epoch(stopDate),
+      status: outcome.status,
+      input: record.input,
+      inputDetails: { included: true },
+      ...(outcome.output !== undefined ? { output: outcome.output, outputDetails: { included: true } } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+      billingDetails: {
+        billedMemoryUsedInMB: 64,
+        billedDurationInMilliseconds: Math.max(100, Math.ceil(durationMs / 100) * 100),
+      },
+    };
+  }
+
+  private startExecution(p: Params): ExecutionRecord {
     const machine = this.machine(requiredString(p, 'stateMachineArn'));
     const name = optionalString(p, 'name') ?? crypto.randomUUID();
     if (!validName(name)) throw new StatesApiError('InvalidName', `Invalid Name: '${name}'`);
@@ -284,7 +353,7 @@ export class StepFunctionsService implements Service {
     const existing = this.executions.get(arn);
     if (existing) {
       if (machine.type === 'STANDARD' && existing.status === 'RUNNING' && existing.input === inputText) {
-        return { executionArn: arn, startDate: epoch(existing.startDate) };
+        return existing;
       }
       throw new StatesApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
@@ -316,14 +385,34 @@ export class StepFunctionsService implements Service {
     };
     this.executions.set(arn, record);
     machine.executions.push(record);
-    void run.done.then((outcome) => {
-      record.status = outcome.status;
-      record.stopDate = new Date();
-      if (outcome.output !== undefined) record.output = outcome.output;
-      if (outcome.error !== undefined) record.error = outcome.error;
-      if (outcome.cause !== undefined) record.cause = outcome.cause;
-    });
-    return { executionArn: arn, startDate: epoch(startDate) };
+    settle(record);
+    return record;
+  }
+
+  /**
+   * RedriveExecution (Standard only): a FAILED, ABORTED or TIMED_OUT execution continues from the state
+   * that did not succeed (see `Execution.redrive`). The same `clientToken` again answers the same redrive.
+   */
+  private apiRedriveExecution(p: Params) {
+    const execution = this.execution(requiredString(p, 'executionArn'), 'standard');
+    const clientToken = optionalString(p, 'clientToken');
+    if (clientToken !== undefined && (clientToken.length < 1 || clientToken.length > 64))
+      throw validation(
+        `Value '${clientToken}' at 'clientToken' failed to satisfy constraint: Member must have length ${clientToken.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 64'}`,
+      );
+    if (clientToken !== undefined && clientToken === execution.redriveToken && execution.run.redriveDate)
+      return { redriveDate: epoch(execution.run.redriveDate) };
+    const reason = execution.run.notRedrivableReason();
+    if (reason !== undefined) throw new StatesApiError('ExecutionNotRedrivable', reason);
+    execution.run.redrive();
+    execution.status = 'RUNNING';
+    execution.redriveToken = clientToken;
+    delete execution.stopDate;
+    delete execution.output;
+    delete execution.error;
+    delete execution.cause;
+    settle(execution);
+    return { redriveDate: epoch(execution.run.redriveDate ?? new Date()) };
   }
 
   private describeExecution(e: ExecutionRecord) {
@@ -339,13 +428,19 @@ export class StepFunctionsService implements Service {
       ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
       ...(e.error !== undefined ? { error: e.error } : {}),
       ...(e.cause !== undefined ? { cause: e.cause } : {}),
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      ...redriveFields(e),
     };
   }
 
   private apiListExecutions(p: Params) {
     const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    if (machine.type === 'EXPRESS') throw typeNotSupported();
+    // AWS: redriveFilter lists the child executions of a Map Run (mapRunArn); with a state machine ARN it
+    // is a validation error (API reference, ListExecutions).
+    if (p.redriveFilter !== undefined)
+      throw validation(
+        "Value at 'redriveFilter' failed to satisfy constraint: redriveFilter requires mapRunArn",
+      );
     const statusFilter = optionalString(p, 'statusFilter');
     if (statusFilter !== undefined && !STATUSES.includes(statusFilter)) {
       throw validation(
@@ -362,13 +457,14 @@ export class StepFunctionsService implements Service {
         status: e.status,
         startDate: epoch(e.startDate),
         ...(e.stopDate ? { stopDate: epoch(e.stopDate) } : {}),
-        redriveCount: 0,
+        redriveCount: e.run.redriveCount,
+        ...(e.run.redriveDate ? { redriveDate: epoch(e.run.redriveDate) } : {}),
       }));
     return paginate(items, p, 'executions');
   }
 
   private apiGetExecutionHistory(p: Params) {
-    const execution = this.execution(requiredString(p, 'executionArn'));
+    const execution = this.execution(requiredString(p, 'executionArn'), 'standard');
     const reverse = p.reverseOrder === true;
     const includeData = p.includeExecutionData !== false;
     const events = [...execution.run.history];
@@ -378,7 +474,7 @@ export class StepFunctionsService implements Service {
   }
 
   private apiStopExecution(p: Params) {
-    const execution = this.execution(requiredString(p, 'executionArn'));
+    const execution = this.execution(requiredString(p, 'executionArn'), 'standard');
     const error = optionalString(p, 'error');
     const cause = optionalString(p, 'cause');
     if (execution.status === 'RUNNING') execution.run.stop(error, cause);
@@ -432,8 +528,17 @@ export class StepFunctionsService implements Service {
     return machine;
   }
 
-  private execution(arn: string): ExecutionRecord {
+  /**
+   * The execution an ARN names. `standard`: the operation is not for Express executions (DescribeExecution,
+   * GetExecutionHistory, StopExecution, RedriveExecution: AWS refuses an `express` ARN as invalid there).
+   */
+  private execution(arn: string, only?: 'standard'): ExecutionRecord {
     checkArn(arn, 'execution');
+    if (only === 'standard' && arn.split(':')[5] === 'express')
+      throw new StatesApiError(
+        'InvalidArn',
+        "Invalid Arn: 'Resource type not valid in this context: express'",
+      );
     const execution = this.executions.get(arn);
     if (!execution) throw new StatesApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return execution;

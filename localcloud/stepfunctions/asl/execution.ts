@@ -8,7 +8,7 @@ import { TaskTokens } from '../task-tokens';
 import { AbortedError, setLongTimeout } from './clock';
 import type { StateMachineDefinition } from './definition';
 import { History, type HistoryEvent } from './history';
-import { type ExecutionEnv, type Frame, runStates } from './interpreter';
+import { type Checkpoint, type ExecutionEnv, type Frame, runStates } from './interpreter';
 import { FailStateError } from './states/fail';
 import { type JsonValue, StatesError } from './types';
 
@@ -40,13 +40,22 @@ export interface ExecutionParams {
   onEvent: (event: HistoryEvent) => void;
 }
 
+/** Why RedriveExecution refuses an execution (ExecutionNotRedrivable). */
+export class NotRedrivableError extends Error {}
+
 export class Execution {
   private readonly historyLog: History;
-  private readonly controller = new AbortController();
+  private controller = new AbortController();
   private readonly env: ExecutionEnv;
   private stopRequest: { error?: string; cause?: string } | undefined;
   private timedOut = false;
-  readonly done: Promise<ExecutionOutcome>;
+  /** The top level's frame of the last run: its checkpoint is where a redrive continues. */
+  private frame: Frame | undefined;
+  private outcome: ExecutionOutcome | undefined;
+  /** How many times RedriveExecution restarted it. */
+  redriveCount = 0;
+  redriveDate: Date | undefined;
+  done: Promise<ExecutionOutcome>;
 
   constructor(private readonly params: ExecutionParams) {
     this.historyLog = new History(params.onEvent);
@@ -72,7 +81,7 @@ export class Execution {
       inputDetails: { truncated: false },
       roleArn: params.roleArn,
     });
-    this.done = this.start();
+    this.done = this.start(structuredClone(params.input));
   }
 
   get history(): readonly HistoryEvent[] {
@@ -81,12 +90,44 @@ export class Execution {
 
   /** StopExecution: the execution ends ABORTED with the given error/cause. */
   stop(error?: string, cause?: string): void {
-    if (this.controller.signal.aborted) return;
+    if (this.outcome || this.controller.signal.aborted) return;
     this.stopRequest = { ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
     this.controller.abort();
   }
 
-  private async start(): Promise<ExecutionOutcome> {
+  /**
+   * Why RedriveExecution would refuse this execution now, or undefined when it can be redriven (AWS's
+   * `redriveStatusReason` texts).
+   */
+  notRedrivableReason(): string | undefined {
+    if (!this.outcome) return 'Execution is RUNNING and cannot be redriven.';
+    if (this.outcome.status === 'SUCCEEDED') return 'Execution is SUCCEEDED and cannot be redriven.';
+    if (!this.frame?.checkpoint) return 'Execution has no state to continue from.';
+    return undefined;
+  }
+
+  /**
+   * RedriveExecution: the execution continues from the state that did not succeed, with the input and
+   * variables it had there; succeeded states do not run again, and in a Parallel or Map only the branches
+   * and iterations that did not succeed run again. Records ExecutionRedriven; `done` is the new outcome.
+   */
+  redrive(): void {
+    const reason = this.notRedrivableReason();
+    const checkpoint = this.frame?.checkpoint;
+    if (reason !== undefined || !checkpoint) throw new NotRedrivableError(reason);
+    this.redriveCount++;
+    this.redriveDate = new Date();
+    this.env.execution.RedriveCount = this.redriveCount;
+    this.outcome = undefined;
+    this.stopRequest = undefined;
+    this.timedOut = false;
+    this.controller = new AbortController();
+    this.historyLog.reopen();
+    this.historyLog.append('ExecutionRedriven', { redriveCount: this.redriveCount });
+    this.done = this.start(checkpoint.input, checkpoint);
+  }
+
+  private async start(input: JsonValue, resume?: Checkpoint): Promise<ExecutionOutcome> {
     const { definition } = this.params;
     const cancelTimeout =
       definition.TimeoutSeconds !== undefined
@@ -102,10 +143,12 @@ export class Execution {
       signal: this.controller.signal,
       concurrent: false,
       recorded: true,
+      ...(resume ? { resume } : {}),
     };
+    this.frame = frame;
     let outcome: ExecutionOutcome;
     try {
-      const output = await runStates(definition, structuredClone(this.params.input), frame);
+      const output = await runStates(definition, input, frame);
       outcome = { status: 'SUCCEEDED', output: JSON.stringify(output) };
     } catch (error) {
       outcome = this.failure(error);
@@ -113,6 +156,7 @@ export class Execution {
       cancelTimeout?.();
     }
     this.finish(outcome);
+    this.outcome = outcome;
     return outcome;
   }
 

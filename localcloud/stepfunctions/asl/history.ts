@@ -33,7 +33,12 @@ export class History {
     return id;
   }
 
-  /** The last event: the execution's outcome. Nothing is recorded after it. */
+  /** RedriveExecution: the history goes on after the outcome it had. */
+  reopen(): void {
+    this.closed = false;
+  }
+
+  /** The last event: the execution's outcome. Nothing is recorded after it (until a redrive). */
   close(type: string, details?: Record<string, unknown>): void {
     this.append(type, details);
     this.closed = true;

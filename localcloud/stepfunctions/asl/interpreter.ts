@@ -57,7 +57,26 @@ export interface Frame {
   concurrent: boolean;
   /** False inside a distributed Map's child executions, whose events are not in this history. */
   recorded: boolean;
+  /** The state this list of states is in now (where it stopped, once it has failed). */
+  checkpoint?: Checkpoint;
+  /** RedriveExecution: where this list of states continues (consumed by `runStates`). */
+  resume?: Checkpoint;
 }
+
+/**
+ * Where a list of states stopped short of its end, so that RedriveExecution can continue there: the
+ * state, its input and the variables as it entered. A Parallel or Map keeps what became of each branch
+ * or iteration, so that only the unsuccessful ones run again.
+ */
+export interface Checkpoint {
+  state: string;
+  input: JsonValue;
+  variables: Record<string, JsonValue>;
+  children?: Map<number, ChildOutcome>;
+}
+
+/** A Parallel branch or Map iteration: its output, or where it stopped. */
+export type ChildOutcome = { done: true; output: JsonValue } | { done: false; checkpoint?: Checkpoint };
 
 /** One entry into a state. */
 export interface StateRun<S extends State = State> {
@@ -73,6 +92,8 @@ export interface StateRun<S extends State = State> {
   retryCount: number;
   /** Callback Tasks: `$$.Task.Token` of the current attempt. */
   taskToken?: string;
+  /** A Parallel or Map being redriven: what became of its branches/iterations last time. */
+  redrive?: Map<number, ChildOutcome>;
   record(type: string, details?: Record<string, unknown>): number;
   /** `$$` now; `map` adds `$$.Map.Item` (a Map's ItemSelector). */
   context(map?: { Index: number; Value: JsonValue }): JsonObject;
@@ -116,19 +137,32 @@ export async function runStates(
   input: JsonValue,
   frame: Frame,
 ): Promise<JsonValue> {
-  let name: string | undefined = machine.StartAt;
-  let value = input;
+  const { resume } = frame;
+  frame.resume = undefined;
+  let name: string | undefined = resume?.state ?? machine.StartAt;
+  let value = resume ? resume.input : input;
+  if (resume) Object.assign(frame.variables, resume.variables);
+  let redrive = resume?.children;
   while (name !== undefined) {
     const state = machine.States[name];
     if (!state) throw new StatesError('States.Runtime', `State '${name}' does not exist`);
-    const result = await runState(name, state, value, frame);
+    frame.checkpoint = { state: name, input: value, variables: { ...frame.variables } };
+    const result = await runState(name, state, value, frame, redrive);
+    redrive = undefined;
     value = result.output;
     name = result.next;
   }
+  frame.checkpoint = undefined;
   return value;
 }
 
-async function runState(name: string, state: State, input: JsonValue, frame: Frame): Promise<StateResult> {
+async function runState(
+  name: string,
+  state: State,
+  input: JsonValue,
+  frame: Frame,
+  redrive: Map<number, ChildOutcome> | undefined,
+): Promise<StateResult> {
   const record = (type: string, details?: Record<string, unknown>): number =>
     frame.recorded ? frame.env.history.append(type, details) : 0;
   const enteredEventId = record(`${state.Type}StateEntered`, {
@@ -145,6 +179,7 @@ async function runState(name: string, state: State, input: JsonValue, frame: Fra
     enteredEventId,
     enteredTime: new Date().toISOString(),
     retryCount: 0,
+    ...(redrive ? { redrive } : {}),
     record,
     context(map) {
       const context: JsonObject = {

@@ -1,5 +1,7 @@
 /** Concurrent work of Parallel and Map: every unit runs; the first failure cancels the rest. */
 import { AbortedError } from '../clock';
+import type { ChildOutcome, Frame } from '../interpreter';
+import type { JsonValue } from '../types';
 
 /**
  * Runs `units` (each given a signal that aborts once any unit has failed or `parent` aborts), waits for
@@ -43,4 +45,39 @@ export async function runAll<T>(
   if (parent.aborted) throw new AbortedError();
   if (failure) throw failure.error;
   return results;
+}
+
+/**
+ * Runs one branch/iteration (`work`, in `frame`) and records what became of it in `outcomes` — or, when
+ * a redrive finds it done last time (`previous`), hands back its output without running it again; one that
+ * stopped short continues from its checkpoint.
+ */
+export async function runChild(
+  index: number,
+  frame: Frame,
+  previous: ReadonlyMap<number, ChildOutcome> | undefined,
+  outcomes: Map<number, ChildOutcome>,
+  work: () => Promise<JsonValue>,
+): Promise<JsonValue> {
+  const before = previous?.get(index);
+  if (before?.done) {
+    outcomes.set(index, before);
+    return before.output;
+  }
+  if (before?.checkpoint) frame.resume = before.checkpoint;
+  try {
+    const output = await work();
+    outcomes.set(index, { done: true, output });
+    return output;
+  } catch (error) {
+    outcomes.set(index, { done: false, ...(frame.checkpoint ? { checkpoint: frame.checkpoint } : {}) });
+    throw error;
+  }
+}
+
+/** The outcomes of a Parallel/Map attempt, kept in the checkpoint of the state for a redrive. */
+export function trackOutcomes(frame: Frame): Map<number, ChildOutcome> {
+  const outcomes = new Map<number, ChildOutcome>();
+  if (frame.checkpoint) frame.checkpoint.children = outcomes;
+  return outcomes;
 }

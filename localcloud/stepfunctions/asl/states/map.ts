@@ -17,7 +17,14 @@ import { randomUUID } from 'node:crypto';
 import { tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateOutput } from '../dataflow';
 import type { ItemProcessor, MapState } from '../definition';
-import { childFrame, runStates, type StateResult, type StateRun, transition } from '../interpreter';
+import {
+  type ChildOutcome,
+  childFrame,
+  runStates,
+  type StateResult,
+  type StateRun,
+  transition,
+} from '../interpreter';
 import {
   evaluateJsonata,
   evaluateJsonataTemplate,
@@ -27,7 +34,7 @@ import {
 import { evaluateTemplate, selectPath } from '../jsonpath';
 import { withRetryAndCatch } from '../retry';
 import { type JsonValue, queryEvaluationError, runtimeError, StatesError } from '../types';
-import { runAll } from './branches';
+import { runAll, runChild, trackOutcomes } from './branches';
 
 export function runMap(run: StateRun<MapState>): Promise<StateResult> {
   const { state } = run;
@@ -43,13 +50,16 @@ export function runMap(run: StateRun<MapState>): Promise<StateResult> {
       const items = await mapItems(run, effective);
       const maxConcurrency = await concurrency(run, effective);
       run.record('MapStateStarted', { length: items.length });
+      // A redrive runs again only the items that did not succeed.
+      const known: ItemOutcomes = { previous: run.redrive, outcomes: trackOutcomes(run.frame) };
+      run.redrive = undefined;
       const results = distributed
-        ? await mapRun(run, processor, items, effective, maxConcurrency, () => {
+        ? await mapRun(run, processor, items, effective, maxConcurrency, known, () => {
             running = true;
           })
         : await (async () => {
             running = true;
-            return inline(run, processor, items, effective, maxConcurrency);
+            return inline(run, processor, items, effective, maxConcurrency, known);
           })();
       run.record('MapStateSucceeded');
       const { output, assign } = await stateOutput(run, results);
@@ -141,34 +151,43 @@ async function itemInput(
   return evaluateTemplate(selector, jsonPathScope(run, effective, item), field);
 }
 
+/** What a redrive knows of the items (`previous`) and where this attempt records them (`outcomes`). */
+interface ItemOutcomes {
+  previous: ReadonlyMap<number, ChildOutcome> | undefined;
+  outcomes: Map<number, ChildOutcome>;
+}
+
 function inline(
   run: StateRun<MapState>,
   processor: ItemProcessor,
   items: JsonValue[],
   effective: JsonValue,
   maxConcurrency: number,
+  { previous, outcomes }: ItemOutcomes,
 ): Promise<JsonValue[]> {
   const details = (index: number) => ({ name: run.name, index });
   return runAll(
     items.length,
     run.frame.signal,
-    async (index, signal) => {
-      run.record('MapIterationStarted', details(index));
+    (index, signal) => {
       const frame = childFrame(run.frame, signal, {
         concurrent: false,
         recorded: true,
         ...(processor.QueryLanguage ? { queryLanguage: processor.QueryLanguage } : {}),
       });
-      try {
-        const input = await itemInput(run, effective, index, items[index] ?? null);
-        const output = await runStates(processor, input, frame);
-        run.record('MapIterationSucceeded', details(index));
-        return output;
-      } catch (error) {
-        if (signal.aborted && !run.frame.signal.aborted) run.record('MapIterationAborted', details(index));
-        else if (!run.frame.signal.aborted) run.record('MapIterationFailed', details(index));
-        throw error;
-      }
+      return runChild(index, frame, previous, outcomes, async () => {
+        run.record('MapIterationStarted', details(index));
+        try {
+          const input = await itemInput(run, effective, index, items[index] ?? null);
+          const output = await runStates(processor, input, frame);
+          run.record('MapIterationSucceeded', details(index));
+          return output;
+        } catch (error) {
+          if (signal.aborted && !run.frame.signal.aborted) run.record('MapIterationAborted', details(index));
+          else if (!run.frame.signal.aborted) run.record('MapIterationFailed', details(index));
+          throw error;
+        }
+      });
     },
     {
       maxConcurrency,
@@ -185,6 +204,7 @@ async function mapRun(
   items: JsonValue[],
   effective: JsonValue,
   maxConcurrency: number,
+  { previous, outcomes }: ItemOutcomes,
   onStart: () => void,
 ): Promise<JsonValue[]> {
   const tolerance = tolerated(run, effective);
@@ -209,8 +229,9 @@ async function mapRun(
           ...(processor.QueryLanguage ? { queryLanguage: processor.QueryLanguage } : {}),
         });
         try {
-          const input = await itemInput(run, effective, index, items[index] ?? null);
-          return await runStates(processor, input, frame);
+          return await runChild(index, frame, previous, outcomes, async () =>
+            runStates(processor, await itemInput(run, effective, index, items[index] ?? null), frame),
+          );
         } catch (error) {
           if (!(error instanceof StatesError) || signal.aborted) throw error;
           failures++;

@@ -8,7 +8,7 @@ import { effectiveInput, stateArguments, stateOutput } from '../dataflow';
 import type { ParallelState } from '../definition';
 import { childFrame, runStates, type StateResult, type StateRun, transition } from '../interpreter';
 import { withRetryAndCatch } from '../retry';
-import { runAll } from './branches';
+import { runAll, runChild, trackOutcomes } from './branches';
 
 export function runParallel(run: StateRun<ParallelState>): Promise<StateResult> {
   const { state } = run;
@@ -17,6 +17,10 @@ export function runParallel(run: StateRun<ParallelState>): Promise<StateResult> 
     async () => {
       run.record('ParallelStateStarted');
       const input = await stateArguments(run, effectiveInput(run));
+      // A redrive runs again only the branches that did not succeed.
+      const previous = run.redrive;
+      run.redrive = undefined;
+      const outcomes = trackOutcomes(run.frame);
       const results = await runAll(state.Branches.length, run.frame.signal, (index, signal) => {
         const branch = state.Branches[index];
         if (!branch) throw new Error(`no branch ${index}`);
@@ -25,7 +29,9 @@ export function runParallel(run: StateRun<ParallelState>): Promise<StateResult> 
           recorded: true,
           ...(branch.QueryLanguage ? { queryLanguage: branch.QueryLanguage } : {}),
         });
-        return runStates(branch, structuredClone(input), frame);
+        return runChild(index, frame, previous, outcomes, () =>
+          runStates(branch, structuredClone(input), frame),
+        );
       });
       run.record('ParallelStateSucceeded');
       const { output, assign } = await stateOutput(run, results);
