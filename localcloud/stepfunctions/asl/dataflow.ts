@@ -57,20 +57,26 @@ export function jsonataBindings(
 export function effectiveInput(run: StateRun): JsonValue {
   if (run.language === 'JSONata') return run.input;
   const scope = jsonPathScope(run, run.input);
-  return applyInputOutputPath(run.input, fields(run).InputPath, scope, 'InputPath');
+  const effective = applyInputOutputPath(run.input, fields(run).InputPath, scope, 'InputPath');
+  run.frame.inspect?.stage('afterInputPath', effective);
+  return effective;
 }
 
 /** What the state works on: JSONPath Parameters over the effective input; JSONata Arguments. */
 export async function stateArguments(run: StateRun, effective: JsonValue): Promise<JsonValue> {
   const { Parameters, Arguments } = fields(run);
   if (run.language === 'JSONata') {
-    return Arguments === undefined
-      ? effective
-      : evaluateJsonataTemplate(Arguments, jsonataBindings(run), 'Arguments');
+    if (Arguments === undefined) return effective;
+    const args = await evaluateJsonataTemplate(Arguments, jsonataBindings(run), 'Arguments');
+    run.frame.inspect?.stage('afterArguments', args);
+    return args;
   }
-  return Parameters === undefined
-    ? effective
-    : evaluateTemplate(Parameters, jsonPathScope(run, effective), 'Parameters');
+  const parameters =
+    Parameters === undefined
+      ? effective
+      : evaluateTemplate(Parameters, jsonPathScope(run, effective), 'Parameters');
+  run.frame.inspect?.stage('afterParameters', parameters);
+  return parameters;
 }
 
 /** The state's output and assignments from its work's result. */
@@ -90,7 +96,9 @@ export async function stateOutput(
     ResultSelector === undefined
       ? result
       : evaluateTemplate(ResultSelector, jsonPathScope(run, result), 'ResultSelector');
+  run.frame.inspect?.stage('afterResultSelector', selected);
   const combined = applyResultPath(run.input, selected, ResultPath);
+  run.frame.inspect?.stage('afterResultPath', combined);
   const output = applyInputOutputPath(combined, OutputPath, jsonPathScope(run, combined), 'OutputPath');
   return { output, ...(assign ? { assign } : {}) };
 }

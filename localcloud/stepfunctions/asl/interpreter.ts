@@ -61,6 +61,32 @@ export interface Frame {
   checkpoint?: Checkpoint;
   /** RedriveExecution: where this list of states continues (consumed by `runStates`). */
   resume?: Checkpoint;
+  /** TestState: what the one state it runs reports (never inherited by child frames; absent otherwise). */
+  inspect?: Inspector;
+}
+
+/** A data-flow stage TestState shows in `inspectionData` (JSON values; TestState serializes them). */
+export type InspectionStage =
+  | 'afterInputPath'
+  | 'afterParameters'
+  | 'afterArguments'
+  | 'result'
+  | 'afterResultSelector'
+  | 'afterResultPath';
+
+/**
+ * TestState's view of one state entry: the data-flow stages as `dataflow.ts` and the states compute
+ * them, and Retry/Catch's decisions (`retry.ts`). With an inspector, a matching retrier does not wait:
+ * `retry.ts` reports it and rethrows the error (TestState answers RETRIABLE).
+ */
+export interface Inspector {
+  stage(name: InspectionStage, value: JsonValue): void;
+  /** Attempts already spent on the retrier that matches (`stateConfiguration.retrierRetryCount`). */
+  readonly retriesSpent: number;
+  /** A matching retrier: `backoffSeconds` when it would retry, absent when its attempts are spent. */
+  retry(index: number, error: StatesError, backoffSeconds?: number): void;
+  /** A matching catcher. */
+  caught(index: number, error: StatesError): void;
 }
 
 /**
@@ -219,7 +245,8 @@ async function runState(
   return result;
 }
 
-function dispatch(run: StateRun): Promise<StateResult> {
+/** Runs one entry of a state by its type (TestState enters a state through here too). */
+export function dispatch(run: StateRun): Promise<StateResult> {
   const { state } = run;
   switch (state.Type) {
     case 'Pass':

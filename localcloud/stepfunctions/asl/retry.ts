@@ -75,7 +75,9 @@ export async function withRetryAndCatch(
 ): Promise<StateResult> {
   const { state } = run;
   const retriers = state.Retry ?? [];
-  const counts = retriers.map(() => 0);
+  const { inspect } = run.frame;
+  // TestState: the matching retrier has already spent `retriesSpent` attempts.
+  const counts = retriers.map(() => inspect?.retriesSpent ?? 0);
   for (;;) {
     try {
       return await attempt();
@@ -86,6 +88,11 @@ export async function withRetryAndCatch(
       const retrier = retriers[index];
       const count = counts[index] ?? 0;
       if (retrier && count < maxAttempts(retrier)) {
+        if (inspect) {
+          // TestState waits for no retry: it reports the retrier and its backoff (RETRIABLE).
+          inspect.retry(index, error, retryDelaySeconds(retrier, count));
+          throw error;
+        }
         counts[index] = count + 1;
         const seconds = retryDelaySeconds(retrier, count) * run.frame.env.retryScale;
         await sleep(seconds * 1000, run.frame.signal);
@@ -93,9 +100,12 @@ export async function withRetryAndCatch(
         hooks.onRetry?.();
         continue;
       }
+      if (retrier) inspect?.retry(index, error);
       hooks.onFinalFailure?.(error);
-      const catcher = state.Catch?.[findCatcher(state.Catch, error.error, state.Type)];
+      const catchIndex = findCatcher(state.Catch, error.error, state.Type);
+      const catcher = state.Catch?.[catchIndex];
       if (!catcher) throw error;
+      inspect?.caught(catchIndex, error);
       const { output, assign } = await catchOutput(run, catcher, error.errorOutput());
       return { output, next: catcher.Next, ...(assign ? { assign } : {}) };
     }

@@ -74,7 +74,7 @@ export function runMap(run: StateRun<MapState>): Promise<StateResult> {
   );
 }
 
-async function mapItems(run: StateRun<MapState>, effective: JsonValue): Promise<JsonValue[]> {
+export async function mapItems(run: StateRun<MapState>, effective: JsonValue): Promise<JsonValue[]> {
   const { state } = run;
   let items: JsonValue;
   if (run.language === 'JSONata') {
@@ -108,7 +108,7 @@ async function mapItems(run: StateRun<MapState>, effective: JsonValue): Promise<
   return items;
 }
 
-async function concurrency(run: StateRun<MapState>, effective: JsonValue): Promise<number> {
+export async function concurrency(run: StateRun<MapState>, effective: JsonValue): Promise<number> {
   const { state } = run;
   if (typeof state.MaxConcurrency === 'number') return state.MaxConcurrency;
   if (typeof state.MaxConcurrency === 'string' && isJsonataTemplate(state.MaxConcurrency)) {
@@ -207,7 +207,7 @@ async function mapRun(
   { previous, outcomes }: ItemOutcomes,
   onStart: () => void,
 ): Promise<JsonValue[]> {
-  const tolerance = tolerated(run, effective);
+  const tolerance = await tolerated(run, effective);
   onStart();
   run.record('MapRunStarted', { mapRunArn: mapRunArn(run) });
   let failures = 0;
@@ -261,10 +261,20 @@ function mapRunArn(run: StateRun<MapState>): string {
   return `${run.frame.env.stateMachine.Id.replace(':stateMachine:', ':mapRun:')}/${label}:${id}`;
 }
 
-function tolerated(run: StateRun<MapState>, effective: JsonValue): { count?: number; percentage?: number } {
-  const count = toleranceValue(run, effective, 'ToleratedFailureCount', /^\s*[+-]?\d{1,18}\s*$/, 'integer');
+/** ToleratedFailureCount(Path) and ToleratedFailurePercentage(Path), as far as the state gives them. */
+export async function tolerated(
+  run: StateRun<MapState>,
+  effective: JsonValue,
+): Promise<{ count?: number; percentage?: number }> {
+  const count = await toleranceValue(
+    run,
+    effective,
+    'ToleratedFailureCount',
+    /^\s*[+-]?\d{1,18}\s*$/,
+    'integer',
+  );
   if (count !== undefined && count < 0) throw runtimeError('ToleratedFailureCount cannot be negative.');
-  const percentage = toleranceValue(
+  const percentage = await toleranceValue(
     run,
     effective,
     'ToleratedFailurePercentage',
@@ -276,17 +286,26 @@ function tolerated(run: StateRun<MapState>, effective: JsonValue): { count?: num
   return { ...(count !== undefined ? { count } : {}), ...(percentage !== undefined ? { percentage } : {}) };
 }
 
-function toleranceValue(
+async function toleranceValue(
   run: StateRun<MapState>,
   effective: JsonValue,
   field: 'ToleratedFailureCount' | 'ToleratedFailurePercentage',
   pattern: RegExp,
   kind: 'integer' | 'float',
-): number | undefined {
+): Promise<number | undefined> {
   const { state } = run;
   const path = state[`${field}Path`];
   if (path === undefined) {
     const literal = state[field];
+    if (typeof literal === 'string' && isJsonataTemplate(literal)) {
+      // not recorded: worded as MaxConcurrency's evaluation error
+      const value = await evaluateJsonata(literal, jsonataBindings(run), field);
+      if (typeof value !== 'number' || value < 0 || (kind === 'integer' && !Number.isInteger(value)))
+        throw queryEvaluationError(
+          `The ${field} field must evaluate to a non-negative ${kind === 'integer' ? 'integer' : 'number'}, but evaluated to ${JSON.stringify(value)}`,
+        );
+      return value;
+    }
     return typeof literal === 'number' ? literal : undefined;
   }
   let value = selectPath(path, jsonPathScope(run, effective), `${field}Path`);

@@ -11,6 +11,7 @@ export async function runPass(run: StateRun<PassState>): Promise<StateResult> {
   } else if (state.Result !== undefined) {
     checkResultSize(run, state.Result);
     result = structuredClone(state.Result);
+    run.frame.inspect?.stage('result', result);
   } else {
     result = await stateArguments(run, effectiveInput(run));
   }

@@ -58,6 +58,7 @@ export function runTask(run: StateRun<TaskState>): Promise<StateResult> {
       throw error;
     }
     const result = await invoke(run, parameters, limits);
+    run.frame.inspect?.stage('result', result);
     const { output, assign } = await stateOutput(run, result);
     return { output, next: transition(state), ...(assign ? { assign } : {}) };
   });
