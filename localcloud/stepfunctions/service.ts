@@ -16,6 +16,7 @@ import { Execution, type ExecutionStatus } from './asl/execution';
 import type { HistoryEvent } from './asl/history';
 import { invalidDefinitionMessage, validateDefinition } from './asl/validate';
 import { Integrations, type JsonValue } from './integrations';
+import { type MockConfig, splitTestCaseArn, TestCaseError, testCaseMock } from './mock-config';
 import { TaskTokenError, TaskTokens } from './task-tokens';
 
 /** A history event as GetExecutionHistory returns it. */
@@ -27,6 +28,8 @@ export interface StepFunctionsServiceOptions {
   endpoint: () => string;
   /** Multiplies Retry intervals (and MaxDelaySeconds); 0.01 makes retry-heavy tests fast. @default 1 */
   retryScale?: number;
+  /** Mocked service integrations (SFN Local's mock config): StartExecution with `<arn>#<TestCase>`. */
+  mockConfig?: MockConfig;
 }
 
 type WorkflowType = 'STANDARD' | 'EXPRESS';
@@ -124,9 +127,12 @@ export class StepFunctionsService implements Service {
   readonly taskTokens = new TaskTokens();
   private readonly retryScale: number;
   private readonly operations: Record<string, Operation>;
+  /** The loaded mock config (undefined: none; `#TestCase` is then refused). */
+  readonly mockConfig: MockConfig | undefined;
 
   constructor(opts: StepFunctionsServiceOptions) {
     this.integrations = new Integrations({ lambda: opts.lambda, endpoint: opts.endpoint });
+    this.mockConfig = opts.mockConfig;
     this.retryScale = opts.retryScale ?? 1;
     this.operations = {
       CreateStateMachine: (p) => this.apiCreateStateMachine(p),
@@ -312,7 +318,7 @@ export class StepFunctionsService implements Service {
    * billing details, as AWS does (billed duration rounded up to 100 ms, 64 MB per 64 MB step).
    */
   private async apiStartSyncExecution(p: Params) {
-    const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    const machine = this.machine(splitTestCaseArn(requiredString(p, 'stateMachineArn')).stateMachineArn);
     if (machine.type !== 'EXPRESS') throw typeNotSupported();
     const record = this.startExecution(p);
     const outcome = await record.run.done;
@@ -338,7 +344,9 @@ export class StepFunctionsService implements Service {
   }
 
   private startExecution(p: Params): ExecutionRecord {
-    const machine = this.machine(requiredString(p, 'stateMachineArn'));
+    const { stateMachineArn, testCase } = splitTestCaseArn(requiredString(p, 'stateMachineArn'));
+    const machine = this.machine(stateMachineArn);
+    const taskMock = testCase === undefined ? undefined : this.testCaseMock(machine, testCase);
     const name = optionalString(p, 'name') ?? crypto.randomUUID();
     if (!validName(name)) throw new StatesApiError('InvalidName', `Invalid Name: '${name}'`);
     const inputText = optionalString(p, 'input') ?? '{}';
@@ -370,6 +378,7 @@ export class StepFunctionsService implements Service {
       retryScale: this.retryScale,
       integrations: this.integrations,
       taskTokens: this.taskTokens,
+      ...(taskMock ? { taskMock } : {}),
       onEvent: (event) => {
         for (const listener of this.listeners) listener(arn, event);
       },
@@ -387,6 +396,25 @@ export class StepFunctionsService implements Service {
     machine.executions.push(record);
     settle(record);
     return record;
+  }
+
+  /**
+   * `<stateMachineArn>#<TestCase>` (as on Step Functions Local and LocalStack): the Task mock of one
+   * execution of that test case of the mock config. A test case that is not there is refused (InvalidName,
+   * as LocalStack answers), before anything runs.
+   */
+  private testCaseMock(machine: StateMachineRecord, testCase: string) {
+    if (!this.mockConfig)
+      throw new StatesApiError(
+        'InvalidName',
+        `Invalid mock test case name '${testCase}' for state machine '${machine.name}': no mock config is loaded (start the local cloud with --mock-config FILE or SFN_MOCK_CONFIG=FILE)`,
+      );
+    try {
+      return testCaseMock(this.mockConfig.resolve(machine.name, testCase, machine.parsed));
+    } catch (error) {
+      if (error instanceof TestCaseError) throw new StatesApiError('InvalidName', error.message);
+      throw error;
+    }
   }
 
   /**

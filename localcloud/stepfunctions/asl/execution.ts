@@ -8,7 +8,7 @@ import { TaskTokens } from '../task-tokens';
 import { AbortedError, setLongTimeout } from './clock';
 import type { StateMachineDefinition } from './definition';
 import { History, type HistoryEvent } from './history';
-import { type Checkpoint, type ExecutionEnv, type Frame, runStates } from './interpreter';
+import { type Checkpoint, type ExecutionEnv, type Frame, runStates, type TaskMock } from './interpreter';
 import { FailStateError } from './states/fail';
 import { type JsonValue, StatesError } from './types';
 
@@ -38,6 +38,8 @@ export interface ExecutionParams {
   /** The service's task tokens (SendTaskSuccess/Failure/Heartbeat); a set of its own when absent. */
   taskTokens?: TaskTokens;
   onEvent: (event: HistoryEvent) => void;
+  /** Mocked Task answers (a mock config's test case, `stateMachineArn#TestCase`). */
+  taskMock?: TaskMock;
 }
 
 /** Why RedriveExecution refuses an execution (ExecutionNotRedrivable). */
@@ -75,6 +77,7 @@ export class Execution {
         RedriveCount: 0,
       },
       stateMachine: { Id: params.stateMachineArn, Name: params.stateMachineName },
+      ...(params.taskMock ? { taskMock: params.taskMock } : {}),
     };
     this.historyLog.append('ExecutionStarted', {
       input: JSON.stringify(params.input),
