@@ -11,6 +11,7 @@ import type { LocalCloud } from './cloud';
 import { DynamoDbLocal } from './dynamodb/local';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
+import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -28,6 +29,10 @@ Options:
                     also answer requests for these host names, any port (built in: localhost,
                     *.localhost, 127.x.y.z, [::1]; .example.test = a domain and its subdomains;
                     ${ALLOWED_HOSTS_ENV}=A,B adds more)
+  --mock-config FILE
+                    mocked service integrations: a mock config in Step Functions Local's format
+                    (default: the file ${MOCK_CONFIG_ENV} names); run a test case with
+                    StartExecution on <stateMachineArn>#<TestCase>
   --quiet           no function logs
   --help            this text
 
@@ -50,6 +55,8 @@ export interface CliOptions {
   outputsFile: string;
   /** `--allowed-hosts` (the names in STEPSAGA_ALLOWED_HOSTS are added by startLocalCloud). */
   allowedHosts: string[];
+  /** `--mock-config FILE` or `SFN_MOCK_CONFIG`, loaded and checked. */
+  mockConfig?: MockConfig;
   quiet: boolean;
   help: boolean;
 }
@@ -70,6 +77,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         'no-synth': { type: 'boolean' },
         outputs: { type: 'string' },
         'allowed-hosts': { type: 'string', multiple: true },
+        'mock-config': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -97,6 +105,16 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // Checked here too, before anything starts: a bad file names its problems and nothing runs.
+  const mockFile = values['mock-config'] ?? (env[MOCK_CONFIG_ENV] || undefined);
+  let mockConfig: MockConfig | undefined;
+  try {
+    mockConfig = mockFile === undefined ? undefined : loadMockConfig(mockFile);
+  } catch (error) {
+    throw new UsageError(
+      `${(error as Error).message}${values['mock-config'] === undefined ? ` (from ${MOCK_CONFIG_ENV})` : ''}`,
+    );
+  }
   return {
     port,
     allowedHosts,
@@ -108,6 +126,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     help: values.help === true,
     ...(values.persist !== undefined ? { persistDir: values.persist } : {}),
     ...(retryScale !== undefined ? { retryScale } : {}),
+    ...(mockConfig ? { mockConfig } : {}),
   };
 }
 
@@ -203,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
       allowedHosts: options.allowedHosts,
       ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+      ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
       ...(options.quiet ? { onLog: () => undefined } : {}),
     });
   } catch (error) {
@@ -218,8 +238,9 @@ export async function main(argv: string[]): Promise<number> {
   writeOutputs(options.outputsFile, outputs);
   const sinceCommand = performance.now() / 1000;
   const extraHosts = cloud.edge.hosts.configured;
+  const mocks = cloud.services.states.mockConfig;
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );
   return -1;
 }

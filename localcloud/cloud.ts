@@ -16,6 +16,7 @@ import { awsJson, awsJsonError, Edge } from './edge';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
+import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
 import { StepFunctionsService } from './stepfunctions/service';
 import type { AwsRequest, AwsResponse, Service } from './types';
 
@@ -58,6 +59,12 @@ export interface LocalCloudOptions {
   dynamoDbLocal?: DynamoDbLocal;
   /** Called with each Lambda log line (default: printed to stderr unless quiet). */
   onLog?: (functionName: string, line: string) => void;
+  /**
+   * Mocked service integrations: a mock config file in Step Functions Local's format (a path, or one
+   * loaded already with `loadMockConfig`); default: the file named by `SFN_MOCK_CONFIG`, if set. A file
+   * that is not valid fails the start before anything is spawned.
+   */
+  mockConfig?: MockConfig | string;
 }
 
 export interface LocalCloud {
@@ -96,6 +103,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...parseAllowedHosts((options.allowedHosts ?? []).join(','), 'allowedHosts'),
     ...parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]),
   ];
+  // So does a bad mock config file.
+  const mockFile = options.mockConfig ?? (process.env[MOCK_CONFIG_ENV] || undefined);
+  const mockConfig = typeof mockFile === 'string' ? loadMockConfig(mockFile) : mockFile;
 
   // 1. The JVM first: it is the long pole.
   const dynamoLocal =
@@ -127,6 +137,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambda,
       endpoint,
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+      ...(mockConfig ? { mockConfig } : {}),
     });
     const apigateway = new ApiGatewayService({ lambda });
 
