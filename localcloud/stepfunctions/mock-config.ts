@@ -291,9 +291,10 @@ function parseResponse(name: string, raw: JsonValue, problems: string[]): Mocked
     return undefined;
   }
   const before = problems.length;
-  const ranges: InvocationRange[] = [];
+  // Every well-formed key counts for the numbering, even when its answer has a problem of its own.
+  const ranges: Array<Omit<InvocationRange, 'answer'> & { answer: MockedAnswer | undefined }> = [];
   for (const [key, entry] of Object.entries(raw)) {
-    const entryWhere = at('MockedResponses', name, key);
+    const entryWhere = `${where}[${JSON.stringify(key)}]`;
     const match = RANGE.exec(key);
     const start = match ? Number(match[1]) : Number.NaN;
     const end = match?.[2] !== undefined ? Number(match[2]) : start;
@@ -307,14 +308,13 @@ function parseResponse(name: string, raw: JsonValue, problems: string[]): Mocked
       problems.push(`${entryWhere}: the range '${key}' ends before it starts`);
       continue;
     }
-    const answer = parseAnswer(entry, entryWhere, problems);
-    if (answer) ranges.push({ key, start, end, answer });
+    ranges.push({ key, start, end, answer: parseAnswer(entry, entryWhere, problems) });
   }
   if (Object.keys(raw).length === 0)
     problems.push(`${where} must define at least one invocation ("0": {"Return": ...} or {"Throw": ...})`);
   ranges.sort((a, b) => a.start - b.start);
   let next = 0;
-  let previous: InvocationRange | undefined;
+  let previous: (typeof ranges)[number] | undefined;
   for (const range of ranges) {
     if (range.start > next)
       problems.push(
@@ -325,7 +325,8 @@ function parseResponse(name: string, raw: JsonValue, problems: string[]): Mocked
     next = Math.max(next, range.end + 1);
     previous = range;
   }
-  return problems.length === before ? { name, ranges } : undefined;
+  if (problems.length > before) return undefined;
+  return { name, ranges: ranges.flatMap(({ answer, ...range }) => (answer ? [{ ...range, answer }] : [])) };
 }
 
 function parseAnswer(entry: JsonValue, where: string, problems: string[]): MockedAnswer | undefined {

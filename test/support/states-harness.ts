@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { Edge } from '../../localcloud/edge';
 import { LambdaService } from '../../localcloud/lambda/service';
+import type { MockConfig } from '../../localcloud/stepfunctions/mock-config';
 import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
@@ -72,7 +73,12 @@ export async function addNodeFunction(
 }
 
 export async function startStatesHarness(
-  options: { prefix: string; retryScale?: number; functions?: Record<string, string> } = { prefix: 'sfn' },
+  options: {
+    prefix: string;
+    retryScale?: number;
+    functions?: Record<string, string>;
+    mockConfig?: MockConfig;
+  } = { prefix: 'sfn' },
 ): Promise<StatesHarness> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-`));
   const edge = new Edge({ port: 0 });
@@ -81,6 +87,7 @@ export async function startStatesHarness(
     lambda,
     endpoint: () => edge.endpoint,
     ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+    ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
   });
   edge.register(lambda);
   edge.register(states);
