@@ -71,6 +71,19 @@ afterAll(() => {
 describe('npm start', () => {
   it('prints one ready line, writes outputs.json, seeds, and SIGINT leaves no child process', async () => {
     const outputsFile = path.join(dir, 'outputs.json');
+    const mockFile = path.join(dir, 'MockConfigFile.json');
+    writeFileSync(
+      mockFile,
+      JSON.stringify({
+        StateMachines: {
+          Checkout: { TestCases: { HappyPath: { Pay: 'Paid' }, SadPath: { Pay: 'Declined' } } },
+        },
+        MockedResponses: {
+          Paid: { '0': { Return: { ok: true } } },
+          Declined: { '0': { Throw: { Error: 'Declined', Cause: 'no funds' } } },
+        },
+      }),
+    );
     const cli = run([
       '--port',
       '0',
@@ -79,6 +92,8 @@ describe('npm start', () => {
       '--no-synth',
       '--outputs',
       outputsFile,
+      '--mock-config',
+      mockFile,
       '--quiet',
     ]);
     try {
@@ -114,6 +129,7 @@ describe('npm start', () => {
       expect(readyLine).toContain(outputs.ApiUrl);
       expect(readyLine).toContain(outputs.ConsoleUrl);
       expect(readyLine).toContain(outputs.Endpoint);
+      expect(readyLine).toContain(`mocks loaded: 2 test cases from ${mockFile}`);
       expect(outputs.ConsoleUrl).toBe(`${outputs.Endpoint}/_console/`);
       expect(outputs.StateMachineArn).toMatch(/^arn:aws:states:/);
       expect(customer.Item?.balance?.N).toBeDefined();
