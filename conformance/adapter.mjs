@@ -82,7 +82,7 @@ async function acquire(name, key) {
     await new Promise((resolve) => lock.waiters.push(resolve));
   }
 }
-function release(name) {
+export function release(name) {
   const lock = locks.get(name);
   if (!lock) return;
   lock.holders--;
@@ -126,7 +126,7 @@ function maxSleepSeconds(spec) {
   return (spec.sleepSeconds ?? 0) + maxSleepSeconds(spec.then);
 }
 
-async function ensureFunction(name, spec) {
+export async function ensureFunction(name, spec) {
   const source = behaviourSource(spec);
   const key = createHash('sha256').update(source).digest('hex');
   const first = await acquire(`lambda:${name}`, key);

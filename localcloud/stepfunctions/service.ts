@@ -14,6 +14,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import type { StateMachineDefinition } from './asl/definition';
 import { Execution, type ExecutionStatus } from './asl/execution';
 import type { HistoryEvent } from './asl/history';
+import { parseTestStateRequest, TestStateRefusal, testState } from './asl/test-state';
 import { invalidDefinitionMessage, validateDefinition } from './asl/validate';
 import { Integrations, type JsonValue } from './integrations';
 import { type MockConfig, splitTestCaseArn, TestCaseError, testCaseMock } from './mock-config';
@@ -154,6 +155,7 @@ export class StepFunctionsService implements Service {
       SendTaskSuccess: (p) => this.apiSendTaskSuccess(p),
       SendTaskFailure: (p) => this.apiSendTaskFailure(p),
       SendTaskHeartbeat: (p) => this.apiSendTaskHeartbeat(p),
+      TestState: (p) => this.apiTestState(p),
     };
   }
 
@@ -539,6 +541,21 @@ export class StepFunctionsService implements Service {
   }
 
   /** SendTaskHeartbeat: restarts the Task's HeartbeatSeconds clock. */
+  /** TestState: one state of a definition, on the interpreter (`asl/test-state.ts`). */
+  private async apiTestState(p: Params) {
+    try {
+      return await testState(parseTestStateRequest(p), {
+        integrations: this.integrations,
+        taskTokens: this.taskTokens,
+        region: LOCAL_REGION,
+        account: LOCAL_ACCOUNT_ID,
+      });
+    } catch (error) {
+      if (error instanceof TestStateRefusal) throw new StatesApiError(error.code, error.message);
+      throw error;
+    }
+  }
+
   private apiSendTaskHeartbeat(p: Params) {
     const token = taskToken(p);
     return withTaskToken(() => this.taskTokens.heartbeat(token));

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// TestState mode of the conformance kit: runs the AWS-recorded TestState cases (`cases/teststate-*.json`,
+// format in pending/README.md) through the stock `@aws-sdk/client-sfn` `TestStateCommand`, against
+// STEPSAGA_ENDPOINT (the local cloud) or AWS itself when it is unset (then STEPSAGA_ROLE_ARN names a role
+// Step Functions can assume). The responses are compared with the vendored runner's own rules
+// (`runner.mjs` `compareCase`), paths rooted at `$.response`.
+//
+//   node conformance/teststate.mjs --corpus FILE [--only id1,id2] [--concurrency N] [--verbose]
+//
+// Prints `PASS id` / `FAIL id :: differences` per case and `N passed, M failed`, like runner.mjs.
+//
+// The SDK sends TestState to a `sync-` prefixed host (`sync-states.<region>.amazonaws.com` on AWS); against
+// an endpoint URL it would call `sync-127.0.0.1`, so the client is made with `disableHostPrefix: true`.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SFNClient, TestStateCommand } from '@aws-sdk/client-sfn';
+import { ensureFunction, release } from './adapter.mjs';
+import { compareCase } from './runner.mjs';
+
+const endpoint = process.env.STEPSAGA_ENDPOINT;
+const sfn = new SFNClient({
+  ...(endpoint
+    ? { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+    : {}),
+  disableHostPrefix: Boolean(endpoint),
+});
+const roleArn = process.env.STEPSAGA_ROLE_ARN ?? 'arn:aws:iam::000000000000:role/StepFunctionsRole';
+
+function parseArgs(argv) {
+  const opts = { corpus: null, only: null, concurrency: 4, verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--corpus') opts.corpus = resolve(argv[++i]);
+    else if (a === '--only') opts.only = new Set(argv[++i].split(','));
+    else if (a === '--concurrency') opts.concurrency = Math.max(1, Number(argv[++i]) || 1);
+    else if (a === '--verbose' || a === '-v') opts.verbose = true;
+  }
+  return opts;
+}
+
+/** The request as the case gives it, `<roleArn>` replaced by a role of this endpoint. */
+function request(c) {
+  const req = structuredClone(c.request);
+  if (req.roleArn === '<roleArn>') req.roleArn = roleArn;
+  return req;
+}
+
+/** Runs one case: `{response}` (TestStateOutput without $metadata) or `{exception: {code, message}}`. */
+export async function runTestState(c) {
+  const held = [];
+  try {
+    for (const [name, spec] of Object.entries(c.lambdas ?? {})) {
+      await ensureFunction(name, spec);
+      held.push(`lambda:${name}`);
+    }
+    try {
+      const { $metadata, ...response } = await sfn.send(new TestStateCommand(request(c)));
+      return { response };
+    } catch (error) {
+      if (error?.$metadata === undefined) throw error;
+      return { exception: { code: error.name, message: error.message } };
+    }
+  } finally {
+    for (const name of held) release(name);
+  }
+}
+
+/** The runner's rules on a TestState case: its `$.response` paths become the runner's `$.output`. */
+export function compareTestState(c, actual) {
+  const rooted = (paths) => (paths ?? []).map((p) => p.replace(/^\$\.response/, '$.output.response'));
+  const synthetic = {
+    expected: { status: 'SUCCEEDED', output: c.expected },
+    jsonStrings: rooted(c.jsonStrings),
+    ignore: rooted(c.ignore),
+  };
+  return compareCase(synthetic, { status: 'SUCCEEDED', output: actual });
+}
+
+function fmt(v) {
+  const s = JSON.stringify(v);
+  return s && s.length > 400 ? `${s.slice(0, 397)}...` : s;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!opts.corpus) {
+    console.error(
+      'usage: node conformance/teststate.mjs --corpus FILE [--only ids] [--concurrency N] [--verbose]',
+    );
+    process.exit(2);
+  }
+  const corpus = JSON.parse(readFileSync(opts.corpus, 'utf8'));
+  const cases = corpus.filter((c) => !opts.only || opts.only.has(c.id));
+  const results = new Array(cases.length);
+  let next = 0;
+  let printed = 0;
+  const flush = () => {
+    while (printed < cases.length && results[printed]) {
+      const { c, diffs, ms, actual } = results[printed];
+      const head = `${diffs.length ? 'FAIL' : 'PASS'} ${c.id} (${ms} ms)`;
+      if (!diffs.length) console.log(head);
+      else {
+        const more = diffs.length > 6 ? ` ; (+${diffs.length - 6} more)` : '';
+        console.log(`${head} :: ${diffs.slice(0, 6).join(' ; ')}${more}`);
+        if (opts.verbose) console.log(`     result: ${fmt(actual)}`);
+      }
+      printed++;
+    }
+  };
+  const worker = async () => {
+    while (next < cases.length) {
+      const i = next++;
+      const c = cases[i];
+      const t0 = Date.now();
+      let actual;
+      let diffs;
+      try {
+        actual = await runTestState(c);
+        diffs = compareTestState(c, actual);
+      } catch (err) {
+        diffs = [`adapter threw: ${String(err?.stack ?? err).split('\n')[0]}`];
+      }
+      results[i] = { c, diffs, ms: Date.now() - t0, actual };
+      flush();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, cases.length) }, worker));
+  const failed = results.filter((r) => r.diffs.length).length;
+  console.log(`${cases.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(2);
+  });
+}
