@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Converts LocalStack's AWS-validated TestState API snapshot tests (tests/aws/services/stepfunctions/v2/
-// test_state/) into TestState cases, written to ../pending/teststate-*.json. The format is described in
+// test_state/) into TestState cases, written to ../cases/teststate-*.json. The format is described in
 // ../pending/README.md; the shared helpers (JSON5 reader, template constants, transformer placeholders)
 // are those of ./localstack-jsonata.mjs.
 //
@@ -31,7 +31,8 @@ import {
 } from './localstack-jsonata.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PENDING = resolve(HERE, '../pending');
+// The TestState cases run in the corpus now (conformance/teststate.mjs): written next to the others.
+const PENDING = resolve(HERE, '../cases');
 const ROLE = '<roleArn>'; // the adapter's Step Functions role
 // TestStateOutput members that are JSON text (the SDK returns strings there)
 const JSON_TEXT = ['output'];
@@ -1310,7 +1311,8 @@ function buildCase({ test, spec, key, recorded, req, tpl, testSource, id }) {
         distorted.set(t.text, t.note);
       }
     }
-    for (const p of FUNCTION_NAME_PLACEHOLDERS.concat(['<lambda_function_name>'])) {
+    // the bracketed placeholder first: replacing `lambda_function_name` inside it would keep the brackets
+    for (const p of ['<lambda_function_name>'].concat(FUNCTION_NAME_PLACEHOLDERS)) {
       if (out.includes(p) && fnName) {
         out = out.split(p).join(fnName);
         const line = lineOf(testSource, `"${p}"`);
