@@ -7,7 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bookDelivery } from '../../lambdas/domain/delivery';
 import { chargePayment } from '../../lambdas/domain/payment';
 import { type InvokePort, type RedriveDeps, redriveDeadLetters } from '../../lambdas/domain/redrive';
@@ -75,6 +75,15 @@ async function sendDeadLetter(step: DeadLetterStep, input: OrderSagaState): Prom
   await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(body) }));
 }
 
+// Each test has a dead-letter queue of its own: messages an earlier test left (skipped, or failed again)
+// would become visible again after their visibility timeout and be redriven by the next test.
+let queues = 0;
+beforeEach(async () => {
+  queues += 1;
+  dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `OrderSagaDlq-${queues}` })))
+    .QueueUrl as string;
+});
+
 async function orderNeedingAttention(saga: OrderSagaState, failed: CompensationName[]): Promise<void> {
   const now = new Date().toISOString();
   await putItem(local, 'Orders', {
@@ -120,7 +129,6 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'OrderSagaDlq' }))).QueueUrl as string;
   // Faults ON in the compensations: proves redrive strips the plan that made them fail.
   compensations = {
     [FUNCTION_NAMES.ReleaseStock as string]: await loadHandler('release-stock', local, {
