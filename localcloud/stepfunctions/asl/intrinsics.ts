@@ -13,7 +13,8 @@
  * - `States.StringSplit` splits on every character of its second argument and drops empty tokens.
  * - `States.StringToJson` of an empty or blank string is null.
  */
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { hashHex, JavaRandom } from './java-random';
 import { isJsonObject, type JsonObject, type JsonValue, runtimeError } from './types';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -286,13 +287,6 @@ const INT_MAX = 2_147_483_647;
 const MAX_RANGE_ITEMS = 1000;
 /** The longest input of States.Base64Encode, Base64Decode and Hash (Java string length: UTF-16 units). */
 const MAX_TEXT_LENGTH = 10_000;
-const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
-  MD5: 'md5',
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
 
 const FUNCTIONS: Readonly<Record<string, (args: Arguments) => JsonValue>> = {
   'States.Format': format,
@@ -387,9 +381,9 @@ const FUNCTIONS: Readonly<Record<string, (args: Arguments) => JsonValue>> = {
     const data = args.any(0);
     // Observed on AWS: data that is not a string is hashed as its JSON text.
     const text = typeof data === 'string' ? data : JSON.stringify(data);
-    const algorithm = HASH_ALGORITHMS[args.string(1)] ?? args.invalid();
+    const algorithm = args.string(1);
     if (text.length > MAX_TEXT_LENGTH) args.invalid();
-    return createHash(algorithm).update(text, 'utf8').digest('hex');
+    return hashHex(text, algorithm) ?? args.invalid();
   },
 
   'States.JsonMerge': (args) => {
@@ -529,37 +523,4 @@ function isBase64(text: string): boolean {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return false;
   if (text.endsWith('=')) return text.length % 4 === 0;
   return text.length % 4 !== 1;
-}
-
-/** java.util.Random (48-bit linear congruential generator), so a seed gives AWS's JVM sequence. */
-class JavaRandom {
-  private static readonly MULTIPLIER = 0x5deece66dn;
-  private static readonly MASK = (1n << 48n) - 1n;
-  private seed: bigint;
-
-  constructor(seed: bigint) {
-    this.seed = (BigInt.asUintN(64, seed) ^ JavaRandom.MULTIPLIER) & JavaRandom.MASK;
-  }
-
-  private next(bits: number): number {
-    this.seed = (this.seed * JavaRandom.MULTIPLIER + 0xbn) & JavaRandom.MASK;
-    return Number(BigInt.asIntN(32, this.seed >> BigInt(48 - bits)));
-  }
-
-  /** A uniform integer in [0, bound), bound > 0 (beyond Java's int range: from nextDouble()). */
-  nextInt(bound: number): number {
-    if (bound > INT_MAX) return Math.floor(this.nextDouble() * bound);
-    if ((bound & -bound) === bound) {
-      return Number((BigInt(bound) * BigInt(this.next(31))) >> 31n);
-    }
-    for (;;) {
-      const bits = this.next(31);
-      const value = bits % bound;
-      if (bits - value + (bound - 1) <= INT_MAX) return value;
-    }
-  }
-
-  private nextDouble(): number {
-    return (this.next(26) * 2 ** 27 + this.next(27)) * 2 ** -53;
-  }
 }

@@ -13,8 +13,9 @@
  *   the state with `States.QueryEvaluationError`, whose cause names the expression and the field's
  *   location (`Output`, `Output/result`, `Arguments/FunctionName`, `Items`...).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jsonata from 'jsonata';
+import { HASH_ALGORITHM_NAMES, hashHex, JavaRandom } from './java-random';
 import { type JsonataBindings, type JsonValue, queryEvaluationError, type StatesError } from './types';
 
 /** True for a JSONata template string: it starts with `{%` and ends with `%}`, no whitespace around. */
@@ -119,43 +120,23 @@ function range(start: number, end: number, step: number): JsonValue[] {
   return sequence(items);
 }
 
-const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
-  MD5: 'md5',
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
-
 /** `$hash(value, algorithm)`: the hex digest of the UTF-8 string (MD5, SHA-1, SHA-256, SHA-384, SHA-512). */
 function hash(value: string, algorithm: string): string {
-  const nodeName = HASH_ALGORITHMS[algorithm];
-  if (nodeName === undefined) {
+  const digest = hashHex(value, algorithm);
+  if (digest === undefined) {
     throw functionError(
-      `The algorithm of $hash must be one of ${Object.keys(HASH_ALGORITHMS).join(', ')}, but was: ${algorithm}`,
+      `The algorithm of $hash must be one of ${HASH_ALGORITHM_NAMES.join(', ')}, but was: ${algorithm}`,
     );
   }
-  return createHash(nodeName).update(value, 'utf8').digest('hex');
+  return digest;
 }
-
-const LCG_MULTIPLIER = 0x5deece66dn;
-const LCG_ADDEND = 0xbn;
-const LCG_MASK = (1n << 48n) - 1n;
 
 /**
  * The first `nextDouble()` of a `java.util.Random` seeded with `seed`: a number in [0, 1) that depends
- * only on the seed. (AWS documents that the same seed gives the same number; which generator it uses is
- * not recorded: Java's is the likely one on AWS's JVM runtime.)
+ * only on the seed.
  */
 export function seededRandom(seed: number): number {
-  let state = (BigInt.asIntN(64, BigInt(Math.trunc(seed))) ^ LCG_MULTIPLIER) & LCG_MASK;
-  const next = (bits: number): number => {
-    state = (state * LCG_MULTIPLIER + LCG_ADDEND) & LCG_MASK;
-    return Number(state >> BigInt(48 - bits));
-  };
-  const high = next(26);
-  const low = next(27);
-  return (high * 2 ** 27 + low) / 2 ** 53;
+  return new JavaRandom(BigInt(Math.trunc(seed))).nextDouble();
 }
 
 /** `$random()` / `$random(seed)`: JSONata's `$random`, which AWS extends with an optional seed. */
