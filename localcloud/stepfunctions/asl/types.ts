@@ -12,6 +12,8 @@
  * - `interpreter.ts`  runs a list of states (a machine, a Parallel branch, a Map iteration)
  * - `states/*.ts`     one module per state type; `retry.ts` Retry/Catch
  * - `tasks/*.ts`      one module per Task integration, behind one interface
+ * - `test-state.ts`   the TestState API: one state entry, mocks, inspection (`mock-validation.ts`: mocked
+ *                     results against the API output shapes in `mock-shapes.json`)
  */
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
