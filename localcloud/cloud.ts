@@ -12,7 +12,7 @@ import { ApiGatewayService } from './apigateway/service';
 import { createConsoleService } from './console/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
-import { awsJson, awsJsonError, Edge } from './edge';
+import { awsJson, awsJsonError, Edge, type EdgeOptions } from './edge';
 import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
 import { StepFunctionsService } from './stepfunctions/service';
@@ -50,6 +50,8 @@ export interface LocalCloudOptions {
   dynamoDbLocal?: DynamoDbLocal;
   /** Called with each Lambda log line (default: printed to stderr unless quiet). */
   onLog?: (functionName: string, line: string) => void;
+  /** Called for every request the edge answered (e.g. to see which credentials a client signed with). */
+  onRequest?: EdgeOptions['onRequest'];
 }
 
 export interface LocalCloud {
@@ -93,7 +95,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'stepsaga-localcloud-'));
-  const edge = new Edge({ port: options.port ?? 4566, host: options.host ?? '127.0.0.1' });
+  const edge = new Edge({
+    port: options.port ?? 4566,
+    host: options.host ?? '127.0.0.1',
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   const endpoint = () => edge.endpoint;
   const sqs = new SqsService();
 
