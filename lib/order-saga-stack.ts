@@ -81,7 +81,7 @@ export interface OrderSagaStackProps extends StackProps {
 /**
  * Deadline of one execution (the `ExecutionsTimedOutAlarm` fires when one outlives it). The worst case of
  * the Retry budget (every Task of both directions exhausting its retries at its full timeout, see
- * test/infra/alarms.test.ts) is about 10 minutes; 30 minutes is three times that, so an execution that
+ * test/infra/operations.test.ts) is about 11 minutes; 30 minutes is near three times that, so one that
  * times out is stuck, not slow. Express workflows cannot run longer than 5 minutes (an AWS limit), so
  * their deadline is that limit.
  */
@@ -108,6 +108,9 @@ export const TABLE_ACTIONS = {
     'dynamodb:ConditionCheckItem',
   ],
 } as const;
+
+/** The API's stage (the last path segment of `ApiUrl`). */
+const API_STAGE = 'v1';
 
 /** Per-function timeouts; the step functions keep the SagaFunction default (5 s). */
 const TIMEOUTS: Partial<Record<FunctionId, Duration>> = {
@@ -363,11 +366,12 @@ export class OrderSagaStack extends Stack {
       // a role a platform team manages, and each stack that owns it leaves one more role behind. When on,
       // the role is retained on delete: the account setting outlives the stack, and every other API of the
       // region logs through that role.
-      cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...(props.apiGatewayCloudWatchRole
+        ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }
+        : { cloudWatchRole: false }),
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE,
         throttlingRateLimit: props.throttlingRateLimit ?? 50,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -397,7 +401,7 @@ export class OrderSagaStack extends Stack {
     // Execution logs: API Gateway writes them to `API-Gateway-Execution-Logs_<api id>/<stage>`, creating it
     // (without retention) unless it exists. Create it first, in the stack, with a retention.
     const executionLogs = new logs.LogGroup(this, 'ApiExecutionLogGroup', {
-      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${api.deploymentStage.stageName}`,
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${API_STAGE}`,
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: this.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
