@@ -163,7 +163,7 @@ export class OrderSagaStack extends Stack {
     // stack, region and creation): a prod log group retained by `cdk destroy` never blocks the next create.
     const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogGroup', {
-      logGroupName: Fn.join('', ['/aws/vendedlogs/states/', this.stackName, '-', stackUuid]),
+      logGroupName: Fn.join('', ['/aws/vendedlogs/states/', Aws.STACK_NAME, '-', stackUuid]),
       retention: prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.TWO_WEEKS,
       removalPolicy: dataRemovalPolicy,
     });
@@ -550,7 +550,7 @@ export class OrderSagaStack extends Stack {
 
     // Dashboards are account-wide (not regional): the name carries the stack name and the region.
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${this.stackName}-${Aws.REGION}`,
+      dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
     });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({

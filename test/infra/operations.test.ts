@@ -111,26 +111,36 @@ describe('physical names: stages coexist, update and come back', () => {
         // A name is allowed only when it is computed per stack creation (the stack id, or another
         // resource's generated id) and per region: a literal would block replacement and re-creation.
         if (value === undefined) continue;
+        const where = `${variant}: ${logicalId}`;
         const a = render(value, 'S', 'eu-west-1', 'uuid-1');
-        expect(
-          render(value, 'S', 'eu-west-1', 'uuid-2'),
-          `${variant}: ${logicalId} survives a re-create`,
-        ).not.toBe(a);
+        // Two stacks (stages) side by side in one region.
+        expect(render(value, 'T', 'eu-west-1', 'uuid-9'), `${where} is per stack`).not.toBe(a);
+        // Retained past `cdk destroy`: the next create must not collide with it.
+        if ((resource as { DeletionPolicy?: string }).DeletionPolicy === 'Retain') {
+          expect(render(value, 'S', 'eu-west-1', 'uuid-2'), `${where} survives a re-create`).not.toBe(a);
+        }
+        // Dashboards are account-wide: the region must be in the name.
         if (resource.Type === 'AWS::CloudWatch::Dashboard') {
-          // Dashboards are account-wide: the region must be in the name.
-          expect(render(value, 'S', 'us-east-1', 'uuid-1'), `${variant}: ${logicalId}`).not.toBe(a);
+          expect(render(value, 'S', 'us-east-1', 'uuid-1'), `${where} is per region`).not.toBe(a);
         }
       }
     }
   });
 
-  it('two stages, two regions, a destroy and re-create: every physical name differs', () => {
+  it('two stages, a second region, a re-created prod next to its retained data: every physical name differs', () => {
     const names = [
       physicalNames(templates.dev!, 'OrderSaga-dev', 'eu-west-1', 'dev-1'),
       physicalNames(templates.prod!, 'OrderSaga-prod', 'eu-west-1', 'prod-1'),
       physicalNames(templates.dev!, 'OrderSaga-dev', 'us-east-1', 'dev-2'),
-      physicalNames(templates.prod!, 'OrderSaga-prod', 'eu-west-1', 'prod-2'),
     ];
+    // prod's retained resources again, after a destroy and re-create.
+    const retained = Object.values(resources(templates.prod!)).filter(
+      (r) => (r as { DeletionPolicy?: string }).DeletionPolicy === 'Retain',
+    );
+    const recreated = physicalNames(templates.prod!, 'OrderSaga-prod', 'eu-west-1', 'prod-2').filter((n) =>
+      retained.some((r) => n.startsWith(`${r.Type} `)),
+    );
+    names.push(recreated.filter((n) => !n.startsWith('AWS::CloudWatch::Dashboard')));
     const all = names.flat();
     expect(names[0]!.length).toBeGreaterThan(0);
     expect(new Set(all).size).toBe(all.length);
