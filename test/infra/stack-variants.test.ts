@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app';
-import { ENV, FUNCTIONS, OUTPUTS, STEP_NAMES, TABLES } from '../../lib/contract';
+import { ENV, FUNCTIONS, OUTPUTS, TABLES } from '../../lib/contract';
 import { synthOrderSaga } from './support/synth';
 
 let dev: Template;
