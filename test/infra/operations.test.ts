@@ -257,8 +257,14 @@ function alarmMetrics(properties: Record<string, Json>): AlarmMetric[] {
 
 /** The EMF lines the functions' own Powertools code writes for every business metric. */
 async function emittedMetrics(env: Record<string, string>): Promise<AlarmMetric[]> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
-  const observability = await import('../../lambdas/shared/observability');
+  const observability = await import('../../lambdas/shared/observability').finally(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
   const lines: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -302,6 +308,8 @@ describe('alarms', () => {
       POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME!,
       POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE!,
       POWERTOOLS_DEV: 'false',
+      // The lambdas project's global setup turns metrics off for its whole process; emit them here.
+      POWERTOOLS_METRICS_DISABLED: 'false',
     });
   });
 
