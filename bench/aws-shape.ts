@@ -21,7 +21,7 @@ import { parseArgs, promisify } from 'node:util';
 import { build } from 'esbuild';
 import { createApiClient } from '../client/api';
 import { requireOutput } from '../client/outputs';
-import { type FaultPlan, FUNCTIONS, type FunctionId, type OrderSagaInput, STACK_NAME } from '../lib/contract';
+import { type FaultPlan, FUNCTIONS, type FunctionId, type OrderSagaInput, stackName } from '../lib/contract';
 import { ensureAssembly } from '../localcloud/assembly';
 import { startLocalCloud } from '../localcloud/cloud';
 import type { AwsRequest } from '../localcloud/types';
@@ -346,7 +346,9 @@ function loadTime(file: string, runs: number, nodeOptions: string): number {
 async function measureBundles(assembly: string, cloud: Cloud): Promise<BundleResult[]> {
   const probes = firstEvents(cloud.outputs);
   const probeEnv = { AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: 'us-east-1' };
-  const template = JSON.parse(readFileSync(path.join(assembly, `${STACK_NAME}.template.json`), 'utf8')) as {
+  const template = JSON.parse(
+    readFileSync(path.join(assembly, `${stackName('dev')}.template.json`), 'utf8'),
+  ) as {
     Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
   };
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-bundles-'));

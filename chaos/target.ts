@@ -4,15 +4,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
+import { awsClientSettings } from '../client/aws';
 import { OUTPUTS, type OutputName } from '../lib/contract';
 
 export type Outputs = Record<OutputName, string>;
 
 export interface AwsSettings {
-  region: string;
+  region: string | Provider<string>;
   /** Custom endpoint (local cloud, LocalStack); undefined for AWS itself. */
   endpoint?: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -64,20 +64,14 @@ export async function readOutputsFile(file: string): Promise<{ outputs: Outputs;
   return { outputs, ...(typeof endpoint === 'string' ? { endpoint } : {}) };
 }
 
-/** Local credentials for emulators; the default provider chain for AWS. */
-export function awsSettings(endpoint: string | undefined): AwsSettings {
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  if (endpoint) {
-    return {
-      region,
-      endpoint,
-      credentials: {
-        accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      },
-    };
-  }
-  return { region, credentials: defaultProvider() };
+/**
+ * The standard credential chain (test/test for an emulator when it finds nothing) and the target's region
+ * (from the outputs' ARNs and URLs, else the profile's): client/aws.ts, the same as every other tool.
+ */
+export function awsSettings(endpoint: string | undefined, outputs: Partial<Outputs> = {}): AwsSettings {
+  const known: Record<string, string> = {};
+  for (const [key, value] of Object.entries(outputs)) if (typeof value === 'string') known[key] = value;
+  return awsClientSettings({ ...known, ...(endpoint ? { Endpoint: endpoint } : {}) });
 }
 
 /** A fetch of the REST API, signed with SigV4 for `execute-api` (the API uses AWS_IAM auth). */
@@ -117,6 +111,6 @@ export function signedApi(apiUrl: string, aws: AwsSettings): (request: ApiReques
 }
 
 export function makeTarget(name: string, outputs: Outputs, endpoint: string | undefined): ChaosTarget {
-  const aws = awsSettings(endpoint);
+  const aws = awsSettings(endpoint, outputs);
   return { name, aws, outputs, api: signedApi(outputs.ApiUrl, aws) };
 }

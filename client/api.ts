@@ -1,9 +1,13 @@
 /**
  * A small client for the order API, signing every request with SigV4 (the API uses AWS_IAM auth).
- * Works against AWS, LocalStack and the local cloud (which accepts any credentials).
+ * Works against AWS, LocalStack and the local cloud (which accepts any credentials). Without explicit
+ * settings it signs with the standard credential chain (env, SSO, profiles, instance roles) for the
+ * region in the API's URL, else the profile's (client/aws.ts).
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
+import { credentialProvider, isAwsUrl, regionOf, regionProvider } from './aws';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -16,8 +20,10 @@ export interface ApiResponse<T = unknown> {
 export interface ApiClientOptions {
   /** The stack's `ApiUrl` output (ends with `/`). */
   apiUrl: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** @default the region in `apiUrl`, else `AWS_REGION` or the profile's region */
+  region?: string | Provider<string>;
+  /** @default the standard credential chain (test/test for an emulator when it finds nothing) */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 export interface ApiClient {
@@ -32,12 +38,9 @@ export interface ApiClient {
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = new URL(options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`);
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const credentials = options.credentials ?? {
-    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
-  };
+  const emulator = !isAwsUrl(base.href);
+  const region = options.region ?? regionProvider(regionOf(base.href), emulator);
+  const credentials = options.credentials ?? credentialProvider(emulator);
   const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });
 
   async function request<T>(

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { STACK_NAME } from '../lib/contract';
+import { STACK_NAME_PREFIX } from '../lib/contract';
+import { type AwsClientSettings, awsClientSettings } from './aws';
 
 export const DEFAULT_OUTPUTS_FILE = '.stepsaga/outputs.json';
 
@@ -25,8 +26,7 @@ export function readOutputs(file = process.env.STEPSAGA_OUTPUTS ?? DEFAULT_OUTPU
   if (!parsed || typeof parsed !== 'object') throw new Error(`${resolved} is not a JSON object`);
   const record = parsed as Record<string, unknown>;
   const nested = Object.entries(record).find(
-    ([key, value]) =>
-      value && typeof value === 'object' && (key === STACK_NAME || key.startsWith(`${STACK_NAME}`)),
+    ([key, value]) => value && typeof value === 'object' && key.startsWith(STACK_NAME_PREFIX),
   );
   const source = (nested ? nested[1] : record) as Record<string, unknown>;
   const outputs: Outputs = {};
@@ -44,21 +44,11 @@ export function requireOutput(outputs: Outputs, name: string): string {
   return value;
 }
 
-/** SDK client config for the outputs' target: the local cloud's endpoint, or AWS when there is none. */
-export function clientConfig(outputs: Outputs): {
-  endpoint?: string;
-  region: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-} {
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const endpoint = outputs.Endpoint;
-  if (!endpoint) return { region };
-  return {
-    endpoint,
-    region,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  };
+/**
+ * SDK client config for the outputs' target: its endpoint (local cloud, LocalStack) or AWS, its region
+ * (from the outputs' ARNs and URLs, else the SDK's region chain) and the standard credential chain
+ * (client/aws.ts).
+ */
+export function clientConfig(outputs: Outputs): AwsClientSettings {
+  return awsClientSettings(outputs);
 }

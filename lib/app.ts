@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { STACK_NAME } from './contract';
+import { stackName } from './contract';
 import { OrderSagaStack, type Stage } from './order-saga-stack';
 import { PROJECT_ROOT } from './saga-function';
 
@@ -23,6 +23,12 @@ export interface StepSagaContext {
   readonly corsOrigin?: string;
   /** SNS topic ARN for alarm notifications. */
   readonly alarmTopicArn?: string;
+  /**
+   * `true` creates the region's API Gateway CloudWatch Logs role and sets it in the account
+   * (`AWS::ApiGateway::Account`). Off by default: that setting is one per account and region, so a
+   * stack must not silently take it over from whoever manages it (docs/operations.md, "First deploy").
+   */
+  readonly apiGatewayCloudWatchRole?: string;
 }
 
 export interface StepSagaApp {
@@ -65,7 +71,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * Builds the stepsaga app from context: the `OrderSaga` stack for the given stage, and cdk-nag when
+ * Builds the stepsaga app from context: the `OrderSaga-<stage>` stack for the given stage, and cdk-nag when
  * asked. `bin/app.ts`, `scripts/nag.ts` and the tests all use this one function.
  */
 export function createApp(props: AppProps = {}): StepSagaApp {
@@ -84,7 +90,7 @@ export function createApp(props: AppProps = {}): StepSagaApp {
   }
   const corsOrigin = context(app, 'corsOrigin');
   const alarmTopicArn = context(app, 'alarmTopicArn');
-  const stack = new OrderSagaStack(app, STACK_NAME, {
+  const stack = new OrderSagaStack(app, stackName(stage), {
     description: `stepsaga order saga (${stage})`,
     stage,
     faults: faultsValue === 'on',
@@ -93,6 +99,7 @@ export function createApp(props: AppProps = {}): StepSagaApp {
     throttlingBurstLimit: positiveInt(app, 'throttlingBurstLimit', 100),
     ...(corsOrigin ? { corsOrigin } : {}),
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    apiGatewayCloudWatchRole: flag(app, 'apiGatewayCloudWatchRole', 'true'),
     tags: { project: 'stepsaga', stage },
   });
   if (!flag(app, 'nag', 'true')) return { app, stack };

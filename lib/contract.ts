@@ -139,10 +139,22 @@ export const OUTPUTS = [
   'OrdersTableName',
   'IdempotencyKeysTableName',
   'RedriveFunctionName',
+  /** `on` when the stack honours fault plans (`-c faults=on`), else `off`: the e2e suite reads it. */
+  'FaultInjection',
 ] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
-export const STACK_NAME = 'OrderSaga';
+/**
+ * Every stage is its own CloudFormation stack, `OrderSaga-<stage>` (`OrderSaga-dev`, `OrderSaga-prod`),
+ * so stages coexist in one account and region. Tools find a stack's outputs under any name with this
+ * prefix (`cdk deploy --outputs-file` nests them under the stack name).
+ */
+export const STACK_NAME_PREFIX = 'OrderSaga';
+
+/** The CloudFormation stack name of a stage. */
+export function stackName(stage: string): string {
+  return `${STACK_NAME_PREFIX}-${stage}`;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Data shapes

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -69,12 +69,32 @@ export interface OrderSagaStackProps extends StackProps {
    */
   readonly alarmTopicArn?: string;
   /**
-   * `ExecutionsFailed` per 5 minutes above which the failure alarm fires. Business failures (no stock,
-   * no funds) end an execution in `OrderFailed` by design, so this watches for a spike, not for one.
-   * @default 5
+   * Create the region's API Gateway CloudWatch Logs role and set it in the account settings
+   * (`AWS::ApiGateway::Account`). That setting is one per account and region and the stage's access and
+   * execution logging need it: turn this on for one deploy in a region that has none (docs/operations.md,
+   * "First deploy"), never where a platform team manages it (it would overwrite their role).
+   * @default false
    */
-  readonly failedExecutionsThreshold?: number;
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
+
+/**
+ * Deadline of one execution (the `ExecutionsTimedOutAlarm` fires when one outlives it). The worst case of
+ * the Retry budget (every Task of both directions exhausting its retries at its full timeout, see
+ * test/infra/operations.test.ts) is about 11 minutes; 30 minutes is near three times that, so one that
+ * times out is stuck, not slow. Express workflows cannot run longer than 5 minutes (an AWS limit), so
+ * their deadline is that limit.
+ */
+export const EXECUTION_TIMEOUT = {
+  standard: Duration.minutes(30),
+  express: Duration.minutes(5),
+} as const;
+
+/** The Powertools metrics (namespace `StepSaga`, dimension `service`) the dashboard and alarms read. */
+export const METRICS = {
+  namespace: 'StepSaga',
+  service: 'stepsaga',
+} as const;
 
 /** DynamoDB actions per access level. `TransactWriteItems` is authorised per item as Put/Update/ConditionCheck. */
 export const TABLE_ACTIONS = {
@@ -88,6 +108,9 @@ export const TABLE_ACTIONS = {
     'dynamodb:ConditionCheckItem',
   ],
 } as const;
+
+/** The API's stage (the last path segment of `ApiUrl`). */
+const API_STAGE = 'v1';
 
 /** Per-function timeouts; the step functions keep the SagaFunction default (5 s). */
 const TIMEOUTS: Partial<Record<FunctionId, Duration>> = {
@@ -135,8 +158,12 @@ export class OrderSagaStack extends Stack {
     const stepFunction = (name: StepName) => this.functions[name];
     const compensationFunction = (name: CompensationName) => this.functions[name];
     const hasPromo = Condition.isPresent('$.promoCode');
+    // The `/aws/vendedlogs/` prefix keeps Step Functions' log delivery out of the account's CloudWatch Logs
+    // resource policy (5,120 characters for all of them). The name ends with this stack's id (unique per
+    // stack, region and creation): a prod log group retained by `cdk destroy` never blocks the next create.
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${this.stackName}-${this.stage}`,
+      logGroupName: Fn.join('', ['/aws/vendedlogs/states/', Aws.STACK_NAME, '-', stackUuid]),
       retention: prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.TWO_WEEKS,
       removalPolicy: dataRemovalPolicy,
     });
@@ -161,9 +188,10 @@ export class OrderSagaStack extends Stack {
       })),
       deadLetterQueue: this.deadLetterQueue,
       recordFailure: this.functions.RecordFailure,
-      // Readable execution ARNs: arn:aws:states:<region>:<account>:execution:OrderSaga:<orderId>.
-      stateMachineName: this.stackName,
+      // No StateMachineName: switching `-c express=true` replaces the state machine, which CloudFormation
+      // refuses for a custom name; the generated one is unique per stack and region.
       stateMachineType: props.express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
+      timeout: props.express ? EXECUTION_TIMEOUT.express : EXECUTION_TIMEOUT.standard,
       tracing: true,
       logs: {
         destination: stateMachineLogs,
@@ -190,6 +218,7 @@ export class OrderSagaStack extends Stack {
       OrdersTableName: this.tables.Orders.tableName,
       IdempotencyKeysTableName: this.tables.IdempotencyKeys.tableName,
       RedriveFunctionName: this.functions.Redrive.functionName,
+      FaultInjection: props.faults ? 'on' : 'off',
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
 
@@ -332,13 +361,17 @@ export class OrderSagaStack extends Stack {
       restApiName: `${this.stackName}-orders`,
       description: 'stepsaga order API: POST /orders, GET /orders/{orderId}, GET /orders/{orderId}/history',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // API Gateway writes access and execution logs through an account-level role; create it so a fresh
-      // account works. It is one per region: where a platform team already manages it, this is a no-op.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // API Gateway writes access and execution logs through one role per account and region, set in its
+      // account settings. Setting it is opt-in (context apiGatewayCloudWatchRole=true): it would overwrite
+      // a role a platform team manages, and each stack that owns it leaves one more role behind. When on,
+      // the role is retained on delete: the account setting outlives the stack, and every other API of the
+      // region logs through that role.
+      ...(props.apiGatewayCloudWatchRole
+        ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }
+        : { cloudWatchRole: false }),
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE,
         throttlingRateLimit: props.throttlingRateLimit ?? 50,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -365,6 +398,14 @@ export class OrderSagaStack extends Stack {
       validateRequestParameters: true,
       validateRequestBody: false,
     });
+    // Execution logs: API Gateway writes them to `API-Gateway-Execution-Logs_<api id>/<stage>`, creating it
+    // (without retention) unless it exists. Create it first, in the stack, with a retention.
+    const executionLogs = new logs.LogGroup(this, 'ApiExecutionLogGroup', {
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${API_STAGE}`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: this.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    api.deploymentStage.node.addDependency(executionLogs);
     // The contract output is ApiUrl; drop RestApi's own `<Id>Endpoint<hash>` output so tools see one URL.
     api.node.tryRemoveChild('Endpoint');
     // Only the deployed stage may invoke the function (no console test-invoke permission).
@@ -392,14 +433,21 @@ export class OrderSagaStack extends Stack {
       ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
       : undefined;
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+    ) => {
       const a = new cloudwatch.Alarm(this, id, {
         metric,
         threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods,
+        datapointsToAlarm: evaluationPeriods,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
+        alarmDescription: `${description} Runbook: docs/operations.md#${id.toLowerCase()}`,
       });
       if (topic) {
         a.addAlarmAction(new cloudwatchActions.SnsAction(topic));
@@ -408,6 +456,11 @@ export class OrderSagaStack extends Stack {
       alarms.push(a);
       return a;
     };
+    // Every alarm pages for something a person must act on, and only that (docs/operations.md, "Alarms").
+    // Not alarmed on purpose: business outcomes (a CANCELLED order, ExecutionsFailed ending in OrderFailed,
+    // the pivot's OrderAlreadyConfirmed), and transient failures Step Functions retries away (a
+    // compensation's TransientError, Lambda throttling): their lasting effects are what is alarmed, as a
+    // DLQ message, an order failed by a technical error, an API 5XX or an execution past its deadline.
 
     const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(1),
@@ -417,32 +470,74 @@ export class OrderSagaStack extends Stack {
       'DeadLetterQueueNotEmptyAlarm',
       dlqDepth,
       0,
-      'A compensation failed after its retries and is parked in the DLQ: the order is NEEDS_ATTENTION. ' +
-        'Fix the cause, then run `npm run redrive` (docs/operations.md).',
+      'A compensation (or RecordFailure) failed after all its retries and is parked in the DLQ: the ' +
+        'order is NEEDS_ATTENTION (or PENDING). Fix the cause, then run `npm run redrive`.',
     );
+
+    const business = (metricName: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: METRICS.service },
+        period,
+        statistic: cloudwatch.Stats.SUM,
+        label,
+      });
+    const failedByError = business('OrdersFailedByError', 'failed by a technical error');
+    alarm(
+      'OrdersFailedByErrorAlarm',
+      failedByError,
+      0,
+      'An order failed because a step hit a technical error (not a business rule) after all its retries: ' +
+        'a dependency, a permission or a deployment is broken. The order reason names the error.',
+    );
+
     const stateMachine = this.saga.stateMachine;
-    const failed = stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM });
     const timedOut = stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM });
     alarm(
-      'ExecutionsFailedAlarm',
-      failed,
-      props.failedExecutionsThreshold ?? 5,
-      'More saga executions failed than usual (business failures end in OrderFailed by design; a spike ' +
-        'means a dependency or a deployment is broken).',
+      'ExecutionsTimedOutAlarm',
+      timedOut,
+      0,
+      `A saga execution outlived its deadline (${(props.express ? EXECUTION_TIMEOUT.express : EXECUTION_TIMEOUT.standard).toMinutes()} minutes): its order is stuck mid-saga.`,
     );
-    alarm('ExecutionsTimedOutAlarm', timedOut, 0, 'A saga execution timed out: check its history.');
+
+    const serverErrors = this.api.metricServerError({
+      period,
+      statistic: cloudwatch.Stats.AVERAGE,
+      label: '5XX rate',
+    });
+    alarm(
+      'ApiServerErrorsAlarm',
+      serverErrors,
+      0.05,
+      'More than 5% of API requests answered 5XX for 10 minutes: callers cannot place or read orders.',
+      2,
+    );
 
     const functionWidgets: cloudwatch.IWidget[] = [];
     for (const [functionId, fn] of Object.entries(this.functions)) {
       const errors = fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM });
       const throttles = fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM });
-      // A forward step rejects an order by throwing a business error (InsufficientFunds…), which Lambda
-      // counts as an error: those are outcomes, watched through the executions, not alarms. Every other
-      // function (compensations, RecordFailure, Api, Redrive) must never fail.
-      if (!(STEP_NAMES as readonly string[]).includes(functionId)) {
-        alarm(`${functionId}ErrorsAlarm`, errors, 0, `The ${functionId} function reported errors.`);
+      // Api and Redrive answer every outcome (an HTTP status, a report): a Lambda error there is a crash,
+      // a timeout or an out-of-memory, never a designed answer, so its rate pages. The saga's functions
+      // throw by design (business errors, TransientError for Step Functions to retry).
+      if (functionId === 'Api' || functionId === 'Redrive') {
+        const rate = new cloudwatch.MathExpression({
+          expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+          usingMetrics: {
+            errors,
+            invocations: fn.metricInvocations({ period, statistic: cloudwatch.Stats.SUM }),
+          },
+          period,
+          label: `${functionId} error rate (%)`,
+        });
+        alarm(
+          `${functionId}ErrorRateAlarm`,
+          rate,
+          5,
+          `More than 5% of ${functionId} invocations failed in Lambda (crash, timeout, out of memory).`,
+        );
       }
-      alarm(`${functionId}ThrottlesAlarm`, throttles, 0, `The ${functionId} function was throttled.`);
       functionWidgets.push(
         new cloudwatch.GraphWidget({
           title: functionId,
@@ -453,23 +548,30 @@ export class OrderSagaStack extends Stack {
       );
     }
 
+    // Dashboards are account-wide (not regional): the name carries the stack name and the region.
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${this.stackName}-${this.stage}`,
+      dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
     });
     dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Orders (Powertools metrics, namespace StepSaga)',
+        left: [
+          business('OrdersStarted', 'started'),
+          business('OrdersConfirmed', 'confirmed'),
+          business('OrdersCancelled', 'cancelled'),
+          business('OrdersNeedingAttention', 'needing attention'),
+          failedByError,
+        ],
+        width: 12,
+      }),
       new cloudwatch.GraphWidget({
         title: 'Saga executions',
         left: [
           stateMachine.metricStarted({ period, statistic: cloudwatch.Stats.SUM }),
           stateMachine.metricSucceeded({ period, statistic: cloudwatch.Stats.SUM }),
-          failed,
+          stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
           timedOut,
         ],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'DLQ depth (NEEDS_ATTENTION orders)',
-        left: [dlqDepth],
         width: 12,
       }),
     );
@@ -482,9 +584,14 @@ export class OrderSagaStack extends Stack {
           this.api.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
         ],
         right: [this.api.metricLatency({ period, statistic: cloudwatch.Stats.p(99) })],
-        width: 12,
+        width: 8,
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'DLQ depth (NEEDS_ATTENTION orders)',
+        left: [dlqDepth],
+        width: 8,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 8 }),
     );
     dashboard.addWidgets(...functionWidgets);
   }

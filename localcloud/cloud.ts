@@ -12,7 +12,7 @@ import { ApiGatewayService } from './apigateway/service';
 import { createConsoleService } from './console/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
-import { awsJson, awsJsonError, Edge } from './edge';
+import { awsJson, awsJsonError, Edge, type EdgeOptions } from './edge';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
@@ -65,6 +65,8 @@ export interface LocalCloudOptions {
    * that is not valid fails the start before anything is spawned.
    */
   mockConfig?: MockConfig | string;
+  /** Called for every request the edge answered (e.g. to see which credentials a client signed with). */
+  onRequest?: EdgeOptions['onRequest'];
 }
 
 export interface LocalCloud {
@@ -117,7 +119,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'stepsaga-localcloud-'));
-  const edge = new Edge({ port: options.port ?? 4566, host: options.host ?? '127.0.0.1', allowedHosts });
+  const edge = new Edge({
+    port: options.port ?? 4566,
+    host: options.host ?? '127.0.0.1',
+    allowedHosts,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   const endpoint = () => edge.endpoint;
   const sqs = new SqsService();
 

@@ -70,7 +70,7 @@ mkdirSync(path.join(root, path.dirname(outputsFile)), { recursive: true });
 run(['bootstrap', `aws://${account}/${region}`]);
 run([
   'deploy',
-  'OrderSaga',
+  'OrderSaga-dev',
   '-c',
   'faults=on',
   '--require-approval',

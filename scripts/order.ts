@@ -327,7 +327,11 @@ async function main(): Promise<number> {
   const { input } = parsed;
   const outputs = readOutputs(parsed.outputsFile);
   const config = clientConfig(outputs);
-  const api = createApiClient({ apiUrl: requireOutput(outputs, 'ApiUrl'), region: config.region });
+  const api = createApiClient({
+    apiUrl: requireOutput(outputs, 'ApiUrl'),
+    region: config.region,
+    credentials: config.credentials,
+  });
   const db = DynamoDBDocumentClient.from(new DynamoDBClient(config));
   const sfn = new SFNClient(config);
   const tables = {

@@ -1,12 +1,14 @@
 /**
  * `npm run redrive -- [--outputs FILE]`: invokes the deployed Redrive function (which replays the DLQ's
  * failed compensations) and prints its report. Reads `RedriveFunctionName` and `Endpoint` (absent = real
- * AWS) from `.stepsaga/outputs.json` (flat keys or the `cdk deploy --outputs-file` nested form).
+ * AWS) from `.stepsaga/outputs.json` (flat keys or the `cdk deploy --outputs-file` nested form); signs
+ * with the standard credential chain in the stack's region (client/aws.ts).
  * Exits 1 when a message failed again (or the function itself failed).
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { awsClientSettings } from '../client/aws';
 import type { RedriveEntry, RedriveReport } from '../lambdas/domain/redrive';
 import { argValue, readOutputsFile } from './seed';
 
@@ -38,7 +40,7 @@ export async function runRedrive(
   const outputs = readOutputsFile(outputsPath);
   const functionName = outputs.RedriveFunctionName;
   if (!functionName) throw new Error(`${outputsPath} has no RedriveFunctionName output`);
-  const client = new LambdaClient(outputs.Endpoint ? { endpoint: outputs.Endpoint } : {});
+  const client = new LambdaClient(awsClientSettings(outputs));
   try {
     const out = await client.send(
       new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse' }),

@@ -1,7 +1,7 @@
 /**
  * Demo data loader.
  *
- * Library: `seedTables({ client | endpoint, tableNames, data })` writes customers, SKUs, promos and
+ * Library: `seedTables({ client | outputs, tableNames, data })` writes customers, SKUs, promos and
  * delivery slots (an idempotent overwrite: running it again resets them to the seed values).
  *
  * CLI (`npm run seed -- [--outputs FILE] [--data FILE]`): reads table names (and `Endpoint`, absent = real
@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type SeedData, STACK_NAME, type TableId } from '../lib/contract';
+import { awsClientSettings } from '../client/aws';
+import { type SeedData, STACK_NAME_PREFIX, type TableId } from '../lib/contract';
 
 const nonNegativeInt = z.number().int().min(0);
 const seedSchema = z.strictObject({
@@ -66,9 +67,12 @@ const SEEDED: ReadonlyArray<[TableId, keyof SeedData]> = [
 ];
 
 export interface SeedOptions {
-  /** A DocumentClient, or an endpoint to create one for (neither: the default AWS client chain). */
+  /**
+   * A DocumentClient, or the outputs of the target to create one for (its endpoint, region and the
+   * standard credential chain, client/aws.ts).
+   */
   client?: DynamoDBDocumentClient;
-  endpoint?: string;
+  outputs?: Readonly<Record<string, string>>;
   tableNames: Partial<Record<TableId, string>>;
   data: SeedData;
 }
@@ -82,7 +86,7 @@ export async function seedTables(options: SeedOptions): Promise<SeedReport> {
   const data = parseSeedData(options.data);
   const doc =
     options.client ??
-    DynamoDBDocumentClient.from(new DynamoDBClient(options.endpoint ? { endpoint: options.endpoint } : {}));
+    DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings(options.outputs ?? {})));
   const report: SeedReport = {};
   try {
     for (const [table, list] of SEEDED) {
@@ -110,7 +114,7 @@ export async function seedTables(options: SeedOptions): Promise<SeedReport> {
 
 /**
  * Reads a CloudFormation outputs file: flat `{ "ApiUrl": ... }` or the nested
- * `cdk deploy --outputs-file` form `{ "OrderSaga": { "ApiUrl": ... } }`.
+ * `cdk deploy --outputs-file` form `{ "OrderSaga-dev": { "ApiUrl": ... } }`.
  */
 export function readOutputsFile(path: string): Record<string, string> {
   let raw: unknown;
@@ -125,10 +129,8 @@ export function readOutputsFile(path: string): Record<string, string> {
   const record = raw as Record<string, unknown>;
   const nested = Object.values(record).every((v) => typeof v === 'object' && v !== null);
   const flat = nested
-    ? ((record[STACK_NAME] ?? Object.values(record).find((v) => typeof v === 'object')) as Record<
-        string,
-        unknown
-      >)
+    ? ((Object.entries(record).find(([key]) => key.startsWith(STACK_NAME_PREFIX))?.[1] ??
+        Object.values(record).find((v) => typeof v === 'object')) as Record<string, unknown>)
     : record;
   return Object.fromEntries(
     Object.entries(flat ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
@@ -151,7 +153,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (!name) throw new Error(`${outputsPath} has no ${table}TableName output`);
     tableNames[table] = name;
   }
-  const report = await seedTables({ endpoint: outputs.Endpoint, tableNames, data: loadSeedFile(dataPath) });
+  const report = await seedTables({ outputs, tableNames, data: loadSeedFile(dataPath) });
   for (const [table, count] of Object.entries(report)) console.log(`${table}: ${count} item(s)`);
   console.log(`Seeded from ${dataPath} (${outputs.Endpoint ?? 'AWS'})`);
 }

@@ -269,11 +269,29 @@ async function getOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayProxy
   });
 }
 
+/** Whether an execution ARN is an Express workflow's (`arn:<partition>:states:<region>:<account>:express:…`). */
+export function isExpressExecution(executionArn: string): boolean {
+  return executionArn.split(':')[5] === 'express';
+}
+
 async function getHistory(orderId: string, deps: ApiDeps): Promise<APIGatewayProxyResult> {
   checkOrderId(orderId);
   const order = await readOrder(deps, orderId);
   if (!order.executionArn) {
     return respond(200, { orderId, executionArn: null, status: 'NOT_STARTED', steps: [] });
+  }
+  // Express executions (arn:…:express:<state machine>:<name>:<id>) have no GetExecutionHistory: their
+  // history is only in the state machine's log group. Say so instead of failing with a 500.
+  if (isExpressExecution(order.executionArn)) {
+    return respond(404, {
+      message:
+        `Order ${orderId} ran on an Express workflow (the stack was deployed with -c express=true), which ` +
+        'keeps no execution history in Step Functions: read its events in the state machine log group ' +
+        '(CloudWatch Logs, filter on the executionArn). GET /orders/{orderId} has its steps.',
+      code: 'ExpressHistoryUnavailable',
+      executionArn: order.executionArn,
+      links: links(orderId),
+    });
   }
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;

@@ -18,6 +18,7 @@
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -54,7 +55,11 @@ export interface RedriveDeps {
   invoke: InvokePort;
   /** `{ "<CompensationName or RecordFailure>": "<function name>" }` (env `COMPENSATION_FUNCTIONS`). */
   compensationFunctions: Partial<Record<DeadLetterStep, string>>;
-  /** Milliseconds left for this run; redrive stops receiving when it drops below `reserveMs`. */
+  /**
+   * Milliseconds left for this run. Checked before every message (one replay can take a compensation's
+   * whole timeout): below `reserveMs`, redrive stops, hands the received messages it did not reach back
+   * to the queue and reports them as remaining.
+   */
   remainingMs?: () => number;
   reserveMs?: number;
   /** How long a received message stays invisible (a failure reappears after it). Default 30 s. */
@@ -322,8 +327,10 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   const seen = new Set<string>();
   const heldBack: Message[] = [];
   let outOfTime = false;
-  for (;;) {
-    if (deps.remainingMs && deps.remainingMs() < reserveMs) {
+  let notReached = 0;
+  const timeIsShort = () => deps.remainingMs !== undefined && deps.remainingMs() < reserveMs;
+  receiving: for (;;) {
+    if (timeIsShort()) {
       outOfTime = true;
       break;
     }
@@ -337,7 +344,30 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
     );
     const messages = (batch.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? ''));
     if (messages.length === 0) break;
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
+      if (timeIsShort()) {
+        outOfTime = true;
+        // Visible again now rather than after the visibility timeout: the next run (or consumer) gets them,
+        // and the queue count below includes them; one still in flight is counted here.
+        const released = await Promise.all(
+          messages.slice(index).map((m) =>
+            deps.sqs
+              .send(
+                new ChangeMessageVisibilityCommand({
+                  QueueUrl: deps.dlqUrl,
+                  ReceiptHandle: m.ReceiptHandle ?? '',
+                  VisibilityTimeout: 0,
+                }),
+              )
+              .then(
+                () => true,
+                () => false,
+              ),
+          ),
+        );
+        notReached += released.filter((ok) => !ok).length;
+        break receiving;
+      }
       seen.add(message.MessageId ?? '');
       report.processed++;
       if ((await redriveOne(deps, message, report)) === 'held-back') heldBack.push(message);
@@ -347,7 +377,7 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
   // outcome (a RecordFailure message met later in the queue). Replays are idempotent, so a message whose
   // visibility lapsed meanwhile and that another consumer also replays costs nothing.
   for (const message of heldBack) {
-    if (deps.remainingMs && deps.remainingMs() < reserveMs) {
+    if (timeIsShort()) {
       outOfTime = true;
       break;
     }
@@ -356,7 +386,7 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
     report.skipped = report.skipped.filter((entry) => entry.messageId !== message.MessageId);
     await redriveOne(deps, message, report);
   }
-  report.remaining = report.failed.length + report.skipped.length;
+  report.remaining = report.failed.length + report.skipped.length + notReached;
   if (outOfTime) {
     const attributes = await deps.sqs.send(
       new GetQueueAttributesCommand({

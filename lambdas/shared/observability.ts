@@ -27,6 +27,11 @@ export const OrderMetric = {
   confirmed: 'OrdersConfirmed',
   cancelled: 'OrdersCancelled',
   needsAttention: 'OrdersNeedingAttention',
+  /**
+   * Orders the saga gave up on because a step failed with a technical error (not a business rule) after
+   * all its retries; counted besides OrdersCancelled/OrdersNeedingAttention. `OrdersFailedByErrorAlarm`.
+   */
+  failedByError: 'OrdersFailedByError',
 } as const;
 export type OrderMetricName = (typeof OrderMetric)[keyof typeof OrderMetric];
 

@@ -108,6 +108,7 @@ async function freshTarget(): Promise<ChaosTarget> {
     OrdersTableName: names.Orders,
     IdempotencyKeysTableName: names.IdempotencyKeys,
     RedriveFunctionName: 'unused',
+    FaultInjection: 'on',
   };
   return {
     name: 'dynamodb-local',

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderSagaInput } from '../../lib/contract';
+import { faultScenariosUnavailable } from '../support/target';
 import { type SagaWorld, startWorld } from './world';
 
 let world: SagaWorld;
@@ -27,6 +28,9 @@ function order(overrides: Partial<OrderSagaInput> & Pick<OrderSagaInput, 'items'
     ...overrides,
   };
 }
+
+/** Scenarios with a fault plan: they need a stack with fault injection on (always, on the local cloud). */
+const withFaults = it.skipIf(faultScenariosUnavailable() !== undefined);
 
 describe('the order saga, through the API', () => {
   it('confirms an order without a promo and charges price × quantity', async () => {
@@ -105,7 +109,7 @@ describe('the order saga, through the API', () => {
     expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
   });
 
-  it('puts everything back when ConfirmOrder fails', async () => {
+  withFaults('puts everything back when ConfirmOrder fails', async () => {
     const input = order({
       items: [{ sku: world.sku1, quantity: 3 }],
       promoCode: world.welcome10,
@@ -126,163 +130,184 @@ describe('the order saga, through the API', () => {
     expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
   });
 
-  it('sends a compensation that keeps failing to the DLQ (NEEDS_ATTENTION), and redrive finishes it (CANCELLED)', async () => {
-    // Prepare: ConfirmOrder fails, and the refund keeps failing through its retries
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 1 }],
-      faults: { ConfirmOrder: 'fail', RefundPayment: 'fail' },
-    });
-    const before = await world.snapshot();
+  withFaults(
+    'sends a compensation that keeps failing to the DLQ (NEEDS_ATTENTION), and redrive finishes it (CANCELLED)',
+    async () => {
+      // Prepare: ConfirmOrder fails, and the refund keeps failing through its retries
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 1 }],
+        faults: { ConfirmOrder: 'fail', RefundPayment: 'fail' },
+      });
+      const before = await world.snapshot();
 
-    // Act
-    const result = await world.run(input);
+      // Act
+      const result = await world.run(input);
 
-    // Assess: the unwind went on past the failed refund, the money is still charged, the DLQ has it
-    expect(result.execution).toBe('FAILED');
-    expect(result.order).toMatchObject({ status: 'NEEDS_ATTENTION', failedCompensations: ['RefundPayment'] });
-    expect(result.statesEntered).toEqual(expect.arrayContaining(['RefundPaymentToDLQ', 'ReleaseStock']));
-    expect(world.delta(before, await world.snapshot())).toEqual({
-      ...world.noChange,
-      balances: { [world.customer1]: -1500 },
-    });
-    const messages = await world.deadLetters(input.orderId);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({
-      orderId: input.orderId,
-      step: 'RefundPayment',
-      error: 'InjectedFailure',
-    });
+      // Assess: the unwind went on past the failed refund, the money is still charged, the DLQ has it
+      expect(result.execution).toBe('FAILED');
+      expect(result.order).toMatchObject({
+        status: 'NEEDS_ATTENTION',
+        failedCompensations: ['RefundPayment'],
+      });
+      expect(result.statesEntered).toEqual(expect.arrayContaining(['RefundPaymentToDLQ', 'ReleaseStock']));
+      expect(world.delta(before, await world.snapshot())).toEqual({
+        ...world.noChange,
+        balances: { [world.customer1]: -1500 },
+      });
+      const messages = await world.deadLetters(input.orderId);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({
+        orderId: input.orderId,
+        step: 'RefundPayment',
+        error: 'InjectedFailure',
+      });
 
-    // Act: redrive (replays without the fault plan: the outage is over)
-    const report = await world.redrive();
+      // Act: redrive (replays without the fault plan: the outage is over)
+      const report = await world.redrive();
 
-    // Assess
-    expect(report.succeeded).toEqual(
-      expect.arrayContaining([expect.objectContaining({ orderId: input.orderId })]),
-    );
-    expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CANCELLED' });
-    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
-    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
-  });
+      // Assess
+      expect(report.succeeded).toEqual(
+        expect.arrayContaining([expect.objectContaining({ orderId: input.orderId })]),
+      );
+      expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CANCELLED' });
+      expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+      expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+    },
+  );
 
-  it('parks the outcome in the DLQ when RecordFailure keeps failing, and redrive records it (never stuck PENDING)', async () => {
-    // Prepare: BookDelivery fails; then the read-model write itself keeps failing through its retries
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 1 }],
-      faults: { BookDelivery: 'fail', RecordFailure: 'fail' },
-    });
-    const before = await world.snapshot();
+  withFaults(
+    'parks the outcome in the DLQ when RecordFailure keeps failing, and redrive records it (never stuck PENDING)',
+    async () => {
+      // Prepare: BookDelivery fails; then the read-model write itself keeps failing through its retries
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 1 }],
+        faults: { BookDelivery: 'fail', RecordFailure: 'fail' },
+      });
+      const before = await world.snapshot();
 
-    // Act
-    const result = await world.run(input);
+      // Act
+      const result = await world.run(input);
 
-    // Assess: every effect is undone, but the order could not leave PENDING: the DLQ holds the write
-    expect(result.execution).toBe('FAILED');
-    expect(result.statesEntered).toEqual(expect.arrayContaining(['RecordFailureToDLQ']));
-    expect(result.order).toMatchObject({ status: 'PENDING' });
-    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
-    const messages = await world.deadLetters(input.orderId);
-    expect(messages).toEqual([
-      expect.objectContaining({ orderId: input.orderId, step: 'RecordFailure', error: 'InjectedFailure' }),
-    ]);
+      // Assess: every effect is undone, but the order could not leave PENDING: the DLQ holds the write
+      expect(result.execution).toBe('FAILED');
+      expect(result.statesEntered).toEqual(expect.arrayContaining(['RecordFailureToDLQ']));
+      expect(result.order).toMatchObject({ status: 'PENDING' });
+      expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+      const messages = await world.deadLetters(input.orderId);
+      expect(messages).toEqual([
+        expect.objectContaining({ orderId: input.orderId, step: 'RecordFailure', error: 'InjectedFailure' }),
+      ]);
 
-    // Act: redrive
-    await world.redrive();
+      // Act: redrive
+      await world.redrive();
 
-    // Assess
-    expect(await world.getOrder(input.orderId)).toMatchObject({
-      status: 'CANCELLED',
-      failedStep: 'BookDelivery',
-    });
-    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
-  });
+      // Assess
+      expect(await world.getOrder(input.orderId)).toMatchObject({
+        status: 'CANCELLED',
+        failedStep: 'BookDelivery',
+      });
+      expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+    },
+  );
 
-  it('undoes a step that committed but reported failure (crash after commit at ChargePayment)', async () => {
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 1 }],
-      faults: { ChargePayment: 'crash-after-commit' },
-    });
-    const before = await world.snapshot();
+  withFaults(
+    'undoes a step that committed but reported failure (crash after commit at ChargePayment)',
+    async () => {
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 1 }],
+        faults: { ChargePayment: 'crash-after-commit' },
+      });
+      const before = await world.snapshot();
 
-    const result = await world.run(input);
+      const result = await world.run(input);
 
-    expect(result.order).toMatchObject({ status: 'CANCELLED', failedStep: 'ChargePayment' });
-    expect(world.compensationOrder(result.statesEntered)[0]).toBe('RefundPayment');
-    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
-  });
+      expect(result.order).toMatchObject({ status: 'CANCELLED', failedStep: 'ChargePayment' });
+      expect(world.compensationOrder(result.statesEntered)[0]).toBe('RefundPayment');
+      expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+    },
+  );
 
-  it('keeps a confirmation that committed but reported failure: the pivot guard ends the saga confirmed', async () => {
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 1 }],
-      faults: { ConfirmOrder: 'crash-after-commit' },
-    });
-    const before = await world.snapshot();
+  withFaults(
+    'keeps a confirmation that committed but reported failure: the pivot guard ends the saga confirmed',
+    async () => {
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 1 }],
+        faults: { ConfirmOrder: 'crash-after-commit' },
+      });
+      const before = await world.snapshot();
 
-    const result = await world.run(input);
+      const result = await world.run(input);
 
-    expect(result.execution).toBe('SUCCEEDED');
-    expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 1500 });
-    expect(result.statesEntered).toContain('RejectOrder');
-    expect(result.statesEntered).not.toContain('CancelDelivery');
-    expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
-  });
+      expect(result.execution).toBe('SUCCEEDED');
+      expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 1500 });
+      expect(result.statesEntered).toContain('RejectOrder');
+      expect(result.statesEntered).not.toContain('CancelDelivery');
+      expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
+    },
+  );
 
-  it('never unwinds a confirmed order when the pivot guard cannot decide; redrive keeps it confirmed', async () => {
-    // Prepare: ConfirmOrder commits then reports a failure, and its guard keeps failing
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 2 }],
-      faults: { ConfirmOrder: 'crash-after-commit', RejectOrder: 'fail' },
-    });
-    const before = await world.snapshot();
-    const charged = world.confirmedDelta(2);
+  withFaults(
+    'never unwinds a confirmed order when the pivot guard cannot decide; redrive keeps it confirmed',
+    async () => {
+      // Prepare: ConfirmOrder commits then reports a failure, and its guard keeps failing
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 2 }],
+        faults: { ConfirmOrder: 'crash-after-commit', RejectOrder: 'fail' },
+      });
+      const before = await world.snapshot();
+      const charged = world.confirmedDelta(2);
 
-    // Act
-    const result = await world.run(input);
+      // Act
+      const result = await world.run(input);
 
-    // Assess: the unwind stopped at the guard; the confirmed order keeps its payment and stock
-    expect(result.statesEntered).toContain('RejectOrderToDLQ');
-    expect(result.statesEntered).not.toContain('CancelDelivery');
-    expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 3000 });
-    expect(world.delta(before, await world.snapshot())).toEqual(charged);
-    const [letter] = await world.deadLetters(input.orderId);
-    expect(letter).toMatchObject({
-      step: 'RejectOrder',
-      resume: ['CancelDelivery', 'RefundPayment', 'ReleaseStock', 'ReleasePromo'],
-    });
+      // Assess: the unwind stopped at the guard; the confirmed order keeps its payment and stock
+      expect(result.statesEntered).toContain('RejectOrderToDLQ');
+      expect(result.statesEntered).not.toContain('CancelDelivery');
+      expect(result.order).toMatchObject({ status: 'CONFIRMED', total: 3000 });
+      expect(world.delta(before, await world.snapshot())).toEqual(charged);
+      const [letter] = await world.deadLetters(input.orderId);
+      expect(letter).toMatchObject({
+        step: 'RejectOrder',
+        resume: ['CancelDelivery', 'RefundPayment', 'ReleaseStock', 'ReleasePromo'],
+      });
 
-    // Act: the guard now answers OrderAlreadyConfirmed
-    await world.redrive();
+      // Act: the guard now answers OrderAlreadyConfirmed
+      await world.redrive();
 
-    // Assess
-    expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CONFIRMED' });
-    expect(world.delta(before, await world.snapshot())).toEqual(charged);
-    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
-  });
+      // Assess
+      expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CONFIRMED' });
+      expect(world.delta(before, await world.snapshot())).toEqual(charged);
+      expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+    },
+  );
 
-  it('resumes the unwind in redrive when the guard of an unconfirmed order kept failing', async () => {
-    const input = order({
-      items: [{ sku: world.sku1, quantity: 1 }],
-      promoCode: world.welcome10,
-      faults: { ConfirmOrder: 'fail', RejectOrder: 'fail' },
-    });
-    const before = await world.snapshot();
+  withFaults(
+    'resumes the unwind in redrive when the guard of an unconfirmed order kept failing',
+    async () => {
+      const input = order({
+        items: [{ sku: world.sku1, quantity: 1 }],
+        promoCode: world.welcome10,
+        faults: { ConfirmOrder: 'fail', RejectOrder: 'fail' },
+      });
+      const before = await world.snapshot();
 
-    const result = await world.run(input);
+      const result = await world.run(input);
 
-    expect(result.order).toMatchObject({ status: 'NEEDS_ATTENTION', failedCompensations: ['RejectOrder'] });
-    expect(world.compensationOrder(result.statesEntered)).toEqual(['RejectOrder']);
+      expect(result.order).toMatchObject({ status: 'NEEDS_ATTENTION', failedCompensations: ['RejectOrder'] });
+      expect(world.compensationOrder(result.statesEntered)).toEqual(['RejectOrder']);
 
-    const report = await world.redrive();
+      const report = await world.redrive();
 
-    expect(report.succeeded).toEqual(
-      expect.arrayContaining([expect.objectContaining({ orderId: input.orderId })]),
-    );
-    expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CANCELLED' });
-    expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
-    expect(await world.deadLetters(input.orderId)).toHaveLength(0);
-  });
+      expect(report.succeeded).toEqual(
+        expect.arrayContaining([expect.objectContaining({ orderId: input.orderId })]),
+      );
+      expect(await world.getOrder(input.orderId)).toMatchObject({ status: 'CANCELLED' });
+      expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
+      expect(await world.deadLetters(input.orderId)).toHaveLength(0);
+    },
+  );
 
-  it('retries transient errors and charges once when a step is delivered twice', async () => {
+  withFaults('retries transient errors and charges once when a step is delivered twice', async () => {
     const input = order({
       items: [{ sku: world.sku1, quantity: 1 }],
       faults: { ReserveStock: 'transient:2', ChargePayment: 'duplicate' },
@@ -296,7 +321,7 @@ describe('the order saga, through the API', () => {
     expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
   });
 
-  it('compensates a step whose Lambda timed out', async () => {
+  withFaults('compensates a step whose Lambda timed out', async () => {
     const input = order({ items: [{ sku: world.sku1, quantity: 1 }], faults: { BookDelivery: 'timeout' } });
     const before = await world.snapshot();
 
@@ -330,7 +355,7 @@ describe('the order saga, through the API', () => {
     expect(settled.status).toBe('CONFIRMED');
   });
 
-  it('reports the order and its step timeline', async () => {
+  withFaults('reports the order and its step timeline', async () => {
     const input = order({ items: [{ sku: world.sku1, quantity: 1 }], faults: { BookDelivery: 'fail' } });
     await world.run(input);
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FUNCTIONS, OUTPUTS, STACK_NAME } from '../../lib/contract';
+import { FUNCTIONS, OUTPUTS, stackName } from '../../lib/contract';
 import { PROJECT_ROOT } from '../../lib/saga-function';
 
 const NEEDED_SERVICES = [
@@ -99,7 +99,9 @@ describe('LocalStack path', () => {
     );
 
     expect(result.code, result.output.slice(-2000)).toBe(0);
-    const template = JSON.parse(readFileSync(path.join(outdir, `${STACK_NAME}.template.json`), 'utf8')) as {
+    const template = JSON.parse(
+      readFileSync(path.join(outdir, `${stackName('dev')}.template.json`), 'utf8'),
+    ) as {
       Outputs: Record<string, unknown>;
     };
     expect(Object.keys(template.Outputs).sort()).toEqual([...OUTPUTS].sort());

@@ -461,6 +461,32 @@ describe('GET /orders/{orderId}/history', () => {
     expect(parse(unknown.body)).toEqual({ message: 'Order never-ordered not found' });
   });
 
+  it('on an Express workflow (no GetExecutionHistory) answers 404 naming why, never 500', async () => {
+    // Express execution ARNs are arn:aws:states:<region>:<account>:express:<state machine>:<name>:<id>.
+    const deps = newDeps({
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:SagaStateMachine-AbC123',
+    });
+    deps.sfn.startExecution = async (input) => ({
+      executionArn: `arn:aws:states:eu-west-1:123456789012:express:SagaStateMachine-AbC123:${input.name}:0f1e2d3c`,
+      input: input.input,
+      status: 'RUNNING',
+    });
+    deps.sfn.getExecutionHistory = async () => {
+      throw Object.assign(new Error('Express executions have no history'), { name: 'InvalidArn' });
+    };
+    const orderId = newOrderId();
+    expect((await handleApiRequest(post(validOrder({ orderId })), deps)).statusCode).toBe(202);
+
+    const response = await handleApiRequest(get(orderId, '/history'), deps);
+
+    expect(response.statusCode).toBe(404);
+    const body = parse(response.body);
+    expect(body.code).toBe('ExpressHistoryUnavailable');
+    expect(body.message).toContain('Express workflow');
+    expect(body.message).toContain('log group');
+    expect((await handleApiRequest(get(orderId), deps)).statusCode).toBe(200);
+  });
+
   it('an order whose execution is waiting for a retry shows the step as retried', async () => {
     const deps = newDeps();
     deps.sfn.historyEvents = (history.events as unknown as HistoryEvent[]).slice(0, 12);

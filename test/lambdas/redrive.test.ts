@@ -63,7 +63,7 @@ const deps = (): RedriveDeps => ({
 
 const orderOf = (orderId: string) => getItem<OrderRecord>(local, 'Orders', { orderId });
 
-async function sendDeadLetter(step: DeadLetterStep, input: OrderSagaState): Promise<void> {
+async function sendDeadLetter(step: DeadLetterStep, input: OrderSagaState, queueUrl = dlqUrl): Promise<void> {
   const body: DeadLetterMessage = {
     orderId: input.orderId,
     step,
@@ -72,7 +72,7 @@ async function sendDeadLetter(step: DeadLetterStep, input: OrderSagaState): Prom
     executionArn: executionArnOf(input.orderId),
     input,
   };
-  await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(body) }));
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
 }
 
 // Each test has a dead-letter queue of its own: messages an earlier test left (skipped, or failed again)
@@ -321,5 +321,37 @@ describe('redrive', () => {
       expect.objectContaining({ orderId: saga.orderId, detail: 'order CANCELLED' }),
     ]);
     expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(3);
+  });
+
+  it('checks its time budget before every message: it stops mid-batch, hands the rest back and reports them', async () => {
+    // Arrange: three parked compensations on a queue of their own, received in one batch.
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'OrderSagaDlqBudget' })))
+      .QueueUrl as string;
+    for (const id of ['g1', 'g2', 'g3']) {
+      const saga = sagaInput(newOrderId(id));
+      await orderNeedingAttention(saga, ['ReleaseStock']);
+      await sendDeadLetter('ReleaseStock', saga, queueUrl);
+    }
+    const calls = invoked.length;
+
+    // Act: the first replay uses up the budget (one replay can take a compensation's whole timeout).
+    const report = await redriveDeadLetters({
+      ...deps(),
+      dlqUrl: queueUrl,
+      visibilityTimeoutSeconds: 30,
+      reserveMs: 10_000,
+      remainingMs: () => (invoked.length > calls ? 9_000 : 60_000),
+    });
+
+    // Assess: one replayed, two reported as remaining and visible again at once (not after 30 s), so the
+    // function returns its report inside its timeout and the next run picks them up.
+    expect(invoked.length - calls).toBe(1);
+    expect(report.processed).toBe(1);
+    expect(report.succeeded).toHaveLength(1);
+    expect(report.remaining).toBe(2);
+    const again = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    expect(again.Messages ?? []).toHaveLength(2);
   });
 });

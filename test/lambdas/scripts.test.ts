@@ -90,7 +90,7 @@ describe('outputs files', () => {
     writeFileSync(flat, JSON.stringify({ RedriveFunctionName: 'fn', Endpoint: 'http://127.0.0.1:4566' }));
     writeFileSync(
       nested,
-      JSON.stringify({ OrderSaga: { RedriveFunctionName: 'fn', OrdersTableName: 'orders' } }),
+      JSON.stringify({ 'OrderSaga-dev': { RedriveFunctionName: 'fn', OrdersTableName: 'orders' } }),
     );
     expect(readOutputsFile(flat)).toEqual({ RedriveFunctionName: 'fn', Endpoint: 'http://127.0.0.1:4566' });
     expect(readOutputsFile(nested)).toEqual({ RedriveFunctionName: 'fn', OrdersTableName: 'orders' });
@@ -120,7 +120,7 @@ describe('npm run seed', () => {
     writeFileSync(
       outputs,
       JSON.stringify({
-        OrderSaga: {
+        'OrderSaga-dev': {
           Endpoint: target.endpoint,
           AccountsTableName: target.tables.Accounts,
           InventoryTableName: target.tables.Inventory,

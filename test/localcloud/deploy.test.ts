@@ -92,7 +92,7 @@ describe('deploy: the real assembly', () => {
     lambda.destroy();
 
     expect(Functions).toHaveLength(ofType('AWS::Lambda::Function').length);
-    expect(api?.FunctionName).toMatch(/^OrderSaga-ApiFunction[A-Z0-9]+-[A-Z0-9]{12}$/);
+    expect(api?.FunctionName).toMatch(/^OrderSaga-dev-ApiFunction[A-Z0-9]+-[A-Z0-9]{12}$/);
     expect(apiConfig.Environment?.Variables).toMatchObject({
       STATE_MACHINE_ARN: cloud.outputs.StateMachineArn,
       ORDERS_TABLE_NAME: cloud.outputs.OrdersTableName,

@@ -53,7 +53,7 @@ export async function startTarget(
       outputs,
       apiUrl,
       sdk,
-      api: createApiClient({ apiUrl, region: sdk.region }),
+      api: createApiClient({ apiUrl, region: sdk.region, credentials: sdk.credentials }),
       close: async () => undefined,
       ...(outputs.Endpoint ? { endpoint: outputs.Endpoint } : {}),
     };
@@ -85,6 +85,33 @@ export async function startTarget(
     cloud,
     close: () => cloud.close(),
   };
+}
+
+let faultsChecked: { reason: string | undefined } | undefined;
+
+/**
+ * Why this target cannot run fault scenarios, or undefined when it can. The local cloud always can (its
+ * assembly is synthesized with `-c faults=on`); a deployed stack can when its `FaultInjection` output is
+ * `on`. Otherwise its API rightly refuses every fault plan with 400, so the scenarios are skipped and the
+ * reason is printed once. Synchronous: `it.skipIf` needs it while the file is collected.
+ */
+export function faultScenariosUnavailable(): string | undefined {
+  if (faultsChecked) return faultsChecked.reason;
+  const name = targetName();
+  let reason: string | undefined;
+  if (name !== 'local') {
+    const file = process.env.STEPSAGA_OUTPUTS;
+    const value = readOutputs(file).FaultInjection;
+    if (value !== 'on') {
+      reason =
+        `STEPSAGA_TARGET=${name}: the stack of ${file ?? 'the outputs file'} has FaultInjection=${value ?? '(none)'}, ` +
+        'so its API refuses fault plans (400) and the fault scenarios are skipped. Deploy a dev stack with ' +
+        '`-c faults=on` to run them (docs/operations.md, "First deploy").';
+      process.stderr.write(`${reason}\n`);
+    }
+  }
+  faultsChecked = { reason };
+  return reason;
 }
 
 export { ensureAssembly, TEST_ASSEMBLY_DIR } from '../../localcloud/assembly';
