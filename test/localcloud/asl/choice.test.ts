@@ -3,53 +3,12 @@
  * And/Or/Not, context paths in Variable, Assign of the matching rule. Case ids name AWS recordings
  * (conformance/cases).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { LambdaService } from '../../../localcloud/lambda/service';
+import { describe, expect, it } from 'vitest';
 import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
-import { Execution, type ExecutionOutcome } from '../../../localcloud/stepfunctions/asl/execution';
-import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
-import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
-import { Integrations } from '../../../localcloud/stepfunctions/integrations';
+import { interpreterRunner } from '../../support/interpreter';
 
 // These machines call no Task resource: the integrations only complete the execution's parameters.
-const unused = (): string => 'http://127.0.0.1:9';
-const integrations = new Integrations({
-  lambda: new LambdaService({ dataDir: '/nonexistent', endpoint: unused }),
-  endpoint: unused,
-});
-afterAll(() => integrations.close());
-
-interface Finished {
-  outcome: ExecutionOutcome;
-  history: readonly HistoryEvent[];
-  types: string[];
-  output: JsonValue | undefined;
-}
-
-/** Runs a machine on the interpreter to its end (Wait delays × 0.001). */
-async function run(definition: StateMachineDefinition, input: JsonValue = {}): Promise<Finished> {
-  const execution = new Execution({
-    definition,
-    input,
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:asl-choice:run',
-    executionName: 'run',
-    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:asl-choice',
-    stateMachineName: 'asl-choice',
-    roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
-    startTime: new Date(),
-    retryScale: 0.001,
-    waitScale: 0.001,
-    integrations,
-    onEvent: () => undefined,
-  });
-  const outcome = await execution.done;
-  return {
-    outcome,
-    history: execution.history,
-    types: execution.history.map((event) => event.type),
-    output: outcome.output === undefined ? undefined : (JSON.parse(outcome.output) as JsonValue),
-  };
-}
+const { run } = interpreterRunner({ name: 'asl-choice' });
 
 /** The AWS documentation's example (more-choice-aws-docs-scenario). */
 const docsChoice: StateMachineDefinition = {

@@ -4,64 +4,13 @@
  * state and its entered event id, and EvaluationFailed for JSONata errors. Case ids name AWS recordings
  * (conformance/cases).
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { LambdaService } from '../../../localcloud/lambda/service';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
-import { Execution, type ExecutionOutcome } from '../../../localcloud/stepfunctions/asl/execution';
 import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
-import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
-import { Integrations } from '../../../localcloud/stepfunctions/integrations';
+import { interpreterRunner } from '../../support/interpreter';
 
 // These machines call no Task resource: the integrations only complete the execution's parameters.
-const unused = (): string => 'http://127.0.0.1:9';
-const integrations = new Integrations({
-  lambda: new LambdaService({ dataDir: '/nonexistent', endpoint: unused }),
-  endpoint: unused,
-});
-afterAll(() => integrations.close());
-
-interface Finished {
-  outcome: ExecutionOutcome;
-  history: readonly HistoryEvent[];
-  types: string[];
-  output: JsonValue | undefined;
-}
-
-function start(
-  definition: StateMachineDefinition,
-  input: JsonValue = {},
-  onEvent: (event: HistoryEvent) => void = () => undefined,
-): Execution {
-  return new Execution({
-    definition,
-    input,
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:asl-execution:run',
-    executionName: 'run',
-    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:asl-execution',
-    stateMachineName: 'asl-execution',
-    roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
-    startTime: new Date(),
-    retryScale: 0.001,
-    waitScale: 0.001,
-    integrations,
-    onEvent,
-  });
-}
-
-async function finish(execution: Execution): Promise<Finished> {
-  const outcome = await execution.done;
-  return {
-    outcome,
-    history: execution.history,
-    types: execution.history.map((event) => event.type),
-    output: outcome.output === undefined ? undefined : (JSON.parse(outcome.output) as JsonValue),
-  };
-}
-
-/** Runs a machine on the interpreter to its end (Wait delays × 0.001). */
-function run(definition: StateMachineDefinition, input: JsonValue = {}): Promise<Finished> {
-  return finish(start(definition, input));
-}
+const { run, start, finish } = interpreterRunner({ name: 'asl-execution' });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -98,7 +47,7 @@ describe('outcomes', () => {
 
   it('ends ABORTED on stop() with the given error and cause, recording nothing more', async () => {
     const entered = eventOf('WaitStateEntered');
-    const execution = start(waiting(), {}, entered.onEvent);
+    const execution = start(waiting(), {}, { onEvent: entered.onEvent });
     await entered.seen;
     execution.stop('Cancelled', 'the user stopped it');
     const { outcome, types, history } = await finish(execution);
@@ -117,7 +66,7 @@ describe('outcomes', () => {
     const execution = start(
       { StartAt: 'P', States: { P: { Type: 'Parallel', Branches: [waiting()], End: true } } },
       {},
-      entered.onEvent,
+      { onEvent: entered.onEvent },
     );
     await entered.seen;
     execution.stop();
@@ -129,7 +78,7 @@ describe('outcomes', () => {
   it('ends TIMED_OUT after the machine TimeoutSeconds, with no output (execution-timeout)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const entered = eventOf('WaitStateEntered');
-    const execution = start(waiting(5), {}, entered.onEvent);
+    const execution = start(waiting(5), {}, { onEvent: entered.onEvent });
     await entered.seen;
     await vi.advanceTimersByTimeAsync(4_999);
     expect(execution.history.at(-1)?.type).toBe('WaitStateEntered');

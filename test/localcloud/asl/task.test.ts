@@ -5,104 +5,18 @@
  * Case ids name AWS recordings (conformance/cases).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LambdaService } from '../../../localcloud/lambda/service';
-import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
-import { Execution, type ExecutionOutcome } from '../../../localcloud/stepfunctions/asl/execution';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
-import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
-import { Integrations } from '../../../localcloud/stepfunctions/integrations';
 import { TaskTokens } from '../../../localcloud/stepfunctions/task-tokens';
-import { addNodeFunction } from '../../support/states-harness';
+import {
+  BEHAVE_ARN,
+  callbackMachine,
+  interpreterRunner,
+  tokenOf,
+  withBehave,
+} from '../../support/interpreter';
 
-/**
- * One real local Lambda function: throws `{throw: {name, message}}`, never answers `{hang: true}`,
- * returns `{big: n}` as n characters, otherwise returns its event.
- */
-const BEHAVE = `
-exports.handler = async (event) => {
-  if (event && event.throw) { const e = new Error(event.throw.message); e.name = event.throw.name; throw e; }
-  if (event && event.hang) return new Promise(() => {});
-  if (event && event.big) return 'a'.repeat(event.big);
-  return event;
-};`;
-const BEHAVE_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:behave';
-
-let workDir: string;
-let lambda: LambdaService;
-let integrations: Integrations;
-
-beforeAll(async () => {
-  workDir = mkdtempSync(path.join(os.tmpdir(), 'asl-task-'));
-  const endpoint = (): string => 'http://127.0.0.1:9';
-  lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint });
-  integrations = new Integrations({ lambda, endpoint });
-  await addNodeFunction(lambda, path.join(workDir, 'functions'), 'behave', BEHAVE);
-  await lambda.invoke('behave', '{}'); // a warm container
-});
-
-afterAll(async () => {
-  integrations.close();
-  await lambda.close();
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-interface Finished {
-  outcome: ExecutionOutcome;
-  history: readonly HistoryEvent[];
-  types: string[];
-  output: JsonValue | undefined;
-}
-
-interface StartOptions {
-  onEvent?: (event: HistoryEvent) => void;
-  taskTokens?: TaskTokens;
-  retryScale?: number;
-}
-
-function start(
-  definition: StateMachineDefinition,
-  input: JsonValue = {},
-  options: StartOptions = {},
-): Execution {
-  return new Execution({
-    definition,
-    input,
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:asl-task:run',
-    executionName: 'run',
-    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:asl-task',
-    stateMachineName: 'asl-task',
-    roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
-    startTime: new Date(),
-    retryScale: options.retryScale ?? 0.001,
-    waitScale: 0.001,
-    integrations,
-    taskTokens: options.taskTokens ?? new TaskTokens(),
-    onEvent: options.onEvent ?? (() => undefined),
-  });
-}
-
-async function finish(execution: Execution): Promise<Finished> {
-  const outcome = await execution.done;
-  return {
-    outcome,
-    history: execution.history,
-    types: execution.history.map((event) => event.type),
-    output: outcome.output === undefined ? undefined : (JSON.parse(outcome.output) as JsonValue),
-  };
-}
-
-/** Runs a machine on the interpreter to its end (Wait delays and Retry intervals × 0.001). */
-function run(
-  definition: StateMachineDefinition,
-  input: JsonValue = {},
-  options: StartOptions = {},
-): Promise<Finished> {
-  return finish(start(definition, input, options));
-}
+const { run, start, finish } = interpreterRunner({ name: 'asl-task', ...withBehave });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -127,26 +41,6 @@ function eventListener(): {
     },
   };
 }
-
-/** The task token a callback Task handed its function (its Payload's `token`). */
-function tokenOf(scheduled: HistoryEvent): string {
-  const details = scheduled.taskScheduledEventDetails as { parameters: string };
-  const parameters = JSON.parse(details.parameters) as { Payload: { token: string } };
-  return parameters.Payload.token;
-}
-
-const callbackMachine = (limits: Record<string, number> = {}): StateMachineDefinition => ({
-  StartAt: 'Wait',
-  States: {
-    Wait: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: { FunctionName: 'behave', Payload: { 'token.$': '$$.Task.Token' } },
-      ...limits,
-      End: true,
-    },
-  },
-});
 
 describe('Task: Lambda function ARN', () => {
   it('records LambdaFunctionScheduled/Started/Succeeded and outputs the function result (lambda-arn-pipe)', async () => {

@@ -5,20 +5,16 @@
  * catchers, variables after Assign, a Wait state, the callback pattern, mock shape checks in depth,
  * `stateName` inside a Parallel branch, ToleratedFailurePercentage.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaService } from '../../../localcloud/lambda/service';
+import { describe, expect, it } from 'vitest';
 import {
+  type TestStateDeps,
   TestStateRefusal,
   type TestStateRequest,
   type TestStateResponse,
   testState,
 } from '../../../localcloud/stepfunctions/asl/test-state';
-import { Integrations } from '../../../localcloud/stepfunctions/integrations';
 import { TaskTokens } from '../../../localcloud/stepfunctions/task-tokens';
-import { addNodeFunction } from '../../support/states-harness';
+import { interpreterRunner } from '../../support/interpreter';
 
 /** Counts its invocations; throws `{throw: {name, message}}`, otherwise returns `{event, count}`. */
 const COUNTING = `
@@ -31,32 +27,21 @@ exports.handler = async (event) => {
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:counting';
 const ROLE = 'arn:aws:iam::000000000000:role/StepFunctionsRole';
 
-let workDir: string;
-let lambda: LambdaService;
-let integrations: Integrations;
 const taskTokens = new TaskTokens();
+const asl = interpreterRunner({ name: 'asl-test-state', functions: { counting: COUNTING } });
 
-beforeAll(async () => {
-  workDir = mkdtempSync(path.join(os.tmpdir(), 'asl-test-state-'));
-  const endpoint = (): string => 'http://127.0.0.1:9';
-  lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint });
-  integrations = new Integrations({ lambda, endpoint });
-  await addNodeFunction(lambda, path.join(workDir, 'functions'), 'counting', COUNTING);
-});
-
-afterAll(async () => {
-  integrations.close();
-  await lambda.close();
-  rmSync(workDir, { recursive: true, force: true });
+/** What testState() runs on: the local Lambda function, this file's task tokens. */
+const environment = (): TestStateDeps => ({
+  integrations: asl.integrations,
+  taskTokens,
+  region: 'us-east-1',
+  account: '000000000000',
 });
 
 function test(
   request: Omit<TestStateRequest, 'definition'> & { definition: object },
 ): Promise<TestStateResponse> {
-  return testState(
-    { ...request, definition: JSON.stringify(request.definition) },
-    { integrations, taskTokens, region: 'us-east-1', account: '000000000000' },
-  );
+  return testState({ ...request, definition: JSON.stringify(request.definition) }, environment());
 }
 
 async function refusal(request: Parameters<typeof test>[0]): Promise<{ code: string; message: string }> {
@@ -312,10 +297,9 @@ describe('TestState: state machines, Map and Parallel', () => {
   });
 
   it('refuses a definition that is not JSON as AWS does', async () => {
-    const response = await testState(
-      { definition: '{"Type":' },
-      { integrations, taskTokens, region: 'us-east-1', account: '000000000000' },
-    ).catch((error: unknown) => error);
+    const response = await testState({ definition: '{"Type":' }, environment()).catch(
+      (error: unknown) => error,
+    );
     expect(response).toBeInstanceOf(TestStateRefusal);
     expect((response as TestStateRefusal).code).toBe('InvalidDefinition');
     expect((response as TestStateRefusal).message).toMatch(
