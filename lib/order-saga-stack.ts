@@ -80,13 +80,14 @@ export interface OrderSagaStackProps extends StackProps {
 
 /**
  * Deadline of one execution (the `ExecutionsTimedOutAlarm` fires when one outlives it). The worst case of
- * the Retry budget (every Task of both directions exhausting its retries at its full timeout, see
- * test/infra/operations.test.ts) is about 11 minutes; 30 minutes is near three times that, so one that
+ * the Retry budget (every Task of both directions exhausting its retries at its full timeout, and every
+ * Lambda Task also riding out a throttle to its last retry: 126 s of waits each, see
+ * test/infra/operations.test.ts) is about 34 minutes; 90 minutes is more than twice that, so one that
  * times out is stuck, not slow. Express workflows cannot run longer than 5 minutes (an AWS limit), so
  * their deadline is that limit.
  */
 export const EXECUTION_TIMEOUT = {
-  standard: Duration.minutes(30),
+  standard: Duration.minutes(90),
   express: Duration.minutes(5),
 } as const;
 

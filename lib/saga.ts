@@ -23,6 +23,9 @@ import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-task
 import { Construct } from 'constructs';
 import { STATE_NAMES, TRANSIENT_ERRORS } from './contract';
 
+/** Lambda's throttling error as Step Functions reports it (retried by {@link Saga.THROTTLE_RETRY}). */
+export const THROTTLE_ERRORS = ['Lambda.TooManyRequestsException'] as const;
+
 /** The compensation of a saga step: the function that semantically undoes the step's effect. */
 export interface SagaCompensation {
   /** State name of the compensation Task (also its name in the DLQ message, `step`). */
@@ -148,10 +151,11 @@ export interface SagaProps {
  *
  * Shape (JSONPath, no JSONata):
  * - forward Task `<Step>`: Parameters `{saga: $, context: {executionArn, retryCount}}`, result at
- *   `$.results.<Step>`, Retry on transient errors only, Catch `States.ALL` at `$.failure` →
+ *   `$.results.<Step>`, Retry on Lambda throttles ({@link Saga.THROTTLE_RETRY}), then on transient errors
+ *   only, Catch `States.ALL` at `$.failure` →
  * - Pass `<Step>Failed` (`$.failure = {step, error, cause}`) → the step's OWN compensation first (its
  *   outcome is unknown: it may have committed before failing), then the earlier ones in reverse order →
- * - each compensation: Retry `States.ALL`; Catch `States.ALL` at `$.compensationError` →
+ * - each compensation: Retry Lambda throttles, then `States.ALL`; Catch `States.ALL` at `$.compensationError` →
  *   `<Compensation>ToDLQ` (SqsSendMessage, result at `$.deadLettered.<Compensation>`) → the next
  *   compensation: the unwind never stops half way →
  * - `RecordFailure` → Choice `AllCompensated` → Fail `OrderFailed` | Fail `CompensationFailed`.
@@ -160,9 +164,27 @@ export interface SagaProps {
  * saga of N steps costs at most N + 1 state transitions when it succeeds.
  */
 export class Saga extends Construct {
+  /**
+   * Lambda throttling (`Lambda.TooManyRequestsException`: the account's or the function's concurrency,
+   * or Lambda's scaling rate, exceeded under a burst). The invoke never reached the function, so it is
+   * safe to retry on every Lambda Task, forward steps and compensations alike, and a throttle must never
+   * cancel an order: AWS's retry for Lambda's service errors (Step Functions' best practice "Handle Lambda
+   * service exceptions" and CDK's `LambdaInvoke` `retryOnServiceExceptions`: 2 s, ×2, 6 attempts, up to
+   * 126 s of waits), with full jitter so that the invocations a burst throttled together do not come back
+   * together. Its own retrier, placed first: its attempts do not spend the transient or compensation
+   * budgets, and theirs do not spend it.
+   */
+  public static readonly THROTTLE_RETRY: RetryProps = {
+    errors: [...THROTTLE_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: JitterType.FULL,
+  };
+
   /** The forward Retry every step gets unless it overrides it: transient errors only, with full jitter. */
   public static readonly TRANSIENT_RETRY: RetryProps = {
-    errors: [...TRANSIENT_ERRORS],
+    errors: TRANSIENT_ERRORS.filter((error) => !(THROTTLE_ERRORS as readonly string[]).includes(error)),
     interval: Duration.seconds(1),
     backoffRate: 2,
     maxAttempts: 3,
@@ -268,6 +290,7 @@ export class Saga extends Construct {
           resultPath: `$.results.${step.name}`,
         }),
       );
+      task.addRetry(Saga.THROTTLE_RETRY);
       task.addRetry({ ...Saga.TRANSIENT_RETRY, ...step.retry });
       task.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.failure' });
       const after = forward;
@@ -342,6 +365,7 @@ export class Saga extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
+    record.addRetry(Saga.THROTTLE_RETRY);
     record.addRetry(Saga.COMPENSATION_RETRY);
     record.next(check);
 
@@ -395,6 +419,7 @@ export class Saga extends Construct {
       // Final outcomes are not retried (a Retrier with MaxAttempts 0 placed before States.ALL).
       task.addRetry({ errors: keep, maxAttempts: 0 });
     }
+    task.addRetry(Saga.THROTTLE_RETRY);
     task.addRetry(Saga.COMPENSATION_RETRY);
     if (keep.length > 0 && succeed) task.addCatch(succeed, { errors: keep });
 

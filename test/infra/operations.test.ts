@@ -192,7 +192,10 @@ function taskBudgetSeconds(
   let waits = 0;
   for (const retry of state.Retry ?? []) {
     const max = retry.MaxAttempts ?? 3;
-    attempts += max;
+    // A throttled invoke is refused before the function runs (Lambda answers 429 at once): its
+    // attempts cost no function time, only the waits between them.
+    const throttleOnly = retry.ErrorEquals.every((error) => error === 'Lambda.TooManyRequestsException');
+    if (!throttleOnly) attempts += max;
     for (let i = 0; i < max; i++) {
       const wait = (retry.IntervalSeconds ?? 1) * (retry.BackoffRate ?? 2) ** i;
       waits += Math.min(wait, retry.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);

@@ -26,6 +26,18 @@ const STEP_PARAMETERS = {
   context: { 'executionArn.$': '$$.Execution.Id', 'retryCount.$': '$$.State.RetryCount' },
 };
 
+/**
+ * The Lambda throttle retrier of every Lambda Task: AWS's retry for Lambda service errors (2 s, ×2,
+ * 6 attempts), full jitter.
+ */
+const THROTTLE_RETRIER = {
+  ErrorEquals: ['Lambda.TooManyRequestsException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
 let stack: OrderSagaStack;
 let asl: AslDefinition;
 
@@ -107,26 +119,30 @@ describe('forward path', () => {
     },
   );
 
-  it.each(STEP_NAMES)('%s retries only transient errors, with backoff and full jitter', (step) => {
-    const retry = state(step).Retry ?? [];
+  it.each(STEP_NAMES)(
+    '%s retries only throttles and transient errors, with backoff and full jitter',
+    (step) => {
+      const retry = state(step).Retry ?? [];
 
-    expect(retry).toHaveLength(1);
-    for (const retrier of retry) {
-      expect(retrier.ErrorEquals).not.toContain('States.ALL');
-      for (const error of retrier.ErrorEquals) {
-        expect(TRANSIENT_ERRORS).toContain(error);
-        expect(BUSINESS_ERRORS).not.toContain(error);
+      expect(retry).toHaveLength(2);
+      for (const retrier of retry) {
+        expect(retrier.ErrorEquals).not.toContain('States.ALL');
+        for (const error of retrier.ErrorEquals) {
+          expect(TRANSIENT_ERRORS).toContain(error);
+          expect(BUSINESS_ERRORS).not.toContain(error);
+        }
       }
-    }
-    expect(retry[0]).toEqual({
-      ErrorEquals: [...TRANSIENT_ERRORS],
-      IntervalSeconds: 1,
-      MaxAttempts: 3,
-      BackoffRate: 2,
-      MaxDelaySeconds: 10,
-      JitterStrategy: 'FULL',
-    });
-  });
+      expect(retry[0]).toEqual(THROTTLE_RETRIER);
+      expect(retry[1]).toEqual({
+        ErrorEquals: TRANSIENT_ERRORS.filter((error) => error !== 'Lambda.TooManyRequestsException'),
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        MaxDelaySeconds: 10,
+        JitterStrategy: 'FULL',
+      });
+    },
+  );
 
   it.each(STEP_NAMES)('%s catches every error into %sFailed, which records {step, error, cause}', (step) => {
     const failed = state(`${step}${STATE_NAMES.failedSuffix}`);
@@ -188,6 +204,7 @@ describe('unwind', () => {
       const task = state(compensation);
       const toDlq = state(`${compensation}${STATE_NAMES.dlqSuffix}`);
 
+      expect(task.Retry?.at(-2)).toEqual(THROTTLE_RETRIER);
       expect(task.Retry?.at(-1)).toEqual({
         ErrorEquals: ['States.ALL'],
         IntervalSeconds: 1,
@@ -268,7 +285,8 @@ describe('unwind', () => {
 
     expect(invokedLogicalId(record)).toBe(functionLogicalId('RecordFailure'));
     expect(record.Parameters).toEqual(STEP_PARAMETERS);
-    expect(record.Retry?.[0]?.ErrorEquals).toEqual(['States.ALL']);
+    expect(record.Retry?.[0]).toEqual(THROTTLE_RETRIER);
+    expect(record.Retry?.[1]?.ErrorEquals).toEqual(['States.ALL']);
     expect(record.Next).toBe(STATE_NAMES.checkCompensations);
     // If the outcome cannot be written, the write itself goes to the DLQ (the order must not stay PENDING).
     expect(record.Catch).toEqual([
@@ -297,6 +315,29 @@ describe('unwind', () => {
       Error: STATE_NAMES.failCompensation,
       CausePath: '$.failure.cause',
     });
+  });
+});
+
+describe('Lambda throttles', () => {
+  it('every Lambda Task, forward or compensating, retries a throttle on its own retrier before any other', () => {
+    const lambdaTasks = Object.entries(asl.States).filter(
+      // A Lambda Task's Resource is the function (payloadResponseOnly); the DLQ sends are `:states:::sqs:…`.
+      ([, s]) => s.Type === 'Task' && !(s.Resource ?? '').includes(':states:::'),
+    );
+
+    expect(lambdaTasks.map(([name]) => name)).toEqual(
+      expect.arrayContaining([...STEP_NAMES, ...COMPENSATIONS, STATE_NAMES.recordFailure]),
+    );
+    for (const [name, task] of lambdaTasks) {
+      const retry = task.Retry ?? [];
+      const throttle = retry.findIndex((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+      expect(retry[throttle], name).toEqual(THROTTLE_RETRIER);
+      // Only a final outcome (the guard's OrderAlreadyConfirmed, never retried) may come before it.
+      expect(
+        retry.slice(0, throttle).every((r) => r.MaxAttempts === 0),
+        name,
+      ).toBe(true);
+    }
   });
 });
 

@@ -73,8 +73,9 @@ describe('Saga construct, reused for a two-step saga', () => {
     expect(Object.values(asl.States).filter((s) => s.Type === 'Succeed')).toEqual([]);
   });
 
-  it('merges a step retry override into the transient-error retrier', () => {
+  it('merges a step retry override into the transient-error retrier, after the throttle retrier', () => {
     expect(state('BookSeat').Retry).toEqual([
+      expect.objectContaining({ ErrorEquals: Saga.THROTTLE_RETRY.errors, MaxAttempts: 6 }),
       expect.objectContaining({
         ErrorEquals: Saga.TRANSIENT_RETRY.errors,
         MaxAttempts: 5,

@@ -167,7 +167,7 @@ describe('state machine', () => {
     express.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' });
     expect(withoutTimeout(definitionOf(express))).toBe(withoutTimeout(definitionOf(dev)));
     expect(definitionOf(express)).toContain('\\"TimeoutSeconds\\":300');
-    expect(definitionOf(dev)).toContain('\\"TimeoutSeconds\\":1800');
+    expect(definitionOf(dev)).toContain('\\"TimeoutSeconds\\":5400');
   });
 
   it('alarms on executions past their deadline, not on failed ones (a cancelled order is an outcome)', () => {
