@@ -14,6 +14,7 @@ import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
 import { awsJson, awsJsonError, Edge, type EdgeOptions } from './edge';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
+import { IAM_ENV, IAM_LOG_ENV, IamEnforcer } from './iam/enforcer';
 import { LambdaService } from './lambda/service';
 import { SqsService } from './sqs/service';
 import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
@@ -67,6 +68,14 @@ export interface LocalCloudOptions {
   mockConfig?: MockConfig | string;
   /** Called for every request the edge answered (e.g. to see which credentials a client signed with). */
   onRequest?: EdgeOptions['onRequest'];
+  /**
+   * IAM enforcement: every AWS call is decided against the caller's policies from the deployed template
+   * (functions run as their execution role, Tasks as the state machine's role; `test`/`test` and any key
+   * the local cloud did not issue are the administrator). @default true, unless `STEPSAGA_IAM=off`
+   */
+  iam?: boolean;
+  /** Append every IAM decision to this file (JSON lines); default: the file `STEPSAGA_IAM_LOG` names. */
+  iamLog?: string;
 }
 
 export interface LocalCloud {
@@ -82,6 +91,8 @@ export interface LocalCloud {
   /** Milliseconds from `startLocalCloud()` to ready, and of the deployment alone. */
   timings: { readyMs: number; deployMs: number; dynamoDbMs: number };
   edge: Edge;
+  /** IAM enforcement (`iam.enabled`), its decisions and the roles it loaded. */
+  iam: IamEnforcer;
   services: {
     lambda: LambdaService;
     states: StepFunctionsService;
@@ -117,12 +128,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (options.assembly instanceof Promise) options.assembly.catch(() => undefined);
   const dynamodb = new DynamoDbService(dynamoLocal);
 
+  const iamLog = options.iamLog ?? (process.env[IAM_LOG_ENV] || undefined);
+  const iam = new IamEnforcer({
+    enabled: options.iam ?? process.env[IAM_ENV]?.toLowerCase() !== 'off',
+    ...(iamLog ? { logFile: iamLog } : {}),
+    log,
+  });
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'stepsaga-localcloud-'));
   const edge = new Edge({
     port: options.port ?? 4566,
     host: options.host ?? '127.0.0.1',
     allowedHosts,
+    authorize: (req) => iam.authorizeRequest(req),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const endpoint = () => edge.endpoint;
@@ -134,19 +152,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closed = true;
     await edge.close();
     await dynamodb.close();
+    await iam.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
   try {
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
-    const lambda = new LambdaService({ dataDir, endpoint, onLog });
+    const lambda = new LambdaService({
+      dataDir,
+      endpoint,
+      onLog,
+      credentialsFor: (roleArn, session) => iam.credentialsFor(roleArn, session),
+    });
     const states = new StepFunctionsService({
       lambda,
       endpoint,
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
       ...(mockConfig ? { mockConfig } : {}),
+      iam,
     });
-    const apigateway = new ApiGatewayService({ lambda });
+    const apigateway = new ApiGatewayService({
+      lambda,
+      authorizeInvoke: (functionName, sourceArn) =>
+        iam.authorizeServiceInvoke('apigateway.amazonaws.com', lambda.functionArn(functionName), sourceArn).allowed,
+    });
 
     const outputs: Record<string, string> = {};
     let deployment: DeployReport | undefined;
@@ -202,6 +231,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         states,
         sqs,
         apigateway,
+        iam,
       });
       deployMs = performance.now() - deployStarted;
       Object.assign(outputs, deployment.outputs);
@@ -225,6 +255,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       outputs,
       timings: { readyMs: performance.now() - started, deployMs, dynamoDbMs },
       edge,
+      iam,
       services: { lambda, states, dynamodb, sqs, apigateway },
       dynamoDbPid: dynamoLocal.pid,
       close,

@@ -102,6 +102,11 @@ export interface EdgeOptions {
    * `Host`, or from a web page on any other host (`Origin`), get a 403 and change nothing (see hosts.ts).
    */
   allowedHosts?: readonly string[];
+  /**
+   * Decides whether the caller may make the request (IAM, see iam/enforcer.ts): undefined = serve it,
+   * else the denial to answer instead. Called after routing, before the service sees the request.
+   */
+  authorize?: (req: AwsRequest) => AwsResponse | undefined;
   /** Called for every request after it is answered (the console's live feed, logs). */
   onRequest?: (req: AwsRequest, res: AwsResponse, ms: number) => void;
 }
@@ -212,9 +217,16 @@ export class Edge {
       endpoint: this.baseUrl,
       ...(typeof target === 'string' ? { target } : {}),
     };
-    const response = service
-      ? await service.handle(request)
-      : awsJsonError(501, 'NotImplemented', `The local cloud does not emulate the ${route.service} service`);
+    const denied = service ? this.options.authorize?.(request) : undefined;
+    const response = denied
+      ? denied
+      : service
+        ? await service.handle(request)
+        : awsJsonError(
+            501,
+            'NotImplemented',
+            `The local cloud does not emulate the ${route.service} service`,
+          );
     await writeResponse(res, response);
     this.options.onRequest?.(request, response, performance.now() - started);
   }

@@ -70,7 +70,18 @@ export class ApiGatewayService implements Service {
   readonly name = 'apigateway' as const;
   private readonly apis = new Map<string, RestApiModel>();
 
-  constructor(private readonly options: { lambda: ApiGatewayLambda; now?: () => number }) {}
+  constructor(
+    private readonly options: {
+      lambda: ApiGatewayLambda;
+      now?: () => number;
+      /**
+       * IAM: whether the function's Lambda permissions let API Gateway invoke it for this execute-api
+       * ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`); a refusal is AWS's
+       * 500 `Internal server error` ("Invalid permissions on Lambda function").
+       */
+      authorizeInvoke?: (functionName: string, sourceArn: string) => boolean;
+    },
+  ) {}
 
   addRestApi(api: RestApiModel): void {
     this.apis.set(api.id, api);
@@ -112,6 +123,9 @@ export class ApiGatewayService implements Service {
     const functionName = functionNameFromUri(integration.uri);
     if (!functionName) return INTERNAL_ERROR();
 
+    const sourceArn = `arn:aws:execute-api:${req.region}:${LOCAL_ACCOUNT_ID}:${api.id}/${stage.name}/${req.method}${userPath}`;
+    if (this.options.authorizeInvoke && !this.options.authorizeInvoke(functionName, sourceArn))
+      return json(500, { message: 'Internal server error' });
     const event = this.buildEvent(req, route, stage.name, stage.variables, userPath, credential?.accessKeyId);
     let result: Awaited<ReturnType<ApiGatewayLambda['invoke']>>;
     try {

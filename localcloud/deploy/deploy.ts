@@ -23,6 +23,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiMethod, RestApiModel } from '../apigateway/model';
 import type { ApiGatewayService } from '../apigateway/service';
 import type { LambdaApi, StatesApi } from '../cloud';
+import { IAM_TYPES, type IamResource } from '../iam/enforcer';
 import type { SqsService } from '../sqs/service';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { readAssembly, type StackArtifact, type TemplateResource } from './assembly';
@@ -55,6 +56,8 @@ export interface DeployOptions {
   states: Pick<StatesApi, 'createStateMachine'>;
   sqs: Pick<SqsService, 'queueUrl'>;
   apigateway: Pick<ApiGatewayService, 'addRestApi'>;
+  /** Receives the stack's roles, policies and resource policies, resolved (IAM enforcement). */
+  iam?: { loadStack(resources: IamResource[]): void };
 }
 
 const EMULATED = new Set([
@@ -224,6 +227,7 @@ async function deployStack(
     );
   }
 
+  if (options.iam) options.iam.loadStack(iamResources(state, all));
   for (const api of state.apis.values()) options.apigateway.addRestApi(api);
   const apiUrls = [...state.apis.values()].map((api) => ({
     id: api.id,
@@ -249,6 +253,24 @@ async function deployStack(
     apis: apiUrls,
     durationMs: performance.now() - started,
   };
+}
+
+/** The template's IAM resources with their properties resolved against what the deployment created. */
+function iamResources(state: StackState, all: Array<[string, TemplateResource]>): IamResource[] {
+  return all
+    .filter(([, r]) => IAM_TYPES.has(r.Type))
+    .map(([id, r]) => {
+      const physical = state.resources.get(id);
+      const arnAttribute = physical?.attributes.Arn;
+      return {
+        stackName: state.stack.stackName,
+        logicalId: id,
+        type: r.Type,
+        ref: physical?.ref ?? id,
+        ...(typeof arnAttribute === 'string' ? { arn: arnAttribute } : {}),
+        properties: obj(state.resolver.resolve((r.Properties ?? {}) as Json)),
+      };
+    });
 }
 
 /** `https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>` → the edge's `/restapis/...` URL. */

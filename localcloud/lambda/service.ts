@@ -104,6 +104,15 @@ export interface LambdaServiceOptions {
   maxQueuedPerFunction?: number;
   /** Every log line a function writes (console, INIT_REPORT/START/END/REPORT). */
   onLog?: (functionName: string, line: string) => void;
+  /**
+   * The credentials a function runs with (its execution role's session, named after the function), or
+   * undefined for the administrator's `test` credentials (IAM enforcement off, or a role the local cloud
+   * does not know).
+   */
+  credentialsFor?: (
+    roleArn: string | undefined,
+    session: string,
+  ) => { accessKeyId: string; secretAccessKey: string; sessionToken: string } | undefined;
   /** The Init phase limit (Lambda: 10 s for on-demand functions); tests shorten it. @default 10 */
   initTimeoutSeconds?: number;
 }
@@ -667,6 +676,7 @@ export class LambdaService implements Service {
   private environmentOf(record: FunctionRecord): Record<string, string> {
     const { spec } = record;
     const endpoint = this.opts.endpoint();
+    const credentials = this.opts.credentialsFor?.(spec.role, spec.name);
     return {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
@@ -682,9 +692,9 @@ export class LambdaService implements Service {
       LAMBDA_TASK_ROOT: spec.codeDir,
       LAMBDA_RUNTIME_DIR: spec.codeDir,
       _HANDLER: spec.handler,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SESSION_TOKEN: 'test',
+      AWS_ACCESS_KEY_ID: credentials?.accessKeyId ?? 'test',
+      AWS_SECRET_ACCESS_KEY: credentials?.secretAccessKey ?? 'test',
+      AWS_SESSION_TOKEN: credentials?.sessionToken ?? 'test',
       AWS_ENDPOINT_URL: endpoint,
       // No X-Ray daemon here: the X-Ray SDK must not complain about a missing segment.
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',

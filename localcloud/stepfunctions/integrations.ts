@@ -26,7 +26,7 @@ import * as sfnModel from '@aws-sdk/client-sfn';
 import * as sqsModel from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LambdaApiError } from '../lambda/errors';
-import type { LambdaService } from '../lambda/service';
+import { functionNameOf, type LambdaService } from '../lambda/service';
 import { LOCAL_REGION } from '../types';
 
 /** An error a Task reports to the state machine (`Error`/`Cause` of Catch and of the history). */
@@ -326,7 +326,21 @@ function validateDynamoRequest(action: string, params: JsonObject): void {
 export interface IntegrationDeps {
   lambda: LambdaService;
   endpoint: () => string;
+  /**
+   * IAM (iam/enforcer.ts): the credentials of the state machine role's session, which sign the calls
+   * through the edge, and the decision on in-process Lambda invokes. Absent: the administrator's `test`.
+   */
+  iam?: {
+    credentialsFor(
+      roleArn: string,
+      session: string,
+    ): { accessKeyId: string; secretAccessKey: string; sessionToken: string } | undefined;
+    authorizeRoleInvoke(roleArn: string, session: string, functionArn: string): string | undefined;
+  };
 }
+
+/** The session name of a state machine role's calls (Step Functions' own is opaque). */
+const STATES_SESSION = 'StepFunctions';
 
 interface JsonAnswer {
   body: JsonObject;
@@ -336,12 +350,37 @@ interface JsonAnswer {
 
 /** Runs Task resources against the local cloud's own services (Lambda in-process, the rest over HTTP). */
 export class Integrations {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly queueUrls = new Map<string, string>();
-  /** One SigV4 signer per service (signing name), made on first use. */
-  private readonly signers = new Map<string, SignatureV4>();
+  private readonly agent: http.Agent;
+  private readonly queueUrls: Map<string, string>;
+  /** One SigV4 signer per service (signing name) and role, made on first use. */
+  private readonly signers: Map<string, SignatureV4>;
+  /** The role the calls are made as (the state machine's), when bound with `as()`. */
+  private readonly roleArn: string | undefined;
 
-  constructor(private readonly deps: IntegrationDeps) {}
+  constructor(
+    private readonly deps: IntegrationDeps,
+    shared?: {
+      agent: http.Agent;
+      queueUrls: Map<string, string>;
+      signers: Map<string, SignatureV4>;
+      roleArn: string;
+    },
+  ) {
+    this.agent = shared?.agent ?? new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.queueUrls = shared?.queueUrls ?? new Map();
+    this.signers = shared?.signers ?? new Map();
+    this.roleArn = shared?.roleArn;
+  }
+
+  /** The same integrations, calling as `roleArn` (a state machine's role): its credentials, its grants. */
+  as(roleArn: string): Integrations {
+    return new Integrations(this.deps, {
+      agent: this.agent,
+      queueUrls: this.queueUrls,
+      signers: this.signers,
+      roleArn,
+    });
+  }
 
   /** A plain function ARN as Resource: the function's result is the state result. */
   async invokeFunction(functionArn: string, input: JsonValue): Promise<JsonValue> {
@@ -372,6 +411,7 @@ export class Integrations {
     payload: string,
     options: { logType?: 'Tail' },
   ): Promise<{ payload: string; requestId: string; logTail?: string }> {
+    this.authorizeInvoke(functionName);
     let result: Awaited<ReturnType<LambdaService['invoke']>>;
     try {
       result = await this.deps.lambda.invoke(functionName, payload, options);
@@ -402,6 +442,7 @@ export class Integrations {
     if (InvocationType === 'Event' || InvocationType === 'DryRun') {
       // Lambda answers 202 with no payload once the event is queued (DryRun: 204, nothing runs).
       let requestId: string = randomUUID();
+      this.authorizeInvoke(functionName);
       try {
         if (InvocationType === 'Event')
           requestId = this.deps.lambda.invokeAsync(functionName, payload).requestId;
@@ -447,6 +488,21 @@ export class Integrations {
       ...sdkMetadata(result.requestId, headers),
       StatusCode: 200,
     };
+  }
+
+  /** IAM on the in-process invoke: what Lambda answers a role without `lambda:InvokeFunction`. */
+  private authorizeInvoke(functionName: string): void {
+    if (!this.roleArn || !this.deps.iam) return;
+    const ref = functionNameOf(functionName);
+    const functionArn = ref
+      ? `${this.deps.lambda.functionArn(ref.name)}${ref.qualifier ? `:${ref.qualifier}` : ''}`
+      : functionName;
+    const denied = this.deps.iam.authorizeRoleInvoke(this.roleArn, STATES_SESSION, functionArn);
+    if (denied)
+      throw new TaskError(
+        'Lambda.AWSLambdaException',
+        `${denied} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+      );
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -569,15 +625,20 @@ export class Integrations {
   private async callJson(service: JsonService, action: string, params: JsonObject): Promise<JsonAnswer> {
     const endpoint = new URL(this.deps.endpoint());
     const body = JSON.stringify(params);
-    let signer = this.signers.get(service.signingName);
+    const credentials = (this.roleArn && this.deps.iam?.credentialsFor(this.roleArn, STATES_SESSION)) || {
+      accessKeyId: 'test',
+      secretAccessKey: 'test',
+    };
+    const signerKey = `${service.signingName} ${credentials.accessKeyId}`;
+    let signer = this.signers.get(signerKey);
     if (!signer) {
       signer = new SignatureV4({
         service: service.signingName,
         region: LOCAL_REGION,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        credentials,
         sha256: Sha256,
       });
-      this.signers.set(service.signingName, signer);
+      this.signers.set(signerKey, signer);
     }
     const signed = await signer.sign({
       method: 'POST',

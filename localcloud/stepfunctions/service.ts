@@ -16,7 +16,7 @@ import { Execution, type ExecutionStatus } from './asl/execution';
 import type { HistoryEvent } from './asl/history';
 import { parseTestStateRequest, TestStateRefusal, testState } from './asl/test-state';
 import { invalidDefinitionMessage, validateDefinition } from './asl/validate';
-import { Integrations, type JsonValue } from './integrations';
+import { type IntegrationDeps, Integrations, type JsonValue } from './integrations';
 import { type MockConfig, splitTestCaseArn, TestCaseError, testCaseMock } from './mock-config';
 import { TaskTokenError, TaskTokens } from './task-tokens';
 
@@ -31,6 +31,8 @@ export interface StepFunctionsServiceOptions {
   retryScale?: number;
   /** Mocked service integrations (SFN Local's mock config): StartExecution with `<arn>#<TestCase>`. */
   mockConfig?: MockConfig;
+  /** IAM: executions' Tasks call as the state machine's role (see integrations.ts). */
+  iam?: IntegrationDeps['iam'];
 }
 
 type WorkflowType = 'STANDARD' | 'EXPRESS';
@@ -132,7 +134,11 @@ export class StepFunctionsService implements Service {
   readonly mockConfig: MockConfig | undefined;
 
   constructor(opts: StepFunctionsServiceOptions) {
-    this.integrations = new Integrations({ lambda: opts.lambda, endpoint: opts.endpoint });
+    this.integrations = new Integrations({
+      lambda: opts.lambda,
+      endpoint: opts.endpoint,
+      ...(opts.iam ? { iam: opts.iam } : {}),
+    });
     this.mockConfig = opts.mockConfig;
     this.retryScale = opts.retryScale ?? 1;
     this.operations = {
@@ -378,7 +384,8 @@ export class StepFunctionsService implements Service {
       roleArn: machine.roleArn,
       startTime: startDate,
       retryScale: this.retryScale,
-      integrations: this.integrations,
+      // Its Tasks call as the state machine's role (IAM).
+      integrations: this.integrations.as(machine.roleArn),
       taskTokens: this.taskTokens,
       ...(taskMock ? { taskMock } : {}),
       onEvent: (event) => {
