@@ -145,6 +145,7 @@ export class IamEnforcer {
   >();
   private readonly issued = new Map<string, SessionCredentials>();
   private readonly stream: WriteStream | undefined;
+  private readonly listeners = new Set<(record: DecisionRecord) => void>();
   /** Problems met while loading policies (unknown managed policies, unparsable documents). */
   readonly warnings: string[] = [];
   /** Denials seen since start, for the ready line and tests. */
@@ -269,6 +270,12 @@ export class IamEnforcer {
     this.resourcePolicies.set(resourceArn, [...(this.resourcePolicies.get(resourceArn) ?? []), source]);
   }
 
+  /** Calls `listener` with every logged decision until the returned function is called. */
+  onDecision(listener: (record: DecisionRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   role(roleArn: string): RoleModel | undefined {
     return this.roles.get(roleArn);
   }
@@ -370,6 +377,7 @@ export class IamEnforcer {
     if (principal.kind !== 'root' || !allowed) {
       this.writeLine(record);
       this.options.onDecision?.(record);
+      for (const listener of this.listeners) listener(record);
     }
     return { allowed, message: allowed ? '' : denialMessage(context, decision), decision };
   }

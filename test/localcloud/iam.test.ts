@@ -1,0 +1,345 @@
+/**
+ * IAM enforcement (issue #14). The evaluator on its own (explicit Deny, NotAction, wildcards, conditions,
+ * per-item authorization), then a local cloud deploying a test-local copy of the assembly with one grant
+ * removed and one Lambda permission removed: the saga step that needed the grant fails with AWS's denial
+ * text and the order ends as on a real deployment; API Gateway answers 500 `Internal server error` and the
+ * decision log says why; every other call of the run is allowed.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../../client/api';
+import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { DecisionRecord } from '../../localcloud/iam/enforcer';
+import {
+  denialMessage,
+  evaluate,
+  type PolicySource,
+  type Principal,
+  parsePolicyDocument,
+} from '../../localcloud/iam/policy';
+import { authorizationsOf } from '../../localcloud/iam/requests';
+import type { AwsRequest } from '../../localcloud/types';
+import { ensureAssembly } from '../support/target';
+
+const ROLE = 'arn:aws:iam::000000000000:role/OrderSaga-ReserveStockRole-ABC';
+const session: Principal = {
+  arn: 'arn:aws:sts::000000000000:assumed-role/OrderSaga-ReserveStockRole-ABC/ReserveStock',
+  roleArn: ROLE,
+  kind: 'session',
+  account: '000000000000',
+};
+const TABLE = 'arn:aws:dynamodb:us-east-1:000000000000:table/Inventory';
+const identity = (statements: unknown[]): PolicySource[] => [
+  { kind: 'identity', name: 'Policy', statements: parsePolicyDocument({ Statement: statements }, 'Policy') },
+];
+const ctx = (action: string, resource: string, keys: Record<string, string> = {}) => ({
+  principal: session,
+  action,
+  resource,
+  keys: { 'aws:securetransport': 'true', ...keys },
+});
+
+describe('the policy evaluator', () => {
+  it('allows what an identity policy grants, with wildcards, and nothing else', () => {
+    const policies = identity([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Update*'], Resource: TABLE },
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${TABLE}/index/*` },
+    ]);
+    expect(evaluate(ctx('dynamodb:GetItem', TABLE), policies, []).decision).toBe('allow');
+    expect(evaluate(ctx('DynamoDB:updateitem', TABLE), policies, []).decision).toBe('allow');
+    expect(evaluate(ctx('dynamodb:Query', `${TABLE}/index/byCustomer`), policies, []).decision).toBe('allow');
+    const denied = evaluate(ctx('dynamodb:PutItem', TABLE), policies, []);
+    expect(denied.decision).toBe('implicitDeny');
+    expect(denialMessage(ctx('dynamodb:PutItem', TABLE), denied)).toBe(
+      `User: ${session.arn} is not authorized to perform: dynamodb:PutItem on resource: ${TABLE} because no identity-based policy allows the dynamodb:PutItem action`,
+    );
+    // Resources are case-sensitive; the table's index is not the table.
+    expect(evaluate(ctx('dynamodb:GetItem', TABLE.toLowerCase()), policies, []).decision).toBe(
+      'implicitDeny',
+    );
+    expect(evaluate(ctx('dynamodb:GetItem', `${TABLE}/index/x`), policies, []).decision).toBe('implicitDeny');
+  });
+
+  it('lets an explicit Deny win over any Allow, and says so', () => {
+    const policies = identity([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Sid: 'NoDeletes', Effect: 'Deny', Action: 'dynamodb:DeleteItem', Resource: TABLE },
+    ]);
+    const decision = evaluate(ctx('dynamodb:DeleteItem', TABLE), policies, []);
+    expect(decision).toMatchObject({ decision: 'explicitDeny', matched: { sid: 'NoDeletes' } });
+    expect(denialMessage(ctx('dynamodb:DeleteItem', TABLE), decision)).toMatch(
+      /with an explicit deny in an identity-based policy$/,
+    );
+    // The administrator is subject to a resource policy's Deny too.
+    const queuePolicy: PolicySource[] = [
+      {
+        kind: 'resource',
+        name: 'QueuePolicy',
+        statements: parsePolicyDocument(
+          {
+            Statement: [
+              {
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Action: 'sqs:*',
+                Resource: '*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              },
+            ],
+          },
+          'QueuePolicy',
+        ),
+      },
+    ];
+    const root: Principal = { arn: 'arn:aws:iam::000000000000:root', kind: 'root', account: '000000000000' };
+    const over = (secure: string) => ({
+      ...ctx('sqs:SendMessage', 'q'),
+      principal: root,
+      keys: { 'aws:securetransport': secure },
+    });
+    expect(evaluate(over('true'), [], queuePolicy, true).decision).toBe('allow');
+    expect(evaluate(over('false'), [], queuePolicy, true).decision).toBe('explicitDeny');
+  });
+
+  it('honours NotAction, NotResource and conditions; an unknown operator grants nothing', () => {
+    const policies = identity([
+      { Effect: 'Allow', NotAction: ['dynamodb:Delete*', 'lambda:*'], NotResource: `${TABLE}/index/*` },
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: '*',
+        Condition: { NumericLessThan: { 'aws:MultiFactorAuthAge': '60' } },
+      },
+    ]);
+    expect(evaluate(ctx('dynamodb:PutItem', TABLE), policies, []).decision).toBe('allow');
+    expect(evaluate(ctx('dynamodb:DeleteItem', TABLE), policies, []).decision).toBe('implicitDeny');
+    expect(evaluate(ctx('dynamodb:Query', `${TABLE}/index/i`), policies, []).decision).toBe('implicitDeny');
+    expect(
+      evaluate(
+        ctx('lambda:InvokeFunction', 'arn:aws:lambda:us-east-1:000000000000:function:f'),
+        policies,
+        [],
+      ),
+    ).toEqual({
+      decision: 'implicitDeny',
+      unknownOperators: ['NumericLessThan'],
+    });
+  });
+
+  it('lets a Lambda permission admit a service only from its SourceArn', () => {
+    const fn = 'arn:aws:lambda:us-east-1:000000000000:function:Api';
+    const permission: PolicySource[] = [
+      {
+        kind: 'resource',
+        name: 'Permission',
+        statements: parsePolicyDocument(
+          {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'apigateway.amazonaws.com' },
+                Action: 'lambda:InvokeFunction',
+                Resource: fn,
+                Condition: {
+                  ArnLike: {
+                    'aws:SourceArn': 'arn:aws:execute-api:us-east-1:000000000000:api/v1/GET/orders/*',
+                  },
+                },
+              },
+            ],
+          },
+          'Permission',
+        ),
+      },
+    ];
+    const apigw: Principal = { arn: 'apigateway.amazonaws.com', kind: 'service', account: '000000000000' };
+    const call = (sourceArn: string) => ({
+      principal: apigw,
+      action: 'lambda:InvokeFunction',
+      resource: fn,
+      keys: { 'aws:sourcearn': sourceArn },
+    });
+    expect(
+      evaluate(call('arn:aws:execute-api:us-east-1:000000000000:api/v1/GET/orders/o-1'), [], permission)
+        .decision,
+    ).toBe('allow');
+    expect(
+      evaluate(call('arn:aws:execute-api:us-east-1:000000000000:api/v1/POST/orders'), [], permission)
+        .decision,
+    ).toBe('implicitDeny');
+  });
+});
+
+describe('what a request is authorized as', () => {
+  const request = (target: string, body: unknown): AwsRequest => ({
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: {},
+    body: Buffer.from(JSON.stringify(body)),
+    target,
+    service: target.startsWith('DynamoDB') ? 'dynamodb' : 'sqs',
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:4566',
+  });
+  const arn = (t: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/${t}`;
+
+  it('authorizes TransactWriteItems per item and per table, GSIs as table/X/index/Y', () => {
+    expect(
+      authorizationsOf(
+        request('DynamoDB_20120810.TransactWriteItems', {
+          TransactItems: [
+            { Update: { TableName: 'Inventory' } },
+            { ConditionCheck: { TableName: 'Orders' } },
+            { Put: { TableName: 'Keys' } },
+            { Update: { TableName: 'Inventory' } },
+            { Delete: { TableName: 'Keys' } },
+          ],
+        }),
+      ),
+    ).toEqual([
+      { action: 'dynamodb:UpdateItem', resource: arn('Inventory') },
+      { action: 'dynamodb:ConditionCheckItem', resource: arn('Orders') },
+      { action: 'dynamodb:PutItem', resource: arn('Keys') },
+      { action: 'dynamodb:DeleteItem', resource: arn('Keys') },
+    ]);
+    expect(
+      authorizationsOf(request('DynamoDB_20120810.Query', { TableName: 'Orders', IndexName: 'byCustomer' })),
+    ).toEqual([{ action: 'dynamodb:Query', resource: `${arn('Orders')}/index/byCustomer` }]);
+    expect(
+      authorizationsOf(request('DynamoDB_20120810.BatchGetItem', { RequestItems: { A: {}, B: {} } })),
+    ).toEqual([
+      { action: 'dynamodb:BatchGetItem', resource: arn('A') },
+      { action: 'dynamodb:BatchGetItem', resource: arn('B') },
+    ]);
+    expect(
+      authorizationsOf(
+        request('AmazonSQS.SendMessageBatch', { QueueUrl: 'http://127.0.0.1:4566/000000000000/dlq' }),
+      ),
+    ).toEqual([{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:dlq' }]);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------------
+// A deployment with one grant and one Lambda permission taken away
+// ------------------------------------------------------------------------------------------------------
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+let cloud: LocalCloud;
+let dir: string;
+let sfn: SFNClient;
+const decisions: DecisionRecord[] = [];
+
+beforeAll(async () => {
+  const assembly = await ensureAssembly();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-iam-'));
+  cpSync(assembly, dir, { recursive: true });
+  const file = path.join(dir, 'OrderSaga.template.json');
+  const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
+  // ReserveStock loses its grant on the Inventory table; POST /orders loses its Lambda permission.
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy' && id.startsWith('ReserveStockFunctionRoleDefaultPolicy')) {
+      const doc = resource.Properties.PolicyDocument as { Statement: Array<{ Sid?: string }> };
+      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'InventoryTableReadWrite');
+    }
+    if (resource.Type === 'AWS::Lambda::Permission' && /ordersPOST/.test(id)) delete template.Resources[id];
+  }
+  writeFileSync(file, JSON.stringify(template));
+  cloud = await startLocalCloud({
+    port: 0,
+    assembly: dir,
+    seed: true,
+    retryScale: 0.01,
+    quiet: true,
+    onLog: () => undefined,
+  });
+  sfn = new SFNClient({
+    endpoint: cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  sfn?.destroy();
+  await cloud?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('enforcement on a deployment missing a grant', () => {
+  it('is on by default, and the roles came from the template', () => {
+    expect(cloud.iam.enabled).toBe(true);
+    expect(cloud.iam.listRoles().map((r) => r.logicalId)).toContain('SagaStateMachineRoleE2963104');
+    expect(cloud.iam.warnings).toEqual([]);
+  });
+
+  it('fails the saga step whose grant is gone with AWS denial text, and the order ends as on AWS', async () => {
+    const api = createApiClient({
+      apiUrl: cloud.apiUrl as string,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const seen: DecisionRecord[] = [];
+    const stop = cloud.iam.onDecision((r) => seen.push(r));
+
+    // POST /orders: no Lambda permission → 500 Internal server error, and the log says why.
+    const post = await api.post('orders', { orderId: 'o-denied', customerId: 'customer-1', items: [] });
+    expect(post.status).toBe(500);
+    expect(post.body).toEqual({ message: 'Internal server error' });
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        principal: 'apigateway.amazonaws.com',
+        decision: 'implicitDeny',
+        via: 'apigateway',
+      }),
+    );
+
+    // The saga, started directly (as the administrator): ReserveStock's DynamoDB calls are denied.
+    const stateMachineArn = cloud.outputs.StateMachineArn as string;
+    expect(stateMachineArn).toMatch(/^arn:aws:states:/);
+    const started = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'iam-denied',
+        input: JSON.stringify({
+          orderId: 'o-iam-1',
+          customerId: 'customer-1',
+          deliverySlot: '2026-12-01T10',
+          items: [{ sku: 'SKU-1', quantity: 1 }],
+        }),
+      }),
+    );
+    const executionArn = started.executionArn as string;
+    let status = 'RUNNING';
+    const deadline = Date.now() + 60_000;
+    while (status === 'RUNNING' && Date.now() < deadline)
+      status = (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'RUNNING';
+    stop();
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+    const text = JSON.stringify(history.events);
+    expect(text).toMatch(
+      /User: arn:aws:sts::000000000000:assumed-role\/OrderSaga-ReserveStockFunctionRole[^/]*\/OrderSaga-ReserveStockFunction[^ ]* is not authorized to perform: dynamodb:\w+ on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/OrderSaga-Inventory[^ ]* because no identity-based policy allows the dynamodb:\w+ action/,
+    );
+    const denials = seen.filter((r) => r.decision !== 'allow');
+    expect(denials.length).toBeGreaterThan(0);
+    // Only the removed grant and the removed permission were refused.
+    for (const denial of denials)
+      expect(
+        denial.via === 'apigateway' ||
+          (/ReserveStockFunctionRole/.test(denial.role ?? '') &&
+            /table\/OrderSaga-Inventory/.test(denial.resource)),
+      ).toBe(true);
+    expect(status).not.toBe('SUCCEEDED');
+  }, 120_000);
+});
