@@ -33,6 +33,11 @@ Options:
                     mocked service integrations: a mock config in Step Functions Local's format
                     (default: the file ${MOCK_CONFIG_ENV} names); run a test case with
                     StartExecution on <stateMachineArn>#<TestCase>
+  --iam on|off      enforce the stack's IAM policies on every AWS call (default on; STEPSAGA_IAM=off
+                    disables it): functions run as their execution role, Tasks as the state machine's
+                    role; test/test and any key the local cloud did not issue are the administrator
+  --iam-log FILE    append every IAM decision to FILE as JSON lines (STEPSAGA_IAM_LOG=FILE too);
+                    npm run iam-report -- FILE lists unexercised grants and denials per role
   --quiet           no function logs
   --help            this text
 
@@ -59,6 +64,10 @@ export interface CliOptions {
   mockConfig?: MockConfig;
   quiet: boolean;
   help: boolean;
+  /** `--iam on|off` (undefined: STEPSAGA_IAM, else on). */
+  iam?: boolean;
+  /** `--iam-log FILE`. */
+  iamLog?: string;
 }
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -78,6 +87,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         outputs: { type: 'string' },
         'allowed-hosts': { type: 'string', multiple: true },
         'mock-config': { type: 'string' },
+        iam: { type: 'string' },
+        'iam-log': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -115,7 +126,11 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       `${(error as Error).message}${values['mock-config'] === undefined ? ` (from ${MOCK_CONFIG_ENV})` : ''}`,
     );
   }
+  if (values.iam !== undefined && values.iam !== 'on' && values.iam !== 'off')
+    throw new UsageError(`--iam must be on or off, got '${values.iam}'`);
   return {
+    ...(values.iam !== undefined ? { iam: values.iam === 'on' } : {}),
+    ...(values['iam-log'] !== undefined ? { iamLog: values['iam-log'] } : {}),
     port,
     allowedHosts,
     seed: !values['no-seed'],
@@ -220,6 +235,8 @@ export async function main(argv: string[]): Promise<number> {
       seed: options.seed,
       quiet: options.quiet,
       allowedHosts: options.allowedHosts,
+      ...(options.iam !== undefined ? { iam: options.iam } : {}),
+      ...(options.iamLog !== undefined ? { iamLog: options.iamLog } : {}),
       ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
       ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
@@ -239,8 +256,11 @@ export async function main(argv: string[]): Promise<number> {
   const sinceCommand = performance.now() / 1000;
   const extraHosts = cloud.edge.hosts.configured;
   const mocks = cloud.services.states.mockConfig;
+  const iam = cloud.iam.enabled
+    ? `IAM enforced (${cloud.iam.listRoles().length} roles${cloud.iam.logFile ? `, decisions in ${cloud.iam.logFile}` : ''})`
+    : 'IAM not enforced (--iam off)';
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );
   return -1;
 }
