@@ -59,9 +59,12 @@ export class TaskTokens {
   private readonly open = new Map<string, TokenRecord>();
   private readonly closed = new Set<string>();
 
-  /** A new, unique, opaque token whose outcome `outcome(token)` will carry. */
-  issue(): string {
-    const token = `AQ${randomBytes(64).toString('base64url')}`;
+  /**
+   * A new, unique, opaque token whose outcome `outcome(token)` will carry (`reuse`: a token handed out
+   * before a restart, `--persist`, opened again).
+   */
+  issue(reuse?: string): string {
+    const token = reuse ?? `AQ${randomBytes(64).toString('base64url')}`;
     this.open.set(token, { outcome: withResolvers<CallbackOutcome>(), settled: false });
     return token;
   }

@@ -33,6 +33,12 @@ export class History {
     return id;
   }
 
+  /** `--persist`: the events a previous run recorded (before anything else is appended). */
+  restore(events: readonly HistoryEvent[], closed: boolean): void {
+    this.list.push(...events);
+    this.closed = closed;
+  }
+
   /** RedriveExecution: the history goes on after the outcome it had. */
   reopen(): void {
     this.closed = false;

@@ -24,7 +24,11 @@ export async function runWait(run: StateRun<WaitState>): Promise<StateResult> {
   const effective = effectiveInput(run);
   const delayMs = await delay(run, effective);
   if (delayMs > MAX_WAIT_SECONDS * 1000) throw runtimeError('Wait state delay is too long.');
-  await sleep(Math.max(delayMs, 0) * run.frame.env.waitScale, run.frame.signal);
+  // Seconds run from the state's entry: a restart taking over (`--persist`) keeps the original deadline
+  // (a Timestamp is one already).
+  const relative = state.Seconds !== undefined || state.SecondsPath !== undefined;
+  const elapsed = relative ? Date.now() - Date.parse(run.enteredTime) : 0;
+  await sleep(Math.max(Math.max(delayMs, 0) * run.frame.env.waitScale - elapsed, 0), run.frame.signal);
   if (run.language === 'JSONata') {
     const { output, assign } = await stateOutput(run, run.input);
     return { output, next: transition(state), ...(assign ? { assign } : {}) };
