@@ -22,6 +22,9 @@ Options:
   --persist DIR     keep DynamoDB data in DIR (default: in memory)
   --no-seed         do not load the demo data (seed/demo.json)
   --retry-scale X   multiply state machine Retry intervals by X (e.g. 0.01 for fast demos; default 1)
+  --lambda-concurrency N
+                    the account's Lambda concurrency limit: synchronous invocations beyond it are
+                    throttled (TooManyRequestsException), as on AWS (default 1000, AWS's quota)
   --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
   --no-synth        never synthesize, deploy the assembly as it is
   --outputs FILE    where to write the outputs (default ${DEFAULT_OUTPUTS_FILE})
@@ -55,6 +58,8 @@ export interface CliOptions {
   persistDir?: string;
   seed: boolean;
   retryScale?: number;
+  /** `--lambda-concurrency`: the account's Lambda concurrency limit. */
+  lambdaConcurrency?: number;
   assembly: string;
   synth: boolean;
   outputsFile: string;
@@ -82,6 +87,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         persist: { type: 'string' },
         'no-seed': { type: 'boolean' },
         'retry-scale': { type: 'string' },
+        'lambda-concurrency': { type: 'string' },
         assembly: { type: 'string' },
         'no-synth': { type: 'boolean' },
         outputs: { type: 'string' },
@@ -108,6 +114,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     retryScale = Number(values['retry-scale']);
     if (!Number.isFinite(retryScale) || retryScale < 0)
       throw new UsageError(`--retry-scale must be a number ≥ 0, got '${values['retry-scale']}'`);
+  }
+  let lambdaConcurrency: number | undefined;
+  if (values['lambda-concurrency'] !== undefined) {
+    lambdaConcurrency = Number(values['lambda-concurrency']);
+    if (!Number.isInteger(lambdaConcurrency) || lambdaConcurrency < 1)
+      throw new UsageError(
+        `--lambda-concurrency must be a positive integer, got '${values['lambda-concurrency']}'`,
+      );
   }
   let allowedHosts: string[];
   try {
@@ -141,6 +155,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     help: values.help === true,
     ...(values.persist !== undefined ? { persistDir: values.persist } : {}),
     ...(retryScale !== undefined ? { retryScale } : {}),
+    ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
     ...(mockConfig ? { mockConfig } : {}),
   };
 }
@@ -239,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(options.iamLog !== undefined ? { iamLog: options.iamLog } : {}),
       ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+      ...(options.lambdaConcurrency !== undefined ? { lambdaConcurrency: options.lambdaConcurrency } : {}),
       ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
       ...(options.quiet ? { onLog: () => undefined } : {}),
     });

@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
   seed?: boolean;
   /** Multiplies Retry intervals of the state machines (0.01 makes tests fast). @default 1 */
   retryScale?: number;
+  /** The account's Lambda concurrency limit (`--lambda-concurrency`). @default 1000 (lambda/limits.ts) */
+  lambdaConcurrency?: number;
   /** Scratch directory for Lambda code; default: a fresh temporary directory, removed on close. */
   dataDir?: string;
   /** No log lines on stderr. @default false */
@@ -163,6 +165,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoint,
       onLog,
       credentialsFor: (roleArn, session) => iam.credentialsFor(roleArn, session),
+      ...(options.lambdaConcurrency !== undefined ? { concurrencyLimit: options.lambdaConcurrency } : {}),
     });
     const states = new StepFunctionsService({
       lambda,
@@ -174,7 +177,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const apigateway = new ApiGatewayService({
       lambda,
       authorizeInvoke: (functionName, sourceArn) =>
-        iam.authorizeServiceInvoke('apigateway.amazonaws.com', lambda.functionArn(functionName), sourceArn).allowed,
+        iam.authorizeServiceInvoke('apigateway.amazonaws.com', lambda.functionArn(functionName), sourceArn)
+          .allowed,
     });
 
     const outputs: Record<string, string> = {};

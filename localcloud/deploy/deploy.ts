@@ -613,6 +613,9 @@ async function createFunction(
     ...(typeof props.Description === 'string' ? { description: props.Description } : {}),
     ...(typeof props.Role === 'string' ? { role: props.Role } : {}),
     ...(Array.isArray(props.Architectures) ? { architectures: props.Architectures.map(String) } : {}),
+    ...(props.ReservedConcurrentExecutions !== undefined
+      ? { reservedConcurrency: Number(props.ReservedConcurrentExecutions) }
+      : {}),
   });
   return { ref: functionName, attributes: { Arn: state.options.lambda.functionArn(functionName) } };
 }

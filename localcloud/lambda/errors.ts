@@ -3,6 +3,7 @@
  * `{Type: 'User' | 'Service', message}`, which the AWS SDK v3 turns into the named exception.
  */
 import type { AwsResponse } from '../types';
+import type { ThrottleReason } from './limits';
 
 export class LambdaApiError extends Error {
   constructor(
@@ -34,7 +35,6 @@ export const invalidParameter = (message: string): LambdaApiError =>
 export const conflict = (message: string): LambdaApiError =>
   new LambdaApiError(409, 'ResourceConflictException', message);
 
-export const tooManyRequests = (): LambdaApiError =>
-  new LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', 'User', {
-    Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
-  });
+/** Lambda's throttle: 429 `TooManyRequestsException`, `Rate Exceeded.`, with the reason (limits.ts). */
+export const tooManyRequests = (reason: ThrottleReason): LambdaApiError =>
+  new LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', 'User', { Reason: reason });

@@ -2,12 +2,17 @@
  * The local cloud's AWS Lambda: the Lambda REST API (`/2015-03-31/functions...`) over warm worker-thread
  * containers (`container.ts`).
  *
- * Concurrency: each function has a pool of up to `maxConcurrencyPerFunction` containers (default: twice the
- * CPU count, at least 2: more warm worker threads than cores only adds contention on a small machine).
- * Invocations beyond that wait in a FIFO queue, up to `maxQueuedPerFunction` (default 1000); past that
- * the invoke is throttled with `TooManyRequestsException` (429), which callers (Step Functions' Retry on
- * `Lambda.TooManyRequestsException`, the SDK's retry strategy) already handle as on AWS. Queueing instead
- * of throttling at the pool size keeps local load tests about the database, not about throttles.
+ * Concurrency, as Lambda under a burst (limits in `limits.ts`): the invocations in flight are counted per
+ * account (`concurrencyLimit`, default 1000, AWS's account quota) or, for a function with reserved
+ * concurrency, against its own share (taken out of the account's pool). A synchronous invocation beyond
+ * its pool is throttled at once: 429 `TooManyRequestsException` `Rate Exceeded.` with `Reason`
+ * `ConcurrentInvocationLimitExceeded` (`ReservedFunctionConcurrentInvocationLimitExceeded`), which callers
+ * (Step Functions' Retry on `Lambda.TooManyRequestsException`, the SDK's retry strategy) handle as on AWS.
+ * Within the limit, an invocation that finds the function's containers (up to `maxContainersPerFunction`
+ * worker threads) busy waits for one, in order: that wait stands for AWS's scale-out. Asynchronous
+ * (Event) invocations are never refused for concurrency: they wait in the function's event queue and run
+ * as concurrency frees up, as Lambda's internal queue retries throttled events (discarded, with a log
+ * line, past the maximum event age).
  *
  * Init: a new container loads the handler module first (Lambda's Init phase). That phase has its own
  * limit (`initTimeoutSeconds`, 10 s like Lambda's on-demand init) and does not count toward the
@@ -35,13 +40,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { Container, type InvocationOutcome, type RuntimeErrorPayload } from './container';
 import { conflict, invalidParameter, LambdaApiError, notFound, tooManyRequests } from './errors';
+import { LAMBDA_LIMITS } from './limits';
 
 export interface FunctionSpec {
   name: string;
@@ -56,6 +61,8 @@ export interface FunctionSpec {
   description?: string;
   role?: string;
   architectures?: string[];
+  /** Reserved concurrency (`ReservedConcurrentExecutions`): the function's own share of the account's. */
+  reservedConcurrency?: number;
 }
 
 export interface InvokeResult {
@@ -98,10 +105,13 @@ export interface LambdaServiceOptions {
   dataDir: string;
   /** The edge URL, given to functions as `AWS_ENDPOINT_URL` so their SDK clients reach the local cloud. */
   endpoint: () => string;
-  /** Containers per function. @default 2 × os.availableParallelism(), at least 2 */
-  maxConcurrencyPerFunction?: number;
-  /** Invocations waiting for a container before the function throttles (429). @default 1000 */
-  maxQueuedPerFunction?: number;
+  /** Worker-thread containers per function. @default 2 × os.availableParallelism(), at least 2 */
+  maxContainersPerFunction?: number;
+  /**
+   * Concurrent executions of the account (all functions without reserved concurrency share what the
+   * reserved ones leave); a synchronous invocation beyond it is throttled (429). @default 1000
+   */
+  concurrencyLimit?: number;
   /** Every log line a function writes (console, INIT_REPORT/START/END/REPORT). */
   onLog?: (functionName: string, line: string) => void;
   /**
@@ -134,6 +144,16 @@ interface FunctionRecord {
   idle: Container[];
   queue: Waiter[];
   logStreamName: string;
+  /** Invocations of this function in flight (running or waiting for a container). */
+  inFlight: number;
+  /** Event invocations waiting for concurrency, oldest first. */
+  events: QueuedEvent[];
+}
+
+interface QueuedEvent {
+  requestId: string;
+  payload: string;
+  queuedAt: number;
 }
 
 const FUNCTION_NAME =
@@ -154,14 +174,19 @@ export function functionNameOf(nameOrArn: string): { name: string; qualifier?: s
 export class LambdaService implements Service {
   readonly name = 'lambda' as const;
   private readonly functions = new Map<string, FunctionRecord>();
-  private readonly maxConcurrency: number;
-  private readonly maxQueued: number;
+  private readonly maxContainers: number;
+  /** The account's concurrency limit. */
+  readonly concurrencyLimit: number;
   private readonly initTimeoutMs: number;
+  /** Invocations in flight of the functions without reserved concurrency. */
+  private unreservedInFlight = 0;
   private closed = false;
 
   constructor(private readonly opts: LambdaServiceOptions) {
-    this.maxConcurrency = opts.maxConcurrencyPerFunction ?? Math.max(2, 2 * os.availableParallelism());
-    this.maxQueued = opts.maxQueuedPerFunction ?? 1000;
+    this.maxContainers = opts.maxContainersPerFunction ?? LAMBDA_LIMITS.containersPerFunction();
+    this.concurrencyLimit = opts.concurrencyLimit ?? LAMBDA_LIMITS.accountConcurrency;
+    if (!Number.isInteger(this.concurrencyLimit) || this.concurrencyLimit < 1)
+      throw new Error(`Lambda concurrency limit must be a positive integer, got ${this.concurrencyLimit}`);
     this.initTimeoutMs = (opts.initTimeoutSeconds ?? 10) * 1000;
   }
 
@@ -185,6 +210,13 @@ export class LambdaService implements Service {
   ): Promise<FunctionConfigurationLike> {
     validateSpec(spec);
     if (this.functions.has(spec.name)) throw conflict(`Function already exist: ${spec.name}`);
+    if (spec.reservedConcurrency !== undefined) {
+      const reserved = this.reservedTotal() + spec.reservedConcurrency;
+      if (reserved > this.concurrencyLimit)
+        throw invalidParameter(
+          `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0].`,
+        );
+    }
     const sha = codeSha256 ?? hashDirectory(spec.codeDir);
     spec = { ...spec, codeDir: this.stage(spec.name, spec.codeDir, sha) };
     const config: FunctionConfigurationLike = {
@@ -217,6 +249,8 @@ export class LambdaService implements Service {
       idle: [],
       queue: [],
       logStreamName: `${today}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+      inFlight: 0,
+      events: [],
     });
     return config;
   }
@@ -264,6 +298,20 @@ export class LambdaService implements Service {
         `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
       );
     }
+    this.admit(record);
+    try {
+      return await this.run(record, payload, options);
+    } finally {
+      this.leave(record);
+    }
+  }
+
+  /** One admitted invocation: a container (waiting for one if all are busy), Init, the handler. */
+  private async run(
+    record: FunctionRecord,
+    payload: string,
+    options: { logType?: 'Tail'; clientContext?: unknown; requestId?: string },
+  ): Promise<InvokeResult> {
     const requestId = options.requestId ?? randomUUID();
     const { spec } = record;
     const log: string[] = [];
@@ -352,7 +400,9 @@ export class LambdaService implements Service {
   /**
    * Invocation type Event: throws at once when the function cannot be invoked or the event exceeds
    * 256 KiB (413, as Lambda answers before queueing), else queues the invocation and returns its
-   * request id. Its outcome is not the caller's: a failure to run it is logged under the function.
+   * request id. It is never throttled: it waits in the function's event queue until concurrency is free
+   * (Lambda's internal queue retries a throttled event). Its outcome is not the caller's: a failure to run
+   * it is logged under the function.
    */
   invokeAsync(functionName: string, payload: string): { requestId: string } {
     const { spec } = this.lookupInvoked(functionName);
@@ -364,11 +414,86 @@ export class LambdaService implements Service {
       );
     }
     const requestId = randomUUID();
-    this.invoke(functionName, payload, { requestId }).catch((error: unknown) => {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.opts.onLog?.(spec.name, `Asynchronous invocation ${requestId} was not run: ${reason}`);
-    });
+    const record = this.lookupInvoked(functionName);
+    record.events.push({ requestId, payload, queuedAt: Date.now() });
+    this.dispatchEvents();
     return { requestId };
+  }
+
+  /** Invocations in flight: the account's (all functions) and, when named, one function's. */
+  concurrency(functionName?: string): { inFlight: number; queuedEvents: number } {
+    const records = functionName ? [this.lookup(functionName)] : [...this.functions.values()];
+    return {
+      inFlight: records.reduce((sum, r) => sum + r.inFlight, 0),
+      queuedEvents: records.reduce((sum, r) => sum + r.events.length, 0),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Concurrency
+  // ---------------------------------------------------------------------------------------------------
+
+  private reservedTotal(): number {
+    let total = 0;
+    for (const r of this.functions.values()) total += r.spec.reservedConcurrency ?? 0;
+    return total;
+  }
+
+  /** Whether one more invocation of `record` fits in its pool (its reserved share, or the account's rest). */
+  private hasCapacity(record: FunctionRecord): boolean {
+    const reserved = record.spec.reservedConcurrency;
+    if (reserved !== undefined) return record.inFlight < reserved;
+    return this.unreservedInFlight < this.concurrencyLimit - this.reservedTotal();
+  }
+
+  /** Counts a synchronous invocation in, or throttles it at once (429) when its pool is full. */
+  private admit(record: FunctionRecord): void {
+    if (!this.hasCapacity(record)) {
+      throw tooManyRequests(
+        record.spec.reservedConcurrency === undefined
+          ? 'ConcurrentInvocationLimitExceeded'
+          : 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      );
+    }
+    this.enter(record);
+  }
+
+  private enter(record: FunctionRecord): void {
+    record.inFlight++;
+    if (record.spec.reservedConcurrency === undefined) this.unreservedInFlight++;
+  }
+
+  private leave(record: FunctionRecord): void {
+    record.inFlight--;
+    if (record.spec.reservedConcurrency === undefined) this.unreservedInFlight--;
+    this.dispatchEvents();
+  }
+
+  /** Runs queued Event invocations while their pools have room, oldest first per function. */
+  private dispatchEvents(): void {
+    if (this.closed) return;
+    const maxAgeMs = LAMBDA_LIMITS.maxEventAgeSeconds * 1000;
+    for (const record of this.functions.values()) {
+      while (record.events.length > 0 && this.hasCapacity(record)) {
+        const event = record.events.shift();
+        if (!event) break;
+        const { name } = record.spec;
+        if (Date.now() - event.queuedAt > maxAgeMs) {
+          this.opts.onLog?.(
+            name,
+            `Asynchronous invocation ${event.requestId} was discarded: older than the maximum event age (${LAMBDA_LIMITS.maxEventAgeSeconds} s)`,
+          );
+          continue;
+        }
+        this.enter(record);
+        this.run(record, event.payload, { requestId: event.requestId })
+          .catch((error: unknown) => {
+            const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+            this.opts.onLog?.(name, `Asynchronous invocation ${event.requestId} was not run: ${reason}`);
+          })
+          .finally(() => this.leave(record));
+      }
+    }
   }
 
   /** Throws Invoke's error when the function (and qualifier) cannot be invoked. */
@@ -390,8 +515,10 @@ export class LambdaService implements Service {
     this.closed = true;
     const records = [...this.functions.values()];
     this.functions.clear();
-    for (const record of records)
+    for (const record of records) {
+      record.events.length = 0;
       for (const waiter of record.queue) waiter.reject(new Error('Lambda service closed'));
+    }
     await Promise.all(records.flatMap((r) => r.containers.map((c) => c.terminate())));
   }
 
@@ -565,13 +692,12 @@ export class LambdaService implements Service {
       this.currentLog.set(idle, onLog);
       return Promise.resolve(idle);
     }
-    if (record.containers.length < this.maxConcurrency) {
+    if (record.containers.length < this.maxContainers) {
       const container = this.spawn(record);
       record.containers.push(container);
       this.currentLog.set(container, onLog);
       return Promise.resolve(container);
     }
-    if (record.queue.length >= this.maxQueued) return Promise.reject(tooManyRequests());
     return new Promise<Container>((resolve, reject) => {
       record.queue.push({
         resolve: (container) => {

@@ -3,6 +3,8 @@
  * isolation, concurrency, timeouts, crash containment, logs and AWS error shapes.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -78,7 +80,7 @@ beforeAll(async () => {
   lambda = new LambdaService({
     dataDir: path.join(workDir, 'data'),
     endpoint: () => edge.endpoint,
-    maxConcurrencyPerFunction: 4,
+    maxContainersPerFunction: 4,
     onLog: (fn, line) => logs.push({ fn, line }),
   });
   edge.register(lambda);
@@ -409,5 +411,187 @@ describe('Lambda service', () => {
       await new Promise((r) => setTimeout(r, 20));
     expect(logs.some(({ line }) => line.includes(atLimit))).toBe(true);
     expect(logs.some(({ line }) => line.includes(tooLarge))).toBe(false);
+  });
+});
+
+describe('Lambda service under a burst', () => {
+  /** A handler that calls back the test's hold server and answers only when the test lets it go. */
+  const HOLD_SOURCE = `
+const http = require('node:http');
+exports.handler = (event) => new Promise((resolve, reject) => {
+  http.get(event.url + '?id=' + encodeURIComponent(event.id), (res) => {
+    res.resume();
+    res.on('end', () => resolve({ done: event.id }));
+  }).on('error', reject);
+});
+`;
+  let burstEdge: Edge;
+  let burst: LambdaService;
+  let burstClient: LambdaClient;
+  let holdServer: Server;
+  let holdUrl: string;
+  const held: ServerResponse[] = [];
+  const arrivals: string[] = [];
+  let onArrival: () => void = () => undefined;
+
+  /** Resolves once `n` invocations in all have reached the hold server. */
+  const arrived = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (arrivals.length >= n) resolve();
+      };
+      const previous = onArrival;
+      onArrival = () => {
+        previous();
+        check();
+      };
+      check();
+    });
+  const releaseAll = (): void => {
+    for (const res of held.splice(0)) res.end('ok');
+  };
+  const hold = (functionName: string, id: string) =>
+    burst.invoke(functionName, JSON.stringify({ url: holdUrl, id }));
+
+  beforeAll(async () => {
+    holdServer = createServer((req, res) => {
+      arrivals.push(new URL(req.url ?? '/', 'http://hold').searchParams.get('id') ?? '');
+      held.push(res);
+      onArrival();
+    });
+    await new Promise<void>((resolve) => holdServer.listen(0, '127.0.0.1', resolve));
+    holdUrl = `http://127.0.0.1:${(holdServer.address() as AddressInfo).port}/`;
+    burstEdge = new Edge({ port: 0 });
+    // An account of 4 concurrent executions, 2 containers per function.
+    burst = new LambdaService({
+      dataDir: path.join(workDir, 'burst-data'),
+      endpoint: () => burstEdge.endpoint,
+      maxContainersPerFunction: 2,
+      concurrencyLimit: 4,
+      onLog: (fn, line) => logs.push({ fn, line }),
+    });
+    burstEdge.register(burst);
+    await burstEdge.listen();
+    burstClient = new LambdaClient({
+      endpoint: burstEdge.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const spec = {
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      environment: {},
+      timeoutSeconds: 30,
+      memoryMb: 128,
+    };
+    await burst.createFunction({ ...spec, name: 'held', codeDir: writeFunction('held', HOLD_SOURCE) });
+    await burst.createFunction({
+      ...spec,
+      name: 'reserved',
+      codeDir: writeFunction('reserved', HOLD_SOURCE),
+      reservedConcurrency: 1,
+    });
+  });
+
+  afterAll(async () => {
+    releaseAll();
+    burstClient?.destroy();
+    await burstEdge?.close();
+    await new Promise((resolve) => holdServer?.close(resolve));
+  });
+
+  it('throttles a synchronous invoke beyond the concurrency limit at once; those within it wait for a container and all complete', async () => {
+    // Prepare: the account's 4 minus the reserved function's 1 leaves 3 for "held", which has 2
+    // containers: two invocations run, the third waits for a container.
+    const within = ['a', 'b', 'c'].map((id) => hold('held', id));
+    await arrived(2);
+
+    // Act: one more while all three are in flight
+    const throttled = await burstClient
+      .send(
+        new InvokeCommand({
+          FunctionName: 'held',
+          Payload: Buffer.from(JSON.stringify({ url: holdUrl, id: 'd' })),
+        }),
+      )
+      .catch((error: unknown) => error);
+
+    // Assess: refused at once (the three are still held), with AWS's error and reason
+    expect(throttled).toMatchObject({
+      name: 'TooManyRequestsException',
+      message: 'Rate Exceeded.',
+      Reason: 'ConcurrentInvocationLimitExceeded',
+      $metadata: { httpStatusCode: 429 },
+    });
+    expect([...arrivals].sort()).toEqual(['a', 'b']);
+    releaseAll();
+    await arrived(3);
+    releaseAll();
+    const results = await Promise.all(within);
+    expect(results.map((r) => [r.statusCode, JSON.parse(r.payload)])).toEqual([
+      [200, { done: 'a' }],
+      [200, { done: 'b' }],
+      [200, { done: 'c' }],
+    ]);
+    expect(arrivals).not.toContain('d');
+    expect(burst.concurrency().inFlight).toBe(0);
+  });
+
+  it('throttles a function at its reserved concurrency with ReservedFunctionConcurrentInvocationLimitExceeded', async () => {
+    arrivals.length = 0;
+    const first = hold('reserved', 'r1');
+    await arrived(1);
+
+    const throttled = await burstClient
+      .send(
+        new InvokeCommand({
+          FunctionName: 'reserved',
+          Payload: Buffer.from(JSON.stringify({ url: holdUrl, id: 'r2' })),
+        }),
+      )
+      .catch((error: unknown) => error);
+
+    expect(throttled).toMatchObject({
+      name: 'TooManyRequestsException',
+      message: 'Rate Exceeded.',
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    });
+    releaseAll();
+    expect((await first).statusCode).toBe(200);
+  });
+
+  it('queues Event invocations under a burst instead of refusing them, and runs every one', async () => {
+    arrivals.length = 0;
+    // Prepare: "held" at its limit (3 in flight)
+    const sync = ['s1', 's2', 's3'].map((id) => hold('held', id));
+    await arrived(2);
+
+    // Act: a burst of 6 Event invocations while the function has no concurrency left
+    const accepted = await Promise.all(
+      ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'].map((id) =>
+        burstClient.send(
+          new InvokeCommand({
+            FunctionName: 'held',
+            InvocationType: 'Event',
+            Payload: Buffer.from(JSON.stringify({ url: holdUrl, id })),
+          }),
+        ),
+      ),
+    );
+
+    // Assess: every event accepted (202), none run yet; then all run as concurrency frees up
+    expect(accepted.map((a) => a.StatusCode)).toEqual([202, 202, 202, 202, 202, 202]);
+    expect(burst.concurrency('held')).toEqual({ inFlight: 3, queuedEvents: 6 });
+    for (let seen = 3; seen <= 9; seen++) {
+      releaseAll();
+      await arrived(seen);
+    }
+    releaseAll();
+    await Promise.all(sync);
+    expect([...arrivals].sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 's1', 's2', 's3']);
+    expect(logs.some(({ line }) => /Asynchronous invocation .* was (not run|discarded)/.test(line))).toBe(
+      false,
+    );
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * The local Lambda's limits under load, in one place (AWS Lambda quotas and scaling behaviour).
+ *
+ * - Concurrency: AWS counts the invocations in flight, per account and region (1,000 by default), and a
+ *   function with reserved concurrency (`ReservedConcurrentExecutions`) has its own share, taken out of
+ *   that pool. A synchronous invocation beyond its pool is refused at once: 429
+ *   `TooManyRequestsException`, message `Rate Exceeded.`, `Reason` `ConcurrentInvocationLimitExceeded`
+ *   (or `ReservedFunctionConcurrentInvocationLimitExceeded`).
+ * - Containers: the local cloud runs at most `containersPerFunction` worker threads per function; an
+ *   invocation within the concurrency limit that finds them all busy waits for one (that wait stands for
+ *   AWS's scale-out: it counts toward the concurrency in flight, as a starting environment does).
+ * - Asynchronous (Event) invocations are never refused for concurrency: Lambda queues them and its poller
+ *   retries a throttled one for up to 6 hours (the maximum event age), then discards it.
+ */
+import os from 'node:os';
+
+export const LAMBDA_LIMITS = {
+  /** Concurrent executions per account and region (AWS's default quota). */
+  accountConcurrency: 1000,
+  /** Worker-thread containers per function: twice the CPUs, at least 2 (more only adds contention). */
+  containersPerFunction: (): number => Math.max(2, 2 * os.availableParallelism()),
+  /** Maximum age of a queued Event invocation before it is discarded (AWS: 6 hours). */
+  maxEventAgeSeconds: 6 * 60 * 60,
+} as const;
+
+export type ThrottleReason =
+  | 'ConcurrentInvocationLimitExceeded'
+  | 'ReservedFunctionConcurrentInvocationLimitExceeded';
