@@ -123,7 +123,13 @@ export class ApiGatewayService implements Service {
     const functionName = functionNameFromUri(integration.uri);
     if (!functionName) return INTERNAL_ERROR();
 
-    const sourceArn = `arn:aws:execute-api:${req.region}:${LOCAL_ACCOUNT_ID}:${api.id}/${stage.name}/${req.method}${userPath}`;
+    // The execute-api ARN names the resource the request matched (empty segments and a trailing slash,
+    // which routing ignores, are not part of it).
+    const matchedPath = userPath
+      .split('/')
+      .filter((segment) => segment.length > 0)
+      .join('/');
+    const sourceArn = `arn:aws:execute-api:${req.region}:${LOCAL_ACCOUNT_ID}:${api.id}/${stage.name}/${req.method}/${matchedPath}`;
     if (this.options.authorizeInvoke && !this.options.authorizeInvoke(functionName, sourceArn))
       return json(500, { message: 'Internal server error' });
     const event = this.buildEvent(req, route, stage.name, stage.variables, userPath, credential?.accessKeyId);

@@ -56,6 +56,8 @@ export interface DecisionRecord {
   matched?: MatchedStatement;
   /** Who asked: the edge (an SDK call) or a service calling another (API Gateway → Lambda, Task → Lambda). */
   via: 'edge' | 'apigateway' | 'states';
+  /** The request's own condition keys (API Gateway's `aws:SourceArn`). */
+  context?: Record<string, string | string[]>;
   unknownOperators?: string[];
 }
 
@@ -368,6 +370,7 @@ export class IamEnforcer {
       resource: authorization.resource,
       decision: decision.decision,
       via,
+      ...(Object.keys(keys).length > 0 ? { context: keys } : {}),
       ...('matched' in decision && decision.matched ? { matched: decision.matched } : {}),
       ...('unknownOperators' in decision && decision.unknownOperators
         ? { unknownOperators: decision.unknownOperators }
