@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { stackName } from './contract';
-import { OrderSagaStack, type Stage } from './order-saga-stack';
+import { OrderSagaStack, REVIEW_DEFAULTS, type Stage } from './order-saga-stack';
 import { PROJECT_ROOT } from './saga-function';
 
 /** Context keys the app reads (`cdk synth -c key=value`). */
@@ -29,7 +29,17 @@ export interface StepSagaContext {
    * stack must not silently take it over from whoever manages it (docs/operations.md, "First deploy").
    */
   readonly apiGatewayCloudWatchRole?: string;
+  /** Orders whose total (minor units) reaches this wait for a review. Default 100000. */
+  readonly reviewThreshold?: string;
+  /**
+   * Seconds an order waits for its review. Default 24 hours; a stack with `faults=on` (the local cloud,
+   * chaos and e2e runs, which synthesize with only that flag) defaults to {@link TEST_REVIEW_TIMEOUT_SECONDS}.
+   */
+  readonly reviewTimeout?: string;
 }
+
+/** The review deadline of a fault-injection (test) stack unless `-c reviewTimeout` says otherwise. */
+export const TEST_REVIEW_TIMEOUT_SECONDS = 20;
 
 export interface StepSagaApp {
   readonly app: App;
@@ -100,6 +110,14 @@ export function createApp(props: AppProps = {}): StepSagaApp {
     ...(corsOrigin ? { corsOrigin } : {}),
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
     apiGatewayCloudWatchRole: flag(app, 'apiGatewayCloudWatchRole', 'true'),
+    reviewThreshold: positiveInt(app, 'reviewThreshold', REVIEW_DEFAULTS.threshold),
+    reviewTimeout: Duration.seconds(
+      positiveInt(
+        app,
+        'reviewTimeout',
+        faultsValue === 'on' ? TEST_REVIEW_TIMEOUT_SECONDS : REVIEW_DEFAULTS.timeout.toSeconds(),
+      ),
+    ),
     tags: { project: 'stepsaga', stage },
   });
   if (!flag(app, 'nag', 'true')) return { app, stack };

@@ -50,7 +50,16 @@ export const STATE_NAMES = {
   succeed: 'OrderConfirmed',
   failOrder: 'OrderFailed',
   failCompensation: 'CompensationFailed',
+  /** Choice in front of the review: only orders whose total reaches the review threshold wait. */
+  needsReview: 'NeedsReview',
+  /** `.waitForTaskToken` Task between ReserveStock and ChargePayment (no effect to undo). */
+  requestReview: 'RequestReview',
 } as const;
+
+/** Error names of the review: `POST /orders/{id}/review {decision: "reject"}` fails the review Task with it. */
+export const REVIEW_REJECTED = 'ReviewRejected';
+/** Step Functions' error of a Task (or a `.waitForTaskToken` wait) past its `TimeoutSeconds`. */
+export const STATES_TIMEOUT = 'States.Timeout';
 
 /** Error names (Catch and Retry match these; classes set `this.name` and bundles keep names). */
 export const BUSINESS_ERRORS = [
@@ -64,6 +73,10 @@ export const BUSINESS_ERRORS = [
   'UnknownSlot',
   'OrderNotPending',
   'OrderAlreadyConfirmed',
+  /** The order was cancelled (CANCELLING): a forward step refuses in its own transaction. */
+  'OrderCancelled',
+  /** A reviewer rejected the order (the review Task fails with it). */
+  'ReviewRejected',
   'SagaStepCancelled',
   'InjectedFailure',
   'CrashAfterCommit',
@@ -104,27 +117,48 @@ export const ENV = {
   dlqUrl: 'DLQ_URL',
   /** JSON `{ "<CompensationName>": "<function name>" }`, read by the redrive function. */
   compensationFunctions: 'COMPENSATION_FUNCTIONS',
+  /** The Redrive function's name, read by the api function (resume of a NEEDS_ATTENTION order). */
+  redriveFunction: 'REDRIVE_FUNCTION_NAME',
 } as const;
+
+/**
+ * Access levels of a function to a table: `r` reads, `rw` reads and writes, `check` only takes part in a
+ * transaction with a `ConditionCheck` (the forward steps' "order not cancelled" check on Orders).
+ */
+export type TableAccess = 'r' | 'rw' | 'check';
 
 /**
  * Lambda functions: construct id (`<Id>Function`), entry file under lambdas/handlers, and the tables
  * each may touch (least privilege: IAM grants exactly these, read/write as listed).
  */
 export const FUNCTIONS = {
-  ReservePromo: { entry: 'reserve-promo.ts', tables: { Promos: 'rw', IdempotencyKeys: 'rw' } },
+  ReservePromo: {
+    entry: 'reserve-promo.ts',
+    tables: { Orders: 'check', Promos: 'rw', IdempotencyKeys: 'rw' },
+  },
   ReleasePromo: { entry: 'release-promo.ts', tables: { Promos: 'rw', IdempotencyKeys: 'rw' } },
-  ReserveStock: { entry: 'reserve-stock.ts', tables: { Inventory: 'rw', IdempotencyKeys: 'rw' } },
+  ReserveStock: {
+    entry: 'reserve-stock.ts',
+    tables: { Orders: 'check', Inventory: 'rw', IdempotencyKeys: 'rw' },
+  },
   ReleaseStock: { entry: 'release-stock.ts', tables: { Inventory: 'rw', IdempotencyKeys: 'rw' } },
-  ChargePayment: { entry: 'charge-payment.ts', tables: { Accounts: 'rw', IdempotencyKeys: 'rw' } },
+  ChargePayment: {
+    entry: 'charge-payment.ts',
+    tables: { Orders: 'check', Accounts: 'rw', IdempotencyKeys: 'rw' },
+  },
   RefundPayment: { entry: 'refund-payment.ts', tables: { Accounts: 'rw', IdempotencyKeys: 'rw' } },
-  BookDelivery: { entry: 'book-delivery.ts', tables: { DeliverySlots: 'rw', IdempotencyKeys: 'rw' } },
+  BookDelivery: {
+    entry: 'book-delivery.ts',
+    tables: { Orders: 'check', DeliverySlots: 'rw', IdempotencyKeys: 'rw' },
+  },
   CancelDelivery: { entry: 'cancel-delivery.ts', tables: { DeliverySlots: 'rw', IdempotencyKeys: 'rw' } },
   ConfirmOrder: { entry: 'confirm-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
   RejectOrder: { entry: 'reject-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
+  RequestReview: { entry: 'request-review.ts', tables: { Orders: 'rw' } },
   RecordFailure: { entry: 'record-failure.ts', tables: { Orders: 'rw' } },
   Api: { entry: 'api.ts', tables: { Orders: 'rw', IdempotencyKeys: 'r' } },
   Redrive: { entry: 'redrive.ts', tables: { Orders: 'rw' } },
-} as const satisfies Record<string, { entry: string; tables: Partial<Record<TableId, 'r' | 'rw'>> }>;
+} as const satisfies Record<string, { entry: string; tables: Partial<Record<TableId, TableAccess>> }>;
 export type FunctionId = keyof typeof FUNCTIONS;
 
 /** CfnOutput names (tests and tools read these from an outputs file). */
@@ -222,7 +256,13 @@ export interface ConfirmOrderResult {
   status: 'CONFIRMED';
   total: number;
 }
+/** What a reviewer decided (the review Task's output, from SendTaskSuccess). */
+export interface ReviewResult {
+  decision: 'approve';
+  note?: string;
+}
 export interface StepResults {
+  RequestReview?: ReviewResult;
   ReservePromo?: ReservePromoResult;
   ReserveStock?: ReserveStockResult;
   ChargePayment?: ChargePaymentResult;
@@ -241,7 +281,7 @@ export interface OrderSagaState extends OrderSagaInput {
   /** Forward Task results, at ResultPath `$.results.<Step>`. */
   results?: StepResults;
   /** Set by the `<Step>Failed` Pass state when a forward step failed. */
-  failure?: { step: StepName; error: string; cause?: string };
+  failure?: { step: StepName | typeof STATE_NAMES.requestReview; error: string; cause?: string };
   /** Catch output of the compensation that just failed (ResultPath `$.compensationError`). */
   compensationError?: StatesError;
   /** `<Compensation>ToDLQ` results (SendMessage output, or the error if even that failed). */
@@ -255,7 +295,12 @@ export interface OrderSagaState extends OrderSagaInput {
  */
 export interface StepEvent {
   saga: OrderSagaState;
-  context: { executionArn: string; retryCount: number };
+  context: {
+    executionArn: string;
+    retryCount: number;
+    /** `$$.Task.Token`, only for the `.waitForTaskToken` review Task. */
+    taskToken?: string;
+  };
 }
 
 /** The DLQ message body written by `<Compensation>ToDLQ` (and replayed by redrive). */
@@ -284,8 +329,26 @@ export interface DeadLetterMessage {
   resume?: CompensationName[];
 }
 
-/** Orders table item (the read model). */
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
+/**
+ * Orders table item (the read model). Life:
+ * `PENDING → AWAITING_REVIEW? → CONFIRMED | CANCELLED | NEEDS_ATTENTION`, with the transient
+ * `CANCELLING` (a cancel or a rejection was decided; the saga is unwinding). `CANCELLED.reason` is
+ * `<Error>: <message>` of the failed step (with `failedStep`), or one of {@link CANCEL_REASONS}.
+ */
+export type OrderStatus =
+  | 'PENDING'
+  | 'AWAITING_REVIEW'
+  | 'CANCELLING'
+  | 'CONFIRMED'
+  | 'CANCELLED'
+  | 'NEEDS_ATTENTION';
+
+/** Why an order was cancelled when no step failed on its own. */
+export const CANCEL_REASONS = ['CustomerCancelled', 'ReviewRejected', 'ReviewTimedOut'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+/** Statuses in which a forward step refuses (its transaction's ConditionCheck on the order). */
+export const STOPPED_STATUSES: readonly OrderStatus[] = ['CANCELLING', 'CANCELLED'];
 export interface OrderRecord {
   orderId: string;
   status: OrderStatus;
@@ -299,6 +362,13 @@ export interface OrderRecord {
   total?: number;
   failedStep?: StepName;
   reason?: string;
+  /** Set with CANCELLING: what RecordFailure will write as `reason`. */
+  cancelReason?: CancelReason;
+  /** The review Task's token while AWAITING_REVIEW (removed by the decision). */
+  taskToken?: string;
+  /** The reviewer's note, with the decision. */
+  reviewNote?: string;
+  reviewDecision?: 'approve' | 'reject';
   /** Compensations that ended in the DLQ and have not been redriven yet (a DynamoDB string set). */
   failedCompensations?: CompensationName[];
   createdAt: string;

@@ -23,9 +23,14 @@ export function acknowledgeNagFindings(stack: OrderSagaStack): void {
     ack(
       fn.executionRole,
       'AwsSolutions-IAM5[Resource::*]',
-      `The only '*' resource in the ${functionId} role is X-Ray (xray:PutTraceSegments, ` +
+      `The only '*' resources in the ${functionId} role are X-Ray (xray:PutTraceSegments, ` +
         'xray:PutTelemetryRecords), which has no resource-level permissions: AWS requires "*" ' +
-        '(https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
+        '(https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html)' +
+        (functionId === 'Api'
+          ? ', and states:SendTaskSuccess/SendTaskFailure (the review decision), which authorise no ' +
+            'resource type either: the task token itself is the capability, and only the review Task of ' +
+            "this stack's state machine hands one out (stored on the order, never returned by the API)."
+          : '.'),
     );
   }
 
@@ -38,7 +43,12 @@ export function acknowledgeNagFindings(stack: OrderSagaStack): void {
       'PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), neither of which supports ' +
       'resource-level permissions (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
   );
-  const invoked = [...STEP_NAMES, ...Object.values(COMPENSATION_OF), 'RecordFailure'] as const;
+  const invoked = [
+    ...STEP_NAMES,
+    ...Object.values(COMPENSATION_OF),
+    'RecordFailure',
+    'RequestReview',
+  ] as const;
   for (const functionId of invoked) {
     const fn = stack.functions[functionId];
     ack(
@@ -58,7 +68,7 @@ export function acknowledgeNagFindings(stack: OrderSagaStack): void {
     ack(
       stack.functions.Api.executionRole,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}:${stateMachineName}:*]`,
-      'DescribeExecution and GetExecutionHistory act on execution ARNs ' +
+      'DescribeExecution, GetExecutionHistory, StopExecution and RedriveExecution act on execution ARNs ' +
         '(<stateMachine>:<executionName>); the wildcard is the execution name (= the orderId), confined ' +
         'to this one state machine.',
     );

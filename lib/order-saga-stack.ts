@@ -20,10 +20,11 @@ import {
   STEP_NAMES,
   type StepName,
   TABLES,
+  type TableAccess,
   type TableId,
 } from './contract';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
-import { Saga } from './saga';
+import { Saga, type SagaStep } from './saga';
 import { SagaFunction } from './saga-function';
 
 /** Deployment stage: `prod` keeps data on delete and logs less; `dev` cleans up and logs everything. */
@@ -76,20 +77,56 @@ export interface OrderSagaStackProps extends StackProps {
    * @default false
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * Orders whose total (minor units) reaches this wait for a reviewer after ReserveStock and before
+   * ChargePayment (context `reviewThreshold`).
+   * @default 100000
+   */
+  readonly reviewThreshold?: number;
+  /**
+   * How long an order waits for its review before it is cancelled with reason ReviewTimedOut (the review
+   * Task's TimeoutSeconds; context `reviewTimeout`, in seconds). The execution deadline is this plus
+   * {@link EXECUTION_TIMEOUT}.standard.
+   * @default 24 hours
+   */
+  readonly reviewTimeout?: Duration;
 }
 
+/** Defaults of the manual review. */
+export const REVIEW_DEFAULTS = {
+  threshold: 100_000,
+  timeout: Duration.hours(24),
+} as const;
+
 /**
- * Deadline of one execution (the `ExecutionsTimedOutAlarm` fires when one outlives it). The worst case of
- * the Retry budget (every Task of both directions exhausting its retries at its full timeout, and every
- * Lambda Task also riding out a throttle to its last retry: 126 s of waits each, see
- * test/infra/operations.test.ts) is about 34 minutes; 90 minutes is more than twice that, so one that
- * times out is stuck, not slow. Express workflows cannot run longer than 5 minutes (an AWS limit), so
- * their deadline is that limit.
+ * `TimeoutSeconds` of every Task but the review's: three times the step functions' 5-second timeout, so a
+ * Task never waits forever on a lost invocation, yet a slow cold start or a throttled invoke queued by
+ * Lambda still completes.
+ */
+export const TASK_TIMEOUT = Duration.seconds(15);
+
+/**
+ * Deadline of one execution (the `ExecutionsTimedOutAlarm` fires when one outlives it), besides the time
+ * it may wait for a review: the deadline of a Standard execution is `reviewTimeout + standard`
+ * ({@link executionTimeout}). The worst case of the Retry budget (every Task of both directions
+ * exhausting its retries at its full timeout, and every Lambda Task also riding out a throttle to its
+ * last retry: 126 s of waits each, see test/infra/operations.test.ts) is about 34 minutes; 90 minutes is
+ * more than twice that, so one that times out is stuck, not slow. Express workflows cannot
+ * run longer than 5 minutes (an AWS limit), so their deadline is that limit (and they have no review).
  */
 export const EXECUTION_TIMEOUT = {
   standard: Duration.minutes(90),
   express: Duration.minutes(5),
 } as const;
+
+/** The execution deadline: the review's wait plus the whole Retry budget of both directions, doubled. */
+export function executionTimeout(
+  express: boolean,
+  reviewTimeout: Duration = REVIEW_DEFAULTS.timeout,
+): Duration {
+  if (express) return EXECUTION_TIMEOUT.express;
+  return Duration.seconds(reviewTimeout.toSeconds() + EXECUTION_TIMEOUT.standard.toSeconds());
+}
 
 /** The Powertools metrics (namespace `StepSaga`, dimension `service`) the dashboard and alarms read. */
 export const METRICS = {
@@ -98,7 +135,9 @@ export const METRICS = {
 } as const;
 
 /** DynamoDB actions per access level. `TransactWriteItems` is authorised per item as Put/Update/ConditionCheck. */
-export const TABLE_ACTIONS = {
+export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
+  /** A ConditionCheck inside the function's transactions (the forward steps' cancellation check). */
+  check: ['dynamodb:ConditionCheckItem'],
   r: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   rw: [
     'dynamodb:GetItem',
@@ -108,14 +147,15 @@ export const TABLE_ACTIONS = {
     'dynamodb:UpdateItem',
     'dynamodb:ConditionCheckItem',
   ],
-} as const;
+};
 
 /** The API's stage (the last path segment of `ApiUrl`). */
 const API_STAGE = 'v1';
 
 /** Per-function timeouts; the step functions keep the SagaFunction default (5 s). */
 const TIMEOUTS: Partial<Record<FunctionId, Duration>> = {
-  Api: Duration.seconds(10),
+  // Under API Gateway's 29-second integration timeout: resume may wait for one order's redrive.
+  Api: Duration.seconds(28),
   Redrive: Duration.seconds(60),
 };
 
@@ -168,31 +208,50 @@ export class OrderSagaStack extends Stack {
       retention: prod ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.TWO_WEEKS,
       removalPolicy: dataRemovalPolicy,
     });
-    this.saga = new Saga(this, 'Saga', {
-      steps: STEP_NAMES.map((name) => ({
-        name,
-        action: stepFunction(name),
-        compensation: {
-          name: COMPENSATION_OF[name],
-          function: compensationFunction(COMPENSATION_OF[name]),
-          ...(name === 'ConfirmOrder' ? { succeedOnErrors: ['OrderAlreadyConfirmed'] } : {}),
+    const express = props.express ?? false;
+    const reviewTimeout = props.reviewTimeout ?? REVIEW_DEFAULTS.timeout;
+    const reviewThreshold = props.reviewThreshold ?? REVIEW_DEFAULTS.threshold;
+    const steps: SagaStep[] = STEP_NAMES.map((name) => ({
+      name,
+      action: stepFunction(name),
+      compensation: {
+        name: COMPENSATION_OF[name],
+        function: compensationFunction(COMPENSATION_OF[name]),
+        ...(name === 'ConfirmOrder' ? { succeedOnErrors: ['OrderAlreadyConfirmed'] } : {}),
+      },
+      ...(name === 'ReservePromo'
+        ? {
+            runWhen: {
+              choiceName: STATE_NAMES.hasPromo,
+              skippedCompensationChoiceName: STATE_NAMES.hasPromoToRelease,
+              condition: hasPromo,
+            },
+          }
+        : {}),
+    }));
+    // Manual review between ReserveStock (which prices the order) and ChargePayment. Only orders at or
+    // over the threshold take it; the others pay one Choice transition. Express workflows cannot wait for
+    // a task token, so an Express stack has no review (docs/architecture.md, "Manual review").
+    if (!express) {
+      steps.splice(STEP_NAMES.indexOf('ChargePayment'), 0, {
+        name: STATE_NAMES.requestReview,
+        action: this.functions.RequestReview,
+        runWhen: {
+          choiceName: STATE_NAMES.needsReview,
+          condition: Condition.numberGreaterThanEquals('$.results.ReserveStock.total', reviewThreshold),
         },
-        ...(name === 'ReservePromo'
-          ? {
-              runWhen: {
-                choiceName: STATE_NAMES.hasPromo,
-                skippedCompensationChoiceName: STATE_NAMES.hasPromoToRelease,
-                condition: hasPromo,
-              },
-            }
-          : {}),
-      })),
+        callback: { timeout: reviewTimeout },
+      });
+    }
+    this.saga = new Saga(this, 'Saga', {
+      steps,
+      taskTimeout: TASK_TIMEOUT,
       deadLetterQueue: this.deadLetterQueue,
       recordFailure: this.functions.RecordFailure,
       // No StateMachineName: switching `-c express=true` replaces the state machine, which CloudFormation
       // refuses for a custom name; the generated one is unique per stack and region.
-      stateMachineType: props.express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
-      timeout: props.express ? EXECUTION_TIMEOUT.express : EXECUTION_TIMEOUT.standard,
+      stateMachineType: express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
+      timeout: executionTimeout(express, reviewTimeout),
       tracing: true,
       logs: {
         destination: stateMachineLogs,
@@ -251,7 +310,7 @@ export class OrderSagaStack extends Stack {
   ): Record<FunctionId, SagaFunction> {
     const entries = (Object.keys(FUNCTIONS) as FunctionId[]).map((functionId) => {
       const spec = FUNCTIONS[functionId];
-      const access: Partial<Record<TableId, 'r' | 'rw'>> = spec.tables;
+      const access: Partial<Record<TableId, TableAccess>> = spec.tables;
       const environment: Record<string, string> = { [ENV.faults]: props.faults ? 'on' : 'off' };
       for (const tableId of Object.keys(access) as TableId[]) {
         environment[TABLES[tableId].env] = this.tables[tableId].tableName;
@@ -263,10 +322,11 @@ export class OrderSagaStack extends Stack {
         logRemovalPolicy,
         ...(TIMEOUTS[functionId] ? { timeout: TIMEOUTS[functionId] } : {}),
       });
-      for (const [tableId, level] of Object.entries(access) as [TableId, 'r' | 'rw'][]) {
+      const sidSuffix: Record<TableAccess, string> = { r: 'Read', rw: 'ReadWrite', check: 'ConditionCheck' };
+      for (const [tableId, level] of Object.entries(access) as [TableId, TableAccess][]) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
-            sid: `${tableId}Table${level === 'rw' ? 'ReadWrite' : 'Read'}`,
+            sid: `${tableId}Table${sidSuffix[level]}`,
             actions: [...TABLE_ACTIONS[level]],
             resources: [this.tables[tableId].tableArn],
           }),
@@ -301,6 +361,42 @@ export class OrderSagaStack extends Stack {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
+      }),
+    );
+    // Cancel wakes a saga in a Retry backoff (stop, then redrive: the redriven step refuses at once);
+    // resume redrives an execution that ended without an outcome. Standard executions only.
+    if (!express) {
+      api.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'StopAndRedriveSagaExecutions',
+          actions: ['states:StopExecution', 'states:RedriveExecution'],
+          resources: [
+            this.formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${stateMachine.stateMachineName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+      // SendTaskSuccess/SendTaskFailure authorise no resource type (the task token is the capability):
+      // IAM accepts only "*" for them. See lib/nag-acknowledgements.ts.
+      api.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'CompleteReviewTasks',
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: ['*'],
+        }),
+      );
+    }
+    // Resume of a NEEDS_ATTENTION order: the Redrive function, scoped to that order.
+    api.addEnvironment(ENV.redriveFunction, this.functions.Redrive.functionName);
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeRedrive',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.functions.Redrive.functionArn],
       }),
     );
   }
@@ -360,7 +456,9 @@ export class OrderSagaStack extends Stack {
     // requests. The local cloud accepts any SigV4 signature, so local clients do not change.
     const api = new apigateway.RestApi(this, 'OrdersApi', {
       restApiName: `${this.stackName}-orders`,
-      description: 'stepsaga order API: POST /orders, GET /orders/{orderId}, GET /orders/{orderId}/history',
+      description:
+        'stepsaga order API: POST /orders, GET /orders/{orderId}, GET /orders/{orderId}/history, ' +
+        'POST /orders/{orderId}/cancel|resume|review',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // API Gateway writes access and execution logs through one role per account and region, set in its
       // account settings. Setting it is opt-in (context apiGatewayCloudWatchRole=true): it would overwrite
@@ -425,6 +523,12 @@ export class OrderSagaStack extends Stack {
     order
       .addResource('history')
       .addMethod('GET', integration, { requestValidator: validator, requestParameters: orderIdParam });
+    // The order's actions (docs/operations.md: a reviewer's policy allows only .../review).
+    for (const action of ['cancel', 'resume', 'review']) {
+      order
+        .addResource(action)
+        .addMethod('POST', integration, { requestValidator: validator, requestParameters: orderIdParam });
+    }
     return api;
   }
 
@@ -499,7 +603,15 @@ export class OrderSagaStack extends Stack {
       'ExecutionsTimedOutAlarm',
       timedOut,
       0,
-      `A saga execution outlived its deadline (${(props.express ? EXECUTION_TIMEOUT.express : EXECUTION_TIMEOUT.standard).toMinutes()} minutes): its order is stuck mid-saga.`,
+      `A saga execution outlived its deadline (${executionTimeout(props.express ?? false, props.reviewTimeout).toHumanString()}): its order is stuck mid-saga. Resume it: POST /orders/{orderId}/resume.`,
+    );
+    const aborted = stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM });
+    alarm(
+      'ExecutionsAbortedAlarm',
+      aborted,
+      0,
+      'A saga execution was stopped (StopExecution) and not redriven: its order is stuck mid-saga. ' +
+        'Resume it: POST /orders/{orderId}/resume.',
     );
 
     const serverErrors = this.api.metricServerError({
@@ -572,6 +684,7 @@ export class OrderSagaStack extends Stack {
           stateMachine.metricSucceeded({ period, statistic: cloudwatch.Stats.SUM }),
           stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
           timedOut,
+          aborted,
         ],
         width: 12,
       }),

@@ -7,6 +7,7 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  IntegrationPattern,
   JitterType,
   JsonPath,
   type LogOptions,
@@ -18,6 +19,7 @@ import {
   Succeed,
   TaskInput,
   type TaskStateBase,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -45,8 +47,11 @@ export interface SagaCompensation {
 export interface SagaStepCondition {
   /** Name of the Choice state in front of the step. */
   readonly choiceName: string;
-  /** Name of the Choice state in front of the step's compensation (same condition). */
-  readonly skippedCompensationChoiceName: string;
+  /**
+   * Name of the Choice state in front of the step's compensation (same condition). Required when the
+   * step has a compensation.
+   */
+  readonly skippedCompensationChoiceName?: string;
   /** The condition under which the step (and later its compensation) runs. */
   readonly condition: Condition;
 }
@@ -68,6 +73,14 @@ export interface SagaStep {
    * @default - always run
    */
   readonly runWhen?: SagaStepCondition;
+  /**
+   * A callback step: the Task invokes the function with `.waitForTaskToken` (the payload's
+   * `context.taskToken` is `$$.Task.Token`) and waits until someone calls SendTaskSuccess/SendTaskFailure
+   * with that token, at most `timeout` (then it fails with `States.Timeout`, which unwinds like any
+   * failure). Its result (the SendTaskSuccess output) is stored at `$.results.<Step>`.
+   * @default - a plain request-response Lambda Task
+   */
+  readonly callback?: { readonly timeout: Duration };
   /**
    * Overrides of the forward Retry (the error list defaults to the transient errors; never put business
    * errors or `States.ALL` here).
@@ -139,6 +152,12 @@ export interface SagaProps {
    */
   readonly stateMachineName?: string;
   /**
+   * `TimeoutSeconds` of every Task but a callback's (forward steps, compensations, RecordFailure, DLQ
+   * sends): a Task never waits forever on a lost invocation. A few times the function timeout.
+   * @default - none
+   */
+  readonly taskTimeout?: Duration;
+  /**
    * Maximum duration of one execution.
    * @default - Standard: none (one year); Express: 5 minutes
    */
@@ -202,6 +221,16 @@ export class Saga extends Construct {
     jitterStrategy: JitterType.FULL,
   };
 
+  /** The payload of a callback step: `STEP_PAYLOAD` plus `context.taskToken`. */
+  public static readonly CALLBACK_PAYLOAD = TaskInput.fromObject({
+    saga: JsonPath.entirePayload,
+    context: {
+      executionArn: JsonPath.executionId,
+      retryCount: JsonPath.numberAt('$$.State.RetryCount'),
+      taskToken: JsonPath.taskToken,
+    },
+  });
+
   /** The payload every saga Lambda receives (contract `StepEvent`). */
   public static readonly STEP_PAYLOAD = TaskInput.fromObject({
     saga: JsonPath.entirePayload,
@@ -221,6 +250,8 @@ export class Saga extends Construct {
   public readonly states: ReadonlyMap<string, State>;
 
   private readonly names: Required<SagaStateNames>;
+  /** `{taskTimeout}` for every non-callback Task, or nothing. */
+  private readonly taskTimeout: { taskTimeout?: Timeout };
   private readonly registry = new Map<string, State>();
 
   constructor(scope: Construct, id: string, props: SagaProps) {
@@ -247,6 +278,14 @@ export class Saga extends Construct {
       ...props.stateNames,
     };
     this.states = this.registry;
+    this.taskTimeout = props.taskTimeout ? { taskTimeout: Timeout.duration(props.taskTimeout) } : {};
+    for (const step of props.steps) {
+      if (step.compensation && step.runWhen && !step.runWhen.skippedCompensationChoiceName) {
+        throw new Error(
+          `Saga ${id}: step ${step.name} has a compensation and runWhen: name its skippedCompensationChoiceName`,
+        );
+      }
+    }
 
     const unwindEnd = this.buildUnwindEnd(props);
     const succeed = props.steps.some((s) => s.compensation?.succeedOnErrors?.length)
@@ -282,13 +321,23 @@ export class Saga extends Construct {
       );
       failed.next(unwindFrom[i]!);
       const task = this.register(
-        new LambdaInvoke(this, step.name, {
-          lambdaFunction: step.action,
-          payloadResponseOnly: true,
-          retryOnServiceExceptions: false,
-          payload: Saga.STEP_PAYLOAD,
-          resultPath: `$.results.${step.name}`,
-        }),
+        step.callback
+          ? new LambdaInvoke(this, step.name, {
+              lambdaFunction: step.action,
+              integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+              retryOnServiceExceptions: false,
+              payload: Saga.CALLBACK_PAYLOAD,
+              resultPath: `$.results.${step.name}`,
+              taskTimeout: Timeout.duration(step.callback.timeout),
+            })
+          : new LambdaInvoke(this, step.name, {
+              lambdaFunction: step.action,
+              payloadResponseOnly: true,
+              retryOnServiceExceptions: false,
+              payload: Saga.STEP_PAYLOAD,
+              resultPath: `$.results.${step.name}`,
+              ...this.taskTimeout,
+            }),
       );
       task.addRetry(Saga.THROTTLE_RETRY);
       task.addRetry({ ...Saga.TRANSIENT_RETRY, ...step.retry });
@@ -363,6 +412,7 @@ export class Saga extends Construct {
         retryOnServiceExceptions: false,
         payload: Saga.STEP_PAYLOAD,
         resultPath: JsonPath.DISCARD,
+        ...this.taskTimeout,
       }),
     );
     record.addRetry(Saga.THROTTLE_RETRY);
@@ -378,6 +428,7 @@ export class Saga extends Construct {
         messageBody: this.deadLetterBody(props, this.names.recordFailure, '$.recordFailureError'),
         resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
         resultPath: `$.recordFailureDeadLettered`,
+        ...this.taskTimeout,
       }),
     );
     toDlq.addRetry({ ...Saga.COMPENSATION_RETRY, maxAttempts: 3 });
@@ -412,6 +463,7 @@ export class Saga extends Construct {
         retryOnServiceExceptions: false,
         payload: Saga.STEP_PAYLOAD,
         resultPath: JsonPath.DISCARD,
+        ...this.taskTimeout,
       }),
     );
     const keep = compensation.succeedOnErrors ?? [];
@@ -439,6 +491,7 @@ export class Saga extends Construct {
         ),
         resultSelector: { messageId: JsonPath.stringAt('$.MessageId') },
         resultPath: `$.deadLettered.${compensation.name}`,
+        ...this.taskTimeout,
       }),
     );
     toDlq.addRetry({ ...Saga.COMPENSATION_RETRY, maxAttempts: 3 });
@@ -450,7 +503,7 @@ export class Saga extends Construct {
     task.next(next);
 
     if (!step.runWhen) return task;
-    const choice = this.register(new Choice(this, step.runWhen.skippedCompensationChoiceName));
+    const choice = this.register(new Choice(this, step.runWhen.skippedCompensationChoiceName as string));
     choice.when(step.runWhen.condition, task);
     choice.otherwise(next);
     return choice;

@@ -42,8 +42,14 @@ export async function runRedrive(
   if (!functionName) throw new Error(`${outputsPath} has no RedriveFunctionName output`);
   const client = new LambdaClient(awsClientSettings(outputs));
   try {
+    // `--order ID`: only that order's dead letters (what POST /orders/{orderId}/resume does).
+    const orderId = argValue(argv, '--order');
     const out = await client.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse' }),
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        ...(orderId ? { Payload: new TextEncoder().encode(JSON.stringify({ orderId })) } : {}),
+      }),
     );
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     if (out.FunctionError) throw new Error(`The Redrive function failed (${out.FunctionError}): ${text}`);

@@ -21,10 +21,14 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
+  type CancelReason,
   type IdempotencyState,
   type OrderRecord,
   type OrderSagaInput,
+  type OrderStatus,
+  REVIEW_REJECTED,
   type SagaOperation,
+  STATE_NAMES,
   STEP_NAMES,
 } from '../../lib/contract';
 import type { TableNames } from '../shared/config';
@@ -38,11 +42,26 @@ export interface StepFunctionsPort {
     name: string;
     input: string;
   }): Promise<{ executionArn: string }>;
-  describeExecution(executionArn: string): Promise<{ executionArn: string; status: string; input?: string }>;
+  describeExecution(executionArn: string): Promise<ExecutionDescription>;
+  /** StopExecution (Standard only): the execution ends ABORTED. */
+  stopExecution(input: { executionArn: string; error: string; cause: string }): Promise<void>;
+  /** RedriveExecution (Standard only): restarts an ABORTED/FAILED/TIMED_OUT execution at its failed state. */
+  redriveExecution(executionArn: string): Promise<void>;
+  sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void>;
+  sendTaskFailure(input: { taskToken: string; error: string; cause: string }): Promise<void>;
   getExecutionHistory(input: {
     executionArn: string;
     nextToken?: string;
   }): Promise<{ events: HistoryEvent[]; nextToken?: string }>;
+}
+
+export interface ExecutionDescription {
+  executionArn: string;
+  /** RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED | PENDING_REDRIVE */
+  status: string;
+  input?: string;
+  /** The error of a FAILED execution (a Fail state's error, or States.Runtime, ...). */
+  error?: string;
 }
 
 /** Thrown by a port when an execution with that name exists (the SDK's `ExecutionAlreadyExists`). */
@@ -58,6 +77,13 @@ export interface ApiDeps {
   faultsEnabled: boolean;
   /** Called when a new order was accepted (metrics). */
   onOrderStarted?(orderId: string): void;
+  /** Express executions cannot be stopped or redriven: a cancel waits for the saga's next step. */
+  express?: boolean;
+  /**
+   * Resume of a NEEDS_ATTENTION order: the DLQ redrive scoped to one order (lambdas/domain/redrive.ts,
+   * the code path of `npm run redrive`). Absent: resume answers 501 for such orders.
+   */
+  redriveDeadLetters?(orderId: string): Promise<Record<string, unknown>>;
   /** Called with unexpected errors before the 500 is returned. */
   onUnexpectedError?(error: unknown, requestId: string): void;
   now?: () => Date;
@@ -77,15 +103,48 @@ function links(orderId: string) {
   return { self: `/orders/${orderId}`, history: `/orders/${orderId}/history` };
 }
 
+/** The action links of an order: each only where that action is possible now. */
+function actionLinks(orderId: string, status: OrderStatus, resumable: boolean) {
+  return {
+    ...links(orderId),
+    ...(status === 'PENDING' || status === 'AWAITING_REVIEW' ? { cancel: `/orders/${orderId}/cancel` } : {}),
+    ...(status === 'AWAITING_REVIEW' ? { review: `/orders/${orderId}/review` } : {}),
+    ...(resumable ? { resume: `/orders/${orderId}/resume` } : {}),
+  };
+}
+
+/** Statuses that are not an outcome yet. */
+const UNSETTLED: ReadonlySet<OrderStatus> = new Set(['PENDING', 'AWAITING_REVIEW', 'CANCELLING']);
+
+/**
+ * Whether an execution ended without an outcome: ABORTED, TIMED_OUT, or FAILED outside the saga's own
+ * Fail states. The saga's Fail states come after RecordFailure settled the order (OrderFailed), or with
+ * the outcome parked in the DLQ (CompensationFailed: resume redrives the dead letters instead); a FAILED
+ * execution whose order is still unsettled failed elsewhere (e.g. States.Runtime) and can be redriven.
+ */
+export function endedWithoutOutcome(
+  execution: ExecutionDescription,
+  order: Pick<OrderRecord, 'status'>,
+): boolean {
+  if (execution.status === 'ABORTED' || execution.status === 'TIMED_OUT') return true;
+  if (execution.status !== 'FAILED') return false;
+  return execution.error !== STATE_NAMES.failCompensation && UNSETTLED.has(order.status);
+}
+
 /** The execution ARN Step Functions gives execution `name` of `stateMachineArn`. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
+/** The POST actions on one order. */
+const ACTIONS = ['cancel', 'resume', 'review'] as const;
+type Action = (typeof ACTIONS)[number];
+
 type Route =
   | { kind: 'create' }
   | { kind: 'get'; orderId: string }
   | { kind: 'history'; orderId: string }
+  | { kind: Action; orderId: string }
   | { kind: 'method-not-allowed'; allow: string }
   | { kind: 'not-found' };
 
@@ -94,6 +153,16 @@ function route(event: APIGatewayProxyEvent): Route {
   const path = (event.path ?? '').replace(/\/+$/, '');
   const match = /\/orders(?:\/([^/]+)(\/history)?)?$/.exec(path);
   const resource = event.resource;
+  const actionMatch = /\/orders\/([^/]+)\/(cancel|resume|review)$/.exec(path);
+  const action =
+    (ACTIONS as readonly string[]).find((a) => resource === `/orders/{orderId}/${a}`) ??
+    (resource === undefined ? actionMatch?.[2] : undefined);
+  if (action !== undefined) {
+    const id = event.pathParameters?.orderId ?? decodeURIComponent(actionMatch?.[1] ?? '');
+    return method === 'POST'
+      ? { kind: action as Action, orderId: id }
+      : { kind: 'method-not-allowed', allow: 'POST' };
+  }
   const orderId = event.pathParameters?.orderId ?? (match?.[1] ? decodeURIComponent(match[1]) : undefined);
   const isHistory =
     resource === '/orders/{orderId}/history' || (resource === undefined && Boolean(match?.[2]));
@@ -263,9 +332,310 @@ async function getOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayProxy
     failedStep: order.failedStep,
     reason: order.reason,
     failedCompensations: failed instanceof Set ? [...failed].sort() : failed,
+    ...(order.reviewDecision ? { review: { decision: order.reviewDecision, note: order.reviewNote } } : {}),
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
+    links: actionLinks(orderId, order.status, await resumable(deps, order)),
+  });
+}
+
+/** Whether POST /orders/{id}/resume would act now (one DescribeExecution, only for unsettled orders). */
+async function resumable(deps: ApiDeps, order: OrderRecord): Promise<boolean> {
+  if (order.status === 'NEEDS_ATTENTION') return deps.redriveDeadLetters !== undefined;
+  if (!UNSETTLED.has(order.status) || !order.executionArn || deps.express) return false;
+  if (isExpressExecution(order.executionArn)) return false;
+  const execution = await deps.sfn.describeExecution(order.executionArn).catch(() => undefined);
+  return execution !== undefined && endedWithoutOutcome(execution, order);
+}
+
+/** `ConditionalCheckFailedException` → the item's old image (or undefined when there was none). */
+function conditionFailedItem(error: unknown): OrderRecord | undefined {
+  if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  return (error.Item ? unmarshall(error.Item) : undefined) as OrderRecord | undefined;
+}
+
+/** Errors of SendTask(Success/Failure), StopExecution and RedriveExecution meaning "the execution or the wait is already over". */
+const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken', 'ExecutionDoesNotExist']);
+function isGone(error: unknown): boolean {
+  return error instanceof Error && GONE.has(error.name);
+}
+
+/**
+ * Wakes a saga whose order was just cancelled (or rejected) so it unwinds now instead of at its next
+ * step: a review wait gets SendTaskFailure with the stored token; otherwise (Standard only) a running
+ * execution is stopped and redriven, so a step in its Retry backoff (or mid-invocation) is attempted
+ * again at once, refuses in its transaction (`OrderCancelled`) and the Catch unwinds. Best effort: the
+ * decision is already in DynamoDB, and the saga notices it at its next step anyway.
+ */
+async function wakeUp(deps: ApiDeps, old: OrderRecord, error: string, cause: string): Promise<string> {
+  try {
+    if (old.status === 'AWAITING_REVIEW' && old.taskToken) {
+      await deps.sfn.sendTaskFailure({ taskToken: old.taskToken, error, cause });
+      return 'review-wait-failed';
+    }
+    if (!old.executionArn || deps.express || isExpressExecution(old.executionArn)) return 'next-step';
+    const execution = await deps.sfn.describeExecution(old.executionArn);
+    if (execution.status !== 'RUNNING') return 'not-running';
+    await deps.sfn.stopExecution({ executionArn: old.executionArn, error, cause });
+    await deps.sfn.redriveExecution(old.executionArn);
+    return 'stopped-and-redriven';
+  } catch (failure) {
+    if (isGone(failure)) return 'not-running';
+    deps.onUnexpectedError?.(failure, `wake-up of ${old.orderId}`);
+    return 'next-step';
+  }
+}
+
+/** The 202 answer of a cancel (the same for a repeated cancel). */
+function cancelAnswer(orderId: string): APIGatewayProxyResult {
+  return respond(202, {
+    orderId,
+    status: 'CANCELLING',
+    reason: 'CustomerCancelled' satisfies CancelReason,
     links: links(orderId),
+  });
+}
+
+/**
+ * `POST /orders/{orderId}/cancel`: the decision is one conditional write (PENDING|AWAITING_REVIEW →
+ * CANCELLING); every forward step's transaction checks it, so whichever of the cancel and ConfirmOrder
+ * commits first wins. Then the saga is woken up.
+ */
+async function cancelOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+  checkOrderId(orderId);
+  let old: OrderRecord;
+  try {
+    const out = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.Orders,
+        Key: { orderId },
+        UpdateExpression: 'SET #status = :cancelling, cancelReason = :reason, updatedAt = :now',
+        ConditionExpression: '#status IN (:pending, :awaiting)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelling': 'CANCELLING',
+          ':reason': 'CustomerCancelled',
+          ':pending': 'PENDING',
+          ':awaiting': 'AWAITING_REVIEW',
+          ':now': (deps.now?.() ?? new Date()).toISOString(),
+        },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    old = out.Attributes as OrderRecord;
+  } catch (error) {
+    const current = conditionFailedItem(error);
+    if (!current) throw new RequestError(404, `Order ${orderId} not found`);
+    if (current.status === 'CONFIRMED') {
+      throw new RequestError(
+        409,
+        `Order ${orderId} is already CONFIRMED: it can no longer be cancelled`,
+        [],
+        'AlreadyConfirmed',
+      );
+    }
+    const customer = current.cancelReason === 'CustomerCancelled' || current.reason === 'CustomerCancelled';
+    if ((current.status === 'CANCELLING' || current.status === 'CANCELLED') && customer) {
+      return cancelAnswer(orderId);
+    }
+    throw new RequestError(
+      409,
+      `Order ${orderId} is ${current.status}${current.reason ? ` (${current.reason})` : ''}: there is nothing to cancel`,
+      [],
+      'NotCancellable',
+    );
+  }
+  await wakeUp(deps, old, 'OrderCancelled', `Order ${orderId} was cancelled by the customer`);
+  return cancelAnswer(orderId);
+}
+
+interface ReviewRequest {
+  decision: 'approve' | 'reject';
+  note?: string;
+}
+
+function parseReview(event: APIGatewayProxyEvent): ReviewRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(event.body ?? '');
+  } catch {
+    throw new RequestError(400, 'The body must be JSON: {"decision": "approve"|"reject", "note"?: string}', [
+      { field: '(body)', message: 'not valid JSON' },
+    ]);
+  }
+  const errors: { field: string; message: string }[] = [];
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    errors.push({ field: '(body)', message: 'must be a JSON object' });
+  } else {
+    const { decision, note, ...rest } = body as Record<string, unknown>;
+    if (decision !== 'approve' && decision !== 'reject') {
+      errors.push({ field: 'decision', message: 'must be "approve" or "reject"' });
+    }
+    if (note !== undefined && (typeof note !== 'string' || note.length > 500)) {
+      errors.push({ field: 'note', message: 'must be a string of at most 500 characters' });
+    }
+    for (const field of Object.keys(rest)) errors.push({ field, message: 'unknown field' });
+    if (errors.length === 0) {
+      return {
+        decision: decision as ReviewRequest['decision'],
+        ...(note !== undefined ? { note: String(note) } : {}),
+      };
+    }
+  }
+  throw new RequestError(400, 'Invalid review request', errors);
+}
+
+/**
+ * `POST /orders/{orderId}/review`: one conditional write decides (AWAITING_REVIEW → PENDING on approve,
+ * → CANCELLING with reason ReviewRejected on reject), then the waiting Task is completed with the stored
+ * token. A second or late decision finds the order no longer AWAITING_REVIEW (or the wait over): 409.
+ */
+async function reviewOrder(
+  event: APIGatewayProxyEvent,
+  orderId: string,
+  deps: ApiDeps,
+): Promise<APIGatewayProxyResult> {
+  checkOrderId(orderId);
+  const review = parseReview(event);
+  const approve = review.decision === 'approve';
+  let old: OrderRecord;
+  try {
+    const out = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.Orders,
+        Key: { orderId },
+        UpdateExpression: `SET #status = :next, reviewDecision = :decision, updatedAt = :now${
+          review.note !== undefined ? ', reviewNote = :note' : ''
+        }${approve ? '' : ', cancelReason = :reason'} REMOVE taskToken`,
+        ConditionExpression: '#status = :awaiting AND attribute_exists(taskToken)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':next': approve ? 'PENDING' : 'CANCELLING',
+          ':awaiting': 'AWAITING_REVIEW',
+          ':decision': review.decision,
+          ':now': (deps.now?.() ?? new Date()).toISOString(),
+          ...(review.note !== undefined ? { ':note': review.note } : {}),
+          ...(approve ? {} : { ':reason': REVIEW_REJECTED }),
+        },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    old = out.Attributes as OrderRecord;
+  } catch (error) {
+    const current = conditionFailedItem(error);
+    if (!current) throw new RequestError(404, `Order ${orderId} not found`);
+    throw new RequestError(
+      409,
+      `Order ${orderId} is ${current.status}${current.reason ? ` (${current.reason})` : ''}, not AWAITING_REVIEW: ${
+        current.reviewDecision
+          ? `it was already reviewed (${current.reviewDecision})`
+          : 'there is no review to decide'
+      }`,
+      [],
+      'NotAwaitingReview',
+    );
+  }
+  const taskToken = old.taskToken as string;
+  try {
+    if (approve) {
+      await deps.sfn.sendTaskSuccess({
+        taskToken,
+        output: JSON.stringify({
+          decision: 'approve',
+          ...(review.note !== undefined ? { note: review.note } : {}),
+        }),
+      });
+    } else {
+      await deps.sfn.sendTaskFailure({
+        taskToken,
+        error: REVIEW_REJECTED,
+        cause: review.note ?? `Order ${orderId} was rejected by a reviewer`,
+      });
+    }
+  } catch (error) {
+    if (!isGone(error)) throw error;
+    throw new RequestError(
+      409,
+      `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
+      [],
+      'ReviewDeadlinePassed',
+    );
+  }
+  return respond(202, {
+    orderId,
+    status: approve ? 'PENDING' : 'CANCELLING',
+    decision: review.decision,
+    ...(approve ? {} : { reason: REVIEW_REJECTED }),
+    links: links(orderId),
+  });
+}
+
+/**
+ * `POST /orders/{orderId}/resume`: an execution that ended without an outcome is redriven from where it
+ * stopped; a NEEDS_ATTENTION order gets its dead letters redriven (the code path of `npm run redrive`,
+ * scoped to this order). Anything else: 409 naming why.
+ */
+async function resumeOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+  checkOrderId(orderId);
+  const order = await readOrder(deps, orderId);
+  if (order.status === 'NEEDS_ATTENTION') {
+    if (!deps.redriveDeadLetters) {
+      throw new RequestError(
+        409,
+        'This deployment cannot redrive dead letters from the API',
+        [],
+        'NotResumable',
+      );
+    }
+    const report = await deps.redriveDeadLetters(orderId);
+    const now = await readOrder(deps, orderId);
+    return respond(202, { ...report, orderId, status: now.status, action: 'dead-letters-redriven' });
+  }
+  if (!UNSETTLED.has(order.status)) {
+    throw new RequestError(
+      409,
+      `Order ${orderId} is ${order.status}: it has its outcome, nothing to resume`,
+      [],
+      'NotResumable',
+    );
+  }
+  if (!order.executionArn) {
+    throw new RequestError(
+      409,
+      `Order ${orderId} has no execution yet: POST /orders again with the same body starts it`,
+      [],
+      'NotResumable',
+    );
+  }
+  if (deps.express || isExpressExecution(order.executionArn)) {
+    throw new RequestError(
+      409,
+      `Order ${orderId} ran on an Express workflow, which cannot be redriven: place it again`,
+      [],
+      'NotResumable',
+    );
+  }
+  const execution = await deps.sfn.describeExecution(order.executionArn);
+  if (!endedWithoutOutcome(execution, order)) {
+    throw new RequestError(
+      409,
+      `Order ${orderId} is ${order.status} and its execution is ${execution.status}${
+        execution.status === 'RUNNING'
+          ? ': it is still going, nothing to resume'
+          : ': it ended with its outcome'
+      }`,
+      [],
+      'NotResumable',
+    );
+  }
+  await deps.sfn.redriveExecution(order.executionArn);
+  return respond(202, {
+    orderId,
+    status: order.status,
+    action: 'redriven',
+    executionArn: order.executionArn,
   });
 }
 
@@ -325,6 +695,12 @@ export async function handleApiRequest(
         return await getOrder(target.orderId, deps);
       case 'history':
         return await getHistory(target.orderId, deps);
+      case 'cancel':
+        return await cancelOrder(target.orderId, deps);
+      case 'review':
+        return await reviewOrder(event, target.orderId, deps);
+      case 'resume':
+        return await resumeOrder(target.orderId, deps);
       case 'method-not-allowed':
         return respond(
           405,
@@ -339,6 +715,7 @@ export async function handleApiRequest(
   } catch (error) {
     if (error instanceof RequestError) {
       return respond(error.statusCode, {
+        ...(error.code ? { code: error.code } : {}),
         message: error.message,
         ...(error.errors.length > 0 ? { errors: error.errors } : {}),
       });

@@ -5,13 +5,13 @@
 import type { BookDeliveryResult, OrderSagaState } from '../../lib/contract';
 import { SlotFullError, UnknownSlotError } from '../shared/errors';
 import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
-import { type StepDeps, storeOf } from '../shared/step-handler';
+import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
-export type DeliveryDeps = StepDeps<'DeliverySlots' | 'IdempotencyKeys'>;
+export type DeliveryDeps = CancellableDeps<'DeliverySlots' | 'IdempotencyKeys'>;
 
 export async function bookDelivery(saga: OrderSagaState, deps: DeliveryDeps): Promise<BookDeliveryResult> {
   const slotId = saga.deliverySlot;
-  return runAction(storeOf(deps), {
+  return runAction(guardedStoreOf(deps), {
     orderId: saga.orderId,
     step: 'BookDelivery',
     async plan() {

@@ -24,6 +24,8 @@ export class RequestError extends Error {
     readonly statusCode: 400 | 404 | 409 | 413,
     message: string,
     readonly errors: FieldError[] = [],
+    /** A stable machine-readable name of the refusal (e.g. `AlreadyConfirmed`). */
+    readonly code?: string,
   ) {
     super(message);
   }

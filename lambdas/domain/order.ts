@@ -11,15 +11,25 @@
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type {
-  CompensationName,
-  ConfirmOrderResult,
-  OrderSagaState,
-  OrderStatus,
-  StepName,
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type CancelReason,
+  type CompensationName,
+  type ConfirmOrderResult,
+  type OrderRecord,
+  type OrderSagaState,
+  type OrderStatus,
+  REVIEW_REJECTED,
+  STATE_NAMES,
+  STATES_TIMEOUT,
+  type StepName,
 } from '../../lib/contract';
-import { InvalidSagaInputError, OrderAlreadyConfirmedError, OrderNotPendingError } from '../shared/errors';
+import {
+  InvalidSagaInputError,
+  OrderAlreadyConfirmedError,
+  OrderCancelledError,
+  OrderNotPendingError,
+} from '../shared/errors';
 import { asTransient, type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
 import { type StepDeps, storeOf } from '../shared/step-handler';
 
@@ -66,8 +76,11 @@ export async function confirmOrder(
         ],
         result: { status: 'CONFIRMED', total },
         effect: { status: 'CONFIRMED', total },
+        // The pivot's own condition (PENDING) is the cancellation check: a CANCELLING order never confirms.
         onConditionFailed: (_index, old) =>
-          new OrderNotPendingError(orderId, old?.status as string | undefined),
+          old?.status === 'CANCELLING' || old?.status === 'CANCELLED'
+            ? new OrderCancelledError(orderId, 'ConfirmOrder')
+            : new OrderNotPendingError(orderId, old?.status as string | undefined),
       };
     },
   });
@@ -120,6 +133,27 @@ export function failureReason(failure: OrderSagaState['failure']): string {
   return message ? `${failure.error}: ${message}` : failure.error;
 }
 
+/**
+ * Why the saga unwound when no step failed on its own: the order was cancelled (CANCELLING carries the
+ * reason the API decided: CustomerCancelled or ReviewRejected), the review was rejected, or its deadline
+ * passed (the review Task's States.Timeout). Undefined: a step failed, and `reason` names its error.
+ */
+export function cancelReasonOf(
+  saga: Pick<OrderSagaState, 'failure'>,
+  order: Pick<OrderRecord, 'status' | 'cancelReason'> | undefined,
+): CancelReason | undefined {
+  if (order?.status === 'CANCELLING') return order.cancelReason ?? 'CustomerCancelled';
+  if (saga.failure?.error === 'OrderCancelled') return order?.cancelReason ?? 'CustomerCancelled';
+  if (saga.failure?.error === REVIEW_REJECTED) return 'ReviewRejected';
+  if (saga.failure?.step === STATE_NAMES.requestReview && saga.failure.error === STATES_TIMEOUT) {
+    return 'ReviewTimedOut';
+  }
+  return undefined;
+}
+
+/** Statuses RecordFailure may settle: everything that is not an outcome yet. */
+const UNSETTLED: readonly OrderStatus[] = ['PENDING', 'AWAITING_REVIEW', 'CANCELLING'];
+
 /** Writes the final read model of an unwound order. Idempotent: a re-run writes the same. */
 export async function recordFailure(
   saga: OrderSagaState,
@@ -127,8 +161,24 @@ export async function recordFailure(
 ): Promise<RecordedFailure> {
   const failedCompensations = Object.keys(saga.deadLettered ?? {}).sort() as CompensationName[];
   const status = failedCompensations.length > 0 ? 'NEEDS_ATTENTION' : 'CANCELLED';
-  const reason = failureReason(saga.failure);
-  const failedStep = saga.failure?.step;
+  // One consistent read on the failure path only: the order says whether it was cancelled (and why).
+  const current = (
+    await deps.doc
+      .send(
+        new GetCommand({
+          TableName: deps.tables.Orders,
+          Key: { orderId: saga.orderId },
+          ConsistentRead: true,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw asTransient(error);
+      })
+  ).Item as OrderRecord | undefined;
+  const cancelReason = cancelReasonOf(saga, current);
+  const reason = cancelReason ?? failureReason(saga.failure);
+  const step = saga.failure?.step;
+  const failedStep = !cancelReason && step && step !== STATE_NAMES.requestReview ? step : undefined;
   const now = new Date().toISOString();
   const set = [
     '#status = :status',
@@ -141,20 +191,27 @@ export async function recordFailure(
     ...(failedStep ? ['failedStep = :failedStep'] : []),
     ...(failedCompensations.length > 0 ? ['failedCompensations = :failed'] : []),
   ];
-  const remove = failedCompensations.length > 0 ? '' : ' REMOVE failedCompensations';
+  const remove = [
+    'taskToken',
+    ...(failedStep ? [] : ['failedStep']),
+    ...(failedCompensations.length > 0 ? [] : ['failedCompensations']),
+  ];
   try {
     const out = await deps.doc.send(
       new UpdateCommand({
         TableName: deps.tables.Orders,
         Key: { orderId: saga.orderId },
-        UpdateExpression: `SET ${set.join(', ')}${remove}`,
-        // Only a PENDING order takes the outcome: a duplicate run, or a replay from the DLQ after redrive
-        // settled some compensations, must not put back what was settled; a confirmed order is left alone.
-        ConditionExpression: 'attribute_not_exists(orderId) OR #status = :pending',
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+        // Only an unsettled order (PENDING, AWAITING_REVIEW, CANCELLING) takes the outcome: a duplicate run,
+        // or a replay from the DLQ after redrive settled some compensations, must not put back what was
+        // settled; a confirmed order is left alone.
+        ConditionExpression: 'attribute_not_exists(orderId) OR #status IN (:u0, :u1, :u2)',
         ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
         ExpressionAttributeValues: {
           ':status': status,
-          ':pending': 'PENDING',
+          ':u0': UNSETTLED[0],
+          ':u1': UNSETTLED[1],
+          ':u2': UNSETTLED[2],
           ':reason': reason,
           ':now': now,
           ':customerId': saga.customerId,
@@ -189,6 +246,56 @@ export async function recordFailure(
         changed: false,
         ...(current ? { previousStatus: current } : {}),
       };
+    }
+    throw asTransient(error);
+  }
+}
+
+export interface RequestedReview {
+  orderId: string;
+  status: 'AWAITING_REVIEW';
+}
+
+/**
+ * RequestReview (a `.waitForTaskToken` Task): stores the task token on the order and sets
+ * AWAITING_REVIEW, in one conditional write. The execution then waits for `POST /orders/{id}/review`
+ * (SendTaskSuccess/SendTaskFailure with this token) or the Task's TimeoutSeconds. A cancelled order
+ * refuses (`OrderCancelled`); a redriven wait stores its new token over the old one.
+ */
+export async function requestReview(
+  saga: OrderSagaState,
+  taskToken: string | undefined,
+  deps: StepDeps<'Orders'>,
+): Promise<RequestedReview> {
+  if (!taskToken) {
+    throw new InvalidSagaInputError(`${STATE_NAMES.requestReview} needs context.taskToken ($$.Task.Token)`);
+  }
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.Orders,
+        Key: { orderId: saga.orderId },
+        UpdateExpression: 'SET #status = :awaiting, taskToken = :token, #total = :total, updatedAt = :now',
+        ConditionExpression: '#status IN (:pending, :awaiting)',
+        ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
+        ExpressionAttributeValues: {
+          ':awaiting': 'AWAITING_REVIEW',
+          ':pending': 'PENDING',
+          ':token': taskToken,
+          ':total': saga.results?.ReserveStock?.total ?? 0,
+          ':now': new Date().toISOString(),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { orderId: saga.orderId, status: 'AWAITING_REVIEW' };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      const current = error.Item?.status?.S;
+      if (current === 'CANCELLING' || current === 'CANCELLED') {
+        throw new OrderCancelledError(saga.orderId, STATE_NAMES.requestReview);
+      }
+      throw new OrderNotPendingError(saga.orderId, current);
     }
     throw asTransient(error);
   }

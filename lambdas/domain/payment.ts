@@ -5,9 +5,9 @@
 import type { ChargePaymentResult, OrderSagaState } from '../../lib/contract';
 import { InsufficientFundsError, InvalidSagaInputError, UnknownCustomerError } from '../shared/errors';
 import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
-import { type StepDeps, storeOf } from '../shared/step-handler';
+import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
-export type PaymentDeps = StepDeps<'Accounts' | 'IdempotencyKeys'>;
+export type PaymentDeps = CancellableDeps<'Accounts' | 'IdempotencyKeys'>;
 
 interface PaymentEffect {
   customerId: string;
@@ -24,7 +24,7 @@ function orderTotal(saga: OrderSagaState): number {
 
 export async function chargePayment(saga: OrderSagaState, deps: PaymentDeps): Promise<ChargePaymentResult> {
   const { customerId } = saga;
-  return runAction(storeOf(deps), {
+  return runAction(guardedStoreOf(deps), {
     orderId: saga.orderId,
     step: 'ChargePayment',
     async plan() {

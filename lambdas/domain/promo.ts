@@ -12,9 +12,9 @@ import {
   TransientError,
 } from '../shared/errors';
 import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
-import { type StepDeps, storeOf } from '../shared/step-handler';
+import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
-export type PromoDeps = StepDeps<'Promos' | 'IdempotencyKeys'>;
+export type PromoDeps = CancellableDeps<'Promos' | 'IdempotencyKeys'>;
 
 function promoCodeOf(saga: OrderSagaState): string {
   if (!saga.promoCode) throw new InvalidSagaInputError(`Order ${saga.orderId} has no promo code to reserve`);
@@ -23,7 +23,7 @@ function promoCodeOf(saga: OrderSagaState): string {
 
 export async function reservePromo(saga: OrderSagaState, deps: PromoDeps): Promise<ReservePromoResult> {
   const code = promoCodeOf(saga);
-  return runAction(storeOf(deps), {
+  return runAction(guardedStoreOf(deps), {
     orderId: saga.orderId,
     step: 'ReservePromo',
     async plan() {

@@ -65,6 +65,11 @@ export interface RedriveDeps {
   /** How long a received message stays invisible (a failure reappears after it). Default 30 s. */
   visibilityTimeoutSeconds?: number;
   onOrderCancelled?(orderId: string): void;
+  /**
+   * Only this order's dead letters (POST /orders/{orderId}/resume, `npm run redrive -- --order ID`): the
+   * others are received, left untouched and handed back to the queue at the end.
+   */
+  orderId?: string;
 }
 
 export interface RedriveEntry {
@@ -320,12 +325,22 @@ async function redriveOne(
   return 'done';
 }
 
+/** The orderId of a DLQ message, or undefined if its body is not a dead letter. */
+function parseOrderIdOf(message: Message): string | undefined {
+  try {
+    return parseDeadLetter(message.Body).orderId;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Replays the DLQ until it is empty (or time runs short). */
 export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveReport> {
   const report: RedriveReport = { processed: 0, succeeded: [], failed: [], skipped: [], remaining: 0 };
   const reserveMs = deps.reserveMs ?? 10_000;
   const seen = new Set<string>();
   const heldBack: Message[] = [];
+  const others: Message[] = [];
   let outOfTime = false;
   let notReached = 0;
   const timeIsShort = () => deps.remainingMs !== undefined && deps.remainingMs() < reserveMs;
@@ -369,6 +384,10 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
         break receiving;
       }
       seen.add(message.MessageId ?? '');
+      if (deps.orderId !== undefined && parseOrderIdOf(message) !== deps.orderId) {
+        others.push(message);
+        continue;
+      }
       report.processed++;
       if ((await redriveOne(deps, message, report)) === 'held-back') heldBack.push(message);
     }
@@ -386,6 +405,20 @@ export async function redriveDeadLetters(deps: RedriveDeps): Promise<RedriveRepo
     report.skipped = report.skipped.filter((entry) => entry.messageId !== message.MessageId);
     await redriveOne(deps, message, report);
   }
+  // Another order's letters stay in the queue, visible again now.
+  await Promise.all(
+    others.map((m) =>
+      deps.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: deps.dlqUrl,
+            ReceiptHandle: m.ReceiptHandle ?? '',
+            VisibilityTimeout: 0,
+          }),
+        )
+        .catch(() => undefined),
+    ),
+  );
   report.remaining = report.failed.length + report.skipped.length + notReached;
   if (outOfTime) {
     const attributes = await deps.sqs.send(

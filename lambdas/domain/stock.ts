@@ -9,9 +9,9 @@ import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaState, PricedLine, ReserveStockResult } from '../../lib/contract';
 import { InsufficientStockError, TransientError, UnknownSkuError } from '../shared/errors';
 import { type CompensationResult, type Item, runAction, runCompensation } from '../shared/step-engine';
-import { type StepDeps, storeOf } from '../shared/step-handler';
+import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
-export type StockDeps = StepDeps<'Inventory' | 'IdempotencyKeys'>;
+export type StockDeps = CancellableDeps<'Inventory' | 'IdempotencyKeys'>;
 
 /** What ReserveStock records as its effect: the units taken per SKU. */
 interface StockEffect {
@@ -49,7 +49,7 @@ async function readPrices(deps: StockDeps, skus: string[]): Promise<Map<string, 
 }
 
 export async function reserveStock(saga: OrderSagaState, deps: StockDeps): Promise<ReserveStockResult> {
-  return runAction(storeOf(deps), {
+  return runAction(guardedStoreOf(deps), {
     orderId: saga.orderId,
     step: 'ReserveStock',
     async plan() {

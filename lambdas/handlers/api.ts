@@ -2,15 +2,21 @@
  * Api function: API Gateway (REST, Lambda proxy) → the order API. Thin: wires the module-level SDK
  * clients into `handleApiRequest` (lambdas/domain/api.ts).
  */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ENV } from '../../lib/contract';
 import { handleApiRequest, type StepFunctionsPort } from '../domain/api';
 import { dynamoDb } from '../shared/clients/dynamodb';
+import { lambda } from '../shared/clients/lambda';
 import { stepFunctions } from '../shared/clients/sfn';
 import { faultsEnabled, once, requireEnv, tableNamesFromEnv } from '../shared/config';
 import { bindLogContext, countOrder, logger, OrderMetric, traced } from '../shared/observability';
@@ -19,7 +25,22 @@ const config = once(() => ({
   tables: tableNamesFromEnv(['Orders', 'IdempotencyKeys']),
   stateMachineArn: requireEnv(ENV.stateMachineArn),
   faultsEnabled: faultsEnabled(),
+  redriveFunction: process.env[ENV.redriveFunction],
 }));
+
+/** Invokes the Redrive function for one order's dead letters and returns its report. */
+async function redriveOrder(functionName: string, orderId: string): Promise<Record<string, unknown>> {
+  const out = await lambda().send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify({ orderId })),
+    }),
+  );
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  if (out.FunctionError) throw new Error(`The Redrive function failed (${out.FunctionError}): ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
 
 /** Step Functions through the SDK (one client per module). */
 export const sdkStepFunctions: StepFunctionsPort = {
@@ -29,7 +50,24 @@ export const sdkStepFunctions: StepFunctionsPort = {
   },
   async describeExecution(executionArn) {
     const out = await stepFunctions().send(new DescribeExecutionCommand({ executionArn }));
-    return { executionArn: out.executionArn as string, status: String(out.status), input: out.input };
+    return {
+      executionArn: out.executionArn as string,
+      status: String(out.status),
+      ...(out.input !== undefined ? { input: out.input } : {}),
+      ...(out.error !== undefined ? { error: out.error } : {}),
+    };
+  },
+  async stopExecution(input) {
+    await stepFunctions().send(new StopExecutionCommand(input));
+  },
+  async redriveExecution(executionArn) {
+    await stepFunctions().send(new RedriveExecutionCommand({ executionArn }));
+  },
+  async sendTaskSuccess(input) {
+    await stepFunctions().send(new SendTaskSuccessCommand(input));
+  },
+  async sendTaskFailure(input) {
+    await stepFunctions().send(new SendTaskFailureCommand(input));
   },
   async getExecutionHistory({ executionArn, nextToken }) {
     const out = await stepFunctions().send(
@@ -66,7 +104,7 @@ export const handler = async (
       body: JSON.stringify({ message: 'Internal error; quote the request id when reporting it', requestId }),
     };
   }
-  const { tables, stateMachineArn, faultsEnabled: faults } = settings;
+  const { tables, stateMachineArn, faultsEnabled: faults, redriveFunction } = settings;
   const response = await traced('Api', { route: `${event.httpMethod} ${event.resource}` }, () =>
     handleApiRequest(
       event,
@@ -76,6 +114,9 @@ export const handler = async (
         sfn: sdkStepFunctions,
         stateMachineArn,
         faultsEnabled: faults,
+        ...(redriveFunction
+          ? { redriveDeadLetters: (orderId: string) => redriveOrder(redriveFunction, orderId) }
+          : {}),
         onOrderStarted: (orderId) => {
           logger.appendKeys({ orderId });
           countOrder(OrderMetric.started);

@@ -62,8 +62,16 @@ export const sdkInvoke: InvokePort = async (functionName, event) => {
   return { ok: true, result: text ? (JSON.parse(text) as unknown) : undefined };
 };
 
-export const handler = async (_event: unknown, context?: Context): Promise<RedriveReport> => {
-  bindLogContext({ operation: 'Redrive' });
+/** `{ "orderId": "..." }` scopes the run to one order's dead letters; anything else redrives them all. */
+export function orderIdOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null || !('orderId' in event)) return undefined;
+  const { orderId } = event as { orderId: unknown };
+  return typeof orderId === 'string' && orderId !== '' ? orderId : undefined;
+}
+
+export const handler = async (event: unknown, context?: Context): Promise<RedriveReport> => {
+  const orderId = orderIdOf(event);
+  bindLogContext({ operation: 'Redrive', ...(orderId ? { orderId } : {}) });
   if (context) logger.addContext(context);
   const { ordersTable, dlqUrl, compensationFunctions } = config();
   const report = await traced('Redrive', {}, () =>
@@ -83,6 +91,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Redri
       compensationFunctions,
       remainingMs: context?.getRemainingTimeInMillis?.bind(context),
       onOrderCancelled: () => countOrder(OrderMetric.cancelled),
+      ...(orderId ? { orderId } : {}),
     }),
   );
   logger.info('Redrive finished', {

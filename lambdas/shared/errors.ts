@@ -146,3 +146,14 @@ export class TransientError extends Error {
 export class FunctionTimeoutError extends Error {
   override readonly name = 'Sandbox.Timedout';
 }
+
+/** The order is CANCELLING (or CANCELLED): a forward step refuses, and the saga unwinds. */
+export class OrderCancelledError extends SagaError {
+  override readonly name = 'OrderCancelled';
+  constructor(
+    readonly orderId: string,
+    readonly step: string,
+  ) {
+    super(`Order ${orderId} is being cancelled: ${step} refused`);
+  }
+}

@@ -20,8 +20,14 @@ import {
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CompensationName, IdempotencyRecord, SagaOperation, StepName } from '../../lib/contract';
-import { SagaStepCancelledError, TransientError } from './errors';
+import {
+  type CompensationName,
+  type IdempotencyRecord,
+  type SagaOperation,
+  STOPPED_STATUSES,
+  type StepName,
+} from '../../lib/contract';
+import { OrderCancelledError, SagaStepCancelledError, TransientError } from './errors';
 
 /** One item of a `TransactWriteItems` request (DocumentClient form). */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -44,6 +50,12 @@ export interface StepStore {
   doc: DynamoDBDocumentClient;
   /** Physical name of the IdempotencyKeys table. */
   idempotencyTable: string;
+  /**
+   * Physical name of the Orders table: when set, every action's transaction also carries a
+   * `ConditionCheck` that the order is not CANCELLING/CANCELLED, so a cancel decided in DynamoDB refuses
+   * the step in the step's own transaction (`OrderCancelled`). Absent order items pass (unit tests).
+   */
+  cancellationGuardTable?: string;
   now?: () => Date;
 }
 
@@ -202,6 +214,7 @@ async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<
     updatedAt: now,
     expiresAt,
   };
+  const guard = store.cancellationGuardTable ? [cancellationGuard(store.cancellationGuardTable, spec)] : [];
   try {
     await store.doc.send(
       new TransactWriteCommand({
@@ -214,6 +227,7 @@ async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
+          ...guard,
           ...plan.writes,
         ],
       }),
@@ -229,9 +243,30 @@ async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<
       const reread = await readRecord(store, spec.orderId, spec.step);
       if (reread) return replayOrRefuse<R>(reread);
     }
-    if (failedWrite) throw plan.onConditionFailed(failedWrite.index, failedWrite.old);
+    // The guard sits right after the key: a cancelled order wins over any business refusal.
+    if (failedWrite && guard.length > 0 && failedWrite.index === 0) {
+      throw new OrderCancelledError(spec.orderId, spec.step);
+    }
+    if (failedWrite) throw plan.onConditionFailed(failedWrite.index - guard.length, failedWrite.old);
     throw conflictOf(reasons) ?? error;
   }
+}
+
+/**
+ * The ConditionCheck "order `orderId` is not CANCELLING or CANCELLED" (an absent order passes: the API
+ * writes the order before it starts the saga, so only tests run steps without one). 1 WCU more per
+ * forward step, no extra request and no extra state transition.
+ */
+function cancellationGuard(ordersTable: string, spec: { orderId: string }): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: ordersTable,
+      Key: { orderId: spec.orderId },
+      ConditionExpression: 'attribute_not_exists(orderId) OR NOT (#status IN (:s0, :s1))',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':s0': STOPPED_STATUSES[0], ':s1': STOPPED_STATUSES[1] },
+    },
+  };
 }
 
 /**

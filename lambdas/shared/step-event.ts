@@ -27,6 +27,7 @@ const stepEvent = z.object({
   context: z.object({
     executionArn: nonEmpty(),
     retryCount: z._default(z.number().check(z.int(), z.minimum(0)), 0),
+    taskToken: z.optional(nonEmpty()),
   }),
 });
 

@@ -30,8 +30,22 @@ export function storeOf(deps: StepDeps<'IdempotencyKeys'>): StepStore {
   return { doc: deps.doc, idempotencyTable: deps.tables.IdempotencyKeys };
 }
 
+/** Deps of a forward step that refuses once its order is cancelled (Orders: ConditionCheck only). */
+export type CancellableDeps<T extends TableId> = StepDeps<T> & { tables: { Orders?: string } };
+
+/**
+ * A `StepStore` whose actions also check, in their own transaction, that the order is not being
+ * cancelled (when `deps` names the Orders table).
+ */
+export function guardedStoreOf(deps: CancellableDeps<'IdempotencyKeys'>): StepStore {
+  return {
+    ...storeOf(deps),
+    ...(deps.tables.Orders ? { cancellationGuardTable: deps.tables.Orders } : {}),
+  };
+}
+
 export function createStepHandler<const T extends TableId, R>(
-  operation: SagaOperation | 'RecordFailure',
+  operation: SagaOperation | 'RecordFailure' | 'RequestReview',
   tableIds: readonly T[],
   run: StepFunction<T, R>,
 ): (event: unknown, context?: Partial<Context>) => Promise<R> {
@@ -42,23 +56,30 @@ export function createStepHandler<const T extends TableId, R>(
     bindLogContext({ orderId: saga.orderId, executionArn: event.context.executionArn, operation });
     if (context?.awsRequestId) logger.addContext(context as Context);
     const { tables, faults } = config();
-    const fault = faults && operation !== 'RecordFailure' ? saga.faults?.[operation] : undefined;
+    const fault =
+      faults && operation !== 'RecordFailure' && operation !== 'RequestReview'
+        ? saga.faults?.[operation]
+        : undefined;
     logger.info(`${operation} started`, {
       retryCount: event.context.retryCount,
       ...(fault ? { fault } : {}),
     });
     return traced(operation, { orderId: saga.orderId, operation }, async () => {
       try {
-        const result = await withFault(
-          operation,
-          saga.faults,
-          {
-            enabled: faults,
-            retryCount: event.context.retryCount,
-            remainingTimeMs: context?.getRemainingTimeInMillis?.bind(context),
-          },
-          () => run(saga, { doc: dynamoDb(), tables }, event),
-        );
+        const work = () => run(saga, { doc: dynamoDb(), tables }, event);
+        const result =
+          operation === 'RequestReview'
+            ? await work()
+            : await withFault(
+                operation,
+                saga.faults,
+                {
+                  enabled: faults,
+                  retryCount: event.context.retryCount,
+                  remainingTimeMs: context?.getRemainingTimeInMillis?.bind(context),
+                },
+                work,
+              );
         logger.info(`${operation} succeeded`, { result });
         return result;
       } catch (error) {
