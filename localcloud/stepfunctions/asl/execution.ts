@@ -8,7 +8,14 @@ import { TaskTokens } from '../task-tokens';
 import { AbortedError, setLongTimeout } from './clock';
 import type { StateMachineDefinition } from './definition';
 import { History, type HistoryEvent } from './history';
-import { type Checkpoint, type ExecutionEnv, type Frame, runStates, type TaskMock } from './interpreter';
+import {
+  type Checkpoint,
+  type ExecutionEnv,
+  type Frame,
+  type FrameJournal,
+  runStates,
+  type TaskMock,
+} from './interpreter';
 import { FailStateError } from './states/fail';
 import { type JsonValue, StatesError } from './types';
 
@@ -40,6 +47,24 @@ export interface ExecutionParams {
   onEvent: (event: HistoryEvent) => void;
   /** Mocked Task answers (a mock config's test case, `stateMachineArn#TestCase`). */
   taskMock?: TaskMock;
+  /** `--persist`: where the top level's checkpoints and callback tokens are recorded. */
+  journal?: FrameJournal;
+  /** `--persist`: what a previous run of the local cloud left of this execution (see `Execution`). */
+  restored?: RestoredExecution;
+}
+
+/**
+ * An execution as a previous run of the local cloud left it (`--persist`): its history, its outcome when
+ * it had ended, its last checkpoint. A closed one stays closed (and redrivable from that checkpoint); a
+ * running one continues from the checkpoint the way a Step Functions worker taking over would: no
+ * ExecutionRedriven event, no redrive counted, the state it was in entered again.
+ */
+export interface RestoredExecution {
+  events: HistoryEvent[];
+  outcome?: ExecutionOutcome;
+  checkpoint?: Checkpoint;
+  redriveCount: number;
+  redriveDate?: Date;
 }
 
 /** Why RedriveExecution refuses an execution (ExecutionNotRedrivable). */
@@ -77,8 +102,38 @@ export class Execution {
         RedriveCount: 0,
       },
       stateMachine: { Id: params.stateMachineArn, Name: params.stateMachineName },
+      stopped: () => this.controller.signal.aborted,
       ...(params.taskMock ? { taskMock: params.taskMock } : {}),
     };
+    const { restored } = params;
+    if (restored) {
+      this.redriveCount = restored.redriveCount;
+      this.redriveDate = restored.redriveDate;
+      this.env.execution.RedriveCount = restored.redriveCount;
+      this.historyLog.restore(restored.events, restored.outcome !== undefined);
+      if (restored.outcome) {
+        // Closed: only its checkpoint matters (RedriveExecution continues there).
+        this.outcome = restored.outcome;
+        this.frame = {
+          env: this.env,
+          variables: {},
+          queryLanguage: params.definition.QueryLanguage ?? 'JSONPath',
+          signal: this.controller.signal,
+          concurrent: false,
+          recorded: true,
+          ...(restored.checkpoint ? { checkpoint: restored.checkpoint } : {}),
+        };
+        this.done = Promise.resolve(restored.outcome);
+        return;
+      }
+      const from = restored.checkpoint;
+      this.done = this.start(
+        from ? from.input : structuredClone(params.input),
+        from,
+        restored.redriveDate ?? params.startTime,
+      );
+      return;
+    }
     this.historyLog.append('ExecutionStarted', {
       input: JSON.stringify(params.input),
       inputDetails: { truncated: false },
@@ -130,14 +185,18 @@ export class Execution {
     this.done = this.start(checkpoint.input, checkpoint);
   }
 
-  private async start(input: JsonValue, resume?: Checkpoint): Promise<ExecutionOutcome> {
+  /** Runs from StartAt (or `resume`); `since`: when its TimeoutSeconds started (a restart keeps it). */
+  private async start(input: JsonValue, resume?: Checkpoint, since = new Date()): Promise<ExecutionOutcome> {
     const { definition } = this.params;
     const cancelTimeout =
       definition.TimeoutSeconds !== undefined
-        ? setLongTimeout(() => {
-            this.timedOut = true;
-            this.controller.abort();
-          }, definition.TimeoutSeconds * 1000)
+        ? setLongTimeout(
+            () => {
+              this.timedOut = true;
+              this.controller.abort();
+            },
+            definition.TimeoutSeconds * 1000 - (Date.now() - since.getTime()),
+          )
         : undefined;
     const frame: Frame = {
       env: this.env,
@@ -147,6 +206,7 @@ export class Execution {
       concurrent: false,
       recorded: true,
       ...(resume ? { resume } : {}),
+      ...(this.params.journal ? { journal: this.params.journal } : {}),
     };
     this.frame = frame;
     let outcome: ExecutionOutcome;

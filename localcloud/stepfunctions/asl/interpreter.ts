@@ -34,6 +34,8 @@ export interface ExecutionEnv {
   /** `$$.Execution` and `$$.StateMachine`. */
   execution: JsonObject;
   stateMachine: { Id: string; Name: string };
+  /** The execution itself was stopped (StopExecution, its TimeoutSeconds), not just a branch of it. */
+  stopped: () => boolean;
   /** Mocked Task answers (a mock config's test case, TestState's `mock`): consulted before each call. */
   taskMock?: TaskMock;
 }
@@ -53,7 +55,10 @@ export interface Frame {
   queryLanguage: QueryLanguage;
   /** Aborts when the execution stops or this branch/iteration is cancelled. */
   signal: AbortSignal;
-  /** Inside a Parallel branch: states advance in step with the other branches. */
+  /**
+   * Inside a Parallel branch or an inline Map iteration that runs beside others (MaxConcurrency ≠ 1):
+   * states advance in step with the other branches/iterations, as AWS records them.
+   */
   concurrent: boolean;
   /** False inside a distributed Map's child executions, whose events are not in this history. */
   recorded: boolean;
@@ -63,6 +68,16 @@ export interface Frame {
   resume?: Checkpoint;
   /** TestState: what the one state it runs reports (never inherited by child frames; absent otherwise). */
   inspect?: Inspector;
+  /** `--persist`: told of each checkpoint and callback token of this list of states (the top level only). */
+  journal?: FrameJournal;
+}
+
+/** Where a persisted execution records its top-level progress (`--persist`). */
+export interface FrameJournal {
+  /** A state is entered: where a restart continues. */
+  checkpoint(checkpoint: Checkpoint, enteredTime: string): void;
+  /** A callback Task of that state handed out a token: a restart waits on the same one. */
+  taskToken(token: string): void;
 }
 
 /** A data-flow stage TestState shows in `inspectionData` (JSON values; TestState serializes them). */
@@ -99,6 +114,11 @@ export interface Checkpoint {
   input: JsonValue;
   variables: Record<string, JsonValue>;
   children?: Map<number, ChildOutcome>;
+  /**
+   * A restart taking over (`--persist`): when the state was first entered (Wait and Task deadlines keep
+   * running from it) and the token its callback Task waits on. Absent on a redrive.
+   */
+  takeOver?: { enteredTime: string; taskToken?: string };
 }
 
 /** A Parallel branch or Map iteration: its output, or where it stopped. */
@@ -118,6 +138,8 @@ export interface StateRun<S extends State = State> {
   retryCount: number;
   /** Callback Tasks: `$$.Task.Token` of the current attempt. */
   taskToken?: string;
+  /** A restart taking over a callback Task: the token it waited on (used by its first attempt). */
+  takeOverToken?: string;
   /** A Parallel or Map being redriven: what became of its branches/iterations last time. */
   redrive?: Map<number, ChildOutcome>;
   record(type: string, details?: Record<string, unknown>): number;
@@ -169,12 +191,18 @@ export async function runStates(
   let value = resume ? resume.input : input;
   if (resume) Object.assign(frame.variables, resume.variables);
   let redrive = resume?.children;
+  let takeOver = resume?.takeOver;
+  // A branch/iteration that runs beside others takes its turn: each runs alone until it must wait.
+  if (frame.concurrent) await tick();
   while (name !== undefined) {
     const state = machine.States[name];
     if (!state) throw new StatesError('States.Runtime', `State '${name}' does not exist`);
     frame.checkpoint = { state: name, input: value, variables: { ...frame.variables } };
-    const result = await runState(name, state, value, frame, redrive);
+    const enteredTime = takeOver?.enteredTime ?? new Date().toISOString();
+    frame.journal?.checkpoint(frame.checkpoint, enteredTime);
+    const result = await runState(name, state, value, frame, redrive, enteredTime, takeOver?.taskToken);
     redrive = undefined;
+    takeOver = undefined;
     value = result.output;
     name = result.next;
   }
@@ -188,6 +216,8 @@ async function runState(
   input: JsonValue,
   frame: Frame,
   redrive: Map<number, ChildOutcome> | undefined,
+  enteredTime: string,
+  takeOverToken: string | undefined,
 ): Promise<StateResult> {
   const record = (type: string, details?: Record<string, unknown>): number =>
     frame.recorded ? frame.env.history.append(type, details) : 0;
@@ -203,9 +233,10 @@ async function runState(
     language: state.QueryLanguage ?? frame.queryLanguage,
     input,
     enteredEventId,
-    enteredTime: new Date().toISOString(),
+    enteredTime,
     retryCount: 0,
     ...(redrive ? { redrive } : {}),
+    ...(takeOverToken !== undefined ? { takeOverToken } : {}),
     record,
     context(map) {
       const context: JsonObject = {
@@ -222,11 +253,18 @@ async function runState(
       return structuredClone(context);
     },
   };
-  if (frame.concurrent) await tick();
+  // Concurrent branches/iterations advance in step: every state of the step is entered before any
+  // goes on (a Task: scheduled before any starts, see states/task.ts).
+  if (frame.concurrent && state.Type !== 'Task') await tick();
   let result: StateResult;
   try {
     result = await dispatch(run);
   } catch (error) {
+    // Beside other branches/iterations, a state's failure waits its turn: the siblings' events of this
+    // step (their Tasks timing out at the same moment...) come first, as AWS records them.
+    if (frame.concurrent) await tick();
+    // Cut short because a sibling branch/iteration failed (not because the execution stopped).
+    if (frame.signal.aborted && !frame.env.stopped()) record(`${state.Type}StateAborted`);
     throw locate(error, run);
   }
   // defineProperty: an Assign key named `__proto__` is a variable like any other.

@@ -508,6 +508,8 @@ function environment(
   const prefix = `arn:aws:states:${deps.region}:${deps.account}`;
   return {
     history: new History(() => undefined),
+    // One state, never stopped from outside.
+    stopped: () => false,
     integrations: deps.integrations,
     taskTokens: deps.taskTokens,
     openTokens: new Set(),

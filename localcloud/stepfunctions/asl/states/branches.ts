@@ -12,7 +12,7 @@ export async function runAll<T>(
   count: number,
   parent: AbortSignal,
   start: (index: number, signal: AbortSignal) => Promise<T>,
-  options: { maxConcurrency?: number; pace?: (done: Promise<unknown>) => Promise<void> } = {},
+  options: { maxConcurrency?: number } = {},
 ): Promise<T[]> {
   const controller = new AbortController();
   const abort = (): void => controller.abort();
@@ -35,11 +35,7 @@ export async function runAll<T>(
     }
   };
   const workers: Promise<void>[] = [];
-  for (let i = 0; i < Math.min(limit, count); i++) {
-    const running = worker();
-    workers.push(running);
-    if (options.pace) await options.pace(running);
-  }
+  for (let i = 0; i < Math.min(limit, count); i++) workers.push(worker());
   await Promise.all(workers);
   parent.removeEventListener('abort', abort);
   if (parent.aborted) throw new AbortedError();

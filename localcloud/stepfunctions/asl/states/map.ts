@@ -14,7 +14,6 @@
  *   States.Runtime before any item runs, recording no MapStateFailed.
  */
 import { randomUUID } from 'node:crypto';
-import { tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateOutput } from '../dataflow';
 import type { ItemProcessor, MapState } from '../definition';
 import {
@@ -170,8 +169,10 @@ function inline(
     items.length,
     run.frame.signal,
     (index, signal) => {
+      // Iterations that run beside others advance in step, as AWS records them (every
+      // MapIterationStarted first); with MaxConcurrency 1 each runs to its end before the next starts.
       const frame = childFrame(run.frame, signal, {
-        concurrent: false,
+        concurrent: maxConcurrency !== 1,
         recorded: true,
         ...(processor.QueryLanguage ? { queryLanguage: processor.QueryLanguage } : {}),
       });
@@ -189,12 +190,7 @@ function inline(
         }
       });
     },
-    {
-      maxConcurrency,
-      pace: async (done) => {
-        await Promise.race([done.catch(() => undefined), tick()]);
-      },
-    },
+    { maxConcurrency },
   );
 }
 

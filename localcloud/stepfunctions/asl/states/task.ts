@@ -5,7 +5,7 @@
  * Catch wrap each attempt (an attempt evaluates its Parameters/Arguments again: `$$.State.RetryCount`).
  */
 import { TaskError, taskKind } from '../../integrations';
-import { AbortedError, abortable, setLongTimeout } from '../clock';
+import { AbortedError, abortable, setLongTimeout, tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateArguments, stateOutput } from '../dataflow';
 import type { TaskState } from '../definition';
 import {
@@ -46,7 +46,12 @@ export function runTask(run: StateRun<TaskState>): Promise<StateResult> {
   const callback = kind.kind === 'integration' && kind.callback;
   return withRetryAndCatch(run, async () => {
     const effective = effectiveInput(run);
-    if (callback) run.taskToken = run.frame.env.taskTokens.issue();
+    if (callback) {
+      // A restart taking over a waiting callback Task waits on the token it handed out.
+      run.taskToken = run.frame.env.taskTokens.issue(run.takeOverToken);
+      run.takeOverToken = undefined;
+      run.frame.journal?.taskToken(run.taskToken);
+    }
     let parameters: JsonValue;
     let limits: Limits;
     try {
@@ -131,6 +136,7 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       inputDetails: { truncated: false },
       ...timeouts,
     });
+    await inStep(run);
     run.record('LambdaFunctionStarted');
     events = {
       succeeded: 'LambdaFunctionSucceeded',
@@ -150,6 +156,7 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       parameters: JSON.stringify(input),
       ...timeouts,
     });
+    await inStep(run);
     run.record('TaskStarted', base);
     events = { succeeded: 'TaskSucceeded', failed: 'TaskFailed', timedOut: 'TaskTimedOut', base };
     if (mocked) {
@@ -220,6 +227,14 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       run.taskToken = undefined;
     }
   }
+}
+
+/**
+ * Concurrent iterations and branches advance in step, as AWS records them: every Task of the step is
+ * scheduled before any starts (see `interpreter.ts`, `Frame.concurrent`).
+ */
+async function inStep(run: StateRun<TaskState>): Promise<void> {
+  if (run.frame.concurrent) await tick();
 }
 
 function mockedWork(answer: MockedAnswer): Promise<JsonValue> {
