@@ -19,7 +19,9 @@ Runs the synthesized stack (cdk.out, dev stage with fault injection on) on one A
 
 Options:
   --port N          edge port (default 4566; 0 = any free port)
-  --persist DIR     keep DynamoDB data in DIR (default: in memory)
+  --persist DIR     keep DynamoDB data, state machines, executions with their history and task tokens
+                    in DIR across restarts (default: in memory; SQS messages are not kept yet); seeds
+                    only empty tables
   --no-seed         do not load the demo data (seed/demo.json)
   --retry-scale X   multiply state machine Retry intervals by X (e.g. 0.01 for fast demos; default 1)
   --lambda-concurrency N
@@ -276,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     ? `IAM enforced (${cloud.iam.listRoles().length} roles${cloud.iam.logFile ? `, decisions in ${cloud.iam.logFile}` : ''})`
     : 'IAM not enforced (--iam off)';
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );
   return -1;
 }

@@ -38,7 +38,10 @@ export interface LocalCloudOptions {
    * on another host (`Origin`), gets a 403.
    */
   allowedHosts?: readonly string[];
-  /** Keep DynamoDB data in this directory; default: in memory. */
+  /**
+   * Keep everything in this directory across restarts (DynamoDB data, Step Functions state machines,
+   * executions, histories and task tokens); default: in memory. Seeding then fills only empty tables.
+   */
   persistDir?: string;
   /**
    * The cloud assembly directory (`cdk.out`) to deploy; `false` = bare services. A promise lets the caller
@@ -102,6 +105,10 @@ export interface LocalCloud {
     sqs: SqsService;
     apigateway: ApiGatewayService;
   };
+  /** What seeding did (`seeded N demo items`, or which tables kept their data), when it ran. */
+  seeding?: string;
+  /** `--persist`: what was restored from the directory. */
+  restored?: string;
   /** Pid of the DynamoDB Local JVM. */
   dynamoDbPid: number | undefined;
   close(): Promise<void>;
@@ -172,6 +179,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoint,
       ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
       ...(mockConfig ? { mockConfig } : {}),
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       iam,
     });
     const apigateway = new ApiGatewayService({
@@ -224,6 +232,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamoDbMs = performance.now() - started;
     });
     let deployMs = 0;
+    let seeding: string | undefined;
     const deploying = async () => {
       if (options.assembly === false) return;
       const assemblyDir = await (options.assembly ?? 'cdk.out');
@@ -249,11 +258,28 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await Promise.all([dynamoTimed, deploying()]);
     if (deployment && options.seed) {
       const { seedDemoData } = await import('./deploy/seed');
-      const counts = await seedDemoData(edge.endpoint, outputs);
-      log(`seeded ${Object.values(counts).reduce((a, b) => a + b, 0)} demo items`);
+      const report = await seedDemoData(edge.endpoint, outputs);
+      const items = Object.values(report.counts).reduce((a, b) => a + b, 0);
+      seeding =
+        report.kept.length === 0
+          ? `seeded ${items} demo items`
+          : `kept the data of ${report.kept.join(', ')} (not seeded: tables not empty)${items > 0 ? `, seeded ${items} demo items` : ''}`;
+      log(seeding);
+    }
+    let restored: string | undefined;
+    if (options.persistDir) {
+      // The functions are deployed and the tables are up: what the last run left goes on.
+      const { running, closed } = states.restore();
+      restored =
+        running + closed > 0
+          ? `restored ${running + closed} executions from ${options.persistDir} (${running} continuing)`
+          : `persisting to ${options.persistDir}`;
+      log(restored);
     }
     ready = true;
     const cloud: LocalCloud = {
+      ...(restored ? { restored } : {}),
+      ...(seeding ? { seeding } : {}),
       endpoint: edge.endpoint,
       consoleUrl,
       outputs,

@@ -75,6 +75,8 @@ export interface SeedOptions {
   outputs?: Readonly<Record<string, string>>;
   tableNames: Partial<Record<TableId, string>>;
   data: SeedData;
+  /** Seed only these tables (default: all of them). */
+  only?: readonly TableId[];
 }
 
 export interface SeedReport {
@@ -90,6 +92,7 @@ export async function seedTables(options: SeedOptions): Promise<SeedReport> {
   const report: SeedReport = {};
   try {
     for (const [table, list] of SEEDED) {
+      if (options.only && !options.only.includes(table)) continue;
       const tableName = options.tableNames[table];
       if (!tableName) throw new Error(`No table name for ${table}`);
       const items: object[] = data[list];

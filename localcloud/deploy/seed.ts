@@ -1,7 +1,7 @@
 /** Loads the demo data (`seed/demo.json`) into the deployed tables, through the edge like any client. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLES, type TableId } from '../../lib/contract';
 import { loadSeedFile, seedTables } from '../../scripts/seed';
@@ -12,12 +12,22 @@ export const DEMO_DATA_FILE = path.resolve(
   '../../seed/demo.json',
 );
 
-/** Seeds every table the outputs name (`<Table>TableName`); returns the item count per table. */
+/** What seeding did: items written per table, and the tables left alone because they held data. */
+export interface SeedReport {
+  counts: Record<string, number>;
+  /** Tables that already had items (a `--persist`ed directory): never overwritten. */
+  kept: TableId[];
+}
+
+/**
+ * Seeds the tables the outputs name (`<Table>TableName`) that are empty: a table that already holds items
+ * (data kept by `--persist`) is left as it is, so a restart never resets balances or stock.
+ */
 export async function seedDemoData(
   endpoint: string,
   outputs: Record<string, string>,
   dataFile = DEMO_DATA_FILE,
-): Promise<Record<string, number>> {
+): Promise<SeedReport> {
   const tableNames: Partial<Record<TableId, string>> = {};
   for (const table of Object.keys(TABLES) as TableId[]) {
     const name = outputs[`${table}TableName`];
@@ -31,7 +41,18 @@ export async function seedDemoData(
     }),
   );
   try {
-    return await seedTables({ client, tableNames, data: loadSeedFile(dataFile) });
+    const kept: TableId[] = [];
+    const empty: TableId[] = [];
+    for (const [table, name] of Object.entries(tableNames) as [TableId, string][]) {
+      const scan = await client.send(new ScanCommand({ TableName: name, Limit: 1, Select: 'COUNT' }));
+      if ((scan.Count ?? 0) > 0 || scan.LastEvaluatedKey !== undefined) kept.push(table);
+      else empty.push(table);
+    }
+    const counts =
+      empty.length > 0
+        ? await seedTables({ client, tableNames, data: loadSeedFile(dataFile), only: empty })
+        : {};
+    return { counts, kept };
   } finally {
     client.destroy();
   }

@@ -8,16 +8,18 @@
  * `ExecutionAlreadyExists`.
  */
 import { awsJson, awsJsonError } from '../edge';
+import { Journal } from '../journal';
 import type { LambdaService } from '../lambda/service';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import type { StateMachineDefinition } from './asl/definition';
-import { Execution, type ExecutionStatus } from './asl/execution';
+import { Execution, type ExecutionParams, type ExecutionStatus } from './asl/execution';
 import type { HistoryEvent } from './asl/history';
 import { parseTestStateRequest, TestStateRefusal, testState } from './asl/test-state';
 import { invalidDefinitionMessage, validateDefinition } from './asl/validate';
 import { type IntegrationDeps, Integrations, type JsonValue } from './integrations';
 import { type MockConfig, splitTestCaseArn, TestCaseError, testCaseMock } from './mock-config';
+import { replay, restoredCheckpoint, type SavedState, snapshotRecords } from './persist';
 import { TaskTokenError, TaskTokens } from './task-tokens';
 
 /** A history event as GetExecutionHistory returns it. */
@@ -31,6 +33,11 @@ export interface StepFunctionsServiceOptions {
   retryScale?: number;
   /** Mocked service integrations (SFN Local's mock config): StartExecution with `<arn>#<TestCase>`. */
   mockConfig?: MockConfig;
+  /**
+   * Keep state machines, executions, histories and task tokens in this directory (`persist.ts`); call
+   * `restore()` once the functions are deployed to bring back what the last run left.
+   */
+  persistDir?: string;
   /** IAM: executions' Tasks call as the state machine's role (see integrations.ts). */
   iam?: IntegrationDeps['iam'];
 }
@@ -47,6 +54,8 @@ interface StateMachineRecord {
   creationDate: Date;
   updateDate?: Date;
   executions: ExecutionRecord[];
+  /** Loaded from `--persist`, not deployed again yet: the deployment may change its definition. */
+  restored?: boolean;
 }
 
 interface ExecutionRecord {
@@ -63,16 +72,19 @@ interface ExecutionRecord {
   run: Execution;
   /** The clientToken of the last RedriveExecution. */
   redriveToken?: string | undefined;
+  /** `<stateMachineArn>#<TestCase>`: the mock config's test case it runs. */
+  testCase?: string;
 }
 
 /** Keeps an execution record's status and outcome in step with its run (again after each redrive). */
-function settle(record: ExecutionRecord): void {
+function settle(record: ExecutionRecord, journal: () => Journal | undefined): void {
   void record.run.done.then((outcome) => {
     record.status = outcome.status;
     record.stopDate = new Date();
     if (outcome.output !== undefined) record.output = outcome.output;
     if (outcome.error !== undefined) record.error = outcome.error;
     if (outcome.cause !== undefined) record.cause = outcome.cause;
+    journal()?.append({ k: 'o', x: record.arn, ...outcome, stop: record.stopDate.toISOString() });
   });
 }
 
@@ -132,6 +144,10 @@ export class StepFunctionsService implements Service {
   private readonly operations: Record<string, Operation>;
   /** The loaded mock config (undefined: none; `#TestCase` is then refused). */
   readonly mockConfig: MockConfig | undefined;
+  /** `--persist`: where everything is recorded (undefined: in memory only, or closed). */
+  private journal: Journal | undefined;
+  /** `--persist`: what the last run left, until `restore()` brings it back. */
+  private saved: SavedState | undefined;
 
   constructor(opts: StepFunctionsServiceOptions) {
     this.integrations = new Integrations({
@@ -140,6 +156,32 @@ export class StepFunctionsService implements Service {
       ...(opts.iam ? { iam: opts.iam } : {}),
     });
     this.mockConfig = opts.mockConfig;
+    if (opts.persistDir) {
+      const { journal, records } = Journal.open(opts.persistDir, 'states');
+      this.journal = journal;
+      this.saved = replay(records);
+      // State machines come back at once (the deployment finds them); executions in restore().
+      for (const m of this.saved.machines.values()) {
+        let parsed: StateMachineDefinition;
+        try {
+          parsed = parseDefinition(m.definition, m.type);
+        } catch {
+          continue;
+        }
+        this.machines.set(m.arn, {
+          arn: m.arn,
+          name: m.name,
+          definition: m.definition,
+          parsed,
+          roleArn: m.roleArn,
+          type: m.type,
+          creationDate: new Date(m.created),
+          ...(m.updated ? { updateDate: new Date(m.updated) } : {}),
+          executions: [],
+          restored: true,
+        });
+      }
+    }
     this.retryScale = opts.retryScale ?? 1;
     this.operations = {
       CreateStateMachine: (p) => this.apiCreateStateMachine(p),
@@ -184,11 +226,19 @@ export class StepFunctionsService implements Service {
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${input.name}`;
     const existing = this.machines.get(arn);
     if (existing) {
-      if (
-        existing.definition === input.definition &&
-        existing.roleArn === roleArn &&
-        existing.type === type
-      ) {
+      const same =
+        existing.definition === input.definition && existing.roleArn === roleArn && existing.type === type;
+      if (same || existing.restored) {
+        if (!same) {
+          // Deployed again with another definition since the last run (--persist): the deployment updates it.
+          existing.definition = input.definition;
+          existing.parsed = parsed;
+          existing.roleArn = roleArn;
+          existing.type = type;
+          existing.updateDate = new Date();
+          this.persistMachine(existing);
+        }
+        existing.restored = false;
         return { stateMachineArn: arn, creationDate: existing.creationDate };
       }
       throw new StatesApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
@@ -204,7 +254,95 @@ export class StepFunctionsService implements Service {
       executions: [],
     };
     this.machines.set(arn, record);
+    this.persistMachine(record);
     return { stateMachineArn: arn, creationDate: record.creationDate };
+  }
+
+  /**
+   * `--persist`: brings back the executions the last run left (call once the functions are deployed).
+   * Closed ones come back as they ended (redrivable from where they stopped); running ones continue from
+   * their last checkpoint, as a worker taking over would. The journal is first compacted into a snapshot.
+   * Returns how many of each.
+   */
+  restore(): { running: number; closed: number } {
+    const saved = this.saved;
+    this.saved = undefined;
+    const counts = { running: 0, closed: 0 };
+    if (!saved || !this.journal) return counts;
+    saved.machines.clear();
+    for (const m of this.machines.values())
+      saved.machines.set(m.arn, {
+        arn: m.arn,
+        name: m.name,
+        definition: m.definition,
+        roleArn: m.roleArn,
+        type: m.type,
+        created: m.creationDate.toISOString(),
+        ...(m.updateDate ? { updated: m.updateDate.toISOString() } : {}),
+      });
+    for (const [arn, x] of saved.executions)
+      if (!this.machines.has(x.machineArn) || this.executions.has(arn)) saved.executions.delete(arn);
+    // Compact first: the executions that continue append to the new generation's journal at once.
+    this.journal.compact(snapshotRecords(saved));
+    for (const x of saved.executions.values()) {
+      const machine = this.machines.get(x.machineArn);
+      if (!machine) continue;
+      let taskMock: ReturnType<typeof testCaseMock> | undefined;
+      try {
+        taskMock = x.testCase === undefined ? undefined : this.testCaseMock(machine, x.testCase);
+      } catch {
+        taskMock = undefined;
+      }
+      const checkpoint = restoredCheckpoint(x);
+      const outcome =
+        x.outcome ??
+        (x.testCase !== undefined && !taskMock
+          ? {
+              status: 'ABORTED' as const,
+              error: 'States.Aborted',
+              cause: `The mock test case '${x.testCase}' is no longer loaded`,
+              stop: new Date().toISOString(),
+            }
+          : undefined);
+      const input = JSON.parse(x.input) as JsonValue;
+      const record = this.newExecution(machine, x.name, x.input, input, new Date(x.start), {
+        ...(taskMock ? { taskMock } : {}),
+        ...(x.testCase !== undefined ? { testCase: x.testCase } : {}),
+        restored: {
+          events: x.events,
+          ...(outcome ? { outcome } : {}),
+          ...(checkpoint ? { checkpoint } : {}),
+          redriveCount: x.redriveCount,
+          ...(x.redriveDate ? { redriveDate: new Date(x.redriveDate) } : {}),
+        },
+      });
+      if (x.redriveToken !== undefined) record.redriveToken = x.redriveToken;
+      if (outcome) {
+        record.status = outcome.status;
+        record.stopDate = new Date(outcome.stop);
+        if (outcome.output !== undefined) record.output = outcome.output;
+        if (outcome.error !== undefined) record.error = outcome.error;
+        if (outcome.cause !== undefined) record.cause = outcome.cause;
+        counts.closed++;
+      } else {
+        settle(record, () => this.journal);
+        counts.running++;
+      }
+    }
+    return counts;
+  }
+
+  private persistMachine(m: StateMachineRecord): void {
+    this.journal?.append({
+      k: 'm',
+      arn: m.arn,
+      name: m.name,
+      definition: m.definition,
+      roleArn: m.roleArn,
+      type: m.type,
+      created: m.creationDate.toISOString(),
+      ...(m.updateDate ? { updated: m.updateDate.toISOString() } : {}),
+    });
   }
 
   async handle(req: AwsRequest): Promise<AwsResponse> {
@@ -237,6 +375,9 @@ export class StepFunctionsService implements Service {
   }
 
   async close(): Promise<void> {
+    // With --persist, what runs now continues at the next start: nothing of this shutdown is recorded.
+    this.journal?.close();
+    this.journal = undefined;
     for (const execution of this.executions.values())
       execution.run.stop('States.Aborted', 'The local cloud stopped');
     this.integrations.close();
@@ -294,6 +435,7 @@ export class StepFunctionsService implements Service {
     const arn = requiredString(p, 'stateMachineArn');
     checkArn(arn, 'stateMachine');
     this.machines.delete(arn);
+    this.journal?.append({ k: 'md', arn });
     return {};
   }
 
@@ -313,6 +455,7 @@ export class StepFunctionsService implements Service {
     }
     if (roleArn !== undefined) m.roleArn = roleArn;
     m.updateDate = new Date();
+    this.persistMachine(m);
     return { updateDate: epoch(m.updateDate) };
   }
 
@@ -374,6 +517,37 @@ export class StepFunctionsService implements Service {
       throw new StatesApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const startDate = new Date();
+    if (machine.type === 'STANDARD')
+      this.journal?.append({
+        k: 'x',
+        arn,
+        name,
+        m: machine.arn,
+        input: inputText,
+        start: startDate.toISOString(),
+        ...(testCase !== undefined ? { testCase } : {}),
+      });
+    const record = this.newExecution(machine, name, inputText, input, startDate, {
+      ...(taskMock ? { taskMock } : {}),
+      ...(testCase !== undefined ? { testCase } : {}),
+    });
+    settle(record, () => this.journal);
+    return record;
+  }
+
+  /** An execution record and its run (a new one, or one `restore()` brings back). */
+  private newExecution(
+    machine: StateMachineRecord,
+    name: string,
+    inputText: string,
+    input: JsonValue,
+    startDate: Date,
+    extra: Pick<ExecutionParams, 'taskMock' | 'restored'> & { testCase?: string },
+  ): ExecutionRecord {
+    const prefix = machine.type === 'EXPRESS' ? 'express' : 'execution';
+    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${prefix}:${machine.name}:${name}`;
+    // Express executions are not kept (AWS keeps no history of them either).
+    const persisted = this.journal !== undefined && machine.type === 'STANDARD';
     const run = new Execution({
       definition: machine.parsed,
       input,
@@ -387,8 +561,19 @@ export class StepFunctionsService implements Service {
       // Its Tasks call as the state machine's role (IAM).
       integrations: this.integrations.as(machine.roleArn),
       taskTokens: this.taskTokens,
-      ...(taskMock ? { taskMock } : {}),
+      ...(extra.taskMock ? { taskMock: extra.taskMock } : {}),
+      ...(extra.restored ? { restored: extra.restored } : {}),
+      ...(persisted
+        ? {
+            journal: {
+              checkpoint: (c, t) =>
+                this.journal?.append({ k: 'c', x: arn, s: c.state, i: c.input, v: c.variables, t }),
+              taskToken: (token) => this.journal?.append({ k: 't', x: arn, token }),
+            },
+          }
+        : {}),
       onEvent: (event) => {
+        if (persisted) this.journal?.append({ k: 'e', x: arn, e: event });
         for (const listener of this.listeners) listener(arn, event);
       },
     });
@@ -400,10 +585,10 @@ export class StepFunctionsService implements Service {
       status: 'RUNNING',
       startDate,
       run,
+      ...(extra.testCase !== undefined ? { testCase: extra.testCase } : {}),
     };
     this.executions.set(arn, record);
     machine.executions.push(record);
-    settle(record);
     return record;
   }
 
@@ -441,6 +626,14 @@ export class StepFunctionsService implements Service {
       return { redriveDate: epoch(execution.run.redriveDate) };
     const reason = execution.run.notRedrivableReason();
     if (reason !== undefined) throw new StatesApiError('ExecutionNotRedrivable', reason);
+    // Recorded before the run goes on: the redrive's first events follow it in the journal.
+    this.journal?.append({
+      k: 'r',
+      x: execution.arn,
+      count: execution.run.redriveCount + 1,
+      date: new Date().toISOString(),
+      ...(clientToken !== undefined ? { token: clientToken } : {}),
+    });
     execution.run.redrive();
     execution.status = 'RUNNING';
     execution.redriveToken = clientToken;
@@ -448,7 +641,7 @@ export class StepFunctionsService implements Service {
     delete execution.output;
     delete execution.error;
     delete execution.cause;
-    settle(execution);
+    settle(execution, () => this.journal);
     return { redriveDate: epoch(execution.run.redriveDate ?? new Date()) };
   }
 
