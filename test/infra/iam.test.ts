@@ -6,6 +6,7 @@ import {
   type FunctionId,
   STEP_NAMES,
   TABLES,
+  type TableAccess,
   type TableId,
 } from '../../lib/contract';
 import type { OrderSagaStack } from '../../lib/order-saga-stack';
@@ -37,7 +38,9 @@ const STAR_ONLY_ACTIONS = new Set([
  * What each access level may do. `TransactWriteItems` is authorised per item as Put/Update/
  * ConditionCheck; no function deletes or scans.
  */
-const TABLE_ACTIONS = {
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  /** Only a ConditionCheck in the function's transactions (a forward step checks its order is not cancelled). */
+  check: ['dynamodb:ConditionCheckItem'],
   r: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   rw: [
     'dynamodb:GetItem',
@@ -100,9 +103,9 @@ describe('function roles', () => {
     '%s reaches only its own tables (contract FUNCTIONS), with only the actions of its access level',
     (functionId) => {
       // Prepare: what the contract allows
-      const access: Partial<Record<TableId, 'r' | 'rw'>> = FUNCTIONS[functionId].tables;
+      const access: Partial<Record<TableId, TableAccess>> = FUNCTIONS[functionId].tables;
       const expected = new Map<string, Set<string>>();
-      for (const [tableId, level] of Object.entries(access) as [TableId, 'r' | 'rw'][]) {
+      for (const [tableId, level] of Object.entries(access) as [TableId, TableAccess][]) {
         const arn = JSON.stringify(ref(stack.tables[tableId].tableArn));
         for (const action of TABLE_ACTIONS[level]) {
           expected.set(action, (expected.get(action) ?? new Set()).add(arn));

@@ -41,6 +41,25 @@ class FakeStepFunctions implements StepFunctionsPort {
     return found;
   }
 
+  /** Every StopExecution/RedriveExecution/SendTask* call, in order. */
+  readonly calls: string[] = [];
+
+  async stopExecution(input: { executionArn: string }) {
+    this.calls.push(`stop ${input.executionArn}`);
+  }
+
+  async redriveExecution(executionArn: string) {
+    this.calls.push(`redrive ${executionArn}`);
+  }
+
+  async sendTaskSuccess(input: { taskToken: string; output: string }) {
+    this.calls.push(`success ${input.taskToken} ${input.output}`);
+  }
+
+  async sendTaskFailure(input: { taskToken: string; error: string }) {
+    this.calls.push(`failure ${input.taskToken} ${input.error}`);
+  }
+
   async getExecutionHistory({ nextToken }: { executionArn: string; nextToken?: string }) {
     const start = nextToken ? Number(nextToken) : 0;
     const end = start + this.historyPageSize;
