@@ -606,9 +606,20 @@ export class OrderSagaStack extends Stack {
       `A saga execution outlived its deadline (${executionTimeout(props.express ?? false, props.reviewTimeout).toHumanString()}): its order is stuck mid-saga. Resume it: POST /orders/{orderId}/resume.`,
     );
     const aborted = stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM });
+    // A cancel wakes a running saga by StopExecution then RedriveExecution: one abort and one redrive.
+    // Only an abort nobody redrove is stuck, so the alarm is on the difference.
+    const unredriven = new cloudwatch.MathExpression({
+      expression: 'aborted - redriven',
+      usingMetrics: {
+        aborted,
+        redriven: stateMachine.metric('ExecutionsRedriven', { period, statistic: cloudwatch.Stats.SUM }),
+      },
+      period,
+      label: 'aborted, not redriven',
+    });
     alarm(
       'ExecutionsAbortedAlarm',
-      aborted,
+      unredriven,
       0,
       'A saga execution was stopped (StopExecution) and not redriven: its order is stuck mid-saga. ' +
         'Resume it: POST /orders/{orderId}/resume.',

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STACK_NAME_PREFIX } from '../../lib/contract';
-import { EXECUTION_TIMEOUT } from '../../lib/order-saga-stack';
+import { STACK_NAME_PREFIX, STATE_NAMES } from '../../lib/contract';
+import { EXECUTION_TIMEOUT, executionTimeout, REVIEW_DEFAULTS } from '../../lib/order-saga-stack';
 import { PROJECT_ROOT } from '../../lib/saga-function';
 import { invokedLogicalId, stateMachineDefinition, synthOrderSaga } from './support/synth';
 
@@ -213,14 +213,20 @@ describe('execution deadline', () => {
         ? Number(functions[logicalId]?.Properties?.Timeout ?? 3)
         : undefined;
     const definition = stateMachineDefinition(template);
-    const budget = Object.values(definition.States)
-      .filter((s) => s.Type === 'Task')
-      .reduce((sum, s) => sum + taskBudgetSeconds(s, timeoutOf), 0);
+    // The review waits for a person (its own TimeoutSeconds, added to the deadline); the rest is the budget.
+    const budget = Object.entries(definition.States)
+      .filter(([name, s]) => s.Type === 'Task' && name !== STATE_NAMES.requestReview)
+      .reduce((sum, [, s]) => sum + taskBudgetSeconds(s, timeoutOf), 0);
+    const review = definition.States[STATE_NAMES.requestReview] as unknown as { TimeoutSeconds: number };
 
     const standard = EXECUTION_TIMEOUT.standard.toSeconds();
     expect(budget).toBeGreaterThan(60);
     expect(standard).toBeGreaterThanOrEqual(2 * budget);
-    expect((definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds).toBe(standard);
+    expect(review.TimeoutSeconds).toBe(REVIEW_DEFAULTS.timeout.toSeconds());
+    expect((definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds).toBe(
+      executionTimeout(false).toSeconds(),
+    );
+    expect(executionTimeout(false).toSeconds()).toBe(review.TimeoutSeconds + standard);
     const express = stateMachineDefinition(templates.express!) as unknown as { TimeoutSeconds: number };
     expect(express.TimeoutSeconds).toBe(300);
   });
@@ -229,7 +235,11 @@ describe('execution deadline', () => {
 /** Metrics AWS publishes, with their dimensions (AWS docs of each service's CloudWatch metrics). */
 const AWS_METRICS: Record<string, Record<string, string[][]>> = {
   'AWS/SQS': { ApproximateNumberOfMessagesVisible: [['QueueName']] },
-  'AWS/States': { ExecutionsTimedOut: [['StateMachineArn']] },
+  'AWS/States': {
+    ExecutionsTimedOut: [['StateMachineArn']],
+    ExecutionsAborted: [['StateMachineArn']],
+    ExecutionsRedriven: [['StateMachineArn']],
+  },
   'AWS/ApiGateway': { '5XXError': [['ApiName'], ['ApiName', 'Stage']] },
   'AWS/Lambda': { Errors: [['FunctionName']], Invocations: [['FunctionName']] },
 };
