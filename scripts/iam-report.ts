@@ -76,14 +76,15 @@ export function buildReport(lines: Array<DecisionRecord | GrantsRecord>): RoleRe
   const exercised = new Set<string>();
   const denials = new Map<string, Map<string, RoleReport['denials'][number]>>();
   for (const line of lines) {
-    if (line.type !== 'decision' || !line.role) continue;
-    if (line.decision === 'allow' && line.matched?.kind === 'identity') {
+    if (line.type !== 'decision') continue;
+    const who = line.role ?? line.principal;
+    if (line.decision === 'allow' && line.role && line.matched?.kind === 'identity') {
       const m = line.matched;
       exercised.add(
         `${line.role} ${m.policy} ${m.index} ${m.actionPattern ?? ''} ${m.resourcePattern ?? '*'}`,
       );
     } else if (line.decision !== 'allow') {
-      const byRole = denials.get(line.role) ?? new Map();
+      const byRole = denials.get(who) ?? new Map();
       const key = `${line.action} ${line.resource} ${line.decision}`;
       const entry = byRole.get(key) ?? {
         action: line.action,
@@ -93,7 +94,7 @@ export function buildReport(lines: Array<DecisionRecord | GrantsRecord>): RoleRe
       };
       entry.count++;
       byRole.set(key, entry);
-      denials.set(line.role, byRole);
+      denials.set(who, byRole);
     }
   }
   const reports: RoleReport[] = [];
