@@ -26,9 +26,10 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createApiClient } from '../../client/api';
-import { COMPENSATION_NAMES, type OutputName, STEP_NAMES } from '../../lib/contract';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type ApiClient, createApiClient } from '../../client/api';
+import { ORDER_ID_PATTERN } from '../../lambdas/domain/order-request';
+import { COMPENSATION_NAMES, type OrderStatus, type OutputName, STEP_NAMES } from '../../lib/contract';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { type GraphLayout, layoutGraph } from './layout';
 import { type AwsHistoryEvent, buildGraph, deriveStatuses, type SagaGraph, toConsoleEvents } from './model';
@@ -56,6 +57,18 @@ const EXECUTION_STATUSES = [
   'ABORTED',
   'PENDING_REDRIVE',
 ] as const;
+/** Order statuses the data panel filters by (the Orders table's `status`). */
+const ORDER_STATUSES = [
+  'PENDING',
+  'AWAITING_REVIEW',
+  'CANCELLING',
+  'CONFIRMED',
+  'CANCELLED',
+  'NEEDS_ATTENTION',
+] as const satisfies readonly OrderStatus[];
+/** The order API's POST actions the page offers (each only where the order's `links` name it). */
+const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
+type OrderAction = (typeof ORDER_ACTIONS)[number];
 const FAULT_MODES = ['fail', 'transient:2', 'timeout', 'crash-after-commit', 'duplicate'] as const;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -254,12 +267,50 @@ class ConsoleBackend {
     } catch {
       throw new ConsoleError(400, 'The order must be a JSON object');
     }
-    const api = createApiClient({
-      apiUrl: this.output('ApiUrl'),
-      region: 'us-east-1',
-      credentials: CREDENTIALS,
-    });
-    const response = await api.post('orders', order);
+    const response = await this.api().post('orders', order);
+    return { status: response.status, body: response.body };
+  }
+
+  private api(): ApiClient {
+    return createApiClient({ apiUrl: this.output('ApiUrl'), region: 'us-east-1', credentials: CREDENTIALS });
+  }
+
+  /** `GET /orders/{id}` of the order API: status, reason and the actions possible now (`links`). */
+  async order(orderId: string) {
+    if (!ORDER_ID_PATTERN.test(orderId))
+      throw new ConsoleError(400, `Not an order id: ${JSON.stringify(orderId)}`);
+    const response = await this.api().get(`orders/${orderId}`);
+    return { status: response.status, body: response.body };
+  }
+
+  /** The order's status and last change, read from the Orders table (cheap: the stream's change mark). */
+  async orderMark(orderId: string): Promise<string> {
+    const out = await this.aws.db.send(
+      new GetCommand({
+        TableName: this.output('OrdersTableName'),
+        Key: { orderId },
+        ConsistentRead: true,
+        ProjectionExpression: '#s, updatedAt',
+        ExpressionAttributeNames: { '#s': 'status' },
+      }),
+    );
+    return out.Item ? `${String(out.Item.status)}@${String(out.Item.updatedAt)}` : 'none';
+  }
+
+  /** `POST /orders/{id}/{cancel|resume|review}` on the order API, SigV4-signed, answered as the API answered. */
+  async orderAction(orderId: string, action: OrderAction, body: Buffer) {
+    if (!ORDER_ID_PATTERN.test(orderId))
+      throw new ConsoleError(400, `Not an order id: ${JSON.stringify(orderId)}`);
+    let payload: unknown = {};
+    const text = body.toString('utf8').trim();
+    if (text) {
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        throw new ConsoleError(400, `The ${action} request must be a JSON object`);
+      }
+    }
+    const response = await this.api().post(`orders/${orderId}/${action}`, payload);
     return { status: response.status, body: response.body };
   }
 
@@ -316,7 +367,13 @@ class ConsoleBackend {
     return { ok: true, report: payload };
   }
 
-  async data() {
+  async data(orderStatus?: string) {
+    const statusFilter = ORDER_STATUSES.find((s) => s === orderStatus);
+    if (orderStatus && !statusFilter)
+      throw new ConsoleError(
+        400,
+        `Unknown order status filter "${orderStatus}": one of ${ORDER_STATUSES.join(', ')}`,
+      );
     const scan = async (output: OutputName) => {
       const items: Record<string, unknown>[] = [];
       let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -346,16 +403,19 @@ class ConsoleBackend {
       inventory: inventory.sort(byKey('sku')),
       promos: promos.sort(byKey('code')),
       deliverySlots: deliverySlots.sort(byKey('slotId')),
-      orders: orders.slice(0, 30).map((o) => ({
-        orderId: o.orderId,
-        status: o.status,
-        customerId: o.customerId,
-        total: o.total,
-        failedStep: o.failedStep,
-        reason: o.reason,
-        failedCompensations: failedCompensations(o),
-        updatedAt: o.updatedAt,
-      })),
+      orders: orders
+        .filter((o) => !statusFilter || o.status === statusFilter)
+        .slice(0, 30)
+        .map((o) => ({
+          orderId: o.orderId,
+          status: o.status,
+          customerId: o.customerId,
+          total: o.total,
+          failedStep: o.failedStep,
+          reason: o.reason,
+          failedCompensations: failedCompensations(o),
+          updatedAt: o.updatedAt,
+        })),
     };
   }
 
@@ -370,6 +430,7 @@ class ConsoleBackend {
       compensations: COMPENSATION_NAMES,
       faultModes: FAULT_MODES,
       statuses: EXECUTION_STATUSES,
+      orderStatuses: ORDER_STATUSES,
       customers: data?.accounts.map((a) => String(a.customerId)) ?? [],
       skus: data?.inventory.map((i) => String(i.sku)) ?? [],
       promos: data?.promos.map((p) => String(p.code)) ?? [],
@@ -435,6 +496,14 @@ class ConsoleService implements Service {
           `Refused ${method} ${p}: the console's API takes changes only from the console page itself, and ${reason}.`,
         );
     }
+    const action = method === 'POST' ? /^orders\/([^/]+)\/([a-z]+)$/.exec(api ?? '') : null;
+    if (action) {
+      const verb = ORDER_ACTIONS.find((a) => a === action[2]);
+      if (!verb)
+        return json({ error: `No order action "${action[2]}": one of ${ORDER_ACTIONS.join(', ')}` }, 404);
+      const result = await this.backend.orderAction(action[1] ?? '', verb, req.body);
+      return json(result.body, result.status);
+    }
     const route = `${method} ${api ?? p}`;
     switch (route) {
       case 'GET choices':
@@ -454,7 +523,11 @@ class ConsoleService implements Service {
       case 'POST redrive':
         return json(await this.backend.redrive());
       case 'GET data':
-        return json(await this.backend.data());
+        return json(await this.backend.data(req.query.get('orderStatus') || undefined));
+      case 'GET order': {
+        const result = await this.backend.order(req.query.get('id') ?? '');
+        return json(result.body, result.status);
+      }
       case 'GET stream':
         return {
           status: 200,
@@ -500,12 +573,14 @@ class ConsoleService implements Service {
 
   /**
    * Server-sent events: `executions` when the list changes, `execution` when the watched execution
-   * (`?arn=`) records new events. Polls the Step Functions API (or wakes on `onEvent`).
+   * (`?arn=`) records new events, `order` (the order API's `GET /orders/{id}`, with its action links)
+   * when that execution's order changes status. Polls the Step Functions API (or wakes on `onEvent`).
    */
   private async *stream(arn: string | undefined): AsyncGenerator<string> {
     const pollMs = this.options.pollMs ?? 300;
     let lastList = '';
     let lastExecution = '';
+    let lastOrder = '';
     let lastBeat = 0;
     yield 'retry: 1000\n\n';
     while (!this.closed) {
@@ -522,6 +597,15 @@ class ConsoleService implements Service {
           if (mark !== lastExecution) {
             lastExecution = mark;
             yield `event: execution\ndata: ${JSON.stringify(detail)}\n\n`;
+          }
+          // The order behind the execution (its name): a review wait or a cancel changes the order
+          // without an execution event, so the order's own status is watched too.
+          const orderId = detail.execution.name ?? '';
+          const orderMark = `${mark}:${await this.backend.orderMark(orderId)}`;
+          if (orderMark !== lastOrder) {
+            lastOrder = orderMark;
+            const order = await this.backend.order(orderId);
+            if (order.status === 200) yield `event: order\ndata: ${JSON.stringify(order.body)}\n\n`;
           }
         }
       } catch (error) {

@@ -81,6 +81,17 @@ async function runPreset(page: Page, preset: string): Promise<string> {
   return title.replace('Execution ', '');
 }
 
+/** Starts the "Needs review" preset and waits until the page offers Approve/Reject; returns the order id. */
+async function startWaitingForReview(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Needs review', exact: true }).click();
+  await page.getByRole('button', { name: 'Start order' }).click();
+  await page.getByRole('button', { name: 'Approve', exact: true }).waitFor({ timeout: 20_000 });
+  expect(await page.locator('#order-actions .badge').textContent()).toBe('AWAITING_REVIEW');
+  expect(await page.getByRole('button', { name: 'Reject', exact: true }).count()).toBe(1);
+  const title = (await page.locator('#execution-title').textContent()) ?? '';
+  return title.replace('Execution ', '');
+}
+
 const stateStatus = (page: Page, name: string) =>
   page.locator(`#graph [data-state="${name}"]`).getAttribute('data-status');
 
@@ -163,6 +174,60 @@ describe('console (chromium)', () => {
       })
       .toContain('CANCELLED');
     await page.screenshot({ path: path.join(SHOTS, 'after-redrive.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('approves an order waiting for review from the page: the filter finds it AWAITING_REVIEW, then it is CONFIRMED', async () => {
+    // Prepare: an order above the review threshold waits for a reviewer
+    const page = await openConsole();
+    const orderId = await startWaitingForReview(page);
+    await page.getByLabel('Filter orders by status').selectOption('AWAITING_REVIEW');
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).count(), { timeout: 15_000 })
+      .toBe(1);
+    // Act
+    await page.getByLabel('Review note').fill('known customer');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    // Assess: the saga goes on to the end; the buttons are gone once the order has its outcome
+    await expect
+      .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 30_000 })
+      .toBe('SUCCEEDED');
+    expect(await stateStatus(page, 'RequestReview')).toBe('succeeded');
+    expect(await stateStatus(page, 'ConfirmOrder')).toBe('succeeded');
+    await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CONFIRMED');
+    expect(await page.locator('#order-actions button').count()).toBe(0);
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).count(), { timeout: 15_000 })
+      .toBe(0);
+    await page.getByLabel('Filter orders by status').selectOption('CONFIRMED');
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).count(), { timeout: 15_000 })
+      .toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'review-approved.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('cancels an order from the page: the stock comes back and the order is CANCELLED (CustomerCancelled)', async () => {
+    // Prepare
+    const page = await openConsole();
+    const orderId = await startWaitingForReview(page);
+    // Act
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    // Assess: the unwind ran at once (the review wait is woken, not left to its deadline)
+    await expect
+      .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
+      .toBe('FAILED');
+    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
+    expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
+    await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
+    expect(await page.locator('#order-actions').textContent()).toContain('CustomerCancelled');
+    expect(await page.locator('#order-actions button').count()).toBe(0);
+    await expect
+      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
+        timeout: 15_000,
+      })
+      .toContain('CustomerCancelled');
+    await page.screenshot({ path: path.join(SHOTS, 'cancelled.png'), fullPage: true });
     await page.close();
   });
 

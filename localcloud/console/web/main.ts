@@ -15,6 +15,7 @@ interface Choices {
   compensations: string[];
   faultModes: string[];
   statuses: string[];
+  orderStatuses: string[];
   customers: string[];
   skus: string[];
   promos: string[];
@@ -41,6 +42,15 @@ interface GraphResponse {
   layout: GraphLayout;
 }
 type Row = Record<string, unknown>;
+/** The order API's `GET /orders/{id}`: what the order-actions bar shows. */
+interface OrderView {
+  orderId: string;
+  status: string;
+  reason?: string;
+  failedStep?: string;
+  review?: { decision: string; note?: string };
+  links: { cancel?: string; resume?: string; review?: string };
+}
 
 const API = '/_console/api';
 const SVG = 'http://www.w3.org/2000/svg';
@@ -50,6 +60,8 @@ const view = {
   graph: undefined as GraphResponse | undefined,
   executions: [] as ExecutionSummary[],
   filter: '',
+  orderFilter: '',
+  order: undefined as OrderView | undefined,
   selectedArn: undefined as string | undefined,
   detail: undefined as ExecutionDetail | undefined,
   selectedState: undefined as string | undefined,
@@ -191,6 +203,8 @@ function buildForm(choices: Choices): void {
       { stepAt: 'ChargePayment', stepMode: 'fail', compAt: 'RefundPayment', compMode: 'fail' },
     ],
     ['Transient ×2 at ReserveStock', { stepAt: 'ReserveStock', stepMode: 'transient:2' }],
+    // An espresso machine for the richest customer: above the review threshold, it waits for a reviewer.
+    ['Needs review', { customerId: 'customer-3', sku: 'SKU-2' }],
   ];
   const presetRow = h('div', { class: 'presets', role: 'group', 'aria-label': 'Demo presets' });
   for (const [label, values] of presets) {
@@ -200,6 +214,10 @@ function buildForm(choices: Choices): void {
         const field = form.elements.namedItem(name) as HTMLSelectElement;
         field.value = values[name] ?? (name.endsWith('Mode') ? 'fail' : '');
       }
+      const customer = form.elements.namedItem('customerId') as HTMLSelectElement;
+      customer.value = values.customerId ?? choices.customers[0] ?? '';
+      const firstSku = form.querySelector('select[name=sku]') as HTMLSelectElement | null;
+      if (firstSku) firstSku.value = values.sku ?? choices.skus[0] ?? '';
       $('order-result').textContent = `Preset "${label}" loaded: press Start order.`;
       (form.querySelector('button[type=submit]') as HTMLButtonElement).focus();
     });
@@ -578,6 +596,79 @@ function renderExecution(): void {
   }
   renderGraph();
   renderStateDetail();
+  renderOrder();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The order behind the execution: status, reason, and the actions its links allow
+// ---------------------------------------------------------------------------------------------------
+
+function renderOrder(): void {
+  const el = $('order-actions');
+  const order = view.order;
+  if (!order || !view.detail || order.orderId !== view.detail.execution.name) {
+    el.replaceChildren();
+    return;
+  }
+  const button = (label: string, action: 'cancel' | 'resume' | 'review', body: Record<string, string>) => {
+    const b = h('button', { type: 'button', 'data-action': label.toLowerCase() }, label);
+    b.addEventListener('click', () => {
+      const note = (el.querySelector('input[name=review-note]') as HTMLInputElement | null)?.value.trim();
+      void orderAction(order.orderId, action, action === 'review' && note ? { ...body, note } : body);
+    });
+    return b;
+  };
+  el.replaceChildren(
+    h('span', {}, 'Order ', h('strong', {}, order.orderId), ' ', badge(order.status)),
+    ...(order.reason ? [h('span', { 'data-testid': 'order-reason' }, `Reason ${order.reason}`)] : []),
+    ...(order.links.review
+      ? [
+          h(
+            'label',
+            {},
+            'Review note',
+            h('input', { name: 'review-note', type: 'text', maxlength: 200, placeholder: 'optional' }),
+          ),
+          button('Approve', 'review', { decision: 'approve' }),
+          button('Reject', 'review', { decision: 'reject' }),
+        ]
+      : []),
+    ...(order.links.cancel ? [button('Cancel', 'cancel', {})] : []),
+    ...(order.links.resume ? [button('Resume', 'resume', {})] : []),
+  );
+}
+
+async function refreshOrder(orderId: string): Promise<void> {
+  const order = await api<OrderView>(`order?id=${encodeURIComponent(orderId)}`).catch(() => undefined);
+  if (order && order.orderId === view.detail?.execution.name) {
+    view.order = order;
+    renderOrder();
+  }
+}
+
+async function orderAction(orderId: string, action: string, body: Record<string, string>): Promise<void> {
+  const result = $('order-action-result');
+  result.className = 'result';
+  const what = action === 'review' ? `${body.decision === 'approve' ? 'Approving' : 'Rejecting'}` : action;
+  result.textContent = `${what} ${orderId}…`;
+  $('order-actions')
+    .querySelectorAll('button')
+    .forEach((b) => {
+      b.disabled = true;
+    });
+  try {
+    // JSON, like every change the console asks for: the API refuses anything else (cross-site requests).
+    const answer = await api<{ status?: string; action?: string }>(
+      `orders/${encodeURIComponent(orderId)}/${action}`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    );
+    result.textContent = `${action === 'review' ? `Review ${body.decision}` : action}: ${orderId} is ${answer.status ?? 'updated'}${answer.action ? ` (${answer.action})` : ''}.`;
+  } catch (error) {
+    result.className = 'result error';
+    result.textContent = `${action} refused: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  await refreshOrder(orderId);
+  scheduleSideRefresh();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -630,8 +721,10 @@ async function redrive(): Promise<void> {
 }
 
 async function refreshData(): Promise<void> {
-  const data =
-    await api<Record<'accounts' | 'inventory' | 'promos' | 'deliverySlots' | 'orders', Row[]>>('data');
+  const query = view.orderFilter ? `?orderStatus=${encodeURIComponent(view.orderFilter)}` : '';
+  const data = await api<Record<'accounts' | 'inventory' | 'promos' | 'deliverySlots' | 'orders', Row[]>>(
+    `data${query}`,
+  );
   const mk = (caption: string, headers: string[], rows: Child[][]) => {
     const t = h('table', { class: 'grid-table', 'data-table': caption });
     table(t, headers, rows, caption);
@@ -668,12 +761,12 @@ async function refreshData(): Promise<void> {
     ),
     mk(
       'Orders',
-      ['Order', 'Status', 'Total', 'Failed step', 'Needs redrive'],
+      ['Order', 'Status', 'Total', 'Failed step / reason', 'Needs redrive'],
       data.orders.map((o) => [
         h('td', { 'data-order': String(o.orderId) }, String(o.orderId)),
         badge(String(o.status)),
         h('td', { class: 'num' }, money(o.total)),
-        String(o.failedStep ?? ''),
+        String(o.failedStep ?? (o.reason === undefined ? '' : o.reason)),
         Array.isArray(o.failedCompensations) ? o.failedCompensations.join(', ') : '',
       ]),
     ),
@@ -712,6 +805,13 @@ function connect(): void {
     renderExecutions();
     scheduleSideRefresh();
   });
+  source.addEventListener('order', (event) => {
+    const order = JSON.parse((event as MessageEvent<string>).data) as OrderView;
+    if (order.orderId !== view.detail?.execution.name) return;
+    view.order = order;
+    renderOrder();
+    scheduleSideRefresh();
+  });
   source.addEventListener('execution', (event) => {
     const detail = JSON.parse((event as MessageEvent<string>).data) as ExecutionDetail;
     if (detail.execution.executionArn !== view.selectedArn) return;
@@ -726,6 +826,8 @@ function selectExecution(arn: string): void {
     view.selectedArn = arn;
     view.detail = undefined;
     view.selectedState = undefined;
+    view.order = undefined;
+    $('order-action-result').textContent = '';
     history.replaceState(null, '', `#${encodeURIComponent(arn)}`);
   }
   renderExecutions();
@@ -734,6 +836,7 @@ function selectExecution(arn: string): void {
       if (detail.execution.executionArn !== view.selectedArn) return;
       view.detail = detail;
       renderExecution();
+      return refreshOrder(detail.execution.name);
     })
     .catch((error: unknown) => {
       $('execution-summary').textContent =
@@ -758,6 +861,12 @@ async function boot(): Promise<void> {
   filter.addEventListener('change', () => {
     view.filter = filter.value;
     renderExecutions();
+  });
+  const orderFilter = $('order-filter') as HTMLSelectElement;
+  orderFilter.replaceChildren(...options(choices.orderStatuses, undefined, 'All'));
+  orderFilter.addEventListener('change', () => {
+    view.orderFilter = orderFilter.value;
+    void refreshData().catch(() => undefined);
   });
   $('redrive').addEventListener('click', () => void redrive());
   $('zoom-fit').addEventListener('click', () => {
