@@ -1,10 +1,15 @@
 /**
  * `npm run order -- --customer customer-1 --sku SKU-1 --qty 2 [--promo WELCOME10] [--slot 2026-12-01T10]
- *                   [--fail-at STEP] [--fail-compensation COMPENSATION] [--fault OP=MODE] [--outputs FILE]`
+ *                   [--fail-at STEP] [--fail-compensation COMPENSATION] [--fault OP=MODE] [--outputs FILE]
+ *                   [--cancel-after STEP] [--review approve|reject|wait] [--note TEXT]`
  *
  * Starts one order through the API of a running target (the local cloud by default, or any stack whose
  * outputs file you pass), follows its execution history live and prints a trace a person can read, then
  * the balances, stock, promo uses and slot bookings before and after.
+ *
+ * `--cancel-after STEP` cancels the order (`POST /orders/{id}/cancel`) as soon as the history shows STEP
+ * done, and traces the unwind. `--review approve|reject` decides (`POST /orders/{id}/review`) once an
+ * order above the review threshold is AWAITING_REVIEW; `--review wait` leaves it to the deadline.
  */
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +29,7 @@ import {
   type FaultPlan,
   type OrderSagaInput,
   type SagaOperation,
+  STATE_NAMES,
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
@@ -31,6 +37,7 @@ import {
 const USAGE = `usage: npm run order -- --customer ID --sku SKU --qty N [--sku SKU --qty N ...]
                       [--promo CODE] [--slot SLOT] [--order-id ID]
                       [--fail-at STEP] [--fail-compensation COMPENSATION] [--fault OPERATION=MODE ...]
+                      [--cancel-after STEP] [--review approve|reject|wait] [--note TEXT]
                       [--outputs FILE]
   STEP:          ${STEP_NAMES.join(', ')}
   COMPENSATION:  ${COMPENSATION_NAMES.join(', ')}
@@ -75,7 +82,21 @@ function isFaultMode(value: string): value is FaultMode {
   );
 }
 
-export function parseOrderArgs(argv: string[]): { input: OrderSagaInput; outputsFile?: string } {
+export type ReviewChoice = 'approve' | 'reject' | 'wait';
+const REVIEW_CHOICES: readonly ReviewChoice[] = ['approve', 'reject', 'wait'];
+
+export interface OrderArgs {
+  input: OrderSagaInput;
+  outputsFile?: string;
+  /** Cancel once this step is done. */
+  cancelAfter?: StepName;
+  /** What to do once the order waits for a review. */
+  review?: ReviewChoice;
+  /** The reviewer's note sent with `--review approve|reject`. */
+  note?: string;
+}
+
+export function parseOrderArgs(argv: string[]): OrderArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -89,6 +110,9 @@ export function parseOrderArgs(argv: string[]): { input: OrderSagaInput; outputs
       'fail-compensation': { type: 'string' },
       fault: { type: 'string', multiple: true },
       outputs: { type: 'string' },
+      'cancel-after': { type: 'string' },
+      review: { type: 'string' },
+      note: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -141,7 +165,23 @@ export function parseOrderArgs(argv: string[]): { input: OrderSagaInput; outputs
     ...(values.promo ? { promoCode: values.promo } : {}),
     ...(Object.keys(faults).length > 0 ? { faults } : {}),
   };
-  return { input, ...(values.outputs ? { outputsFile: values.outputs } : {}) };
+  const cancelAfter = values['cancel-after'];
+  if (cancelAfter !== undefined && !isStep(cancelAfter))
+    throw new UsageError(`--cancel-after ${cancelAfter}: not a step (${STEP_NAMES.join(', ')})`);
+  const review = values.review;
+  const isReview = (value: string): value is ReviewChoice =>
+    (REVIEW_CHOICES as readonly string[]).includes(value);
+  if (review !== undefined && !isReview(review))
+    throw new UsageError(`--review ${review}: one of ${REVIEW_CHOICES.join(', ')}`);
+  if (values.note !== undefined && review !== 'approve' && review !== 'reject')
+    throw new UsageError('--note goes with --review approve or --review reject');
+  return {
+    input,
+    ...(values.outputs ? { outputsFile: values.outputs } : {}),
+    ...(cancelAfter !== undefined ? { cancelAfter } : {}),
+    ...(review !== undefined ? { review } : {}),
+    ...(values.note !== undefined ? { note: values.note } : {}),
+  };
 }
 
 async function snapshot(
@@ -225,6 +265,8 @@ function summariseResult(state: string, output: unknown): string {
   if (state === 'ChargePayment') return `charged ${r.amount}`;
   if (state === 'BookDelivery') return `slot ${r.slotId}`;
   if (state === 'ConfirmOrder') return `order ${r.status}, total ${r.total}`;
+  if (state === STATE_NAMES.requestReview)
+    return `review ${r.decision === 'approve' ? 'approved' : String(r.decision)}${r.note ? `: ${String(r.note)}` : ''}`;
   return '';
 }
 
@@ -237,6 +279,16 @@ export class TraceFormatter {
   private readonly failed = new Set<string>();
   private current = '';
   constructor(private readonly start: number) {}
+
+  /** The Task state the last event belongs to. */
+  get state(): string {
+    return this.current;
+  }
+
+  /** Whether `name`'s last attempt failed (its exit then is a Catch, not a success). */
+  failedLast(name: string): boolean {
+    return this.failed.has(name);
+  }
 
   format(event: HistoryEvent): string | undefined {
     const at = event.timestamp
@@ -260,6 +312,18 @@ export class TraceFormatter {
         this.attempts.set(this.current, n);
         return n > 1 ? line(`${color.yellow}↻${color.off}`, this.current, `retry, attempt ${n}`) : undefined;
       }
+      case 'TaskStarted':
+        return this.current === STATE_NAMES.requestReview
+          ? line(`${color.cyan}⏸${color.off}`, this.current, 'waiting for a reviewer (AWAITING_REVIEW)')
+          : undefined;
+      case 'ExecutionAborted':
+        return line(
+          `${color.yellow}⏹${color.off}`,
+          'execution stopped',
+          event.executionAbortedEventDetails?.error ?? '',
+        );
+      case 'ExecutionRedriven':
+        return line(`${color.cyan}⟳${color.off}`, 'execution redriven', 'continues where it stopped');
       case 'LambdaFunctionFailed':
       case 'TaskFailed': {
         const d = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
@@ -367,6 +431,19 @@ async function main(): Promise<number> {
   console.log(`${color.dim}POST /orders → 202, execution ${executionArn}${color.off}\n`);
 
   const trace = new TraceFormatter(started);
+  const orderPath = `orders/${encodeURIComponent(input.orderId)}`;
+  const note = (text: string) => console.log(`  ${color.cyan}→ ${text}${color.off}`);
+  /** POST an action; prints what the API answered. */
+  const act = async (action: string, body: unknown) => {
+    const answer = await api.post<Record<string, unknown>>(`${orderPath}/${action}`, body);
+    const what =
+      answer.status < 300 ? String(answer.body.status ?? '') : String(answer.body.message ?? answer.text);
+    note(`POST /${orderPath}/${action} → ${answer.status} ${what}`);
+    return answer.status;
+  };
+  let cancelled = false;
+  let reviewed = false;
+  let waitingForReview = false;
   let seen = 0;
   let status = 'RUNNING';
   const deadline = Date.now() + 5 * 60_000;
@@ -383,15 +460,44 @@ async function main(): Promise<number> {
     for (const event of events.slice(seen)) {
       const text = trace.format(event);
       if (text) console.log(text);
+      const exited = event.type === 'TaskStateExited' ? event.stateExitedEventDetails?.name : undefined;
+      if (!cancelled && parsed.cancelAfter && exited === parsed.cancelAfter && !trace.failedLast(exited)) {
+        cancelled = true;
+        note(`${parsed.cancelAfter} is done: cancelling`);
+        await act('cancel', {});
+      }
+      if (event.type === 'TaskStarted' && trace.state === STATE_NAMES.requestReview) waitingForReview = true;
     }
     seen = events.length;
+    if (waitingForReview && !reviewed && parsed.review) {
+      // The review Task has started; the order is AWAITING_REVIEW once RequestReview stored its token.
+      const order = await api.get<{ status?: string; links?: { review?: string } }>(orderPath);
+      if (order.body.status === 'AWAITING_REVIEW' && order.body.links?.review) {
+        reviewed = true;
+        if (parsed.review === 'wait') note('leaving the review to its deadline');
+        else
+          await act('review', {
+            decision: parsed.review,
+            ...(parsed.note !== undefined ? { note: parsed.note } : {}),
+          });
+      } else if (order.body.status !== 'PENDING') {
+        waitingForReview = false;
+      }
+    }
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     status = described.status ?? 'UNKNOWN';
-    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
+      // A cancel may stop the execution and redrive it at once (to wake a step in its backoff): an
+      // ABORTED execution whose order is still unwinding is about to go on.
+      const order =
+        cancelled && status === 'ABORTED' ? await api.get<{ status?: string }>(orderPath) : undefined;
+      if (order?.body.status !== 'CANCELLING') break;
+    }
+    // Fast while a cancel is still to come (its moment is right after a step), else a relaxed poll.
+    await new Promise((resolve) => setTimeout(resolve, parsed.cancelAfter && !cancelled ? 20 : 150));
   }
 
-  const order = await api.get<Record<string, unknown>>(`orders/${encodeURIComponent(input.orderId)}`);
+  const order = await api.get<Record<string, unknown>>(orderPath);
   const o = order.body;
   const orderStatus = String(o.status ?? 'unknown');
   const statusColor =
@@ -399,13 +505,26 @@ async function main(): Promise<number> {
   console.log(
     `\nexecution ${status} · order ${statusColor}${color.bold}${orderStatus}${color.off}` +
       `${o.total !== undefined ? ` · total ${o.total}` : ''}` +
-      `${o.failedStep ? ` · failed at ${o.failedStep}: ${o.reason ?? ''}` : ''}` +
+      `${o.failedStep ? ` · failed at ${o.failedStep}: ${o.reason ?? ''}` : o.reason ? ` · reason ${String(o.reason)}` : ''}` +
       `${Array.isArray(o.failedCompensations) && o.failedCompensations.length ? ` · in the DLQ: ${o.failedCompensations.join(', ')} (npm run redrive)` : ''}` +
       ` · ${((Date.now() - started) / 1000).toFixed(2)} s`,
   );
   const after = await snapshot(db, tables, input);
   console.log(`after:  ${describeSnapshot(after, input, before)}`);
-  return status === 'SUCCEEDED' || status === 'FAILED' ? 0 : 1;
+  let missed = false;
+  if (parsed.cancelAfter && !cancelled) {
+    console.log(
+      `${color.yellow}--cancel-after ${parsed.cancelAfter}: the step never completed, no cancel sent${color.off}`,
+    );
+    missed = true;
+  }
+  if (parsed.review && !reviewed) {
+    console.log(
+      `${color.yellow}--review ${parsed.review}: the order never waited for a review (its total is below the review threshold, or it stopped before)${color.off}`,
+    );
+    missed = true;
+  }
+  return (status === 'SUCCEEDED' || status === 'FAILED') && !missed ? 0 : 1;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
