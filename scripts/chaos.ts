@@ -64,8 +64,17 @@ async function resolveTarget(
   if (outputsFile && !existsSync(outputsFile)) throw new UsageError(`--outputs ${outputsFile}: no such file`);
   const file = outputsFile ?? path.join(ROOT, '.stepsaga/outputs.json');
   if (existsSync(file)) {
-    const { outputs, endpoint } = await readOutputsFile(file);
-    if (endpoint && (await answers(endpoint))) {
+    // The default file may be left over from an older `npm start` (a stack without today's outputs):
+    // only a file given with --outputs must be usable; a stale default one means "start a cloud".
+    const read = await readOutputsFile(file).catch((error: unknown) => {
+      if (outputsFile) throw error;
+      process.stderr.write(
+        `chaos: ignoring ${file} (${error instanceof Error ? error.message : String(error)})\n`,
+      );
+      return undefined;
+    });
+    const { outputs, endpoint } = read ?? { outputs: undefined, endpoint: undefined };
+    if (outputs && endpoint && (await answers(endpoint))) {
       process.stderr.write(`chaos: using the running local cloud at ${endpoint} (${file})\n`);
       return { target: makeTarget('local', outputs, endpoint), close: noop };
     }
