@@ -1,3 +1,4 @@
+import { Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,7 +33,14 @@ const STAR_ONLY_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // The review decision (POST /orders/{id}/review): SendTaskSuccess/SendTaskFailure authorise no resource
+  // type; the task token is the capability (lib/nag-acknowledgements.ts says why, the tests below who).
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
 ]);
+
+/** What the Api may do in Step Functions on `*`: complete the review Task (nothing else, no one else). */
+const REVIEW_DECISION_ACTIONS = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
 
 /**
  * What each access level may do. `TransactWriteItems` is authorised per item as Put/Update/
@@ -54,13 +62,15 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
 
 let stack: OrderSagaStack;
 let template: Template;
+/** The Express variant: no review, no stop/redrive (Express executions can be neither). */
+let express: { stack: OrderSagaStack; template: Template };
 
 const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const ref = (token: string): unknown => stack.resolve(token);
 
 /** Every statement of every policy attached to the role with this logical id. */
-function statementsOfRole(roleLogicalId: string): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+function statementsOfRole(roleLogicalId: string, from: Template = template): Statement[] {
+  const policies = Object.values(from.findResources('AWS::IAM::Policy')).filter((p) =>
     list(p.Properties.Roles as unknown[]).some(
       (r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }),
     ),
@@ -68,14 +78,19 @@ function statementsOfRole(roleLogicalId: string): Statement[] {
   return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
-function roleLogicalIdOf(functionId: FunctionId): string {
-  return (ref(stack.functions[functionId].executionRole.roleArn) as { 'Fn::GetAtt': [string] })[
+function roleLogicalIdOf(functionId: FunctionId, of: OrderSagaStack = stack): string {
+  return (of.resolve(of.functions[functionId].executionRole.roleArn) as { 'Fn::GetAtt': [string] })[
     'Fn::GetAtt'
   ][0];
 }
 
-function statementsOf(functionId: FunctionId): Statement[] {
-  return statementsOfRole(roleLogicalIdOf(functionId));
+function statementsOf(
+  functionId: FunctionId,
+  variant?: { stack: OrderSagaStack; template: Template },
+): Statement[] {
+  return variant
+    ? statementsOfRole(roleLogicalIdOf(functionId, variant.stack), variant.template)
+    : statementsOfRole(roleLogicalIdOf(functionId));
 }
 
 /** Map of action → resources (as JSON) granted by these statements. */
@@ -96,6 +111,8 @@ beforeAll(() => {
   const built = synthOrderSaga();
   stack = built.stack;
   template = built.template;
+  const builtExpress = synthOrderSaga({ express: 'true' });
+  express = { stack: builtExpress.stack, template: builtExpress.template };
 });
 
 describe('function roles', () => {
@@ -143,7 +160,7 @@ describe('function roles', () => {
   );
 
   it.each(Object.keys(FUNCTIONS) as FunctionId[])(
-    '%s has no managed policy, logs only to its own log group, and uses "*" only for X-Ray',
+    '%s has no managed policy, logs only to its own log group, and uses "*" only for X-Ray (Api: and the review decision)',
     (functionId) => {
       const role = template.findResources('AWS::IAM::Role')[roleLogicalIdOf(functionId)];
       const statements = statementsOf(functionId);
@@ -156,28 +173,87 @@ describe('function roles', () => {
           JSON.stringify(ref(stack.functions[functionId].logGroup.logGroupArn)),
         ]);
       }
-      for (const s of statements.filter((s) => list(s.Resource).includes('*'))) {
-        for (const action of list(s.Action)) expect(action).toMatch(/^xray:/);
+      const onStar = statements
+        .filter((s) => list(s.Resource).includes('*'))
+        .flatMap((s) => list(s.Action))
+        .filter((action) => !action.startsWith('xray:'));
+      expect(onStar.sort()).toEqual(functionId === 'Api' ? REVIEW_DECISION_ACTIONS : []);
+      // The nag acknowledgement of the role's "*" says why, and names the review actions only where granted.
+      const reason = stack.functions[functionId].executionRole.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>))
+        .filter(([rule]) => rule.endsWith('AwsSolutions-IAM5[Resource::*]'))
+        .map(([, text]) => text)
+        .find((r) => r !== undefined);
+      expect(reason).toMatch(/X-Ray/);
+      if (functionId === 'Api') {
+        expect(reason).toMatch(/SendTaskSuccess\/SendTaskFailure/);
+        expect(reason).toMatch(/task token itself is the capability/);
+      } else {
+        expect(reason).not.toMatch(/SendTask/);
       }
     },
   );
 
-  it('Api may start executions of this state machine and read its executions, nothing else in Step Functions', () => {
+  it('Api starts executions of this state machine, reads, stops and redrives its executions, and completes review tasks; nothing else in Step Functions', () => {
     const states = grants(statementsOf('Api'), 'states:');
     const machine = JSON.stringify(ref(stack.saga.stateMachine.stateMachineArn));
+    const name = ref(stack.saga.stateMachine.stateMachineName);
+    const executions = typeof name === 'string' ? `:execution:${name}:*` : JSON.stringify(name);
 
     expect([...(states.get('states:StartExecution') ?? [])]).toEqual([machine]);
-    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
+    for (const action of [
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      // cancel: stop + redrive a saga in a Retry backoff; resume: redrive one that ended without outcome
+      'states:StopExecution',
+      'states:RedriveExecution',
+    ]) {
       const [resource, ...others] = [...(states.get(action) ?? [])];
-      expect(others).toEqual([]);
-      const name = ref(stack.saga.stateMachine.stateMachineName);
-      expect(resource).toContain(typeof name === 'string' ? `:execution:${name}:*` : JSON.stringify(name));
+      expect(others, action).toEqual([]);
+      expect(resource, action).toContain(executions);
+      expect(resource, action).toContain(':execution:');
     }
+    // The review decision: the task token is the capability, so the resource is "*" (see STAR_ONLY_ACTIONS).
+    for (const action of REVIEW_DECISION_ACTIONS) {
+      expect([...(states.get(action) ?? [])], action).toEqual([JSON.stringify('*')]);
+    }
+    expect([...states.keys()].sort()).toEqual(
+      [
+        'states:DescribeExecution',
+        'states:GetExecutionHistory',
+        'states:RedriveExecution',
+        'states:StartExecution',
+        'states:StopExecution',
+        ...REVIEW_DECISION_ACTIONS,
+      ].sort(),
+    );
+  });
+
+  it('Api on Express: no stop, no redrive, no review decision (Express has neither redrive nor a review step)', () => {
+    const states = grants(statementsOf('Api', express), 'states:');
+
     expect([...states.keys()].sort()).toEqual([
       'states:DescribeExecution',
       'states:GetExecutionHistory',
       'states:StartExecution',
     ]);
+    const onStar = statementsOf('Api', express)
+      .filter((s) => list(s.Resource).includes('*'))
+      .flatMap((s) => list(s.Action));
+    for (const action of onStar) expect(action).toMatch(/^xray:/);
+  });
+
+  it('Api invokes only the Redrive function (resume of a NEEDS_ATTENTION order)', () => {
+    for (const variant of [undefined, express]) {
+      const lambdaGrants = grants(statementsOf('Api', variant), 'lambda:');
+      const of = variant?.stack ?? stack;
+
+      expect([...lambdaGrants.keys()]).toEqual(['lambda:InvokeFunction']);
+      expect([...(lambdaGrants.get('lambda:InvokeFunction') ?? [])]).toEqual([
+        JSON.stringify(of.resolve(of.functions.Redrive.functionArn)),
+      ]);
+    }
   });
 
   it('Redrive consumes only the DLQ and invokes only the compensation functions and RecordFailure', () => {
@@ -201,37 +277,47 @@ describe('function roles', () => {
     expect([...(lambdaGrants.get('lambda:InvokeFunction') ?? [])].sort()).toEqual(compensations.sort());
   });
 
-  it('no other function may invoke functions, start executions or touch the DLQ', () => {
+  it('no other function may invoke functions, call Step Functions or touch the DLQ', () => {
     for (const functionId of Object.keys(FUNCTIONS) as FunctionId[]) {
       const statements = statementsOf(functionId);
-      if (functionId !== 'Redrive') {
-        expect(grants(statements, 'lambda:').size).toBe(0);
-        expect(grants(statements, 'sqs:').size).toBe(0);
+      // Redrive invokes the compensations and RecordFailure; Api invokes Redrive (both tested above).
+      if (functionId !== 'Redrive' && functionId !== 'Api') {
+        expect(grants(statements, 'lambda:').size, functionId).toBe(0);
       }
-      if (functionId !== 'Api') expect(grants(statements, 'states:').size).toBe(0);
+      if (functionId !== 'Redrive') expect(grants(statements, 'sqs:').size, functionId).toBe(0);
+      // RequestReview hands out the task token but never completes it: only the Api decides.
+      if (functionId !== 'Api') expect(grants(statements, 'states:').size, functionId).toBe(0);
     }
   });
 });
 
+/** The grants the state machine role holds for the functions its Tasks invoke (ARN and any version). */
+function invokeGrants(of: OrderSagaStack, invoked: FunctionId[]): Set<string> {
+  return new Set(
+    invoked.flatMap((f) => {
+      const arn = of.resolve(of.functions[f].functionArn);
+      return [JSON.stringify(arn), JSON.stringify({ 'Fn::Join': ['', [arn, ':*']] })];
+    }),
+  );
+}
+
 describe('state machine role', () => {
-  it('invokes only the saga functions and sends only to the DLQ', () => {
+  /** Every function a Task of the saga invokes: steps, compensations, RecordFailure (and the review). */
+  const SAGA_FUNCTIONS = [
+    ...STEP_NAMES,
+    ...STEP_NAMES.map((s) => COMPENSATION_OF[s]),
+    'RecordFailure',
+  ] as FunctionId[];
+
+  it('invokes only the saga functions and RequestReview, and sends only to the DLQ', () => {
     const roleId = (ref(stack.saga.stateMachine.role.roleArn) as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const statements = statementsOfRole(roleId);
-    const invoked = [
-      ...STEP_NAMES,
-      ...STEP_NAMES.map((s) => COMPENSATION_OF[s]),
-      'RecordFailure',
-    ] as FunctionId[];
-    const allowedInvoke = new Set(
-      invoked.flatMap((f) => {
-        const arn = ref(stack.functions[f].functionArn);
-        return [JSON.stringify(arn), JSON.stringify({ 'Fn::Join': ['', [arn, ':*']] })];
-      }),
-    );
 
     const lambdaGrants = grants(statements, 'lambda:');
     expect([...lambdaGrants.keys()]).toEqual(['lambda:InvokeFunction']);
-    expect(lambdaGrants.get('lambda:InvokeFunction')).toEqual(allowedInvoke);
+    expect(lambdaGrants.get('lambda:InvokeFunction')).toEqual(
+      invokeGrants(stack, [...SAGA_FUNCTIONS, 'RequestReview']),
+    );
     const sqsGrants = grants(statements, 'sqs:');
     expect([...sqsGrants.keys()]).toEqual(['sqs:SendMessage']);
     expect([...(sqsGrants.get('sqs:SendMessage') ?? [])]).toEqual([
@@ -242,21 +328,35 @@ describe('state machine role', () => {
         expect(action).toMatch(/^(lambda:InvokeFunction|sqs:SendMessage|xray:|logs:)/);
     }
   });
+
+  it('on Express (no review step) does not invoke RequestReview', () => {
+    const of = express.stack;
+    const roleId = (of.resolve(of.saga.stateMachine.role.roleArn) as { 'Fn::GetAtt': [string] })[
+      'Fn::GetAtt'
+    ][0];
+    const lambdaGrants = grants(statementsOfRole(roleId, express.template), 'lambda:');
+
+    expect(lambdaGrants.get('lambda:InvokeFunction')).toEqual(invokeGrants(of, SAGA_FUNCTIONS));
+  });
 });
 
 describe('wildcards', () => {
-  it('no policy in the stack grants an action on "*" unless AWS requires "*" for it', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement as Statement[],
-    );
-    const onStar = statements.filter((s) => list(s.Resource).includes('*'));
+  it.each(['dev', 'express'])(
+    '%s: no policy grants an action on "*" unless AWS requires "*" for it',
+    (variant) => {
+      const from = variant === 'express' ? express.template : template;
+      const statements = Object.values(from.findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Statement[],
+      );
+      const onStar = statements.filter((s) => list(s.Resource).includes('*'));
 
-    expect(onStar.length).toBeGreaterThan(0);
-    for (const s of onStar) {
-      for (const action of list(s.Action)) expect(STAR_ONLY_ACTIONS).toContain(action);
-    }
-    for (const s of statements) {
-      for (const action of list(s.Action)) expect(action).not.toMatch(/^[a-z0-9-]+:\*$|^\*$/);
-    }
-  });
+      expect(onStar.length).toBeGreaterThan(0);
+      for (const s of onStar) {
+        for (const action of list(s.Action)) expect(STAR_ONLY_ACTIONS).toContain(action);
+      }
+      for (const s of statements) {
+        for (const action of list(s.Action)) expect(action).not.toMatch(/^[a-z0-9-]+:\*$|^\*$/);
+      }
+    },
+  );
 });
