@@ -157,3 +157,14 @@ export class OrderCancelledError extends SagaError {
     super(`Order ${orderId} is being cancelled: ${step} refused`);
   }
 }
+
+/**
+ * A reviewer rejected the order. Not thrown by a function: `POST /orders/{id}/review` fails the review
+ * Task with this name (SendTaskFailure), and the Catch unwinds the saga like any business error.
+ */
+export class ReviewRejectedError extends SagaError {
+  override readonly name = 'ReviewRejected';
+  constructor(readonly orderId: string) {
+    super(`Order ${orderId} was rejected by a reviewer`);
+  }
+}
