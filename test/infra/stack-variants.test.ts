@@ -1,8 +1,18 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app';
-import { ENV, FUNCTIONS, OUTPUTS, TABLES } from '../../lib/contract';
-import { synthOrderSaga } from './support/synth';
+import { createApp, TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/app';
+import { ENV, FUNCTIONS, OUTPUTS, STATE_NAMES, TABLES } from '../../lib/contract';
+import {
+  EXECUTION_TIMEOUT,
+  executionTimeout,
+  REVIEW_DEFAULTS,
+  TASK_TIMEOUT,
+} from '../../lib/order-saga-stack';
+import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from './support/synth';
+
+/** The order's actions (issue #12): POST /orders/{orderId}/<action>. */
+const ORDER_ACTIONS = ['cancel', 'resume', 'review'];
 
 let dev: Template;
 let prod: Template;
@@ -156,18 +166,81 @@ describe('state machine', () => {
     });
   });
 
-  it('synthesizes as an Express workflow with express=true, with the same states', () => {
+  it('synthesizes as an Express workflow with express=true: the same states without the review, a 5-minute deadline', () => {
     const definitionOf = (t: Template) =>
-      JSON.stringify(
-        Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0]?.Properties.DefinitionString,
-      );
+      stateMachineDefinition(t) as AslDefinition & { TimeoutSeconds?: number };
+    const standard = definitionOf(dev);
+    const expressDefinition = definitionOf(express);
+    const review = [STATE_NAMES.needsReview, STATE_NAMES.requestReview, `${STATE_NAMES.requestReview}Failed`];
 
-    // The states are the same; only the execution deadline differs (Express runs at most 5 minutes).
-    const withoutTimeout = (definition: string) => definition.replace(/,\\"TimeoutSeconds\\":\d+/, '');
+    // Express cannot wait for a task token: the review's three states are gone and ReserveStock goes
+    // straight to ChargePayment, where NeedsReview's default (an order under the threshold) goes.
     express.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' });
-    expect(withoutTimeout(definitionOf(express))).toBe(withoutTimeout(definitionOf(dev)));
-    expect(definitionOf(express)).toContain('\\"TimeoutSeconds\\":300');
-    expect(definitionOf(dev)).toContain('\\"TimeoutSeconds\\":5400');
+    for (const name of review) {
+      expect(standard.States[name], name).toBeDefined();
+      expect(expressDefinition.States[name], name).toBeUndefined();
+    }
+    const withoutReview = Object.fromEntries(
+      Object.entries(standard.States)
+        .filter(([name]) => !review.includes(name))
+        .map(([name, state]) => [
+          name,
+          state.Next === STATE_NAMES.needsReview
+            ? { ...state, Next: standard.States[STATE_NAMES.needsReview]?.Default }
+            : state,
+        ]),
+    );
+    expect(expressDefinition.States).toEqual(withoutReview);
+    expect(expressDefinition.StartAt).toBe(standard.StartAt);
+    // Only the execution deadline differs: Express runs at most 5 minutes; Standard waits for the review
+    // and then has the whole Retry budget, twice over (test/infra/operations.test.ts).
+    expect(expressDefinition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT.express.toSeconds());
+    expect(expressDefinition.TimeoutSeconds).toBe(300);
+    expect(standard.TimeoutSeconds).toBe(executionTimeout(false).toSeconds());
+    expect(standard.TimeoutSeconds).toBe(24 * 3600 + EXECUTION_TIMEOUT.standard.toSeconds());
+  });
+
+  it('every Task has a TimeoutSeconds, in every variant: the Task timeout, or the review deadline', () => {
+    // The review waits 24 hours by default; a faults=on (test) stack 20 seconds; Express has no review.
+    const reviewDeadline: Record<string, number | undefined> = {
+      dev: REVIEW_DEFAULTS.timeout.toSeconds(),
+      prod: REVIEW_DEFAULTS.timeout.toSeconds(),
+      faults: TEST_REVIEW_TIMEOUT_SECONDS,
+      express: undefined,
+    };
+    for (const [variant, template] of Object.entries({ dev, prod, express, faults })) {
+      const definition = stateMachineDefinition(template) as AslDefinition & { TimeoutSeconds?: number };
+      const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+      expect(tasks.length, variant).toBeGreaterThan(0);
+      expect(definition.States[STATE_NAMES.requestReview] !== undefined, variant).toBe(
+        reviewDeadline[variant] !== undefined,
+      );
+      for (const [name, task] of tasks) {
+        const timeout = (task as { TimeoutSeconds?: number }).TimeoutSeconds;
+        expect(timeout, `${variant} ${name}`).toBe(
+          name === STATE_NAMES.requestReview ? reviewDeadline[variant] : TASK_TIMEOUT.toSeconds(),
+        );
+      }
+      // The execution outlives the review's wait (an expired review still unwinds before the deadline).
+      expect(definition.TimeoutSeconds, variant).toBe(
+        executionTimeout(variant === 'express', Duration.seconds(reviewDeadline[variant] ?? 0)).toSeconds(),
+      );
+    }
+  });
+
+  it('the review deadline and threshold come from context (reviewTimeout in seconds, reviewThreshold)', () => {
+    const custom = stateMachineDefinition(
+      synthOrderSaga({ reviewTimeout: '3600', reviewThreshold: '5000' }).template,
+    ) as AslDefinition & { TimeoutSeconds?: number };
+    const review = custom.States[STATE_NAMES.requestReview] as { TimeoutSeconds?: number };
+    const needsReview = custom.States[STATE_NAMES.needsReview] as { Choices?: Record<string, unknown>[] };
+
+    expect(review.TimeoutSeconds).toBe(3600);
+    expect(needsReview.Choices?.[0]).toMatchObject({ NumericGreaterThanEquals: 5000 });
+    expect(custom.TimeoutSeconds).toBe(3600 + EXECUTION_TIMEOUT.standard.toSeconds());
+    expect(() => createApp({ context: { reviewTimeout: '0', 'aws:cdk:bundling-stacks': [] } })).toThrow(
+      /reviewTimeout/,
+    );
   });
 
   it('alarms on executions past their deadline, not on failed ones (a cancelled order is an outcome)', () => {
@@ -186,7 +259,14 @@ describe('API', () => {
   it('requires IAM (SigV4) authorization on every method and validates path parameters', () => {
     const methods = Object.values(dev.findResources('AWS::ApiGateway::Method'));
 
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual([
+      'GET',
+      'GET',
+      'POST',
+      'POST',
+      'POST',
+      'POST',
+    ]);
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
       expect(m.Properties.RequestValidatorId).toBeDefined();
@@ -199,12 +279,47 @@ describe('API', () => {
     });
   });
 
+  it.each(ORDER_ACTIONS)(
+    'POST /orders/{orderId}/%s: IAM-authorized, orderId required, on the api function',
+    (action) => {
+      const resources = dev.findResources('AWS::ApiGateway::Resource');
+      const [orderId] = Object.entries(resources).filter(([, r]) => r.Properties.PathPart === '{orderId}');
+      const [resourceId] = Object.entries(resources)
+        .filter(([, r]) => r.Properties.PathPart === action)
+        .map(([id]) => id);
+      const methods = Object.values(
+        dev.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId } } }),
+      );
+
+      expect(resources[resourceId!]?.Properties.ParentId).toEqual({ Ref: orderId![0] });
+      expect(methods.map((m) => m.Properties.HttpMethod)).toEqual(['POST']);
+      expect(methods[0]?.Properties).toMatchObject({
+        AuthorizationType: 'AWS_IAM',
+        RequestParameters: { 'method.request.path.orderId': true },
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+      expect(JSON.stringify(methods[0]?.Properties.Integration.Uri)).toContain('ApiFunction');
+    },
+  );
+
   it('only the v1 stage may invoke the api function, one permission per route', () => {
     const permissions = Object.values(dev.findResources('AWS::Lambda::Permission'));
+    const routes = permissions.map((p) => {
+      const parts = (p.Properties.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      return String(parts.at(-1));
+    });
 
-    expect(permissions).toHaveLength(3);
+    expect(routes.sort()).toEqual(
+      [
+        '/GET/orders/*',
+        '/GET/orders/*/history',
+        '/POST/orders',
+        ...ORDER_ACTIONS.map((action) => `/POST/orders/*/${action}`),
+      ].sort(),
+    );
     for (const p of permissions) {
       expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(p.Properties.Action).toBe('lambda:InvokeFunction');
       const sourceArn = JSON.stringify(p.Properties.SourceArn);
       expect(sourceArn).toMatch(/"\/(GET|POST)\/orders/);
       expect(sourceArn).toMatch(/\{"Ref":"OrdersApiDeploymentStagev1[0-9A-F]+"\}/);
@@ -212,12 +327,12 @@ describe('API', () => {
     }
   });
 
-  it('has the /orders, /orders/{orderId} and /orders/{orderId}/history resources', () => {
+  it('has the /orders, /orders/{orderId}, /orders/{orderId}/history and the order action resources', () => {
     const paths = Object.values(dev.findResources('AWS::ApiGateway::Resource')).map(
       (r) => r.Properties.PathPart,
     );
 
-    expect(paths.sort()).toEqual(['history', 'orders', '{orderId}']);
+    expect(paths.sort()).toEqual(['history', 'orders', '{orderId}', ...ORDER_ACTIONS].sort());
   });
 
   it('stage v1 is throttled (50/100 by default, from context otherwise), access-logged and traced', () => {
