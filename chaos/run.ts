@@ -272,6 +272,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const interrupt = options.interrupt;
     const outage = interrupt ? () => down : undefined;
     const submissions = await mapLimit(scenario.sagas, concurrency, async (saga) => {
+      const result = await submit(target, saga, outage);
+      posted++;
       if (interrupt && !crashed && posted >= interrupt.afterPosted) {
         log(`  crash after ${posted} orders posted`);
         crashed = interrupt.crash();
@@ -279,8 +281,6 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
           down = undefined;
         });
       }
-      const result = await submit(target, saga, outage);
-      posted++;
       if (posted % 100 === 0) log(`  posted ${posted}/${scenario.sagas.length}`);
       return result;
     });
