@@ -52,6 +52,13 @@ export interface ChaosOptions extends ScenarioOptions {
   warmUp?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /**
+   * A crash in the middle (`--kill-at`): once `afterPosted` orders were posted, `crash()` runs (the
+   * caller kills the target with SIGKILL and starts it again on its persisted state) while the other
+   * POSTs go on. A POST that got no answer (or a 5xx) meanwhile is sent again once the target is back,
+   * as a client would (the API is idempotent by orderId); everything else is checked as usual.
+   */
+  interrupt?: { afterPosted: number; crash: () => Promise<void> };
 }
 
 export type Outcome = 'confirmed' | 'cancelled' | 'needs-attention' | 'redriven' | 'pending' | 'missing';
@@ -182,15 +189,31 @@ export function outcomeOf(
 async function submit(
   target: ChaosTarget,
   saga: PlannedSaga,
+  outage?: () => Promise<void> | undefined,
 ): Promise<{ accepted: boolean; problems: string[] }> {
   const body = JSON.stringify(saga.input);
   // A network-level failure is recorded as a refused POST (status 0), not a crash of the run.
-  const post = () =>
+  const once = () =>
     target.api({ method: 'POST', path: 'orders', body }).catch((error: unknown) => ({
       status: 0,
       headers: new Headers(),
       body: `network error: ${error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error)}`,
     }));
+  // During a crash (`interrupt`): no answer or a 5xx is sent again once the target is back (a few times).
+  const post = async () => {
+    let response = await once();
+    for (
+      let attempt = 0;
+      outage && attempt < 5 && (response.status === 0 || response.status >= 500);
+      attempt++
+    ) {
+      const down = outage();
+      if (down) await down;
+      else await new Promise((r) => setTimeout(r, 500));
+      response = await once();
+    }
+    return response;
+  };
   const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -244,12 +267,28 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     // Submit.
     const submitStart = performance.now();
     let posted = 0;
+    let down: Promise<void> | undefined;
+    let crashed: Promise<void> | undefined;
+    const interrupt = options.interrupt;
+    const outage = interrupt ? () => down : undefined;
     const submissions = await mapLimit(scenario.sagas, concurrency, async (saga) => {
-      const result = await submit(target, saga);
+      const result = await submit(target, saga, outage);
       posted++;
+      if (interrupt && !crashed && posted >= interrupt.afterPosted) {
+        log(`  crash after ${posted} orders posted`);
+        crashed = interrupt.crash();
+        down = crashed.finally(() => {
+          down = undefined;
+        });
+      }
       if (posted % 100 === 0) log(`  posted ${posted}/${scenario.sagas.length}`);
       return result;
     });
+    if (interrupt && !crashed) {
+      log(`  crash after all ${posted} orders were posted`);
+      crashed = interrupt.crash();
+    }
+    await crashed;
     const problems = submissions.flatMap((s) => s.problems);
     // Wait only for the executions the API said it started (a refused POST is already a violation).
     const started = new Set(

@@ -19,9 +19,9 @@ Runs the synthesized stack (cdk.out, dev stage with fault injection on) on one A
 
 Options:
   --port N          edge port (default 4566; 0 = any free port)
-  --persist DIR     keep DynamoDB data, state machines, executions with their history and task tokens
-                    in DIR across restarts (default: in memory; SQS messages are not kept yet); seeds
-                    only empty tables
+  --persist DIR     keep DynamoDB data, state machines, executions with their history, task tokens and
+                    SQS queues and messages in DIR across restarts, kill -9 included (default: in
+                    memory); running executions continue; seeds only empty tables
   --no-seed         do not load the demo data (seed/demo.json)
   --retry-scale X   multiply state machine Retry intervals by X (e.g. 0.01 for fast demos; default 1)
   --lambda-concurrency N

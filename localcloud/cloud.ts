@@ -153,7 +153,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const endpoint = () => edge.endpoint;
-  const sqs = new SqsService();
+  const sqs = new SqsService(options.persistDir ? { persistDir: options.persistDir } : {});
 
   let closed = false;
   const close = async () => {
@@ -270,9 +270,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.persistDir) {
       // The functions are deployed and the tables are up: what the last run left goes on.
       const { running, closed } = states.restore();
+      const { messages } = await sqs.restore();
       restored =
-        running + closed > 0
-          ? `restored ${running + closed} executions from ${options.persistDir} (${running} continuing)`
+        running + closed + messages > 0
+          ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages from ${options.persistDir}`
           : `persisting to ${options.persistDir}`;
       log(restored);
     }

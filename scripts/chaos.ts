@@ -1,13 +1,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CloudProcess } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
 import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
 import { ensureAssembly } from '../localcloud/assembly';
+import { freePort } from '../localcloud/dynamodb/local';
 
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
-                      [--assembly DIR] [--json]`;
+                      [--assembly DIR] [--json] [--persist DIR [--kill-at random|N]]
+
+  --persist DIR   run a local cloud of its own with --persist DIR in a child process (own process group)
+  --kill-at X     SIGKILL that whole process group once X orders were posted (random: a point drawn from
+                  the seed, anywhere up to all of them posted, i.e. while executions run), restart it on
+                  the same DIR and port, then settle, redrive and check as usual`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -95,6 +102,41 @@ async function resolveTarget(
   };
 }
 
+/** A local cloud of its own in a child process on `dir` (`--persist`), and how to crash it. */
+async function persistedTarget(
+  dir: string,
+  retryScale: number,
+  assemblyDir: string | undefined,
+): Promise<{ target: ChaosTarget; cloud: CloudProcess; close: () => Promise<void> }> {
+  const persistDir = path.resolve(dir);
+  const cloud = new CloudProcess({
+    persistDir,
+    port: await freePort(),
+    assembly: await faultsAssembly(assemblyDir),
+    retryScale,
+    outputsFile: path.join(persistDir, 'outputs.json'),
+  });
+  process.stderr.write(`chaos: starting a local cloud with --persist ${persistDir} (child process)\n`);
+  process.stderr.write(`  ${await cloud.start()}\n`);
+  return {
+    target: makeTarget('local', parseOutputs(cloud.outputs(), 'local cloud'), cloud.endpoint),
+    cloud,
+    close: () => cloud.stop(),
+  };
+}
+
+/** `--kill-at`: a number of posted orders, or `random` (drawn from the seed, 1..sagas). */
+function killPoint(raw: string, sagas: number, seed: number): number {
+  if (raw === 'random') {
+    // A small hash of the seed: the same seed crashes at the same point.
+    let h = (seed ^ 0x9e3779b9) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    return 1 + (((h ^ (h >>> 16)) >>> 0) % sagas);
+  }
+  return wholeNumber('kill-at', raw, undefined, 0);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -108,6 +150,8 @@ async function main(): Promise<number> {
       'retry-scale': { type: 'string', default: '0.05' },
       assembly: { type: 'string' },
       json: { type: 'boolean', default: false },
+      persist: { type: 'string' },
+      'kill-at': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -125,7 +169,33 @@ async function main(): Promise<number> {
   // A fresh namespace per run by default, so a rerun on a long-lived cloud starts from clean data.
   const namespace = values.namespace ?? `chaos${seed}-${Date.now().toString(36)}`;
 
-  const { target, close } = await resolveTarget(values.target, values.outputs, retryScale, values.assembly);
+  if (values['kill-at'] !== undefined && values.persist === undefined)
+    throw new UsageError('--kill-at needs --persist DIR (a restart must find what the killed cloud left)');
+  if (values.persist !== undefined && (values.target !== 'local' || values.outputs !== undefined))
+    throw new UsageError(
+      '--persist runs a local cloud of its own: no --target other than local, no --outputs',
+    );
+  const killAt = values['kill-at'] === undefined ? undefined : killPoint(values['kill-at'], sagas, seed);
+  const persisted =
+    values.persist === undefined
+      ? undefined
+      : await persistedTarget(values.persist, retryScale, values.assembly);
+  const { target, close } =
+    persisted ?? (await resolveTarget(values.target, values.outputs, retryScale, values.assembly));
+  const interrupt =
+    persisted && killAt !== undefined
+      ? {
+          afterPosted: killAt,
+          crash: async () => {
+            await persisted.cloud.kill9();
+            process.stderr.write(
+              "  SIGKILL to the local cloud's process group; restarting on the same directory\n",
+            );
+            process.stderr.write(`  ${await persisted.cloud.start()}\n`);
+          },
+        }
+      : undefined;
+  if (killAt !== undefined) process.stderr.write(`chaos: kill -9 once ${killAt} orders were posted\n`);
   try {
     const report = await runChaos(target, {
       seed,
@@ -135,6 +205,7 @@ async function main(): Promise<number> {
       timeouts: !values['no-timeouts'],
       warmUp: target.name === 'local' ? concurrency : 0,
       log: (line) => process.stderr.write(`${line}\n`),
+      ...(interrupt ? { interrupt } : {}),
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.violations > 0 ? 1 : 0;

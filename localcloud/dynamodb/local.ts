@@ -13,7 +13,16 @@
  *   Linux even when this process is SIGKILLed (parent-death signal through `setpriv --pdeathsig KILL`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -144,6 +153,7 @@ export class DynamoDbLocal {
     ];
     if (this.options.persistDir) {
       mkdirSync(this.options.persistDir, { recursive: true });
+      await waitForPreviousJvm(this.options.persistDir);
       args.push('-dbPath', path.resolve(this.options.persistDir));
     } else {
       args.push('-inMemory');
@@ -157,6 +167,8 @@ export class DynamoDbLocal {
       : [javaPath, args];
     const child = spawn(command, commandArgs, { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    if (this.options.persistDir && child.pid !== undefined)
+      writeFileSync(path.join(this.options.persistDir, PID_FILE), `${child.pid}\n`);
     trackChild(child);
     const capture = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000);
@@ -191,6 +203,42 @@ export class DynamoDbLocal {
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
     await gone;
     clearTimeout(timer);
+  }
+}
+
+const PID_FILE = 'dynamodb-local.pid';
+
+/**
+ * A kill -9 of the local cloud's process group reaches the JVM at the same instant, but it takes a moment
+ * to die: a restart that opened the same SQLite file meanwhile would share it with a dying writer. The pid
+ * of the JVM that last used DIR is kept in `DIR/dynamodb-local.pid`; while that process still runs
+ * DynamoDB Local, wait (up to 10 s), then refuse with a clear error (another local cloud uses DIR).
+ */
+async function waitForPreviousJvm(dir: string): Promise<void> {
+  const file = path.join(dir, PID_FILE);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  const alive = () => {
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+    } catch {
+      // No /proc (macOS) or no such process: ask the kernel whether it exists.
+      try {
+        process.kill(pid, 0);
+        return process.platform !== 'linux';
+      } catch {
+        return false;
+      }
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (alive()) {
+    if (Date.now() > deadline)
+      throw new DynamoDbLocalStartError(
+        `${path.resolve(dir)} is in use by another DynamoDB Local (pid ${pid}): is another local cloud running with --persist ${dir}?`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

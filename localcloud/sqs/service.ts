@@ -13,13 +13,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from 'local-aws-sqs';
 import { proxyRequest } from '../edge';
+import { Journal } from '../journal';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
+import { apply, recordsFor, type SqsState, snapshotRecords } from './persist';
 
 export interface SqsQueueSpec {
   QueueName: string;
   Attributes?: Record<string, string>;
   tags?: Record<string, string>;
+}
+
+export interface SqsServiceOptions {
+  /** Keep queues and messages in this directory (`persist.ts`); call `restore()` after the deployment. */
+  persistDir?: string;
+}
+
+/** What `setRecord` hands back: the emulator's own entry for the message. */
+interface EmulatorEntry {
+  record: { attributes: Record<string, string> };
 }
 
 export class SqsService implements Service {
@@ -29,7 +41,16 @@ export class SqsService implements Service {
   private server: http.Server | undefined;
   private target: URL | undefined;
 
-  constructor() {
+  /** `--persist`: the journal, and the queues and messages it describes (kept up to date). */
+  private journal: Journal | undefined;
+  private readonly state: SqsState = new Map();
+
+  constructor(options: SqsServiceOptions = {}) {
+    if (options.persistDir) {
+      const { journal, records } = Journal.open(options.persistDir, 'sqs');
+      this.journal = journal;
+      for (const record of records) apply(this.state, record);
+    }
     this.emulator = createRequestHandler({
       accountId: LOCAL_ACCOUNT_ID,
       region: LOCAL_REGION,
@@ -76,8 +97,101 @@ export class SqsService implements Service {
   async handle(req: AwsRequest): Promise<AwsResponse> {
     if (!this.target) await this.start();
     const response = await proxyRequest(this.agent, this.target as URL, req);
+    if (this.journal && response.status === 200 && req.target?.startsWith('AmazonSQS.'))
+      this.record(req.target.slice('AmazonSQS.'.length), req, response);
     const queueName = response.status === 200 ? getQueueAttributesTarget(req) : undefined;
     return queueName ? this.withVisibleCount(queueName, response) : response;
+  }
+
+  /** Journals what a successful JSON-protocol request changed (before the caller gets the answer). */
+  private record(action: string, req: AwsRequest, response: AwsResponse): void {
+    let request: Record<string, unknown>;
+    let answer: Record<string, unknown>;
+    try {
+      request = JSON.parse(req.body.toString('utf8') || '{}') as Record<string, unknown>;
+      answer = JSON.parse(response.body?.toString() || '{}') as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const records = recordsFor(action, request, answer, (q) => this.state.get(q)?.attributes, Date.now());
+    for (const record of records) {
+      this.journal?.append(record);
+      apply(this.state, record);
+    }
+  }
+
+  /**
+   * `--persist`: brings back the queues and messages the last run left (call once the deployment created
+   * its queues). Messages keep their MessageId, receive count and receipt handle; one in flight stays
+   * invisible for what remained of its visibility timeout, a delayed one for what remained of its delay;
+   * one past its retention period is gone. The journal is first compacted into a snapshot. Returns the
+   * number of messages restored.
+   */
+  async restore(): Promise<{ queues: number; messages: number }> {
+    const journal = this.journal;
+    if (!journal) return { queues: 0, messages: 0 };
+    const now = Date.now();
+    let messages = 0;
+    for (const saved of this.state.values()) {
+      if (!this.emulator.service.Queues.some((q) => q.QueueName === saved.name)) {
+        const created = await this.call('CreateQueue', {
+          QueueName: saved.name,
+          Attributes: saved.attributes,
+          ...(Object.keys(saved.tags).length > 0 ? { tags: saved.tags } : {}),
+        });
+        if (created.status !== 200) continue;
+      }
+      const queue = this.emulator.service.Queues.find((q) => q.QueueName === saved.name);
+      if (!queue) continue;
+      const retentionMs = Number(saved.attributes.MessageRetentionPeriod ?? 345_600) * 1000;
+      for (const m of [...saved.messages.values()].sort((a, b) => a.sent - b.sent)) {
+        if (m.sent + retentionMs <= now) {
+          saved.messages.delete(m.id);
+          continue;
+        }
+        const inFlight = m.receiveCount > 0 && m.visibleAt > now;
+        const delay = m.receiveCount === 0 ? Math.max(0, m.visibleAt - now) / 1000 : 0;
+        const entry = queue.setRecord(
+          {
+            MessageBody: m.body,
+            DelaySeconds: delay,
+            ...(m.messageAttributes ? { MessageAttributes: m.messageAttributes } : {}),
+            ...(m.systemAttributes ? { MessageSystemAttributes: m.systemAttributes } : {}),
+            ...(m.groupId ? { MessageGroupId: m.groupId } : {}),
+            ...(m.dedupId ? { MessageDeduplicationId: m.dedupId } : {}),
+          },
+          m.id,
+        ) as EmulatorEntry | undefined;
+        const attributes = entry?.record.attributes;
+        if (attributes) {
+          attributes.SentTimestamp = String(m.sent);
+          // changeVisibility counts a receive itself (the emulator's doing): one less first.
+          attributes.ApproximateReceiveCount = String(inFlight ? m.receiveCount - 1 : m.receiveCount);
+        }
+        if (inFlight && m.handle) queue.changeVisibility(m.handle, String((m.visibleAt - now) / 1000));
+        messages++;
+      }
+    }
+    journal.compact(snapshotRecords(this.state));
+    return { queues: this.state.size, messages };
+  }
+
+  /** One JSON-protocol request to the emulator, as a client would send it (journaled like one). */
+  private call(action: string, body: Record<string, unknown>): Promise<AwsResponse> {
+    return this.handle({
+      method: 'POST',
+      path: '/',
+      query: new URLSearchParams(),
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `AmazonSQS.${action}`,
+      },
+      body: Buffer.from(JSON.stringify(body)),
+      target: `AmazonSQS.${action}`,
+      service: 'sqs',
+      region: LOCAL_REGION,
+      endpoint: this.target?.origin ?? '',
+    });
   }
 
   /** Rewrites `ApproximateNumberOfMessages` to the visible count (AWS semantics). */
@@ -103,6 +217,9 @@ export class SqsService implements Service {
   }
 
   async close(): Promise<void> {
+    // With --persist, what is in flight now stays in flight at the next start: nothing is recorded.
+    this.journal?.close();
+    this.journal = undefined;
     this.agent.destroy();
     const server = this.server;
     this.server = undefined;

@@ -59,14 +59,24 @@ describe('ConfirmOrder', () => {
     expect(confirmations).toBe(1);
   });
 
-  it('fails with OrderNotPending for a cancelled or missing order, changing nothing', async () => {
-    const saga = await pendingOrder();
-    await putItem(local, 'Orders', { orderId: saga.orderId, status: 'CANCELLED' });
-    const cancelled = await thrown(() => confirmOrder(saga, deps()));
-    const missing = await thrown(() => confirmOrder(sagaInput(newOrderId(), { results: priced }), deps()));
-    expect([cancelled.name, missing.name]).toEqual(['OrderNotPending', 'OrderNotPending']);
-    expect(cancelled.message).toContain('CANCELLED');
-    expect(await orderOf(saga.orderId)).toMatchObject({ status: 'CANCELLED' });
+  it.each(['CANCELLING', 'CANCELLED'])(
+    'refuses a %s order with OrderCancelled, changing nothing (a cancel decided first wins the pivot)',
+    async (status) => {
+      const saga = await pendingOrder();
+      await putItem(local, 'Orders', { ...(await orderOf(saga.orderId)), status });
+      const error = await thrown(() => confirmOrder(saga, deps()));
+      expect(error.name).toBe('OrderCancelled');
+      expect(await orderOf(saga.orderId)).toMatchObject({ status });
+      expect(await idempotencyRecords(local, saga.orderId)).toEqual([]);
+    },
+  );
+
+  it('fails with OrderNotPending for a missing order, writing nothing', async () => {
+    const saga = sagaInput(newOrderId(), { results: priced });
+    const error = await thrown(() => confirmOrder(saga, deps()));
+    expect(error.name).toBe('OrderNotPending');
+    expect(error.message).toContain('does not exist');
+    expect(await orderOf(saga.orderId)).toBeUndefined();
     expect(await idempotencyRecords(local, saga.orderId)).toEqual([]);
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * The local cloud as a child process in its own process group (`npm start -- --persist DIR`), for the
+ * kill -9 runs: start it, SIGKILL the whole group (the Node process, its Lambda workers and the DynamoDB
+ * Local JVM at the same instant), start it again on the same directory and port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface CloudProcessOptions {
+  persistDir: string;
+  port: number;
+  assembly: string;
+  retryScale: number;
+  /** Where the CLI writes the outputs. */
+  outputsFile: string;
+  /** More CLI options (e.g. `['--iam', 'off']`). */
+  extraArgs?: string[];
+  /** How long to wait for the ready line. @default 120 s */
+  startTimeoutMs?: number;
+}
+
+export class CloudProcess {
+  private child: ChildProcess | undefined;
+  /** The ready line of the last start. */
+  readyLine = '';
+
+  constructor(readonly options: CloudProcessOptions) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  outputs(): Record<string, unknown> {
+    return JSON.parse(readFileSync(this.options.outputsFile, 'utf8')) as Record<string, unknown>;
+  }
+
+  /** Starts `npm start -- --persist DIR` (through node directly) and resolves on its ready line. */
+  async start(): Promise<string> {
+    const o = this.options;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'localcloud/cli.ts',
+        '--persist',
+        o.persistDir,
+        '--port',
+        String(o.port),
+        '--assembly',
+        o.assembly,
+        '--no-synth',
+        '--retry-scale',
+        String(o.retryScale),
+        '--outputs',
+        o.outputsFile,
+        '--quiet',
+        ...(o.extraArgs ?? []),
+      ],
+      { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    let stdout = '';
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    this.readyLine = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`the local cloud did not print its ready line in time:\n${stderr}`));
+      }, o.startTimeoutMs ?? 120_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const line = stdout.split('\n').find((l) => l.startsWith('ready'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(line);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the local cloud exited before it was ready (${code ?? signal}):\n${stderr}`));
+      });
+    });
+    child.stdout?.resume();
+    return this.readyLine;
+  }
+
+  /** SIGKILL to the whole process group; resolves once the local cloud's own process is gone. */
+  async kill9(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGTERM (a graceful stop); resolves once the process exited. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+    await gone;
+  }
+}

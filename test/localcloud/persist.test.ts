@@ -1,0 +1,185 @@
+/**
+ * `npm start -- --persist DIR`, stopped (SIGTERM) and started again on the same directory: executions and
+ * their histories, SQS messages (the DLQ, one in flight, one delayed) and a waiting callback token are all
+ * there, and the console lists the executions.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudProcess } from '../../chaos/process';
+import { runChaos } from '../../chaos/run';
+import { awsSettings, makeTarget, parseOutputs } from '../../chaos/target';
+import { ensureAssembly } from '../../localcloud/assembly';
+import { freePort } from '../../localcloud/dynamodb/local';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('npm start -- --persist DIR, stopped and started again', () => {
+  let dir: string;
+  let cloud: CloudProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-persist-'));
+    cloud = new CloudProcess({
+      persistDir: dir,
+      port: await freePort(),
+      assembly: await ensureAssembly(),
+      retryScale: 0.01,
+      outputsFile: path.join(dir, 'outputs.json'),
+      extraArgs: ['--iam', 'off'],
+    });
+    await cloud.start();
+  });
+
+  afterAll(async () => {
+    await cloud?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps executions, histories, SQS messages and a waiting task token, and the console lists them', async () => {
+    // Prepare: a batch of sagas with faults, a callback waiting on a token, messages in every state
+    const target = makeTarget('local', parseOutputs(cloud.outputs(), 'outputs'), cloud.endpoint);
+    const aws = awsSettings(cloud.endpoint, target.outputs);
+    const sfn = new SFNClient(aws);
+    const sqs = new SQSClient(aws);
+    const report = await runChaos(target, { seed: 16, sagas: 8, concurrency: 4, namespace: 'persist16' });
+    expect(report.violations).toBe(0);
+
+    const { QueueUrl: tokens } = await sqs.send(new CreateQueueCommand({ QueueName: 'persist-tokens' }));
+    const { QueueUrl: mail } = await sqs.send(new CreateQueueCommand({ QueueName: 'persist-mail' }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'persist-callback',
+        roleArn: 'arn:aws:iam::000000000000:role/persist-callback',
+        definition: JSON.stringify({
+          StartAt: 'Wait for approval',
+          States: {
+            'Wait for approval': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+              Parameters: { QueueUrl: tokens, MessageBody: { 'token.$': '$$.Task.Token' } },
+              End: true,
+            },
+          },
+        }),
+      }),
+    );
+    const { executionArn: waiting } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: '{"order":"o-16"}' }),
+    );
+    // The token's message is received (in flight for 10 minutes): the restart must keep it invisible.
+    const tokenMessage = await until('the task token message', async () => {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: tokens, VisibilityTimeout: 600, WaitTimeSeconds: 1 }),
+      );
+      return Messages?.[0];
+    });
+    const token = (JSON.parse(tokenMessage.Body ?? '{}') as { token: string }).token;
+    await sqs.send(new SendMessageCommand({ QueueUrl: mail, MessageBody: 'visible' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: mail, MessageBody: 'delayed', DelaySeconds: 900 }));
+    const dlq = target.outputs.DlqUrl;
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{"orderId":"persist16-letter"}' }));
+
+    const executionsOf = async (arn: string) =>
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, maxResults: 1000 }))).executions ??
+      [];
+    const sagaBefore = await executionsOf(target.outputs.StateMachineArn);
+    const historyBefore = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: sagaBefore[0]?.executionArn, maxResults: 1000 }),
+    );
+    const depth = async (url: string | undefined) =>
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
+          }),
+        )
+      ).Attributes;
+    const dlqBefore = await depth(dlq);
+
+    // Act: a graceful stop, and a start on the same directory
+    await cloud.stop();
+    const ready = await cloud.start();
+
+    // Assess
+    expect(ready).toMatch(/restored \d+ executions \(1 continuing\) and 4 SQS messages/);
+    expect(ready).toContain('kept the data of');
+    const sagaAfter = await executionsOf(target.outputs.StateMachineArn);
+    expect(sagaAfter.map((x) => [x.executionArn, x.status])).toEqual(
+      sagaBefore.map((x) => [x.executionArn, x.status]),
+    );
+    const historyAfter = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: sagaBefore[0]?.executionArn, maxResults: 1000 }),
+    );
+    expect(historyAfter.events?.map((e) => [e.id, e.type])).toEqual(
+      historyBefore.events?.map((e) => [e.id, e.type]),
+    );
+    expect(await depth(dlq)).toEqual(dlqBefore);
+    expect(await depth(mail)).toMatchObject({
+      ApproximateNumberOfMessages: '1',
+      ApproximateNumberOfMessagesDelayed: '1',
+    });
+    // The message received before the stop is still in flight; the waiting Task ran again on restart
+    // (at-least-once: its send was not recorded as done) and sent the same token once more.
+    expect(await depth(tokens)).toMatchObject({ ApproximateNumberOfMessagesNotVisible: '1' });
+    const resent = await until('the task token sent again', async () => {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: tokens, WaitTimeSeconds: 1 }),
+      );
+      return Messages?.[0];
+    });
+    expect((JSON.parse(resent.Body ?? '{}') as { token: string }).token).toBe(token);
+    // The receipt handle from before the restart still deletes its message.
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: tokens, ReceiptHandle: tokenMessage.ReceiptHandle }));
+    expect(await depth(tokens)).toMatchObject({ ApproximateNumberOfMessagesNotVisible: '1' });
+
+    // The callback still waits on the same token, and completes with it.
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: waiting }))).status).toBe('RUNNING');
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
+    const done = await until('the callback execution to succeed', async () => {
+      const x = await sfn.send(new DescribeExecutionCommand({ executionArn: waiting }));
+      return x.status === 'RUNNING' ? undefined : x;
+    });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
+
+    // The console lists the executions from before the restart.
+    const listed = (await (await fetch(`${cloud.endpoint}/_console/api/executions`)).json()) as {
+      executions: { executionArn: string }[];
+    };
+    const arns = new Set(listed.executions.map((x) => x.executionArn));
+    for (const x of sagaBefore) expect(arns).toContain(x.executionArn);
+    sfn.destroy();
+    sqs.destroy();
+  }, 300_000);
+});
