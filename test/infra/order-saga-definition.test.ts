@@ -1,13 +1,23 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cancelReasonOf } from '../../lambdas/domain/order';
 import {
   BUSINESS_ERRORS,
   COMPENSATION_OF,
   type DeadLetterMessage,
+  REVIEW_REJECTED,
   STATE_NAMES,
+  STATES_TIMEOUT,
   STEP_NAMES,
   TRANSIENT_ERRORS,
 } from '../../lib/contract';
-import type { OrderSagaStack } from '../../lib/order-saga-stack';
+import {
+  EXECUTION_TIMEOUT,
+  executionTimeout,
+  type OrderSagaStack,
+  REVIEW_DEFAULTS,
+  TASK_TIMEOUT,
+} from '../../lib/order-saga-stack';
+import { Saga, THROTTLE_ERRORS } from '../../lib/saga';
 import {
   type AslDefinition,
   type AslState,
@@ -27,15 +37,23 @@ const STEP_PARAMETERS = {
 };
 
 /**
- * The Lambda throttle retrier of every Lambda Task: AWS's retry for Lambda service errors (2 s, ×2,
- * 6 attempts), full jitter.
+ * The Lambda throttle retrier of every Lambda Task (`Saga.THROTTLE_RETRY` as rendered): AWS's retry for
+ * Lambda service errors (2 s, ×2, 6 attempts), full jitter.
  */
 const THROTTLE_RETRIER = {
-  ErrorEquals: ['Lambda.TooManyRequestsException'],
+  ErrorEquals: [...THROTTLE_ERRORS],
   IntervalSeconds: 2,
   MaxAttempts: 6,
   BackoffRate: 2,
   JitterStrategy: 'FULL',
+};
+
+const REVIEW = STATE_NAMES.requestReview;
+const REVIEW_FAILED = `${REVIEW}${STATE_NAMES.failedSuffix}`;
+/** The review Task's payload: the StepEvent plus the task token the reviewer's decision answers with. */
+const REVIEW_PAYLOAD = {
+  'saga.$': '$',
+  context: { ...STEP_PARAMETERS.context, 'taskToken.$': '$$.Task.Token' },
 };
 
 let stack: OrderSagaStack;
@@ -54,8 +72,17 @@ function functionLogicalId(functionId: string): string {
   return arn['Fn::GetAtt'][0];
 }
 
-/** Follows Next (and, at a Choice, the branch for an order with or without a promo) until the end. */
-function walk(from: string, withPromo: boolean): string[] {
+/** An order as the Choices see it: with or without a promo code, at or over the review threshold or not. */
+interface OrderShape {
+  promo: boolean;
+  review: boolean;
+}
+
+/**
+ * Follows Next (and, at a Choice, the branch this order takes: HasPromoCode/HasPromoToRelease by its promo
+ * code, NeedsReview by its total) until the end.
+ */
+function walk(from: string, order: OrderShape): string[] {
   const path: string[] = [];
   let name: string | undefined = from;
   while (name) {
@@ -64,8 +91,10 @@ function walk(from: string, withPromo: boolean): string[] {
     const s = state(name);
     if (s.Type === 'Choice') {
       const promoBranch = s.Choices?.find((c) => c.Variable === '$.promoCode' && c.IsPresent === true);
-      name = promoBranch ? (withPromo ? promoBranch.Next : s.Default) : undefined;
-      if (!promoBranch) break;
+      const reviewBranch = s.Choices?.find((c) => c.Variable === '$.results.ReserveStock.total');
+      if (promoBranch) name = order.promo ? promoBranch.Next : s.Default;
+      else if (reviewBranch) name = order.review ? reviewBranch.Next : s.Default;
+      else break;
     } else {
       name = s.Next;
     }
@@ -95,15 +124,39 @@ describe('forward path', () => {
     ['with', true, STEP_NAMES],
     ['without', false, STEP_NAMES.filter((s) => s !== 'ReservePromo')],
   ])(
-    'an order %s a promo runs the steps in order and needs at most steps + 1 transitions',
-    (_, withPromo, steps) => {
+    'an order %s a promo under the review threshold runs the steps in order: steps + HasPromoCode + NeedsReview transitions',
+    (_, promo, steps) => {
       // Act
-      const path = walk(asl.StartAt, withPromo);
+      const path = walk(asl.StartAt, { promo, review: false });
 
-      // Assess
-      expect(path).toEqual([STATE_NAMES.hasPromo, ...steps]);
+      // Assess: the old success path plus one Choice (NeedsReview) after ReserveStock
+      const reserveStock = steps.indexOf('ReserveStock');
+      expect(path).toEqual([
+        STATE_NAMES.hasPromo,
+        ...steps.slice(0, reserveStock + 1),
+        STATE_NAMES.needsReview,
+        ...steps.slice(reserveStock + 1),
+      ]);
       expect(state(path.at(-1)!).End).toBe(true);
-      expect(path.length).toBeLessThanOrEqual(STEP_NAMES.length + 1);
+      expect(path.length).toBeLessThanOrEqual(STEP_NAMES.length + 1 + 1);
+    },
+  );
+
+  it.each([
+    ['with', true],
+    ['without', false],
+  ])(
+    'an order %s a promo at or over the review threshold also waits in RequestReview, and nowhere else',
+    (_, promo) => {
+      const under = walk(asl.StartAt, { promo, review: false });
+      const over = walk(asl.StartAt, { promo, review: true });
+
+      expect(over).toEqual([
+        ...under.slice(0, under.indexOf(STATE_NAMES.needsReview) + 1),
+        REVIEW,
+        ...under.slice(under.indexOf(STATE_NAMES.needsReview) + 1),
+      ]);
+      expect(over.length).toBeLessThanOrEqual(STEP_NAMES.length + 1 + 2);
     },
   );
 
@@ -161,7 +214,7 @@ describe('unwind', () => {
     'a failure of %s compensates it first, then every earlier step in reverse, then records the failure',
     (step, index) => {
       // Act: the unwind of an order with a promo code (every compensation applies)
-      const path = walk(`${step}Failed`, true);
+      const path = walk(`${step}Failed`, { promo: true, review: true });
       const compensationsRun = path.filter((name) => (COMPENSATIONS as string[]).includes(name));
 
       // Assess
@@ -181,7 +234,7 @@ describe('unwind', () => {
     expect(state('ReleaseStock').Next).toBe(STATE_NAMES.hasPromoToRelease);
     expect(choice.Choices).toEqual([{ Variable: '$.promoCode', IsPresent: true, Next: 'ReleasePromo' }]);
     expect(choice.Default).toBe(STATE_NAMES.recordFailure);
-    expect(walk('ReserveStockFailed', false)).toEqual([
+    expect(walk('ReserveStockFailed', { promo: false, review: false })).toEqual([
       'ReserveStockFailed',
       'ReleaseStock',
       STATE_NAMES.hasPromoToRelease,
@@ -319,14 +372,31 @@ describe('unwind', () => {
 });
 
 describe('Lambda throttles', () => {
-  it('every Lambda Task, forward or compensating, retries a throttle on its own retrier before any other', () => {
+  it('THROTTLE_RETRIER is Saga.THROTTLE_RETRY as Step Functions receives it', () => {
+    expect(Saga.THROTTLE_RETRY).toMatchObject({
+      errors: THROTTLE_RETRIER.ErrorEquals,
+      maxAttempts: THROTTLE_RETRIER.MaxAttempts,
+      backoffRate: THROTTLE_RETRIER.BackoffRate,
+      jitterStrategy: THROTTLE_RETRIER.JitterStrategy,
+    });
+    expect(Saga.THROTTLE_RETRY.interval?.toSeconds()).toBe(THROTTLE_RETRIER.IntervalSeconds);
+    // The throttle is transient, but retried on its own retrier: the transient one leaves it out.
+    expect(Saga.TRANSIENT_RETRY.errors).toEqual(
+      TRANSIENT_ERRORS.filter((e) => !(THROTTLE_ERRORS as readonly string[]).includes(e)),
+    );
+  });
+
+  it('every Lambda Task, forward, compensating or the review, retries a throttle on its own retrier before any other', () => {
     const lambdaTasks = Object.entries(asl.States).filter(
-      // A Lambda Task's Resource is the function (payloadResponseOnly); the DLQ sends are `:states:::sqs:…`.
-      ([, s]) => s.Type === 'Task' && !(s.Resource ?? '').includes(':states:::'),
+      // A Lambda Task's Resource is the function (payloadResponseOnly) or, for the review,
+      // `:states:::lambda:invoke.waitForTaskToken`; the DLQ sends are `:states:::sqs:…`.
+      ([, s]) =>
+        s.Type === 'Task' &&
+        (!(s.Resource ?? '').includes(':states:::') || /:states:::lambda:/.test(s.Resource!)),
     );
 
-    expect(lambdaTasks.map(([name]) => name)).toEqual(
-      expect.arrayContaining([...STEP_NAMES, ...COMPENSATIONS, STATE_NAMES.recordFailure]),
+    expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
+      [...STEP_NAMES, ...COMPENSATIONS, STATE_NAMES.recordFailure, REVIEW].sort(),
     );
     for (const [name, task] of lambdaTasks) {
       const retry = task.Retry ?? [];
@@ -338,6 +408,163 @@ describe('Lambda throttles', () => {
         name,
       ).toBe(true);
     }
+  });
+});
+
+describe('manual review (issue #12)', () => {
+  it('NeedsReview follows ReserveStock: an order whose total reaches the threshold waits, the others pay', () => {
+    const choice = state(STATE_NAMES.needsReview);
+
+    expect(state('ReserveStock').Next).toBe(STATE_NAMES.needsReview);
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([
+      {
+        Variable: '$.results.ReserveStock.total',
+        NumericGreaterThanEquals: REVIEW_DEFAULTS.threshold,
+        Next: REVIEW,
+      },
+    ]);
+    expect(choice.Default).toBe('ChargePayment');
+    expect(state(REVIEW).Next).toBe('ChargePayment');
+  });
+
+  it('RequestReview invokes its function with .waitForTaskToken, passing $$.Task.Token, and stores the decision', () => {
+    const review = state(REVIEW);
+
+    expect(review.Type).toBe('Task');
+    expect(review.Resource).toMatch(/:states:::lambda:invoke\.waitForTaskToken$/);
+    expect(review.Parameters).toEqual({
+      FunctionName: `arn:${functionLogicalId(REVIEW)}`,
+      Payload: REVIEW_PAYLOAD,
+    });
+    expect(review.ResultPath).toBe(`$.results.${REVIEW}`);
+    // No heartbeat: a reviewer is not a worker; the deadline is the whole wait.
+    expect(review).not.toHaveProperty('HeartbeatSeconds');
+  });
+
+  it('RequestReview waits at most reviewTimeout (TimeoutSeconds), then fails with States.Timeout', () => {
+    expect(state(REVIEW).TimeoutSeconds).toBe(REVIEW_DEFAULTS.timeout.toSeconds());
+  });
+
+  it('RequestReview retries only the invoke (throttles, transient errors), never a decision or its deadline', () => {
+    const retry = state(REVIEW).Retry ?? [];
+
+    expect(retry[0]).toEqual(THROTTLE_RETRIER);
+    expect(retry[1]?.ErrorEquals).toEqual(Saga.TRANSIENT_RETRY.errors);
+    expect(retry).toHaveLength(2);
+    for (const error of [STATES_TIMEOUT, REVIEW_REJECTED, 'OrderCancelled', 'States.ALL']) {
+      expect(
+        retry.some((r) => r.ErrorEquals.includes(error)),
+        error,
+      ).toBe(false);
+    }
+  });
+
+  it.each([
+    [STATES_TIMEOUT, 'AWAITING_REVIEW', 'ReviewTimedOut'],
+    [REVIEW_REJECTED, 'CANCELLING', 'ReviewRejected'],
+    ['OrderCancelled', 'CANCELLING', 'CustomerCancelled'],
+  ] as const)(
+    'RequestReview on %s unwinds (ReleaseStock, ReleasePromo, RecordFailure), which records the order as cancelled: %s → %s',
+    (error, status, reason) => {
+      const review = state(REVIEW);
+      const failed = state(REVIEW_FAILED);
+
+      // Catch: every error of the review (its deadline, a rejection, a cancel) goes to RequestReviewFailed…
+      expect(review.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: REVIEW_FAILED },
+      ]);
+      expect(failed.Type).toBe('Pass');
+      expect(failed.ResultPath).toBe('$.failure');
+      expect(failed.Parameters).toEqual({
+        step: REVIEW,
+        'error.$': '$.failure.Error',
+        'cause.$': '$.failure.Cause',
+      });
+      // …which undoes what was reserved before it (the review has no effect of its own to undo)…
+      const path = walk(REVIEW_FAILED, { promo: true, review: true });
+      expect(path.filter((name) => (COMPENSATIONS as string[]).includes(name))).toEqual([
+        'ReleaseStock',
+        'ReleasePromo',
+      ]);
+      expect(path.slice(-2)).toEqual([STATE_NAMES.recordFailure, STATE_NAMES.checkCompensations]);
+      expect(state(STATE_NAMES.checkCompensations).Default).toBe(STATE_NAMES.failOrder);
+      // …and RecordFailure turns the recorded failure ({step, error}) into the cancel reason.
+      const failure = { step: REVIEW, error, cause: `${error} (cause)` };
+      expect(
+        cancelReasonOf({ failure }, { status, ...(status === 'CANCELLING' ? { cancelReason: reason } : {}) }),
+      ).toBe(reason);
+    },
+  );
+
+  it('a States.Timeout of any other Task is a step failure, not a review timeout', () => {
+    expect(
+      cancelReasonOf({ failure: { step: 'ChargePayment', error: STATES_TIMEOUT } }, { status: 'PENDING' }),
+    ).toBeUndefined();
+  });
+
+  it('is reached only through NeedsReview, and has no compensation (nor DLQ send) of its own', () => {
+    const toReview = Object.entries(asl.States)
+      .filter(([, s]) => successors(s).includes(REVIEW))
+      .map(([name]) => name);
+
+    expect(toReview).toEqual([STATE_NAMES.needsReview]);
+    expect(
+      Object.keys(asl.States)
+        .filter((name) => name.startsWith(REVIEW))
+        .sort(),
+    ).toEqual([REVIEW, REVIEW_FAILED].sort());
+  });
+});
+
+describe('timeouts (issue #12)', () => {
+  it('every Task has a TimeoutSeconds: the review its deadline, every other Task the Task timeout', () => {
+    const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
+
+    expect(tasks.length).toBeGreaterThan(STEP_NAMES.length * 2);
+    for (const [name, task] of tasks) {
+      expect(task.TimeoutSeconds, name).toBe(
+        name === REVIEW ? REVIEW_DEFAULTS.timeout.toSeconds() : TASK_TIMEOUT.toSeconds(),
+      );
+    }
+  });
+
+  it('the Task timeout lets a Lambda Task run its function to its own timeout (it only ends a lost invocation)', () => {
+    for (const [name, task] of Object.entries(asl.States)) {
+      if (task.Type !== 'Task' || name === REVIEW || (task.Resource ?? '').includes(':states:::')) continue;
+      const logicalId = invokedLogicalId(task);
+      const fn = Object.values(stack.functions).find(
+        (f) => (stack.resolve(f.functionArn) as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0] === logicalId,
+      );
+      expect(fn?.timeout, name).toBeDefined();
+      expect(task.TimeoutSeconds, name).toBeGreaterThan(fn!.timeout!.toSeconds());
+    }
+  });
+
+  it('the execution deadline exceeds the review deadline plus the whole unwind budget', () => {
+    const deadline = (asl as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+    const review = state(REVIEW).TimeoutSeconds ?? 0;
+
+    expect(deadline).toBe(executionTimeout(false).toSeconds());
+    expect(deadline).toBe(review + EXECUTION_TIMEOUT.standard.toSeconds());
+    // The unwind after an expired review: every compensation and RecordFailure retried to the end at its
+    // full Task timeout (the DLQ sends included) — far below what the deadline leaves after the review.
+    const unwind = [...COMPENSATIONS, STATE_NAMES.recordFailure].flatMap((name) => [
+      state(name),
+      state(`${name}${STATE_NAMES.dlqSuffix}`),
+    ]);
+    const worstCase = unwind.reduce((sum, task) => {
+      let seconds = task.TimeoutSeconds ?? 0;
+      for (const retrier of task.Retry ?? []) {
+        for (let i = 0; i < (retrier.MaxAttempts ?? 3); i++) {
+          const wait = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** i;
+          seconds +=
+            Math.min(wait, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) + (task.TimeoutSeconds ?? 0);
+        }
+      }
+      return sum + seconds;
+    }, 0);
+    expect(deadline).toBeGreaterThan(review + worstCase);
   });
 });
 

@@ -17,6 +17,7 @@ export interface AslState {
   Default?: string;
   Choices?: { Next: string; Variable?: string; IsPresent?: boolean }[];
   Resource?: string;
+  TimeoutSeconds?: number;
   Parameters?: Record<string, unknown>;
   ResultPath?: string | null;
   ResultSelector?: Record<string, unknown>;
