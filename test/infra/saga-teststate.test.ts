@@ -9,13 +9,17 @@
  */
 import { SFNClient, TestStateCommand, type TestStateCommandOutput } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/app';
 import {
   BUSINESS_ERRORS,
   COMPENSATION_OF,
+  REVIEW_REJECTED,
   STATE_NAMES,
+  STATES_TIMEOUT,
   STEP_NAMES,
   TRANSIENT_ERRORS,
 } from '../../lib/contract';
+import { REVIEW_DEFAULTS } from '../../lib/order-saga-stack';
 import { ROLE, type StatesHarness, startStatesHarness } from '../support/states-harness';
 import { type AslDefinition, type AslState, synthOrderSaga } from './support/synth';
 
@@ -90,13 +94,14 @@ function test(
   stateName: string,
   mock: { result: unknown } | { error: string; cause?: string },
   stateConfiguration?: { retrierRetryCount?: number },
+  input: object = ORDER,
 ): Promise<TestStateCommandOutput> {
   return sfn.send(
     new TestStateCommand({
       definition,
       stateName,
       roleArn: ROLE,
-      input: JSON.stringify(ORDER),
+      input: JSON.stringify(input),
       inspectionLevel: 'DEBUG',
       mock:
         'result' in mock
@@ -107,13 +112,19 @@ function test(
   );
 }
 
-/** The Retry budget of the retrier that matches `error` in a state (its MaxAttempts). */
+/**
+ * The retrier of a state that matches `error`, as Step Functions picks it (the first whose ErrorEquals
+ * names it, or States.ALL): its index (`retryIndex`) and its Retry budget (MaxAttempts).
+ */
+function retrierFor(name: string, error: string): { index: number; attempts: number } {
+  const retry = state(name).Retry ?? [];
+  const index = retry.findIndex((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'));
+  if (index < 0) throw new Error(`${name} retries no ${error}`);
+  return { index, attempts: retry[index]!.MaxAttempts ?? 3 };
+}
+
 function attemptsFor(name: string, error: string): number {
-  const retrier = state(name).Retry?.find(
-    (r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'),
-  );
-  if (!retrier) throw new Error(`${name} retries no ${error}`);
-  return retrier.MaxAttempts ?? 3;
+  return retrierFor(name, error).attempts;
 }
 
 describe('forward steps', () => {
@@ -123,7 +134,8 @@ describe('forward steps', () => {
       for (const error of TRANSIENT_ERRORS) {
         const first = await test(step, { error });
         expect(first).toMatchObject({ status: 'RETRIABLE', error });
-        expect(first.inspectionData?.errorDetails?.retryIndex).toBe(0);
+        // Throttles on their own retrier (first), the other transient errors on the next one.
+        expect(first.inspectionData?.errorDetails?.retryIndex, error).toBe(retrierFor(step, error).index);
         expect(first.inspectionData?.errorDetails?.retryBackoffIntervalSeconds).toBeGreaterThanOrEqual(0);
 
         const spent = await test(step, { error }, { retrierRetryCount: attemptsFor(step, error) });
@@ -150,6 +162,17 @@ describe('forward steps', () => {
           Cause: 'a reason the customer sees',
         });
       }
+    },
+  );
+
+  it.each(STEP_NAMES)(
+    '%s refuses a cancelled order: OrderCancelled unwinds at once, not retried',
+    async (step) => {
+      const out = await test(step, {
+        error: 'OrderCancelled',
+        cause: `Order ${ORDER.orderId} was cancelled`,
+      });
+      expect(out).toMatchObject({ status: 'CAUGHT_ERROR', nextState: `${step}${STATE_NAMES.failedSuffix}` });
     },
   );
 
@@ -232,4 +255,64 @@ describe('compensations', () => {
       expect(JSON.parse(out.output ?? '{}').deadLettered?.[compensation]).toEqual({ messageId: 'm-1' });
     },
   );
+});
+
+describe('manual review', () => {
+  const REVIEW = STATE_NAMES.requestReview;
+  const REVIEW_FAILED = `${REVIEW}${STATE_NAMES.failedSuffix}`;
+  const priced = (total: number) => ({ ...ORDER, results: { ReserveStock: { total } } });
+
+  it('NeedsReview sends an order whose total reaches the threshold to RequestReview, the others to ChargePayment', async () => {
+    const threshold = REVIEW_DEFAULTS.threshold;
+    for (const [total, next] of [
+      [threshold, REVIEW],
+      [threshold + 1, REVIEW],
+      [threshold - 1, 'ChargePayment'],
+    ] as const) {
+      const out = await sfn.send(
+        new TestStateCommand({
+          definition,
+          stateName: STATE_NAMES.needsReview,
+          roleArn: ROLE,
+          input: JSON.stringify(priced(total)),
+          inspectionLevel: 'DEBUG',
+        }),
+      );
+      expect(out, String(total)).toMatchObject({ status: 'SUCCEEDED', nextState: next });
+    }
+  });
+
+  it('RequestReview waits reviewTimeout (a faults=on stack: the test deadline)', () => {
+    expect((state(REVIEW) as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(TEST_REVIEW_TIMEOUT_SECONDS);
+  });
+
+  it('an approval (SendTaskSuccess) goes on to ChargePayment with the decision in the results', async () => {
+    const out = await test(
+      REVIEW,
+      { result: { decision: 'approve', note: 'ok' } },
+      undefined,
+      priced(150_000),
+    );
+    expect(out).toMatchObject({ status: 'SUCCEEDED', nextState: 'ChargePayment' });
+    expect(JSON.parse(out.output ?? '{}').results?.[REVIEW]).toEqual({ decision: 'approve', note: 'ok' });
+  });
+
+  it.each([STATES_TIMEOUT, REVIEW_REJECTED, 'OrderCancelled'])(
+    'RequestReview on %s unwinds at once (no retry) through RequestReviewFailed',
+    async (error) => {
+      const out = await test(REVIEW, { error, cause: `${error} (mocked)` }, undefined, priced(150_000));
+      expect(out).toMatchObject({ status: 'CAUGHT_ERROR', nextState: REVIEW_FAILED });
+      expect(JSON.parse(out.output ?? '{}').failure).toEqual({ Error: error, Cause: `${error} (mocked)` });
+      // RequestReviewFailed records the step, which RecordFailure turns into the cancel reason.
+      expect(state(REVIEW_FAILED).Next).toBe(COMPENSATION_OF.ReserveStock);
+    },
+  );
+
+  it('RequestReview retries a failed invoke (throttle, transient error): the order is still waiting for nobody', async () => {
+    for (const error of TRANSIENT_ERRORS) {
+      const first = await test(REVIEW, { error }, undefined, priced(150_000));
+      expect(first, error).toMatchObject({ status: 'RETRIABLE', error });
+      expect(first.inspectionData?.errorDetails?.retryIndex, error).toBe(retrierFor(REVIEW, error).index);
+    }
+  });
 });
