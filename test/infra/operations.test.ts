@@ -185,9 +185,11 @@ function taskBudgetSeconds(
   state: ReturnType<typeof stateMachineDefinition>['States'][string],
   timeoutOf: (logicalId: string) => number | undefined,
 ): number {
-  // A Lambda Task runs at most its function's timeout; the SDK integration (SQS SendMessage to the DLQ)
-  // answers in milliseconds: count a generous 10 s per attempt.
-  const attemptSeconds = timeoutOf(invokedLogicalId(state) ?? '') ?? 10;
+  // An attempt ends at the Task's TimeoutSeconds at the latest (a lost invocation, or a DLQ send that
+  // hangs); without one, a Lambda Task runs at most its function's timeout and the SDK integration (SQS
+  // SendMessage to the DLQ) answers in milliseconds: count a generous 10 s per attempt.
+  const timeoutSeconds = (state as { TimeoutSeconds?: number }).TimeoutSeconds;
+  const attemptSeconds = timeoutSeconds ?? timeoutOf(invokedLogicalId(state) ?? '') ?? 10;
   let attempts = 1;
   let waits = 0;
   for (const retry of state.Retry ?? []) {
@@ -229,6 +231,53 @@ describe('execution deadline', () => {
     expect(executionTimeout(false).toSeconds()).toBe(review.TimeoutSeconds + standard);
     const express = stateMachineDefinition(templates.express!) as unknown as { TimeoutSeconds: number };
     expect(express.TimeoutSeconds).toBe(300);
+  });
+
+  it('outlives an expired review by more than the whole Retry budget, whatever the review deadline', () => {
+    for (const reviewTimeout of ['20', '3600', String(REVIEW_DEFAULTS.timeout.toSeconds()), '604800']) {
+      const template = synthOrderSaga({ reviewTimeout }).template;
+      const definition = stateMachineDefinition(template);
+      const functions = resources(template);
+      const budget = Object.entries(definition.States)
+        .filter(([name, s]) => s.Type === 'Task' && name !== STATE_NAMES.requestReview)
+        .reduce(
+          (sum, [, s]) => sum + taskBudgetSeconds(s, (id) => Number(functions[id]?.Properties?.Timeout ?? 3)),
+          0,
+        );
+      const review = definition.States[STATE_NAMES.requestReview] as unknown as { TimeoutSeconds: number };
+      const deadline = (definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+
+      expect(review.TimeoutSeconds, reviewTimeout).toBe(Number(reviewTimeout));
+      expect(deadline, reviewTimeout).toBeGreaterThanOrEqual(review.TimeoutSeconds + 2 * budget);
+    }
+  });
+});
+
+describe('ExecutionsAbortedAlarm', () => {
+  it("pages on executions stopped and not redriven (aborted - redriven), so a cancel's stop + redrive does not", () => {
+    const [alarm] = Object.entries(templates.dev!.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
+      id.startsWith('ExecutionsAbortedAlarm'),
+    );
+    const metrics = (alarm?.[1].Properties.Metrics ?? []) as {
+      Id: string;
+      Expression?: string;
+      ReturnData?: boolean;
+      MetricStat?: { Metric: { MetricName: string; Namespace: string } };
+    }[];
+    const byId = Object.fromEntries(metrics.map((m) => [m.Id, m]));
+    const returned = metrics.filter((m) => m.ReturnData !== false);
+
+    expect(alarm?.[1].Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(returned).toHaveLength(1);
+    expect(returned[0]?.Expression).toBe('aborted - redriven');
+    expect(byId.aborted?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsAborted',
+    });
+    expect(byId.redriven?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsRedriven',
+    });
   });
 });
 
