@@ -180,7 +180,8 @@ export interface SagaProps {
  * - `RecordFailure` → Choice `AllCompensated` → Fail `OrderFailed` | Fail `CompensationFailed`.
  *
  * The success path is the forward Tasks (and their Choices) only: the last step ends the execution, so a
- * saga of N steps costs at most N + 1 state transitions when it succeeds.
+ * saga of N steps costs at most N + C state transitions when it succeeds, C being the number of steps
+ * with a `runWhen` Choice (a skipped step costs its Choice only).
  */
 export class Saga extends Construct {
   /**
