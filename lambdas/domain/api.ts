@@ -487,6 +487,48 @@ function parseReview(event: APIGatewayProxyEvent): ReviewRequest {
 }
 
 /**
+ * Puts back what a review decision replaced (AWAITING_REVIEW, the token, the earlier decision fields), if
+ * the order still carries that decision: nothing else has moved it since.
+ */
+async function undoDecision(
+  deps: ApiDeps,
+  old: OrderRecord,
+  decision: ReviewRequest['decision'],
+): Promise<void> {
+  const restored = {
+    reviewDecision: old.reviewDecision,
+    reviewNote: old.reviewNote,
+    cancelReason: old.cancelReason,
+  };
+  const set = Object.entries(restored).filter(([, value]) => value !== undefined);
+  const remove = Object.entries(restored).filter(([, value]) => value === undefined);
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.Orders,
+        Key: { orderId: old.orderId },
+        UpdateExpression: `SET #status = :awaiting, taskToken = :token, updatedAt = :now${set
+          .map(([name]) => `, ${name} = :${name}`)
+          .join('')}${remove.length > 0 ? ` REMOVE ${remove.map(([name]) => name).join(', ')}` : ''}`,
+        ConditionExpression:
+          '#status = :next AND reviewDecision = :decision AND attribute_not_exists(taskToken)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':awaiting': 'AWAITING_REVIEW',
+          ':next': decision === 'approve' ? 'PENDING' : 'CANCELLING',
+          ':token': old.taskToken,
+          ':decision': decision,
+          ':now': (deps.now?.() ?? new Date()).toISOString(),
+          ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
  * `POST /orders/{orderId}/review`: one conditional write decides (AWAITING_REVIEW → PENDING on approve,
  * → CANCELLING with reason ReviewRejected on reject), then the waiting Task is completed with the stored
  * token. A second or late decision finds the order no longer AWAITING_REVIEW (or the wait over): 409.
@@ -556,6 +598,9 @@ async function reviewOrder(
     }
   } catch (error) {
     if (!isGone(error)) throw error;
+    // Too late: the wait timed out and the saga is unwinding. The decision never reached it, so it must not
+    // stay on the order either (RecordFailure would record a late reject as ReviewRejected).
+    await undoDecision(deps, old, review.decision);
     throw new RequestError(
       409,
       `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
