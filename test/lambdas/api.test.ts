@@ -2,16 +2,20 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiDeps, handleApiRequest, type StepFunctionsPort } from '../../lambdas/domain/api';
-import type { OrderRecord, OrderSagaInput } from '../../lib/contract';
+import { recordFailure } from '../../lambdas/domain/order';
+import type { OrderRecord, OrderSagaInput, OrderStatus } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
 import history from './fixtures/history-insufficient-funds.json';
-import { loadHandler } from './support';
+import { loadHandler, sagaInput } from './support';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:OrderSagaStateMachine';
 
 /** An in-memory Step Functions with Standard-workflow name idempotency. */
 class FakeStepFunctions implements StepFunctionsPort {
-  readonly executions = new Map<string, { executionArn: string; input: string; status: string }>();
+  readonly executions = new Map<
+    string,
+    { executionArn: string; input: string; status: string; error?: string }
+  >();
   starts = 0;
   historyEvents: HistoryEvent[] = [];
   historyPageSize = 10;
@@ -92,8 +96,9 @@ function apiEvent(
     pathParameters?: Record<string, string>;
   } = {},
 ): APIGatewayProxyEvent {
-  const resource = path.endsWith('/history')
-    ? '/orders/{orderId}/history'
+  const action = /\/(history|cancel|resume|review)$/.exec(path)?.[1];
+  const resource = action
+    ? `/orders/{orderId}/${action}`
     : path === '/orders'
       ? '/orders'
       : '/orders/{orderId}';
@@ -538,5 +543,307 @@ describe('Api handler', () => {
     const response = (await handler(get('x'))) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body).requestId).toMatch(/^req-/);
+  });
+});
+
+const act = (orderId: string, action: 'cancel' | 'resume' | 'review', body?: unknown) =>
+  apiEvent('POST', `/orders/${orderId}/${action}`, {
+    pathParameters: { orderId },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+const arnOf = (orderId: string) => `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${orderId}`;
+
+/** An order placed through the API (its execution RUNNING in the fake), then put in `status`. */
+async function placed(
+  deps: ApiDeps,
+  status: OrderStatus = 'PENDING',
+  extra: Partial<Record<keyof OrderRecord, unknown>> = {},
+) {
+  const orderId = newOrderId();
+  expect((await handleApiRequest(post(validOrder({ orderId })), deps)).statusCode).toBe(202);
+  await putItem(local, 'Orders', { ...(await orderOf(orderId)), status, ...extra });
+  return orderId;
+}
+
+const linksOf = async (deps: ApiDeps, orderId: string) =>
+  Object.keys(parse((await handleApiRequest(get(orderId), deps)).body).links as object).sort();
+
+describe('POST /orders/{orderId}/cancel', () => {
+  it('PENDING: 202 CANCELLING (CustomerCancelled), and the running execution is stopped and redriven at once', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps);
+    expect(await linksOf(deps, orderId)).toEqual(['cancel', 'history', 'self']);
+
+    const response = await handleApiRequest(act(orderId, 'cancel'), deps);
+
+    expect(response.statusCode).toBe(202);
+    expect(parse(response.body)).toEqual({
+      orderId,
+      status: 'CANCELLING',
+      reason: 'CustomerCancelled',
+      links: { self: `/orders/${orderId}`, history: `/orders/${orderId}/history` },
+    });
+    expect(await orderOf(orderId)).toMatchObject({ status: 'CANCELLING', cancelReason: 'CustomerCancelled' });
+    expect(deps.sfn.calls).toEqual([`stop ${arnOf(orderId)}`, `redrive ${arnOf(orderId)}`]);
+    expect(await linksOf(deps, orderId)).toEqual(['history', 'self']);
+  });
+
+  it('AWAITING_REVIEW: 202, and the review wait is failed with OrderCancelled (no stop)', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+    const response = await handleApiRequest(act(orderId, 'cancel'), deps);
+    expect(response.statusCode).toBe(202);
+    expect(await orderOf(orderId)).toMatchObject({ status: 'CANCELLING', cancelReason: 'CustomerCancelled' });
+    expect(deps.sfn.calls).toEqual(['failure token-1 OrderCancelled']);
+  });
+
+  it('the decision stands when the execution is already over (the wait timed out meanwhile)', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+    deps.sfn.sendTaskFailure = async () => {
+      throw Object.assign(new Error('Task timed out'), { name: 'TaskTimedOut' });
+    };
+    expect((await handleApiRequest(act(orderId, 'cancel'), deps)).statusCode).toBe(202);
+    expect((await orderOf(orderId))?.status).toBe('CANCELLING');
+  });
+
+  it('a repeated cancel gets the same answer and wakes nothing again, also once the order is CANCELLED', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps);
+    const first = await handleApiRequest(act(orderId, 'cancel'), deps);
+    const second = await handleApiRequest(act(orderId, 'cancel'), deps);
+    await putItem(local, 'Orders', {
+      ...(await orderOf(orderId)),
+      status: 'CANCELLED',
+      reason: 'CustomerCancelled',
+    });
+    const third = await handleApiRequest(act(orderId, 'cancel'), deps);
+    expect([first, second, third].map((r) => r.statusCode)).toEqual([202, 202, 202]);
+    expect(parse(second.body)).toEqual(parse(first.body));
+    expect(parse(third.body)).toEqual(parse(first.body));
+    expect(deps.sfn.calls).toHaveLength(2);
+  });
+
+  it('CONFIRMED: 409 AlreadyConfirmed, the order stays confirmed and the saga is left alone', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'CONFIRMED', { total: 3000 });
+    const response = await handleApiRequest(act(orderId, 'cancel'), deps);
+    expect(response.statusCode).toBe(409);
+    expect(parse(response.body)).toMatchObject({ code: 'AlreadyConfirmed' });
+    expect(parse(response.body).message).toContain('already CONFIRMED');
+    expect(await orderOf(orderId)).toMatchObject({ status: 'CONFIRMED', total: 3000 });
+    expect(deps.sfn.calls).toEqual([]);
+  });
+
+  it('an order cancelled for another reason (its step failed, a reviewer rejected it): 409 NotCancellable', async () => {
+    const deps = newDeps();
+    const failed = await placed(deps, 'CANCELLED', { reason: 'InsufficientFunds: balance is 1000' });
+    const rejected = await placed(deps, 'CANCELLING', { cancelReason: 'ReviewRejected' });
+    for (const orderId of [failed, rejected]) {
+      const response = await handleApiRequest(act(orderId, 'cancel'), deps);
+      expect(response.statusCode).toBe(409);
+      expect(parse(response.body).code).toBe('NotCancellable');
+    }
+    expect(parse((await handleApiRequest(act(failed, 'cancel'), deps)).body).message).toContain(
+      'InsufficientFunds',
+    );
+  });
+
+  it('404 for an unknown order (nothing written), 400 for a malformed id, 405 for GET', async () => {
+    const deps = newDeps();
+    const unknown = await handleApiRequest(act('never-ordered', 'cancel'), deps);
+    expect(unknown.statusCode).toBe(404);
+    expect(parse(unknown.body)).toEqual({ message: 'Order never-ordered not found' });
+    expect(await orderOf('never-ordered')).toBeUndefined();
+    expect((await handleApiRequest(act('bad id!', 'cancel'), deps)).statusCode).toBe(400);
+    const viaGet = apiEvent('GET', '/orders/x/cancel', { pathParameters: { orderId: 'x' } });
+    expect((await handleApiRequest(viaGet, deps)).statusCode).toBe(405);
+  });
+});
+
+describe('POST /orders/{orderId}/review', () => {
+  it('approve: 202 PENDING, the wait completes with the decision, the token is gone', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1', total: 150000 });
+    expect(await linksOf(deps, orderId)).toEqual(['cancel', 'history', 'review', 'self']);
+
+    const response = await handleApiRequest(
+      act(orderId, 'review', { decision: 'approve', note: 'ok' }),
+      deps,
+    );
+
+    expect(response.statusCode).toBe(202);
+    expect(parse(response.body)).toMatchObject({ orderId, status: 'PENDING', decision: 'approve' });
+    expect(deps.sfn.calls).toEqual(['success token-1 {"decision":"approve","note":"ok"}']);
+    const order = await orderOf(orderId);
+    expect(order).toMatchObject({ status: 'PENDING', reviewDecision: 'approve', reviewNote: 'ok' });
+    expect(order?.taskToken).toBeUndefined();
+    expect(parse((await handleApiRequest(get(orderId), deps)).body).review).toEqual({
+      decision: 'approve',
+      note: 'ok',
+    });
+  });
+
+  it('reject: 202 CANCELLING (ReviewRejected), the wait fails with ReviewRejected', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+    const response = await handleApiRequest(act(orderId, 'review', { decision: 'reject' }), deps);
+    expect(response.statusCode).toBe(202);
+    expect(parse(response.body)).toMatchObject({
+      status: 'CANCELLING',
+      decision: 'reject',
+      reason: 'ReviewRejected',
+    });
+    expect(deps.sfn.calls).toEqual(['failure token-1 ReviewRejected']);
+    expect(await orderOf(orderId)).toMatchObject({
+      status: 'CANCELLING',
+      cancelReason: 'ReviewRejected',
+      reviewDecision: 'reject',
+    });
+  });
+
+  it('a second decision is a 409 naming the first one, and reaches no task', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+    await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps);
+    const second = await handleApiRequest(act(orderId, 'review', { decision: 'reject' }), deps);
+    expect(second.statusCode).toBe(409);
+    expect(parse(second.body)).toMatchObject({ code: 'NotAwaitingReview' });
+    expect(parse(second.body).message).toContain('already reviewed (approve)');
+    expect(deps.sfn.calls).toHaveLength(1);
+    expect((await orderOf(orderId))?.status).toBe('PENDING');
+  });
+
+  it('an order with no review: 409 saying so; an unknown order: 404', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps);
+    const response = await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps);
+    expect(response.statusCode).toBe(409);
+    expect(parse(response.body).message).toContain('there is no review to decide');
+    expect(
+      (await handleApiRequest(act('never-ordered', 'review', { decision: 'approve' }), deps)).statusCode,
+    ).toBe(404);
+  });
+
+  it('a bad decision is a 400 naming each field, deciding nothing', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+    const response = await handleApiRequest(
+      act(orderId, 'review', { decision: 'maybe', note: 42, urgent: true }),
+      deps,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(parse(response.body).errors?.map((e) => e.field)).toEqual(['decision', 'note', 'urgent']);
+    expect(await orderOf(orderId)).toMatchObject({ status: 'AWAITING_REVIEW', taskToken: 'token-1' });
+    expect(deps.sfn.calls).toEqual([]);
+  });
+
+  it.each(['approve', 'reject'] as const)(
+    'a late %s (the deadline passed before it) is a 409, and the order is still cancelled for ReviewTimedOut',
+    async (decision) => {
+      const deps = newDeps();
+      const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1' });
+      const timedOut = async () => {
+        throw Object.assign(new Error('Task timed out'), { name: 'TaskTimedOut' });
+      };
+      deps.sfn.sendTaskSuccess = timedOut;
+      deps.sfn.sendTaskFailure = timedOut;
+
+      const late = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+      // The execution's unwind then records the outcome of the timed-out review Task.
+      const saga = sagaInput(orderId, { failure: { step: 'RequestReview', error: 'States.Timeout' } });
+      await recordFailure(saga, { doc: local.doc, tables: local.tables });
+
+      expect(late.statusCode).toBe(409);
+      expect(parse(late.body).code).toBe('ReviewDeadlinePassed');
+      const order = await orderOf(orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', reason: 'ReviewTimedOut' });
+      expect(order?.reviewDecision).toBeUndefined();
+    },
+  );
+});
+
+describe('POST /orders/{orderId}/resume', () => {
+  it.each([
+    ['ABORTED', undefined],
+    ['TIMED_OUT', undefined],
+    ['FAILED', 'States.Runtime'],
+  ])('an execution %s (%s) without an outcome is redriven: 202', async (status, error) => {
+    const deps = newDeps();
+    const orderId = await placed(deps);
+    const execution = deps.sfn.executions.get(orderId);
+    if (execution) Object.assign(execution, { status, ...(error ? { error } : {}) });
+    expect(await linksOf(deps, orderId)).toContain('resume');
+
+    const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+    expect(response.statusCode).toBe(202);
+    expect(parse(response.body)).toEqual({
+      orderId,
+      status: 'PENDING',
+      action: 'redriven',
+      executionArn: arnOf(orderId),
+    });
+    expect(deps.sfn.calls).toEqual([`redrive ${arnOf(orderId)}`]);
+  });
+
+  it.each([
+    ['PENDING', 'RUNNING', undefined, 'still going'],
+    ['PENDING', 'FAILED', 'CompensationFailed', 'ended with its outcome'],
+    ['CONFIRMED', 'SUCCEEDED', undefined, 'has its outcome'],
+    ['CANCELLED', 'FAILED', 'OrderFailed', 'has its outcome'],
+  ] as const)(
+    'an order %s whose execution is %s (%s): 409 NotResumable, nothing redriven',
+    async (orderStatus, executionStatus, error, message) => {
+      const deps = newDeps();
+      const orderId = await placed(deps, orderStatus);
+      const execution = deps.sfn.executions.get(orderId);
+      if (execution) Object.assign(execution, { status: executionStatus, ...(error ? { error } : {}) });
+      expect(await linksOf(deps, orderId)).not.toContain('resume');
+
+      const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+      expect(response.statusCode).toBe(409);
+      expect(parse(response.body).code).toBe('NotResumable');
+      expect(parse(response.body).message).toContain(message);
+      expect(deps.sfn.calls).toEqual([]);
+    },
+  );
+
+  it("NEEDS_ATTENTION: the order's dead letters are redriven and the answer has the order as it now is", async () => {
+    const redriven: string[] = [];
+    const deps = newDeps({
+      redriveDeadLetters: async (orderId) => {
+        redriven.push(orderId);
+        await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'CANCELLED' });
+        return { processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 };
+      },
+    });
+    const orderId = await placed(deps, 'NEEDS_ATTENTION', {
+      failedCompensations: new Set(['RefundPayment']),
+    });
+    expect(await linksOf(deps, orderId)).toContain('resume');
+
+    const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+    expect(response.statusCode).toBe(202);
+    expect(parse(response.body)).toMatchObject({
+      orderId,
+      status: 'CANCELLED',
+      action: 'dead-letters-redriven',
+      succeeded: ['m-1'],
+      remaining: 0,
+    });
+    expect(redriven).toEqual([orderId]);
+    expect(deps.sfn.calls).toEqual([]);
+  });
+
+  it('NEEDS_ATTENTION where the API cannot redrive dead letters: 409; an unknown order: 404', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'NEEDS_ATTENTION');
+    const response = await handleApiRequest(act(orderId, 'resume'), deps);
+    expect(response.statusCode).toBe(409);
+    expect(parse(response.body).code).toBe('NotResumable');
+    expect((await handleApiRequest(act('never-ordered', 'resume'), deps)).statusCode).toBe(404);
   });
 });
