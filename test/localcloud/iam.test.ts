@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../client/api';
+import { stackName } from '../../lib/contract';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import type { DecisionRecord } from '../../localcloud/iam/enforcer';
 import {
@@ -245,7 +246,7 @@ beforeAll(async () => {
   const assembly = await ensureAssembly();
   dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-iam-'));
   cpSync(assembly, dir, { recursive: true });
-  const file = path.join(dir, 'OrderSaga.template.json');
+  const file = path.join(dir, `${stackName('dev')}.template.json`);
   const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
   // ReserveStock loses its grant on the Inventory table; POST /orders loses its Lambda permission.
   for (const [id, resource] of Object.entries(template.Resources)) {
@@ -329,7 +330,7 @@ describe('enforcement on a deployment missing a grant', () => {
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
     const text = JSON.stringify(history.events);
     expect(text).toMatch(
-      /User: arn:aws:sts::000000000000:assumed-role\/OrderSaga-ReserveStockFunctionRole[^/]*\/OrderSaga-ReserveStockFunction[^ ]* is not authorized to perform: dynamodb:\w+ on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/OrderSaga-Inventory[^ ]* because no identity-based policy allows the dynamodb:\w+ action/,
+      /User: arn:aws:sts::000000000000:assumed-role\/OrderSaga-dev-ReserveStockFunctionRole[^/]*\/OrderSaga-dev-ReserveStockFunction[^ ]* is not authorized to perform: dynamodb:\w+ on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/OrderSaga-dev-Inventory[^ ]* because no identity-based policy allows the dynamodb:\w+ action/,
     );
     const denials = seen.filter((r) => r.decision !== 'allow');
     expect(denials.length).toBeGreaterThan(0);
@@ -338,7 +339,7 @@ describe('enforcement on a deployment missing a grant', () => {
       expect(
         denial.via === 'apigateway' ||
           (/ReserveStockFunctionRole/.test(denial.role ?? '') &&
-            /table\/OrderSaga-Inventory/.test(denial.resource)),
+            /table\/OrderSaga-dev-Inventory/.test(denial.resource)),
       ).toBe(true);
     expect(status).not.toBe('SUCCEEDED');
   }, 120_000);
