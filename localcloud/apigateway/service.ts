@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseCredential } from '../edge';
 import type { AwsRequest, AwsResponse, Service } from '../types';
-import { LOCAL_ACCOUNT_ID } from '../types';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import type { ApiMethod, ApiResource, RestApiModel } from './model';
 
 export interface ApiGatewayLambda {
@@ -129,7 +129,8 @@ export class ApiGatewayService implements Service {
       .split('/')
       .filter((segment) => segment.length > 0)
       .join('/');
-    const sourceArn = `arn:aws:execute-api:${req.region}:${LOCAL_ACCOUNT_ID}:${api.id}/${stage.name}/${req.method}/${matchedPath}`;
+    // The API lives in the local cloud's region, whatever region the caller signed for.
+    const sourceArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${api.id}/${stage.name}/${req.method}/${matchedPath}`;
     if (this.options.authorizeInvoke && !this.options.authorizeInvoke(functionName, sourceArn))
       return json(500, { message: 'Internal server error' });
     const event = this.buildEvent(req, route, stage.name, stage.variables, userPath, credential?.accessKeyId);
