@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Vendored from the team's shared conformance kit (../shared/conformance/run.mjs), unchanged but for this
-// line, so a clone runs the corpus on its own. `--corpus` is given by conformance/run.ts.
+// line and `runCases` (the kit's main loop, exported with `parseArgs` for the TestState mode), so a clone runs
+// the corpus on its own. `--corpus` is given by conformance/run.ts.
 // Runs the AWS-recorded ASL acceptance corpus (cases.json) against an engine adapter.
 //
 // usage: node run.mjs <adapter.mjs> [--corpus FILE] [--only id1,id2] [--concurrency N]
@@ -20,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv) {
+export function parseArgs(argv) {
   const opts = { corpus: resolve(HERE, 'cases.json'), only: null, concurrency: 4, verbose: false };
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
@@ -210,19 +211,12 @@ export function compareCase(c, result) {
 }
 
 // ------------------------------------------------------------------ main
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  if (!opts.adapter) {
-    console.error('usage: node run.mjs <adapter.mjs> [--corpus FILE] [--only ids] [--concurrency N] ' +
-      '[--node-modules DIR] [--verbose]');
-    process.exit(2);
-  }
-  const corpus = JSON.parse(readFileSync(opts.corpus, 'utf8'));
-  const cases = corpus.filter((c) => !opts.only || opts.only.has(c.id));
-  const adapter = await import(pathToFileURL(resolve(opts.adapter)).href);
-  if (typeof adapter.run !== 'function') throw new Error(`${opts.adapter} does not export run()`);
-  const caseTimeoutMs = Number(process.env.ASL_CASE_TIMEOUT_MS || 120000);
-
+/**
+ * Runs `check(c)` -> `{diffs, result}` over the cases, `concurrency` at a time, printing `PASS id` / `FAIL id ::
+ * differences` in corpus order and `N passed, M failed`; resolves to the number of failed cases. A `check` that
+ * throws (or outlasts `timeoutMs`) fails its case with the error's first line.
+ */
+export async function runCases(cases, check, { concurrency = 4, verbose = false, timeoutMs = 120000 } = {}) {
   const results = new Array(cases.length);
   let next = 0;
   let printed = 0;
@@ -234,7 +228,7 @@ async function main() {
       else {
         const more = diffs.length > 6 ? ` ; (+${diffs.length - 6} more)` : '';
         console.log(`${head} :: ${diffs.slice(0, 6).join(' ; ')}${more}`);
-        if (opts.verbose) console.log(`     result: ${fmt(result)}`);
+        if (verbose) console.log(`     result: ${fmt(result)}`);
       }
       printed++;
     }
@@ -248,14 +242,12 @@ async function main() {
       let diffs;
       let timer;
       try {
-        result = await Promise.race([
-          adapter.run(clone(c.definition), clone(c.input), clone(c.lambdas ?? {}),
-            { id: c.id, services: clone(c.services ?? null), features: c.features ?? [] }),
+        ({ diffs, result } = await Promise.race([
+          check(c),
           new Promise((_, rej) => {
-            timer = setTimeout(() => rej(new Error(`case exceeded ${caseTimeoutMs} ms`)), caseTimeoutMs);
+            timer = setTimeout(() => rej(new Error(`case exceeded ${timeoutMs} ms`)), timeoutMs);
           }),
-        ]);
-        diffs = compareCase(c, result);
+        ]));
       } catch (err) {
         diffs = [`adapter threw: ${String(err?.stack ?? err).split('\n')[0]}`];
       } finally {
@@ -265,9 +257,30 @@ async function main() {
       flush();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, cases.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, cases.length) }, worker));
   const failed = results.filter((r) => r.diffs.length).length;
   console.log(`${cases.length - failed} passed, ${failed} failed`);
+  return failed;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!opts.adapter) {
+    console.error('usage: node run.mjs <adapter.mjs> [--corpus FILE] [--only ids] [--concurrency N] ' +
+      '[--node-modules DIR] [--verbose]');
+    process.exit(2);
+  }
+  const corpus = JSON.parse(readFileSync(opts.corpus, 'utf8'));
+  const cases = corpus.filter((c) => !opts.only || opts.only.has(c.id));
+  const adapter = await import(pathToFileURL(resolve(opts.adapter)).href);
+  if (typeof adapter.run !== 'function') throw new Error(`${opts.adapter} does not export run()`);
+  const check = async (c) => {
+    const result = await adapter.run(clone(c.definition), clone(c.input), clone(c.lambdas ?? {}),
+      { id: c.id, services: clone(c.services ?? null), features: c.features ?? [] });
+    return { result, diffs: compareCase(c, result) };
+  };
+  const timeoutMs = Number(process.env.ASL_CASE_TIMEOUT_MS || 120000);
+  const failed = await runCases(cases, check, { concurrency: opts.concurrency, verbose: opts.verbose, timeoutMs });
   process.exit(failed ? 1 : 0);
 }
 

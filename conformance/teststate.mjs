@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFNClient, TestStateCommand } from '@aws-sdk/client-sfn';
 import { ensureFunction, release } from './adapter.mjs';
-import { compareCase } from './runner.mjs';
+import { compareCase, parseArgs, runCases } from './runner.mjs';
 
 const endpoint = process.env.STEPSAGA_ENDPOINT;
 const sfn = new SFNClient({
@@ -26,18 +26,6 @@ const sfn = new SFNClient({
   disableHostPrefix: Boolean(endpoint),
 });
 const roleArn = process.env.STEPSAGA_ROLE_ARN ?? 'arn:aws:iam::000000000000:role/StepFunctionsRole';
-
-function parseArgs(argv) {
-  const opts = { corpus: null, only: null, concurrency: 4, verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--corpus') opts.corpus = resolve(argv[++i]);
-    else if (a === '--only') opts.only = new Set(argv[++i].split(','));
-    else if (a === '--concurrency') opts.concurrency = Math.max(1, Number(argv[++i]) || 1);
-    else if (a === '--verbose' || a === '-v') opts.verbose = true;
-  }
-  return opts;
-}
 
 /** The request as the case gives it, `<roleArn>` replaced by a role of this endpoint. */
 function request(c) {
@@ -77,14 +65,9 @@ export function compareTestState(c, actual) {
   return compareCase(synthetic, { status: 'SUCCEEDED', output: actual });
 }
 
-function fmt(v) {
-  const s = JSON.stringify(v);
-  return s && s.length > 400 ? `${s.slice(0, 397)}...` : s;
-}
-
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!opts.corpus) {
+  if (!process.argv.includes('--corpus')) {
     console.error(
       'usage: node conformance/teststate.mjs --corpus FILE [--only ids] [--concurrency N] [--verbose]',
     );
@@ -92,42 +75,11 @@ async function main() {
   }
   const corpus = JSON.parse(readFileSync(opts.corpus, 'utf8'));
   const cases = corpus.filter((c) => !opts.only || opts.only.has(c.id));
-  const results = new Array(cases.length);
-  let next = 0;
-  let printed = 0;
-  const flush = () => {
-    while (printed < cases.length && results[printed]) {
-      const { c, diffs, ms, actual } = results[printed];
-      const head = `${diffs.length ? 'FAIL' : 'PASS'} ${c.id} (${ms} ms)`;
-      if (!diffs.length) console.log(head);
-      else {
-        const more = diffs.length > 6 ? ` ; (+${diffs.length - 6} more)` : '';
-        console.log(`${head} :: ${diffs.slice(0, 6).join(' ; ')}${more}`);
-        if (opts.verbose) console.log(`     result: ${fmt(actual)}`);
-      }
-      printed++;
-    }
+  const check = async (c) => {
+    const result = await runTestState(c);
+    return { result, diffs: compareTestState(c, result) };
   };
-  const worker = async () => {
-    while (next < cases.length) {
-      const i = next++;
-      const c = cases[i];
-      const t0 = Date.now();
-      let actual;
-      let diffs;
-      try {
-        actual = await runTestState(c);
-        diffs = compareTestState(c, actual);
-      } catch (err) {
-        diffs = [`adapter threw: ${String(err?.stack ?? err).split('\n')[0]}`];
-      }
-      results[i] = { c, diffs, ms: Date.now() - t0, actual };
-      flush();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, cases.length) }, worker));
-  const failed = results.filter((r) => r.diffs.length).length;
-  console.log(`${cases.length - failed} passed, ${failed} failed`);
+  const failed = await runCases(cases, check, { concurrency: opts.concurrency, verbose: opts.verbose });
   process.exit(failed ? 1 : 0);
 }
 
