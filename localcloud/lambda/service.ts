@@ -412,7 +412,7 @@ export class LambdaService implements Service {
     emit(`END RequestId: ${requestId}`);
     const coldStart = initDuration === undefined ? '' : `\tInit Duration: ${initDuration.toFixed(2)} ms`;
     emit(
-      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1048576)} MB${coldStart}`,
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage.rss() / 1048576)} MB${coldStart}`,
     );
     this.release(record, container);
     const result: InvokeResult = outcome.ok
