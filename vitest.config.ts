@@ -17,6 +17,10 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          // Template tests synthesize many variants in-process: without CDK's built-in CloudFormation
+          // validation (most of a synth's CPU). It runs in the cdklocal synth of localstack.test.ts, in
+          // `npm run synth` and in CI's synth step, where its errors fail the build.
+          env: { CDK_VALIDATION: 'false' },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => {} });
   let peakRss = 0;
   const sample = () => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss + rssOf(cloud.dynamoDbPid));
+    peakRss = Math.max(peakRss, process.memoryUsage.rss() + rssOf(cloud.dynamoDbPid));
   };
   const sampler = setInterval(sample, 100);
   try {

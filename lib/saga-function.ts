@@ -1,11 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  type FunctionProps,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { copyBundle, HandlerBundles } from './handler-bundles';
 
 /** The repository root (this file lives in `lib/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,13 +23,35 @@ export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambdas', 'handlers');
 /** CloudWatch metrics namespace of the Powertools Metrics the functions emit. */
 export const METRICS_NAMESPACE = 'StepSaga';
 
+/** One esbuild build for all handlers of the app (see handler-bundles.ts). */
+const BUNDLES = new HandlerBundles(PROJECT_ROOT, HANDLERS_DIR);
+
+/**
+ * CDK local bundling of one handler: a copy of its bundle from the shared build. `entry` is data, not
+ * only a closure, because CDK keys its in-process asset cache on the bundling options' JSON.
+ */
+class HandlerBundling implements ILocalBundling {
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    copyBundle(BUNDLES.directoryOf(path.resolve(PROJECT_ROOT, this.entry)), outputDir);
+    return true;
+  }
+}
+
 export interface SagaFunctionProps
-  extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'logGroup' | 'role'> {
+  extends Omit<FunctionProps, 'code' | 'handler' | 'runtime' | 'architecture' | 'logGroup' | 'role'> {
   /**
    * The handler file, absolute or relative to `lambdas/handlers/` (for example `charge-payment.ts`).
    * It must export `handler`.
    */
   readonly entry: string;
+
+  /**
+   * The exported handler function of the entry file.
+   * @default 'handler'
+   */
+  readonly handler?: string;
 
   /**
    * Powertools service name (`POWERTOOLS_SERVICE_NAME`): one value for the whole saga so metrics and
@@ -54,7 +83,8 @@ export interface SagaFunctionProps
  * A Node.js Lambda function with the saga's defaults:
  *
  * - Node.js 22 on arm64 (Graviton: about 20 % cheaper per GB-second than x86_64);
- * - bundled with the locally installed esbuild (never Docker), ES module inputs tree-shaken into CommonJS
+ * - bundled with the locally installed esbuild (never Docker), one build for all handlers
+ *   (`handler-bundles.ts`, cached by the content of its inputs), ES module inputs tree-shaken into CommonJS
  *   output, minified, with source maps
  *   (`NODE_OPTIONS=--enable-source-maps`) and `keepNames`, because Step Functions' Catch and Retry match
  *   on `error.name` and a minifier must not rename the error classes;
@@ -67,12 +97,13 @@ export interface SagaFunctionProps
  *   `POWERTOOLS_METRICS_NAMESPACE=StepSaga`);
  * - 256 MB and a 5 second timeout, sized for one DynamoDB transaction per invocation.
  */
-export class SagaFunction extends NodejsFunction {
+export class SagaFunction extends LambdaFunction {
   /** The function's execution role (created here, so never undefined). */
   public readonly executionRole: iam.IRole;
 
   constructor(scope: Construct, id: string, props: SagaFunctionProps) {
-    const { serviceName, logRetention, logRemovalPolicy, logLevel, bundling, environment, ...rest } = props;
+    const { serviceName, logRetention, logRemovalPolicy, logLevel, environment, entry, handler, ...rest } =
+      props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -81,17 +112,25 @@ export class SagaFunction extends NodejsFunction {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the ${id} function`,
     });
+    const entryPath = path.resolve(HANDLERS_DIR, entry);
     super(scope, id, {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(5),
       tracing: Tracing.ACTIVE,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       ...rest,
-      entry: path.resolve(HANDLERS_DIR, props.entry),
-      handler: props.handler ?? 'handler',
+      // As NodejsFunction: the asset's hash is the bundle's (output) hash, and bundling is skipped for
+      // stacks outside `aws:cdk:bundling-stacks` (template-only synths).
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: local bundling always succeeds or throws (esbuild is a devDependency).
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          local: new HandlerBundling(path.relative(PROJECT_ROOT, entryPath)),
+        },
+      }),
+      handler: `index.${handler ?? 'handler'}`,
       logGroup,
       role,
       environment: {
@@ -100,20 +139,6 @@ export class SagaFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
         ...environment,
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        keepNames: true,
-        externalModules: [],
-        // Prefer the ES module builds (AWS SDK v3, Powertools): esbuild tree-shakes them, about 20 %
-        // smaller bundles than the CommonJS builds.
-        mainFields: ['module', 'main'],
-        ...bundling,
       },
     });
     this.executionRole = role;

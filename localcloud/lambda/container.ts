@@ -37,6 +37,13 @@ export interface ContainerOptions {
 
 const WORKER_URL = new URL('./runtime-worker.mjs', import.meta.url);
 
+/**
+ * `STEPSAGA_CPU_PROF_DIR=DIR`: every container writes a V8 CPU profile of its thread to DIR when it ends
+ * (`--cpu-prof`; the main thread's comes from `node --cpu-prof`), see docs/performance.md.
+ */
+const PROFILE_DIR = process.env.STEPSAGA_CPU_PROF_DIR;
+const WORKER_EXEC_ARGV = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
+
 interface InFlight {
   requestId: string;
   resolve: (outcome: InvocationOutcome) => void;
@@ -84,7 +91,7 @@ export class Container {
         logStreamName: options.logStreamName,
       },
       env: options.env,
-      execArgv: [],
+      execArgv: WORKER_EXEC_ARGV,
       stdout: false,
       stderr: false,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(options.memoryMb, 128) },

@@ -9,6 +9,9 @@
  * - Containers: the local cloud runs at most `containersPerFunction` worker threads per function; an
  *   invocation within the concurrency limit that finds them all busy waits for one (that wait stands for
  *   AWS's scale-out: it counts toward the concurrency in flight, as a starting environment does).
+ * - Idle containers: AWS freezes an idle execution environment and reclaims it after a while (minutes;
+ *   not documented exactly); the local cloud ends a container that served nothing for
+ *   `idleContainerSeconds`, so its memory follows the load, and the next invocation is a cold start.
  * - Asynchronous (Event) invocations are never refused for concurrency: Lambda queues them and its poller
  *   retries a throttled one for up to 6 hours (the maximum event age), then discards it.
  */
@@ -19,6 +22,8 @@ export const LAMBDA_LIMITS = {
   accountConcurrency: 1000,
   /** Worker-thread containers per function: twice the CPUs, at least 2 (more only adds contention). */
   containersPerFunction: (): number => Math.max(2, 2 * os.availableParallelism()),
+  /** How long a container may stay idle before it is ended (its memory freed). */
+  idleContainerSeconds: 5 * 60,
   /** Maximum age of a queued Event invocation before it is discarded (AWS: 6 hours). */
   maxEventAgeSeconds: 6 * 60 * 60,
 } as const;

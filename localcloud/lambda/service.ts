@@ -22,7 +22,9 @@
  * (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, `Runtime.UserCodeSyntaxError`, or the error
  * the module threw). An init that outlives its limit logs `INIT_REPORT ... Status: timeout`, and the init
  * is retried in a fresh container inside the invoke, under the function timeout, as Lambda does.
- * No container is started before the first invoke (Lambda does not pre-warm on-demand functions).
+ * No container is started before the first invoke (Lambda does not pre-warm on-demand functions), and a
+ * container idle for `idleContainerSeconds` (5 min) is ended, as Lambda reclaims idle environments: the
+ * memory follows the load, and the next invoke is a cold start again.
  *
  * Timeouts: the function's `Timeout` terminates the container and the invoke answers
  * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
@@ -125,6 +127,11 @@ export interface LambdaServiceOptions {
   ) => { accessKeyId: string; secretAccessKey: string; sessionToken: string } | undefined;
   /** The Init phase limit (Lambda: 10 s for on-demand functions); tests shorten it. @default 10 */
   initTimeoutSeconds?: number;
+  /**
+   * A container idle this long is ended (as Lambda reclaims idle environments), its memory freed; the
+   * next invocation starts a new one. @default LAMBDA_LIMITS.idleContainerSeconds (300)
+   */
+  idleContainerSeconds?: number;
 }
 
 type InitResult =
@@ -178,6 +185,9 @@ export class LambdaService implements Service {
   /** The account's concurrency limit. */
   readonly concurrencyLimit: number;
   private readonly initTimeoutMs: number;
+  private readonly idleContainerMs: number;
+  /** Ends idle containers (unref'd: never keeps the process alive). */
+  private readonly reaper: NodeJS.Timeout;
   /** Invocations in flight of the functions without reserved concurrency. */
   private unreservedInFlight = 0;
   private closed = false;
@@ -188,6 +198,27 @@ export class LambdaService implements Service {
     if (!Number.isInteger(this.concurrencyLimit) || this.concurrencyLimit < 1)
       throw new Error(`Lambda concurrency limit must be a positive integer, got ${this.concurrencyLimit}`);
     this.initTimeoutMs = (opts.initTimeoutSeconds ?? 10) * 1000;
+    this.idleContainerMs = (opts.idleContainerSeconds ?? LAMBDA_LIMITS.idleContainerSeconds) * 1000;
+    if (!(this.idleContainerMs > 0))
+      throw new Error(`idleContainerSeconds must be positive, got ${opts.idleContainerSeconds}`);
+    this.reaper = setInterval(() => this.reapIdle(), Math.min(this.idleContainerMs / 4, 30_000));
+    this.reaper.unref();
+  }
+
+  /** Containers alive per function (idle or busy), for the console and tests. */
+  containerCount(nameOrArn: string): number {
+    return this.lookup(nameOrArn).containers.filter((c) => !c.dead).length;
+  }
+
+  /** Ends the containers that have been idle for `idleContainerSeconds` or longer. */
+  reapIdle(now = Date.now()): void {
+    for (const record of this.functions.values()) {
+      const expired = record.idle.filter((c) => now - c.lastUsed >= this.idleContainerMs);
+      if (expired.length === 0) continue;
+      record.idle = record.idle.filter((c) => !expired.includes(c));
+      record.containers = record.containers.filter((c) => !expired.includes(c));
+      for (const container of expired) void container.terminate();
+    }
   }
 
   functionArn(name: string): string {
@@ -381,7 +412,7 @@ export class LambdaService implements Service {
     emit(`END RequestId: ${requestId}`);
     const coldStart = initDuration === undefined ? '' : `\tInit Duration: ${initDuration.toFixed(2)} ms`;
     emit(
-      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1048576)} MB${coldStart}`,
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${spec.memoryMb} MB\tMax Memory Used: ${Math.round(process.memoryUsage.rss() / 1048576)} MB${coldStart}`,
     );
     this.release(record, container);
     const result: InvokeResult = outcome.ok
@@ -513,6 +544,7 @@ export class LambdaService implements Service {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.reaper);
     const records = [...this.functions.values()];
     this.functions.clear();
     for (const record of records) {
@@ -723,7 +755,10 @@ export class LambdaService implements Service {
     }
     const waiter = record.queue.shift();
     if (!waiter) {
-      if (next) record.idle.push(next);
+      if (next) {
+        next.lastUsed = Date.now();
+        record.idle.push(next);
+      }
       return;
     }
     if (!next) {

@@ -95,6 +95,8 @@ describe('LocalStack path', () => {
         CDK_DISABLE_CLI_TELEMETRY: 'true',
         CDK_DISABLE_VERSION_CHECK: '1',
         AWS_EC2_METADATA_DISABLED: 'true',
+        // The full synth, CDK's template validation included (the infra project turns it off).
+        CDK_VALIDATION: 'true',
       },
     );
 

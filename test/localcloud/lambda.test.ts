@@ -153,6 +153,33 @@ describe('Lambda service', () => {
     expect(threads.size).toBeLessThanOrEqual(4);
   });
 
+  it('ends containers idle for the idle limit (memory follows load); the next invoke is a cold start', async () => {
+    await lambda.createFunction({
+      name: 'idle',
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      codeDir: writeFunction('idle', SOURCE),
+      environment: {},
+      timeoutSeconds: 1,
+      memoryMb: 128,
+    });
+    await Promise.all(Array.from({ length: 3 }, () => invoke('idle', { action: 'sleep', ms: 100 })));
+    const warm = lambda.containerCount('idle');
+    expect(warm).toBeGreaterThan(0);
+
+    lambda.reapIdle(Date.now() + 60_000); // a minute later: still within the 5-minute idle limit
+    expect(lambda.containerCount('idle')).toBe(warm);
+    lambda.reapIdle(Date.now() + 5 * 60_000);
+    expect(lambda.containerCount('idle')).toBe(0);
+
+    const again = await invoke('idle', { action: 'echo' }, 'Tail');
+    expect(again.functionError).toBeUndefined();
+    expect(Buffer.from(again.logResult ?? '', 'base64').toString('utf8')).toMatch(
+      /REPORT RequestId: .*\tInit Duration: \d+\.\d\d ms/,
+    );
+    expect(lambda.containerCount('idle')).toBe(1);
+  });
+
   it('terminates a function that exceeds its timeout and keeps serving', async () => {
     const timedOut = await invoke('blue', { action: 'spin' });
     const after = await invoke('blue', { action: 'echo', n: 1 });
