@@ -252,7 +252,7 @@ beforeAll(async () => {
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type === 'AWS::IAM::Policy' && id.startsWith('ReserveStockFunctionRoleDefaultPolicy')) {
       const doc = resource.Properties.PolicyDocument as { Statement: Array<{ Sid?: string }> };
-      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'InventoryTableReadWrite');
+      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'InventoryTable');
     }
     if (resource.Type === 'AWS::Lambda::Permission' && /ordersPOST/.test(id)) delete template.Resources[id];
   }
