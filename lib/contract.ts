@@ -122,43 +122,91 @@ export const ENV = {
 } as const;
 
 /**
- * Access levels of a function to a table: `r` reads, `rw` reads and writes, `check` only takes part in a
- * transaction with a `ConditionCheck` (the forward steps' "order not cancelled" check on Orders).
+ * The DynamoDB calls a function makes on a table, as IAM authorises them: a `TransactWriteItems` is
+ * authorised per item (`PutItem`, `UpdateItem`, `ConditionCheckItem`, `DeleteItem` on that item's
+ * table), a `BatchGetItem` as itself. IAM grants each function exactly these on each table, nothing more
+ * (no `Scan`, `DescribeTable`, `BatchWriteItem`, no table it does not use).
  */
-export type TableAccess = 'r' | 'rw' | 'check';
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'ConditionCheckItem';
+
+/** The step engine's action (`runAction`): read the key record, then Put it in the step's transaction. */
+const ACTION_KEY: readonly TableAction[] = ['GetItem', 'PutItem'];
+/** The step engine's compensation (`runCompensation`): read, then tombstone (Put) or mark COMPENSATED (Update). */
+const COMPENSATION_KEY: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem'];
+/** A forward step's "order not cancelled" ConditionCheck on Orders, inside its transaction. */
+const CANCELLATION_GUARD: readonly TableAction[] = ['ConditionCheckItem'];
 
 /**
  * Lambda functions: construct id (`<Id>Function`), entry file under lambdas/handlers, and the tables
- * each may touch (least privilege: IAM grants exactly these, read/write as listed).
+ * each touches with the calls it makes there (least privilege: IAM grants exactly these; the function
+ * gets the physical names of exactly these tables). Checked against the handlers by the IAM report
+ * (`npm run iam-report`, test/localcloud/iam-report.test.ts).
  */
 export const FUNCTIONS = {
   ReservePromo: {
     entry: 'reserve-promo.ts',
-    tables: { Orders: 'check', Promos: 'rw', IdempotencyKeys: 'rw' },
+    tables: { Orders: CANCELLATION_GUARD, Promos: ['GetItem', 'UpdateItem'], IdempotencyKeys: ACTION_KEY },
   },
-  ReleasePromo: { entry: 'release-promo.ts', tables: { Promos: 'rw', IdempotencyKeys: 'rw' } },
+  ReleasePromo: {
+    entry: 'release-promo.ts',
+    tables: { Promos: ['UpdateItem'], IdempotencyKeys: COMPENSATION_KEY },
+  },
   ReserveStock: {
     entry: 'reserve-stock.ts',
-    tables: { Orders: 'check', Inventory: 'rw', IdempotencyKeys: 'rw' },
+    tables: {
+      Orders: CANCELLATION_GUARD,
+      Inventory: ['BatchGetItem', 'UpdateItem'],
+      IdempotencyKeys: ACTION_KEY,
+    },
   },
-  ReleaseStock: { entry: 'release-stock.ts', tables: { Inventory: 'rw', IdempotencyKeys: 'rw' } },
+  ReleaseStock: {
+    entry: 'release-stock.ts',
+    tables: { Inventory: ['UpdateItem'], IdempotencyKeys: COMPENSATION_KEY },
+  },
   ChargePayment: {
     entry: 'charge-payment.ts',
-    tables: { Orders: 'check', Accounts: 'rw', IdempotencyKeys: 'rw' },
+    tables: { Orders: CANCELLATION_GUARD, Accounts: ['UpdateItem'], IdempotencyKeys: ACTION_KEY },
   },
-  RefundPayment: { entry: 'refund-payment.ts', tables: { Accounts: 'rw', IdempotencyKeys: 'rw' } },
+  RefundPayment: {
+    entry: 'refund-payment.ts',
+    tables: { Accounts: ['UpdateItem'], IdempotencyKeys: COMPENSATION_KEY },
+  },
   BookDelivery: {
     entry: 'book-delivery.ts',
-    tables: { Orders: 'check', DeliverySlots: 'rw', IdempotencyKeys: 'rw' },
+    tables: { Orders: CANCELLATION_GUARD, DeliverySlots: ['UpdateItem'], IdempotencyKeys: ACTION_KEY },
   },
-  CancelDelivery: { entry: 'cancel-delivery.ts', tables: { DeliverySlots: 'rw', IdempotencyKeys: 'rw' } },
-  ConfirmOrder: { entry: 'confirm-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
-  RejectOrder: { entry: 'reject-order.ts', tables: { Orders: 'rw', IdempotencyKeys: 'rw' } },
-  RequestReview: { entry: 'request-review.ts', tables: { Orders: 'rw' } },
-  RecordFailure: { entry: 'record-failure.ts', tables: { Orders: 'rw' } },
-  Api: { entry: 'api.ts', tables: { Orders: 'rw', IdempotencyKeys: 'r' } },
-  Redrive: { entry: 'redrive.ts', tables: { Orders: 'rw' } },
-} as const satisfies Record<string, { entry: string; tables: Partial<Record<TableId, TableAccess>> }>;
+  CancelDelivery: {
+    entry: 'cancel-delivery.ts',
+    tables: { DeliverySlots: ['UpdateItem'], IdempotencyKeys: COMPENSATION_KEY },
+  },
+  /** The pivot: its own condition (PENDING) is the cancellation check, no separate ConditionCheck. */
+  ConfirmOrder: {
+    entry: 'confirm-order.ts',
+    tables: { Orders: ['UpdateItem'], IdempotencyKeys: ACTION_KEY },
+  },
+  /**
+   * ConfirmOrder's guard: tombstones an unconfirmed confirmation, or refuses (OrderAlreadyConfirmed)
+   * before any write, so it never marks a record COMPENSATED (no UpdateItem) and never touches Orders.
+   */
+  RejectOrder: { entry: 'reject-order.ts', tables: { IdempotencyKeys: ['GetItem', 'PutItem'] } },
+  RequestReview: { entry: 'request-review.ts', tables: { Orders: ['UpdateItem'] } },
+  RecordFailure: { entry: 'record-failure.ts', tables: { Orders: ['GetItem', 'UpdateItem'] } },
+  /** Orders: read, create (POST), cancel/review/resume updates; IdempotencyKeys: an order's step history. */
+  Api: {
+    entry: 'api.ts',
+    tables: { Orders: ['GetItem', 'PutItem', 'UpdateItem'], IdempotencyKeys: ['Query'] },
+  },
+  Redrive: { entry: 'redrive.ts', tables: { Orders: ['GetItem', 'UpdateItem'] } },
+} as const satisfies Record<
+  string,
+  { entry: string; tables: Partial<Record<TableId, readonly TableAction[]>> }
+>;
 export type FunctionId = keyof typeof FUNCTIONS;
 
 /** CfnOutput names (tests and tools read these from an outputs file). */

@@ -20,7 +20,7 @@ import {
   STEP_NAMES,
   type StepName,
   TABLES,
-  type TableAccess,
+  type TableAction,
   type TableId,
 } from './contract';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -134,21 +134,6 @@ export const METRICS = {
   namespace: 'StepSaga',
   service: 'stepsaga',
 } as const;
-
-/** DynamoDB actions per access level. `TransactWriteItems` is authorised per item as Put/Update/ConditionCheck. */
-export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
-  /** A ConditionCheck inside the function's transactions (the forward steps' cancellation check). */
-  check: ['dynamodb:ConditionCheckItem'],
-  r: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-  rw: [
-    'dynamodb:GetItem',
-    'dynamodb:BatchGetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:ConditionCheckItem',
-  ],
-};
 
 /** The API's stage (the last path segment of `ApiUrl`). */
 const API_STAGE = 'v1';
@@ -311,7 +296,7 @@ export class OrderSagaStack extends Stack {
   ): Record<FunctionId, SagaFunction> {
     const entries = (Object.keys(FUNCTIONS) as FunctionId[]).map((functionId) => {
       const spec = FUNCTIONS[functionId];
-      const access: Partial<Record<TableId, TableAccess>> = spec.tables;
+      const access: Partial<Record<TableId, readonly TableAction[]>> = spec.tables;
       const environment: Record<string, string> = { [ENV.faults]: props.faults ? 'on' : 'off' };
       for (const tableId of Object.keys(access) as TableId[]) {
         environment[TABLES[tableId].env] = this.tables[tableId].tableName;
@@ -323,12 +308,12 @@ export class OrderSagaStack extends Stack {
         logRemovalPolicy,
         ...(TIMEOUTS[functionId] ? { timeout: TIMEOUTS[functionId] } : {}),
       });
-      const sidSuffix: Record<TableAccess, string> = { r: 'Read', rw: 'ReadWrite', check: 'ConditionCheck' };
-      for (const [tableId, level] of Object.entries(access) as [TableId, TableAccess][]) {
+      // Exactly the calls the handler makes on each table (contract FUNCTIONS), on that table only.
+      for (const [tableId, actions] of Object.entries(access) as [TableId, readonly TableAction[]][]) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
-            sid: `${tableId}Table${sidSuffix[level]}`,
-            actions: [...TABLE_ACTIONS[level]],
+            sid: `${tableId}Table`,
+            actions: actions.map((a) => `dynamodb:${a}`),
             resources: [this.tables[tableId].tableArn],
           }),
         );

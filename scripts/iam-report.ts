@@ -17,60 +17,42 @@ import { pathToFileURL } from 'node:url';
 import type { DecisionRecord, GrantsRecord } from '../localcloud/iam/enforcer';
 import { wildcardMatch } from '../localcloud/iam/policy';
 
-/**
- * Grants the saga needs on AWS that no call through the local cloud can exercise, each with its reason.
- * `role` and `resource` are wildcards on the role's logical id and the granted resource.
- */
-export const ALLOW_LIST: ReadonlyArray<{ role: string; action: string; resource: string; why: string }> = [
-  {
-    role: '*FunctionRole*',
-    action: 'xray:Put*',
-    resource: '*',
-    why: 'Active tracing: the Lambda service sends the function segments to X-Ray with the execution role; no X-Ray locally',
-  },
-  {
-    role: '*FunctionRole*',
-    action: 'logs:*',
-    resource: '*',
-    why: "The Lambda runtime writes the function's CloudWatch Logs with the execution role; locally they go to the terminal",
-  },
-  {
-    role: 'SagaStateMachineRole*',
-    action: 'lambda:InvokeFunction',
-    resource: 'arn:aws:lambda:*:function:*:*',
-    why: 'grantInvoke covers versions and aliases (`<arn>:*`); the saga invokes unqualified ARNs',
-  },
-  {
-    role: 'SagaStateMachineRole*',
-    action: 'logs:*',
-    resource: '*',
-    why: 'Step Functions delivers execution logs to CloudWatch Logs with these; no CloudWatch Logs locally',
-  },
-  {
-    role: 'SagaStateMachineRole*',
-    action: 'xray:*',
-    resource: '*',
-    why: 'Step Functions tracing sends segments to X-Ray with these; no X-Ray locally',
-  },
-  {
-    role: '*ApiCloudWatchRole*',
-    action: '*',
-    resource: '*',
-    why: "API Gateway's account-wide logging role: used by API Gateway itself to write access logs",
-  },
-];
+/** One grant the report may find never exercised, and why the stack still needs it. */
+export interface AllowListEntry {
+  role: string;
+  action: string;
+  resource: string;
+  why: string;
+}
+
+/** The justified allow-list: scripts/iam-allow-list.json (one reason per entry). */
+export const ALLOW_LIST_FILE = path.join(import.meta.dirname, 'iam-allow-list.json');
+
+export function readAllowList(file = ALLOW_LIST_FILE): AllowListEntry[] {
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries?: unknown };
+  if (!Array.isArray(parsed.entries)) throw new Error(`${file}: expected {"entries": [...]}`);
+  return parsed.entries.map((entry: Record<string, unknown>, i: number) => {
+    for (const key of ['role', 'action', 'resource', 'why'])
+      if (typeof entry[key] !== 'string' || (entry[key] as string).trim() === '')
+        throw new Error(`${file}: entries[${i}].${key} must be a non-empty string`);
+    return entry as unknown as AllowListEntry;
+  });
+}
 
 export interface RoleReport {
   role: string;
   logicalId: string;
   grants: number;
   exercised: number;
-  allowListed: Array<{ action: string; resource: string; why: string }>;
+  allowListed: Array<{ action: string; resource: string; why: string; entry: number }>;
   unexercised: Array<{ action: string; resource: string; policy: string; sid?: string }>;
   denials: Array<{ action: string; resource: string; decision: string; count: number }>;
 }
 
-export function buildReport(lines: Array<DecisionRecord | GrantsRecord>): RoleReport[] {
+export function buildReport(
+  lines: Array<DecisionRecord | GrantsRecord>,
+  allowList: readonly AllowListEntry[] = readAllowList(),
+): RoleReport[] {
   const grantsByRole = new Map<string, GrantsRecord>();
   for (const line of lines) if (line.type === 'grants') grantsByRole.set(line.role, line);
   const exercised = new Set<string>();
@@ -113,14 +95,15 @@ export function buildReport(lines: Array<DecisionRecord | GrantsRecord>): RoleRe
         report.exercised++;
         continue;
       }
-      const allowed = ALLOW_LIST.find(
+      const entry = allowList.findIndex(
         (a) =>
           wildcardMatch(a.role, record.logicalId) &&
           wildcardMatch(a.action, grant.action, true) &&
           wildcardMatch(a.resource, grant.resource),
       );
+      const allowed = allowList[entry];
       if (allowed)
-        report.allowListed.push({ action: grant.action, resource: grant.resource, why: allowed.why });
+        report.allowListed.push({ action: grant.action, resource: grant.resource, why: allowed.why, entry });
       else
         report.unexercised.push({
           action: grant.action,
@@ -153,7 +136,7 @@ export function readLog(file: string): Array<DecisionRecord | GrantsRecord> {
     .map((l) => JSON.parse(l) as DecisionRecord | GrantsRecord);
 }
 
-function formatReport(reports: RoleReport[]): string {
+export function formatReport(reports: RoleReport[]): string {
   const out: string[] = [];
   const short = (resource: string) => resource.replace(/^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:/, '');
   for (const r of reports) {

@@ -86,7 +86,10 @@ export async function confirmOrder(
   });
 }
 
-export async function rejectOrder(saga: OrderSagaState, deps: OrderDeps): Promise<CompensationResult> {
+export async function rejectOrder(
+  saga: OrderSagaState,
+  deps: StepDeps<'IdempotencyKeys'>,
+): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
     orderId: saga.orderId,
     step: 'ConfirmOrder',

@@ -179,18 +179,33 @@ function sqs(req: AwsRequest): Authorization[] {
 
 // ------------------------------------------------------------------------------------------------------
 
+/** Operations that hand a role to Step Functions: AWS also requires `iam:PassRole` on that role. */
+const PASSES_ROLE = new Set(['CreateStateMachine', 'UpdateStateMachine', 'TestState']);
+
 function states(req: AwsRequest): Authorization[] {
   const operation = req.target?.split('.').pop() ?? '';
   const body = jsonBody(req);
+  const passRole: Authorization[] =
+    PASSES_ROLE.has(operation) && typeof body.roleArn === 'string'
+      ? [{ action: 'iam:PassRole', resource: body.roleArn }]
+      : [];
+  return [statesAuthorization(req, operation, body), ...passRole];
+}
+
+function statesAuthorization(
+  req: AwsRequest,
+  operation: string,
+  body: Record<string, unknown>,
+): Authorization {
   const action = `states:${operation}`;
   for (const key of ['stateMachineArn', 'executionArn', 'activityArn', 'mapRunArn', 'resourceArn']) {
     const value = body[key];
     // `<stateMachineArn>#<TestCase>` (mocked executions) is the state machine's.
-    if (typeof value === 'string') return [{ action, resource: value.split('#')[0] as string }];
+    if (typeof value === 'string') return { action, resource: value.split('#')[0] as string };
   }
   if (operation === 'CreateStateMachine' && typeof body.name === 'string')
-    return [{ action, resource: arn('states', req.region, `stateMachine:${body.name}`) }];
-  return [{ action, resource: '*' }];
+    return { action, resource: arn('states', req.region, `stateMachine:${body.name}`) };
+  return { action, resource: '*' };
 }
 
 // ------------------------------------------------------------------------------------------------------

@@ -741,11 +741,15 @@ export class StepFunctionsService implements Service {
   }
 
   /** SendTaskHeartbeat: restarts the Task's HeartbeatSeconds clock. */
-  /** TestState: one state of a definition, on the interpreter (`asl/test-state.ts`). */
+  /**
+   * TestState: one state of a definition, on the interpreter (`asl/test-state.ts`). As on AWS, the state's
+   * integrations call as the request's `roleArn` (its grants decide; the caller needed `iam:PassRole`).
+   */
   private async apiTestState(p: Params) {
     try {
-      return await testState(parseTestStateRequest(p), {
-        integrations: this.integrations,
+      const request = parseTestStateRequest(p);
+      return await testState(request, {
+        integrations: request.roleArn ? this.integrations.as(request.roleArn) : this.integrations,
         taskTokens: this.taskTokens,
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT_ID,

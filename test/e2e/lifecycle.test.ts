@@ -12,7 +12,8 @@ import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/app';
-import type { OrderSagaInput, StepName } from '../../lib/contract';
+import type { OrderSagaInput } from '../../lib/contract';
+import { untilStepFailedOnce } from '../support/history';
 import { faultScenariosUnavailable, startTarget, type Target } from '../support/target';
 import { SagaWorld } from './world';
 
@@ -72,22 +73,6 @@ async function until(
   }
 }
 
-/** Polls the execution history until `step` has failed at least once (it is then in its Retry backoff). */
-async function untilStepFailedOnce(executionArn: string, step: StepName): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const events = await world.history(executionArn);
-    let current = '';
-    for (const event of events) {
-      const entered = event.stateEnteredEventDetails?.name;
-      if (entered && event.type?.endsWith('StateEntered')) current = entered;
-      if (current === step && event.type === 'LambdaFunctionFailed') return;
-    }
-    if (Date.now() > deadline) throw new Error(`${step} never failed in ${executionArn}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const settled = (o: Record<string, unknown>) =>
   ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(String(o.status));
 
@@ -108,7 +93,7 @@ describe('cancel', () => {
       });
       const before = await world.snapshot();
       const executionArn = await place(input);
-      await untilStepFailedOnce(executionArn, step);
+      await untilStepFailedOnce((arn) => world.history(arn), executionArn, step);
 
       // Act
       const response = await cancel(input.orderId);
@@ -166,7 +151,7 @@ describe('cancel', () => {
       faults: { ReserveStock: 'transient:3' },
     });
     const executionArn = await place(input);
-    await untilStepFailedOnce(executionArn, 'ReserveStock');
+    await untilStepFailedOnce((arn) => world.history(arn), executionArn, 'ReserveStock');
 
     const first = await cancel(input.orderId);
     const second = await cancel(input.orderId);

@@ -13,6 +13,7 @@ import {
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
+  TestStateCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../client/api';
@@ -187,11 +188,33 @@ describe('what a request is authorized as', () => {
     headers: {},
     body: Buffer.from(JSON.stringify(body)),
     target,
-    service: target.startsWith('DynamoDB') ? 'dynamodb' : 'sqs',
+    service: target.startsWith('DynamoDB')
+      ? 'dynamodb'
+      : target.startsWith('AWSStepFunctions')
+        ? 'states'
+        : 'sqs',
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:4566',
   });
   const arn = (t: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/${t}`;
+
+  it('asks for iam:PassRole on the role a TestState or CreateStateMachine hands to Step Functions', () => {
+    const role = 'arn:aws:iam::000000000000:role/Tester';
+    expect(
+      authorizationsOf(request('AWSStepFunctions.TestState', { definition: '{}', roleArn: role })),
+    ).toEqual([
+      { action: 'states:TestState', resource: '*' },
+      { action: 'iam:PassRole', resource: role },
+    ]);
+    expect(
+      authorizationsOf(
+        request('AWSStepFunctions.CreateStateMachine', { name: 'm', definition: '{}', roleArn: role }),
+      ),
+    ).toContainEqual({ action: 'iam:PassRole', resource: role });
+    expect(authorizationsOf(request('AWSStepFunctions.TestState', { definition: '{}' }))).toEqual([
+      { action: 'states:TestState', resource: '*' },
+    ]);
+  });
 
   it('authorizes TransactWriteItems per item and per table, GSIs as table/X/index/Y', () => {
     expect(
@@ -240,7 +263,6 @@ interface Template {
 let cloud: LocalCloud;
 let dir: string;
 let sfn: SFNClient;
-const decisions: DecisionRecord[] = [];
 
 beforeAll(async () => {
   const assembly = await ensureAssembly();
@@ -252,7 +274,7 @@ beforeAll(async () => {
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type === 'AWS::IAM::Policy' && id.startsWith('ReserveStockFunctionRoleDefaultPolicy')) {
       const doc = resource.Properties.PolicyDocument as { Statement: Array<{ Sid?: string }> };
-      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'InventoryTableReadWrite');
+      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'InventoryTable');
     }
     if (resource.Type === 'AWS::Lambda::Permission' && /ordersPOST/.test(id)) delete template.Resources[id];
   }
@@ -269,6 +291,8 @@ beforeAll(async () => {
     endpoint: cloud.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // TestState's endpoint is `sync-<host>` on AWS; the local cloud has one host.
+    disableHostPrefix: true,
   });
 }, 240_000);
 
@@ -343,4 +367,29 @@ describe('enforcement on a deployment missing a grant', () => {
       ).toBe(true);
     expect(status).not.toBe('SUCCEEDED');
   }, 120_000);
+
+  it("TestState runs a Task as the request's roleArn, as AWS does: that role's grants decide", async () => {
+    const roleArn = (logicalId: string) =>
+      cloud.iam.listRoles().find((r) => r.logicalId.startsWith(logicalId))?.arn as string;
+    const functionArn = `arn:aws:lambda:us-east-1:000000000000:function:${cloud.outputs.RedriveFunctionName}`;
+    const definition = JSON.stringify({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Arguments: { FunctionName: functionArn, Payload: { orderId: 'o-teststate' } },
+      QueryLanguage: 'JSONata',
+      End: true,
+    });
+    const test = (role: string) => sfn.send(new TestStateCommand({ definition, roleArn: role }));
+
+    // The state machine's role may not invoke Redrive: the Task fails as in an execution.
+    const denied = await test(roleArn('SagaStateMachineRole'));
+    // The Api's role may (resume of a NEEDS_ATTENTION order): the function runs.
+    const allowed = await test(roleArn('ApiFunctionRole'));
+
+    expect(denied).toMatchObject({ status: 'FAILED', error: 'Lambda.AWSLambdaException' });
+    expect(denied.cause).toMatch(
+      /assumed-role\/OrderSaga-dev-SagaStateMachineRole[^/]*\/StepFunctions is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:[^ ]*RedriveFunction/,
+    );
+    expect(allowed.status, allowed.cause).toBe('SUCCEEDED');
+  });
 });
