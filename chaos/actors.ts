@@ -48,9 +48,12 @@ export interface ActionObservation {
 const SETTLED: ReadonlySet<string> = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
 
 export interface ActorOptions {
-  /** Between two polls of the order. Default 150 ms (plus up to 50 % jitter). */
+  /**
+   * Between two polls of the order. Default 400 ms (plus up to 50 % jitter): a few hundred actors at once
+   * must not load the tables the sagas use.
+   */
   pollMs?: number;
-  /** An actor whose moment neither came nor passed in this long gives up. Default 5 minutes. */
+  /** An actor whose moment neither came nor passed in this long gives up. Default 10 minutes. */
   deadlineMs?: number;
   /** During a crash (`interrupt`): a promise that resolves once the target is back. */
   outage?: () => Promise<void> | undefined;
@@ -124,8 +127,8 @@ async function until(
   came: (order: OrderRecord | undefined) => Promise<boolean>,
   options: ActorOptions,
 ): Promise<{ trigger: ActionObservation['trigger']; order: OrderRecord | undefined }> {
-  const deadline = Date.now() + (options.deadlineMs ?? 300_000);
-  const pollMs = options.pollMs ?? 150;
+  const deadline = Date.now() + (options.deadlineMs ?? 600_000);
+  const pollMs = options.pollMs ?? 400;
   for (;;) {
     let order: OrderRecord | undefined;
     try {

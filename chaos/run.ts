@@ -284,6 +284,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       if (saga.action && result.accepted && result.executionArn) {
         actors.push(
           act(target, clients, { ...saga, action: saga.action }, result.executionArn, {
+            deadlineMs: options.settleTimeoutMs ?? 600_000,
             ...(outage ? { outage } : {}),
           }),
         );
