@@ -10,6 +10,7 @@
  * lost, and is reported against the item.
  */
 import {
+  CANCEL_REASONS,
   COMPENSATION_NAMES,
   COMPENSATION_OF,
   type CompensationName,
@@ -17,11 +18,14 @@ import {
   type IdempotencyRecord,
   type OrderRecord,
   type PricedLine,
+  REVIEW_REJECTED,
   type SeedData,
   STATE_NAMES,
+  STATES_TIMEOUT,
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
+import type { ActionObservation } from './actors';
 import { type PlannedSaga, pathOf, plannedDeadLetters } from './plan';
 
 /** The business tables (what conservation is about). */
@@ -69,6 +73,13 @@ export interface InvariantInput {
    * confirmation had committed, so the unwind stopped there, and the redrive found it committed).
    */
   deadLettersBeforeRedrive?: Array<Pick<DeadLetterMessage, 'orderId' | 'step'>>;
+  /**
+   * What the run's customers, reviewers and operators did and were answered (chaos/actors.ts): enables
+   * the `actions` check, and admits an execution an operator stopped after its order had its outcome.
+   */
+  actions?: readonly ActionObservation[];
+  /** The stack's review threshold: a confirmed order whose total reaches it must have been approved. */
+  reviewThreshold?: number;
 }
 
 export const INVARIANTS = {
@@ -79,11 +90,16 @@ export const INVARIANTS = {
   slots: 'slot bookings conserved: booked − confirmed orders in the slot (− awaiting redrive) = start',
   nonNegative: 'nothing negative: balances, stock, promo uses, bookings ≥ 0 and bookings ≤ capacity',
   confirmed:
-    'every confirmed order charged exactly once: every step DONE, ChargePayment amount = order total',
-  cancelled: 'every cancelled order left no effect: each of its step keys COMPENSATED or TOMBSTONE',
+    'no confirmed order lost an effect, and each was charged exactly once: every step DONE, ChargePayment amount = order total',
+  cancelled:
+    'every cancelled order left no effect: each of its step keys COMPENSATED or TOMBSTONE (stock, balance, promo use and booking given back)',
+  outcome:
+    'every order has exactly one final outcome (CONFIRMED xor CANCELLED {failed step | CustomerCancelled | ReviewRejected | ReviewTimedOut} xor NEEDS_ATTENTION) and its execution agrees',
   keys: 'every IdempotencyKeys record consistent with its order and business item',
   executions: 'every order status consistent with its execution and the DLQ',
   plans: 'every outcome consistent with its fault plan',
+  actions:
+    'every cancel, review decision and resume did what its answer said (a cancel after the pivot: 409, still CONFIRMED), and a cancel reason only where someone cancelled, rejected or let the review deadline pass',
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 
@@ -185,6 +201,20 @@ function add(map: Map<string, number>, key: string, amount: number): void {
 }
 
 const fmt = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** Whether an order's reason is a cancel (no failed step) rather than a step's error. */
+function isCancelReason(reason: unknown): boolean {
+  return (CANCEL_REASONS as readonly unknown[]).includes(reason);
+}
+
+/** What each forward step takes, in words (for "never given back"). */
+const EFFECT_OF: Record<StepName, string> = {
+  ReservePromo: 'the promo use',
+  ReserveStock: 'the stock',
+  ChargePayment: 'the charge',
+  BookDelivery: 'the slot booking',
+  ConfirmOrder: 'the confirmation',
+};
 
 /** Checks every invariant and returns each violation as one readable line. */
 export function checkInvariants(input: InvariantInput): InvariantReport {
@@ -371,13 +401,14 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
   for (const order of orders.values()) {
     if (order.status !== 'CANCELLED') continue;
     cancelledCount++;
-    const id = `order ${order.orderId} (CANCELLED at ${order.failedStep ?? '?'})`;
+    const byCancel = isCancelReason(order.reason);
+    const id = `order ${order.orderId} (CANCELLED ${byCancel ? `by ${order.reason}` : `at ${order.failedStep ?? '?'}`})`;
     for (const step of STEP_NAMES) {
       const key = keyOf(order.orderId, step);
       if (key?.state === 'DONE')
-        cancelled.push(`${id}: ${step} key still DONE (its effect was never undone)`);
+        cancelled.push(`${id}: ${step} key still DONE (${EFFECT_OF[step]} never given back)`);
     }
-    if (order.failedStep === undefined || !FORWARD.has(order.failedStep)) {
+    if (!byCancel && (order.failedStep === undefined || !FORWARD.has(order.failedStep))) {
       cancelled.push(`${id}: failedStep ${fmt(order.failedStep)} is not a step name`);
     }
     if (typeof order.reason !== 'string' || order.reason.length === 0)
@@ -389,6 +420,60 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     }
   }
   result('cancelled', cancelledCount, cancelled);
+
+  // ---- One final outcome per order, with its reason, and an execution that agrees with the reason.
+  const outcome: string[] = [];
+  const executionOf = new Map((input.executions ?? []).map((e) => [e.name, e]));
+  for (const order of orders.values()) {
+    const id = `order ${order.orderId} (${order.status}${order.reason ? `, ${order.reason}` : ''})`;
+    if (order.taskToken !== undefined) outcome.push(`${id}: a review task token is still stored`);
+    if (order.status === 'CONFIRMED') {
+      for (const field of ['reason', 'failedStep', 'cancelReason'] as const) {
+        if (order[field] !== undefined)
+          outcome.push(`${id}: confirmed, yet ${field} is ${fmt(order[field])}`);
+      }
+      if (order.reviewDecision !== undefined && order.reviewDecision !== 'approve')
+        outcome.push(`${id}: confirmed, yet the reviewer decided ${order.reviewDecision}`);
+      const total = num(order.total);
+      if (input.reviewThreshold !== undefined && total !== undefined && total >= input.reviewThreshold) {
+        if (order.reviewDecision !== 'approve')
+          outcome.push(
+            `${id}: confirmed with total ${total} ≥ review threshold ${input.reviewThreshold}, never approved`,
+          );
+      }
+      continue;
+    }
+    if (order.status !== 'CANCELLED' && order.status !== 'NEEDS_ATTENTION') {
+      outcome.push(`${id}: no final outcome (${order.status})`);
+      continue;
+    }
+    const byCancel = isCancelReason(order.reason);
+    if (byCancel && order.failedStep !== undefined)
+      outcome.push(`${id}: both a cancel reason and a failed step (${order.failedStep})`);
+    if (!byCancel && (order.failedStep === undefined || typeof order.reason !== 'string'))
+      outcome.push(`${id}: neither a cancel reason nor a failed step with its error`);
+    if (order.cancelReason !== undefined && order.cancelReason !== order.reason)
+      outcome.push(`${id}: decided as ${order.cancelReason}, recorded as ${fmt(order.reason)}`);
+    if (order.reviewDecision === 'reject' && order.reason !== REVIEW_REJECTED)
+      outcome.push(`${id}: the reviewer rejected it, yet the reason is ${fmt(order.reason)}`);
+    const execution = executionOf.get(order.orderId);
+    // A CompensationFailed execution was redriven from the DLQ: its error names the unwind, not the cause.
+    if (execution?.status !== 'FAILED' || execution.error === STATE_NAMES.failCompensation) continue;
+    const error = execution.error ?? '';
+    const agrees =
+      order.reason === 'ReviewTimedOut'
+        ? error === STATES_TIMEOUT
+        : order.reason === 'ReviewRejected'
+          ? error === REVIEW_REJECTED || error === 'OrderCancelled'
+          : order.reason === 'CustomerCancelled'
+            ? error !== REVIEW_REJECTED
+            : typeof order.reason === 'string' &&
+              error !== '' &&
+              (order.reason === error || order.reason.startsWith(`${error}:`));
+    if (!agrees)
+      outcome.push(`${id}: execution FAILED with ${error || 'no error'}, which is not that reason`);
+  }
+  result('outcome', orders.size, outcome);
 
   // ---- IdempotencyKeys records: valid, and agreeing with their order and business item.
   const keys: string[] = [];
@@ -461,6 +546,18 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
       .filter((letter) => letter.step === COMPENSATION_OF.ConfirmOrder)
       .map((letter) => letter.orderId),
   );
+  // An operator may stop an execution after its order got its outcome (between ConfirmOrder or
+  // RecordFailure and the end state): resume then refuses (409, the order has its outcome) and the
+  // execution stays ABORTED. Consistent, as long as the order did settle.
+  const abortedAfterOutcome = new Set(
+    (input.actions ?? [])
+      .filter((a) => a.action.kind === 'abort' && a.answer?.status === 409)
+      .map((a) => a.orderId)
+      .filter((orderId) => {
+        const s = orders.get(orderId)?.status;
+        return s === 'CONFIRMED' || s === 'CANCELLED' || s === 'NEEDS_ATTENTION';
+      }),
+  );
   const status: string[] = [];
   for (const orderId of scope) {
     const order = orders.get(orderId);
@@ -508,7 +605,7 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
       } else if (order.status !== 'CANCELLED') {
         status.push(`${id}: ${e}, expected CANCELLED`);
       }
-    } else {
+    } else if (!(execution.status === 'ABORTED' && abortedAfterOutcome.has(orderId))) {
       status.push(`${id}: ${e}, expected SUCCEEDED or FAILED`);
     }
   }
@@ -532,6 +629,8 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
         continue;
       }
       if (order.status !== 'CANCELLED' && order.status !== 'NEEDS_ATTENTION') continue;
+      // Cancelled by someone (customer, reviewer, deadline): the `actions` check holds it to the answers.
+      if (isCancelReason(order.reason)) continue;
       const failedStep = order.failedStep;
       if (failedStep === undefined || !FORWARD.has(failedStep)) continue; // reported above
       const path = pathOf(saga.input);
@@ -565,5 +664,140 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     result('plans', input.plans.length, plan);
   }
 
+  // ---- What the customers, reviewers and operators were answered, against what became of the order.
+  if (input.actions !== undefined) {
+    result('actions', input.actions.length, checkActions(input.actions, orders, executionOf));
+  }
+
   return { results, violations: results.reduce((sum, r) => sum + r.violations.length, 0) };
+}
+
+const SETTLED = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
+const answerText = (a: ActionObservation['answer']) =>
+  a === undefined ? 'no answer' : `${a.status}${a.code ? ` ${a.code}` : ''}`;
+
+/** The `actions` check: each answer against the order's outcome, and each cancel reason against who acted. */
+function checkActions(
+  actions: readonly ActionObservation[],
+  orders: ReadonlyMap<string, OrderRecord>,
+  executions: ReadonlyMap<string, ExecutionObservation>,
+): string[] {
+  const violations: string[] = [];
+  const byOrder = new Map(actions.map((a) => [a.orderId, a]));
+  for (const seen of actions) {
+    const order = orders.get(seen.orderId);
+    if (!order) continue; // reported by `executions`
+    const { action, answer } = seen;
+    const what =
+      action.kind === 'review'
+        ? `review ${action.choice}`
+        : `${action.kind} ${action.moment.at === 'after' ? `after ${action.moment.step}` : action.moment.at}`;
+    const id = `order ${order.orderId} (saga #${seen.index}, ${what}; ${order.status}${order.reason ? `, ${order.reason}` : ''})`;
+    const fail = (message: string) => violations.push(`${id}: ${message}`);
+    if (seen.error !== undefined) {
+      fail(`the actor failed: ${seen.error}`);
+      continue;
+    }
+    if (seen.trigger === 'gave-up') {
+      fail(`its moment never came and the order never settled (last seen ${seen.statusBefore ?? 'absent'})`);
+      continue;
+    }
+    const cancelledBy = isCancelReason(order.reason) ? order.reason : undefined;
+    // A cancel's answer decides the order: 202 → cancelled by the customer; 409 AlreadyConfirmed →
+    // confirmed; 409 NotCancellable → it already had another outcome.
+    const checkCancel = (after: string) => {
+      if (answer?.status === 202) {
+        if (order.reason !== 'CustomerCancelled')
+          fail(`the cancel ${after} was accepted (202), yet the order is not CANCELLED by CustomerCancelled`);
+      } else if (answer?.status === 409 && answer.code === 'AlreadyConfirmed') {
+        if (order.status !== 'CONFIRMED') fail(`the cancel ${after} was refused as already confirmed`);
+      } else if (answer?.status === 409 && answer.code === 'NotCancellable') {
+        if (order.status === 'CONFIRMED' || order.reason === 'CustomerCancelled')
+          fail(`the cancel ${after} was refused (409 NotCancellable)`);
+      } else {
+        fail(`the cancel ${after} was answered ${answerText(answer)}`);
+      }
+    };
+    switch (action.kind) {
+      case 'cancel': {
+        checkCancel(seen.trigger === 'reached' ? 'at its moment' : 'after the order settled');
+        const afterPivot = action.moment.at === 'confirmed' && seen.trigger === 'reached';
+        if (afterPivot && !(answer?.status === 409 && order.status === 'CONFIRMED'))
+          fail(
+            `a cancel after the pivot was answered ${answerText(answer)}; it must be 409 and stay CONFIRMED`,
+          );
+        break;
+      }
+      case 'review': {
+        if (seen.trigger !== 'reached') {
+          // Never seen waiting: the data stopped it before the review (or the deadline passed between polls).
+          const early = order.failedStep === 'ReservePromo' || order.failedStep === 'ReserveStock';
+          if (!early && order.reason !== 'ReviewTimedOut')
+            fail('never seen AWAITING_REVIEW, yet it neither failed before the review nor timed out');
+          break;
+        }
+        if (action.choice === 'wait') {
+          if (order.reason !== 'ReviewTimedOut') fail('nobody decided, yet it did not end ReviewTimedOut');
+        } else if (action.choice === 'cancel') {
+          if (answer?.status === 409 && answer.code === 'NotCancellable') {
+            if (order.reason !== 'ReviewTimedOut')
+              fail('the cancel during the review was refused, yet the review did not time out');
+          } else checkCancel('during the review');
+        } else if (answer?.status === 202) {
+          if (action.choice === 'reject' && order.reason !== REVIEW_REJECTED)
+            fail('the rejection was accepted (202), yet the order is not CANCELLED by ReviewRejected');
+          if (
+            action.choice === 'approve' &&
+            (cancelledBy !== undefined || order.reviewDecision !== 'approve')
+          )
+            fail('the approval was accepted (202), yet the order was not approved and carried on');
+        } else if (answer?.status === 409) {
+          if (order.reason !== 'ReviewTimedOut')
+            fail(`the ${action.choice} was refused (${answerText(answer)}), yet the review did not time out`);
+        } else {
+          fail(`the ${action.choice} was answered ${answerText(answer)}`);
+        }
+        break;
+      }
+      case 'abort': {
+        if (seen.stoppedStatus === 'RUNNING') fail('StopExecution left the execution RUNNING');
+        const settled = SETTLED.has(order.status);
+        if (answer?.status === 202) {
+          if (seen.stoppedStatus !== 'ABORTED')
+            fail(`resumed (202) an execution that was ${seen.stoppedStatus}`);
+          const final = executions.get(order.orderId)?.status;
+          if (final !== undefined && final !== 'SUCCEEDED' && final !== 'FAILED')
+            fail(`resumed (202), yet its execution ended ${final}`);
+        } else if (answer?.status === 409 && answer.code === 'NotResumable') {
+          // Refused: the execution had ended on its own, or was stopped after the order had its outcome.
+          if (!settled) fail(`resume refused (409) while the order had no outcome`);
+        } else {
+          fail(`resume answered ${answerText(answer)}`);
+        }
+        break;
+      }
+    }
+  }
+  // Every cancel reason needs someone who caused it.
+  for (const order of orders.values()) {
+    const reason = isCancelReason(order.reason) ? order.reason : undefined;
+    if (reason === undefined) continue;
+    const seen = byOrder.get(order.orderId);
+    const action = seen?.action;
+    const accepted = seen?.answer?.status === 202;
+    const explained =
+      reason === 'CustomerCancelled'
+        ? accepted && (action?.kind === 'cancel' || (action?.kind === 'review' && action.choice === 'cancel'))
+        : reason === 'ReviewRejected'
+          ? accepted && action?.kind === 'review' && action.choice === 'reject'
+          : action?.kind === 'review' && !(accepted && action.choice !== 'wait');
+    if (!explained) {
+      violations.push(
+        `order ${order.orderId} (${order.status}, ${reason}): nobody ${
+          reason === 'ReviewTimedOut' ? 'let its review run out' : 'asked for that'
+        } (${seen ? `the ${action?.kind} was answered ${answerText(seen.answer)}` : 'no actor on this order'})`,
+      );
+    }
+  }
+  return violations;
 }

@@ -32,8 +32,34 @@ export const FAULT_KINDS = [
   'compensation-fail',
   'compensation-glitch',
   'combination',
+  'cancel',
+  'review',
+  'abort-resume',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * When an actor (customer, reviewer, operator) acts on a saga: right after the POST, once a step has
+ * committed (its IdempotencyKeys record exists: the saga is between that step and the next, or in the
+ * next), or once the order is CONFIRMED (after the pivot).
+ */
+export type ActionMoment = { at: 'placed' } | { at: 'after'; step: StepName } | { at: 'confirmed' };
+
+/** What a reviewer does with an order waiting in AWAITING_REVIEW (`cancel`: the customer cancels instead). */
+export const REVIEW_CHOICES = ['approve', 'reject', 'wait', 'cancel'] as const;
+export type ReviewChoice = (typeof REVIEW_CHOICES)[number];
+
+/**
+ * Someone acting on a saga while it runs, beside its fault plan:
+ * - `cancel`: `POST /orders/{id}/cancel` at `moment` (before, racing or after the pivot ConfirmOrder);
+ * - `review`: the order is over the review threshold; once AWAITING_REVIEW, `POST /orders/{id}/review`
+ *   approve or reject, a customer cancel, or nothing (`wait`: the deadline passes);
+ * - `abort`: an operator's `StopExecution` at `moment`, then `POST /orders/{id}/resume`.
+ */
+export type SagaAction =
+  | { kind: 'cancel'; moment: ActionMoment }
+  | { kind: 'review'; choice: ReviewChoice }
+  | { kind: 'abort'; moment: ActionMoment };
 
 /** The outcome a saga's fault plan leads to when no business rule (stock, funds...) intervenes. */
 export type PlannedOutcome =
@@ -47,7 +73,10 @@ export interface PlannedSaga {
   input: OrderSagaInput;
   /** POST the same body twice, concurrently (a client retry): it must still be one order, one execution. */
   postTwice: boolean;
+  /** What the fault plan alone makes of the saga (the action, if any, may cancel it instead). */
   expected: PlannedOutcome;
+  /** Someone acting on the saga while it runs (kinds `cancel`, `review`, `abort-resume`). */
+  action?: SagaAction;
 }
 
 export interface ChaosScenario {
@@ -66,7 +95,17 @@ export interface ScenarioOptions {
   timeouts?: boolean;
   /** Relative weights of the fault kinds. Defaults: {@link DEFAULT_WEIGHTS}. */
   weights?: Partial<Record<FaultKind, number>>;
+  /**
+   * The target stack's review threshold (minor units, `-c reviewThreshold`): the `review` sagas order an
+   * article priced over it; every other order stays well under it. Default {@link DEFAULT_REVIEW_THRESHOLD}.
+   */
+  reviewThreshold?: number;
 }
+
+/** The stack's default review threshold (lib/order-saga-stack.ts REVIEW_DEFAULTS.threshold). */
+export const DEFAULT_REVIEW_THRESHOLD = 100_000;
+/** The smallest threshold the chaos data works with: its other orders total at most ~20000. */
+export const MIN_REVIEW_THRESHOLD = 50_000;
 
 export const DEFAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
   clean: 22,
@@ -78,6 +117,9 @@ export const DEFAULT_WEIGHTS: Readonly<Record<FaultKind, number>> = {
   'compensation-fail': 12,
   'compensation-glitch': 8,
   combination: 8,
+  cancel: 10,
+  review: 8,
+  'abort-resume': 6,
 };
 
 /** `transient:N` with N up to this is recovered by the forward Retry (and the compensation Retry). */
@@ -152,7 +194,7 @@ export function predictOutcome(input: OrderSagaInput): PlannedOutcome {
   return { outcome: 'confirmed' };
 }
 
-function datasetFor(namespace: string, sagas: number): SeedData {
+function datasetFor(namespace: string, sagas: number, reviewThreshold: number): SeedData {
   const id = (kind: string, n: number) => `${namespace}-${kind}-${n}`;
   const scale = Math.max(1, sagas);
   return {
@@ -160,7 +202,8 @@ function datasetFor(namespace: string, sagas: number): SeedData {
       ...Array.from({ length: 6 }, (_, i) => ({
         customerId: id('rich', i + 1),
         name: `Chaos rich customer ${i + 1}`,
-        balance: 20_000 * scale,
+        // Enough for their share of the ordinary orders and of the review sagas' luxury articles.
+        balance: (20_000 + Math.ceil(reviewThreshold / 2)) * scale,
       })),
       // Poor customers run out of money after a few orders: InsufficientFunds under concurrency.
       ...Array.from({ length: 2 }, (_, i) => ({
@@ -182,6 +225,13 @@ function datasetFor(namespace: string, sagas: number): SeedData {
         name: 'Chaos scarce article',
         price: 3333,
         stock: Math.max(4, Math.ceil(scale / 25)),
+      },
+      // An article over the review threshold (even with the largest promo discount): review sagas only.
+      {
+        sku: id('luxury', 1),
+        name: 'Chaos luxury article',
+        price: Math.ceil(reviewThreshold * 1.5),
+        stock: 2 * scale,
       },
     ],
     promos: [
@@ -236,6 +286,78 @@ function orderFor(rng: Random, namespace: string, index: number, data: SeedData)
   };
 }
 
+/**
+ * A review saga's order: a rich customer, one luxury article (over the threshold even with a promo),
+ * an ample slot, sometimes the ample promo: nothing in the data stops it before the review.
+ */
+function reviewOrderFor(rng: Random, namespace: string, index: number, data: SeedData): OrderSagaInput {
+  const id = (kind: string, n: number) => `${namespace}-${kind}-${n}`;
+  const customerId = rng.pick(data.accounts.filter((a) => a.customerId.includes('-rich-'))).customerId;
+  return {
+    orderId: `${namespace}-order-${String(index).padStart(5, '0')}`,
+    customerId,
+    items: [{ sku: id('luxury', 1), quantity: 1 }],
+    ...(rng.chance(0.3) ? { promoCode: id('promo', 1) } : {}),
+    deliverySlot: id('slot', rng.int(1, 2)),
+  };
+}
+
+/** Steps after which a cancel or a stop may come, before the pivot (BookDelivery: racing ConfirmOrder). */
+function momentBeforePivot(rng: Random, path: readonly StepName[]): ActionMoment {
+  const steps = path.filter((step) => step !== 'ConfirmOrder');
+  return rng.chance(0.2) ? { at: 'placed' } : { at: 'after', step: rng.pick(steps) };
+}
+
+/** The step after `moment`'s (the one a cancel or a stop is likely to land in). */
+function nextStep(path: readonly StepName[], moment: ActionMoment): StepName | undefined {
+  if (moment.at === 'confirmed') return undefined;
+  return moment.at === 'placed' ? path[0] : path[path.indexOf(moment.step) + 1];
+}
+
+/**
+ * The action of the `cancel`, `review` and `abort-resume` kinds, and the faults that go with it: a
+ * `transient:2` in the step after the moment (so the cancel or stop often lands in its Retry backoff:
+ * "during" the step), a `fail` somewhere (a stop during the unwind), or, after a review, a failing step.
+ */
+function actionFor(
+  rng: Random,
+  kind: 'cancel' | 'review' | 'abort-resume',
+  order: OrderSagaInput,
+): { action: SagaAction; faults: FaultPlan } {
+  const path = pathOf(order);
+  const faults: FaultPlan = {};
+  switch (kind) {
+    case 'cancel': {
+      const roll = rng.weighted({ before: 50, racing: 25, after: 25 });
+      const moment: ActionMoment =
+        roll === 'after'
+          ? { at: 'confirmed' }
+          : roll === 'racing'
+            ? { at: 'after', step: 'BookDelivery' }
+            : momentBeforePivot(rng, path);
+      const next = nextStep(path, moment);
+      if (next !== undefined && rng.chance(0.5)) faults[next] = `transient:${MAX_RECOVERED_TRANSIENT}`;
+      return { action: { kind: 'cancel', moment }, faults };
+    }
+    case 'review': {
+      const choice = rng.weighted<ReviewChoice>({ approve: 40, reject: 25, wait: 20, cancel: 15 });
+      if (rng.chance(0.2)) faults[rng.pick(AFTER_REVIEW)] = 'fail';
+      return { action: { kind: 'review', choice }, faults };
+    }
+    case 'abort-resume': {
+      const moment = momentBeforePivot(rng, path);
+      const roll = rng.weighted({ clean: 50, transient: 25, fail: 25 });
+      const next = nextStep(path, moment);
+      if (roll === 'transient' && next !== undefined) faults[next] = `transient:${MAX_RECOVERED_TRANSIENT}`;
+      if (roll === 'fail') faults[rng.pick(path)] = 'fail';
+      return { action: { kind: 'abort', moment }, faults };
+    }
+  }
+}
+
+/** Steps that run after the review (money moves only once a reviewer approved). */
+const AFTER_REVIEW: readonly StepName[] = ['ChargePayment', 'BookDelivery', 'ConfirmOrder'];
+
 function faultsFor(rng: Random, kind: FaultKind, order: OrderSagaInput, timeouts: boolean): FaultPlan {
   const path = pathOf(order);
   const faults: FaultPlan = {};
@@ -286,6 +408,10 @@ function faultsFor(rng: Random, kind: FaultKind, order: OrderSagaInput, timeouts
       for (const op of rng.sample(operations, rng.int(2, 4))) faults[op] = rng.pick(modes);
       break;
     }
+    case 'cancel':
+    case 'review':
+    case 'abort-resume':
+      throw new Error(`${kind} sagas draw their faults with their action (actionFor)`);
   }
   return faults;
 }
@@ -303,17 +429,37 @@ export function generateScenario(options: ScenarioOptions): ChaosScenario {
     );
   }
   const timeouts = options.timeouts ?? true;
+  const reviewThreshold = options.reviewThreshold ?? DEFAULT_REVIEW_THRESHOLD;
+  if (!Number.isSafeInteger(reviewThreshold) || reviewThreshold < MIN_REVIEW_THRESHOLD) {
+    throw new RangeError(
+      `reviewThreshold must be a whole number ≥ ${MIN_REVIEW_THRESHOLD} (the chaos data's ordinary orders must stay under it), got ${reviewThreshold}`,
+    );
+  }
   const weights: Record<FaultKind, number> = { ...DEFAULT_WEIGHTS, ...options.weights };
   if (!timeouts) weights.timeout = 0;
-  const dataset = datasetFor(namespace, sagas);
+  const dataset = datasetFor(namespace, sagas, reviewThreshold);
   const plans: PlannedSaga[] = [];
   for (let index = 0; index < sagas; index++) {
     const rng = new Random(mixSeed(seed, index));
-    const order = orderFor(rng, namespace, index, dataset);
+    let order = orderFor(rng, namespace, index, dataset);
     const kind = rng.weighted(weights);
-    const faults = faultsFor(rng, kind, order, timeouts);
+    let faults: FaultPlan;
+    let action: SagaAction | undefined;
+    if (kind === 'cancel' || kind === 'review' || kind === 'abort-resume') {
+      if (kind === 'review') order = reviewOrderFor(rng, namespace, index, dataset);
+      ({ action, faults } = actionFor(rng, kind, order));
+    } else {
+      faults = faultsFor(rng, kind, order, timeouts);
+    }
     const input: OrderSagaInput = Object.keys(faults).length > 0 ? { ...order, faults } : order;
-    plans.push({ index, kind, input, postTwice: rng.chance(0.05), expected: predictOutcome(input) });
+    plans.push({
+      index,
+      kind,
+      input,
+      postTwice: rng.chance(0.05),
+      expected: predictOutcome(input),
+      ...(action ? { action } : {}),
+    });
   }
   return { seed, namespace, dataset, sagas: plans };
 }

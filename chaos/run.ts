@@ -6,12 +6,15 @@
 import { InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import {
+  CANCEL_REASONS,
+  type CancelReason,
   COMPENSATION_NAMES,
   type OrderRecord,
   STATE_NAMES,
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
+import { type ActionObservation, act, callApi } from './actors';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -33,7 +36,13 @@ import {
   readFinal,
   scanAll,
 } from './observe';
-import { type FaultKind, generateScenario, type PlannedSaga, type ScenarioOptions } from './plan';
+import {
+  DEFAULT_REVIEW_THRESHOLD,
+  type FaultKind,
+  generateScenario,
+  type PlannedSaga,
+  type ScenarioOptions,
+} from './plan';
 import type { ChaosTarget } from './target';
 
 export interface ChaosOptions extends ScenarioOptions {
@@ -72,6 +81,20 @@ export interface ChaosReport {
   outcomes: Record<Outcome, number>;
   /** Cancelled (and redriven) orders by the step that failed. */
   cancelledByStep: Partial<Record<StepName, number>>;
+  /** Cancelled (and redriven, and needs-attention) orders cancelled by someone, by reason. */
+  cancelledByReason: Partial<Record<CancelReason, number>>;
+  /** What the actors did: cancels by answer, review decisions, operator stops and resumes. */
+  actions: {
+    cancelsAccepted: number;
+    /** Cancels refused because the order was already confirmed (409 AlreadyConfirmed). */
+    cancelsTooLate: number;
+    /** Confirmed orders a reviewer approved. */
+    approvedConfirmed: number;
+    /** Executions an operator stopped (ABORTED) and POST resume redrove (202). */
+    resumed: number;
+    /** Stops that came after the execution had ended or its order had its outcome (resume: 409). */
+    resumeRefused: number;
+  };
   /** Outcomes per fault kind. */
   byKind: Partial<Record<FaultKind, Partial<Record<Outcome, number>>>>;
   dlq: { beforeRedrive: number; afterRedrive: number; redriveRounds: number };
@@ -190,30 +213,11 @@ async function submit(
   target: ChaosTarget,
   saga: PlannedSaga,
   outage?: () => Promise<void> | undefined,
-): Promise<{ accepted: boolean; problems: string[] }> {
+): Promise<{ accepted: boolean; executionArn?: string; problems: string[] }> {
   const body = JSON.stringify(saga.input);
-  // A network-level failure is recorded as a refused POST (status 0), not a crash of the run.
-  const once = () =>
-    target.api({ method: 'POST', path: 'orders', body }).catch((error: unknown) => ({
-      status: 0,
-      headers: new Headers(),
-      body: `network error: ${error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error)}`,
-    }));
-  // During a crash (`interrupt`): no answer or a 5xx is sent again once the target is back (a few times).
-  const post = async () => {
-    let response = await once();
-    for (
-      let attempt = 0;
-      outage && attempt < 5 && (response.status === 0 || response.status >= 500);
-      attempt++
-    ) {
-      const down = outage();
-      if (down) await down;
-      else await new Promise((r) => setTimeout(r, 500));
-      response = await once();
-    }
-    return response;
-  };
+  // A network-level failure is recorded as a refused POST (status 0), not a crash of the run; during a
+  // crash (`interrupt`), no answer or a 5xx is sent again once the target is back (a few times).
+  const post = () => callApi(target, 'POST', 'orders', body, outage);
   const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -243,7 +247,8 @@ async function submit(
     problems.push(
       `order ${saga.input.orderId} (saga #${saga.index}): repeated POST started ${seen.size} executions`,
     );
-  return { accepted: seen.size > 0, problems };
+  const [executionArn] = seen;
+  return { accepted: seen.size > 0, ...(executionArn ? { executionArn } : {}), problems };
 }
 
 export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
@@ -271,8 +276,19 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     let crashed: Promise<void> | undefined;
     const interrupt = options.interrupt;
     const outage = interrupt ? () => down : undefined;
+    // The customers, reviewers and operators of the `cancel`, `review` and `abort-resume` sagas act in
+    // the background from the moment their saga is accepted; the settle waits for every one of them.
+    const actors: Array<Promise<ActionObservation>> = [];
     const submissions = await mapLimit(scenario.sagas, concurrency, async (saga) => {
       const result = await submit(target, saga, outage);
+      if (saga.action && result.accepted && result.executionArn) {
+        actors.push(
+          act(target, clients, { ...saga, action: saga.action }, result.executionArn, {
+            deadlineMs: options.settleTimeoutMs ?? 600_000,
+            ...(outage ? { outage } : {}),
+          }),
+        );
+      }
       posted++;
       if (interrupt && !crashed && posted >= interrupt.afterPosted) {
         log(`  crash after ${posted} orders posted`);
@@ -296,8 +312,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     );
     const submitMs = performance.now() - submitStart;
 
-    // Settle: every execution terminal (or the deadline).
+    // Settle: every actor done (a stopped execution is resumed before it counts as ended), then every
+    // execution terminal (or the deadline).
     const settleStart = performance.now();
+    const actions = await Promise.all(actors);
+    log(`  ${actions.length} actors done (cancels, reviews, aborts and resumes)`);
     await waitForExecutions(target, clients, started, { timeoutMs: options.settleTimeoutMs ?? 600_000, log });
     const settledAt = performance.now();
     const settleMs = settledAt - settleStart;
@@ -350,6 +369,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       plans: scenario.sagas,
       ordersBeforeRedrive,
       deadLettersBeforeRedrive,
+      actions,
+      reviewThreshold: options.reviewThreshold ?? DEFAULT_REVIEW_THRESHOLD,
     });
     const api: InvariantResult = {
       id: 'api',
@@ -373,6 +394,22 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       missing: 0,
     };
     const cancelledByStep: Partial<Record<StepName, number>> = {};
+    const cancelledByReason: Partial<Record<CancelReason, number>> = {};
+    const actionCounts: ChaosReport['actions'] = {
+      cancelsAccepted: 0,
+      cancelsTooLate: 0,
+      approvedConfirmed: 0,
+      resumed: 0,
+      resumeRefused: 0,
+    };
+    for (const seen of actions) {
+      const { action, answer } = seen;
+      const isCancel = action.kind === 'cancel' || (action.kind === 'review' && action.choice === 'cancel');
+      if (isCancel && answer?.status === 202) actionCounts.cancelsAccepted++;
+      if (isCancel && answer?.code === 'AlreadyConfirmed') actionCounts.cancelsTooLate++;
+      if (action.kind === 'abort' && answer?.status === 202) actionCounts.resumed++;
+      if (action.kind === 'abort' && answer?.status === 409) actionCounts.resumeRefused++;
+    }
     const byKind: ChaosReport['byKind'] = {};
     for (const saga of scenario.sagas) {
       const order = orders.get(saga.input.orderId);
@@ -387,6 +424,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       ) {
         cancelledByStep[order.failedStep] = (cancelledByStep[order.failedStep] ?? 0) + 1;
       }
+      const reason = CANCEL_REASONS.find((r) => r === order?.reason);
+      if (reason) cancelledByReason[reason] = (cancelledByReason[reason] ?? 0) + 1;
+      if (outcome === 'confirmed' && order?.reviewDecision === 'approve') actionCounts.approvedConfirmed++;
     }
     const totalMs = performance.now() - began;
     return {
@@ -397,6 +437,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       concurrency,
       outcomes,
       cancelledByStep,
+      cancelledByReason,
+      actions: actionCounts,
       byKind,
       dlq: { beforeRedrive, afterRedrive: depth, redriveRounds: rounds },
       timings: {
@@ -432,13 +474,22 @@ export function formatReport(report: ChaosReport, maxViolationsShown = 50): stri
   }
   lines.push('', 'outcomes:');
   const o = report.outcomes;
+  const a = report.actions;
+  const byStep = Object.values(report.cancelledByStep).reduce((sum, n) => sum + n, 0);
   lines.push('  | outcome | sagas |', '  | --- | ---: |');
   lines.push(`  | confirmed | ${o.confirmed} |`);
-  lines.push(`  | cancelled | ${o.cancelled} |`);
-  for (const [step, n] of Object.entries(report.cancelledByStep))
-    lines.push(`  | … failed at ${step} (incl. redriven) | ${n} |`);
+  lines.push(`  | … approved by a reviewer | ${a.approvedConfirmed} |`);
+  lines.push(`  | … a cancel refused, already confirmed (409 AlreadyConfirmed) | ${a.cancelsTooLate} |`);
+  lines.push(`  | cancelled (redriven ones included) | ${o.cancelled + o.redriven} |`);
+  lines.push(`  | … by a step's error (incl. redriven) | ${byStep} |`);
+  for (const [step, n] of Object.entries(report.cancelledByStep)) lines.push(`  | … … at ${step} | ${n} |`);
+  for (const reason of CANCEL_REASONS)
+    lines.push(`  | … ${reason} | ${report.cancelledByReason[reason] ?? 0} |`);
   lines.push(`  | needs attention (DLQ, not redriven) | ${o['needs-attention']} |`);
   lines.push(`  | redriven (CompensationFailed → CANCELLED) | ${o.redriven} |`);
+  lines.push(`  | resumed (stopped by an operator, POST resume → 202) | ${a.resumed} |`);
+  if (a.resumeRefused > 0)
+    lines.push(`  | … stopped after its outcome (POST resume → 409) | ${a.resumeRefused} |`);
   if (o.pending > 0) lines.push(`  | still pending | ${o.pending} |`);
   if (o.missing > 0) lines.push(`  | missing | ${o.missing} |`);
   lines.push('', 'by fault kind:');

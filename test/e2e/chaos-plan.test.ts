@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FAULT_KINDS, generateScenario, pathOf, predictOutcome, unwindOf } from '../../chaos/plan';
+import {
+  DEFAULT_REVIEW_THRESHOLD,
+  FAULT_KINDS,
+  generateScenario,
+  pathOf,
+  predictOutcome,
+  REVIEW_CHOICES,
+  unwindOf,
+} from '../../chaos/plan';
 import { mixSeed, Random } from '../../chaos/random';
 import { COMPENSATION_NAMES, STEP_NAMES } from '../../lib/contract';
 
@@ -96,6 +104,78 @@ describe('generateScenario', () => {
   it('rejects nonsense options with a message naming the option', () => {
     expect(() => generateScenario({ seed: 1, sagas: -1 })).toThrow(/sagas/);
     expect(() => generateScenario({ seed: 1, sagas: 1, namespace: 'a b' })).toThrow(/namespace/);
+    expect(() => generateScenario({ seed: 1, sagas: 1, reviewThreshold: 20_000 })).toThrow(
+      /reviewThreshold must be a whole number ≥ 50000/,
+    );
+  });
+});
+
+describe('actions: cancels, reviews and operator stops', () => {
+  const { sagas, dataset } = generateScenario({ seed: 1, sagas: 2_000, namespace: 'act' });
+  const priceOf = new Map(dataset.inventory.map((i) => [i.sku, i.price]));
+  /** The largest total an order can reach (before any promo discount). */
+  const gross = (input: (typeof sagas)[number]['input']) =>
+    input.items.reduce((sum, item) => sum + (priceOf.get(item.sku) ?? 0) * item.quantity, 0);
+  const acting = (kind: string) => sagas.filter((s) => s.kind === kind);
+
+  it('gives an action to exactly the cancel, review and abort-resume sagas', () => {
+    for (const saga of sagas) {
+      const expected = { cancel: 'cancel', review: 'review', 'abort-resume': 'abort' }[saga.kind as string];
+      expect(saga.action?.kind).toBe(expected);
+    }
+    expect(acting('cancel').length).toBeGreaterThan(100);
+    expect(acting('review').length).toBeGreaterThan(100);
+    expect(acting('abort-resume').length).toBeGreaterThan(60);
+  });
+
+  it('cancels before, racing and after the pivot, sometimes while the next step is in its Retry backoff', () => {
+    const moments = acting('cancel').map((s) => (s.action?.kind === 'cancel' ? s.action.moment : undefined));
+    expect(moments.filter((m) => m?.at === 'placed').length).toBeGreaterThan(10);
+    expect(moments.filter((m) => m?.at === 'confirmed').length).toBeGreaterThan(30);
+    const after = new Set(moments.flatMap((m) => (m?.at === 'after' ? [m.step] : [])));
+    expect([...after].sort()).toEqual(['BookDelivery', 'ChargePayment', 'ReservePromo', 'ReserveStock']);
+    // The racing moment: BookDelivery committed, ConfirmOrder next.
+    expect(moments.filter((m) => m?.at === 'after' && m.step === 'BookDelivery').length).toBeGreaterThan(30);
+    const inBackoff = acting('cancel').filter((s) =>
+      Object.values(s.input.faults ?? {}).includes('transient:2'),
+    );
+    expect(inBackoff.length).toBeGreaterThan(30);
+    // Nothing else in the plan stops a cancel saga: its faults are all recovered.
+    for (const saga of acting('cancel')) expect(saga.expected).toEqual({ outcome: 'confirmed' });
+  });
+
+  it('sends every review saga over the threshold (even with a promo) and every other order under it', () => {
+    for (const saga of sagas) {
+      const total = gross(saga.input) * (saga.input.promoCode ? 0.75 : 1);
+      if (saga.kind === 'review') expect(total).toBeGreaterThanOrEqual(DEFAULT_REVIEW_THRESHOLD);
+      else expect(gross(saga.input)).toBeLessThan(DEFAULT_REVIEW_THRESHOLD / 2);
+    }
+    const choices = new Set(
+      acting('review').map((s) => (s.action?.kind === 'review' ? s.action.choice : '')),
+    );
+    expect([...choices].sort()).toEqual([...REVIEW_CHOICES].sort());
+    // Some approved orders then fail at a step after the review (money moves only after the approval).
+    const failAfter = acting('review').filter((s) => s.expected.outcome === 'cancelled');
+    expect(failAfter.length).toBeGreaterThan(10);
+    for (const saga of failAfter)
+      expect(['ChargePayment', 'BookDelivery', 'ConfirmOrder']).toContain(
+        saga.expected.outcome === 'cancelled' ? saga.expected.failedStep : '',
+      );
+  });
+
+  it('stops executions before the pivot, on clean, recovering and failing sagas', () => {
+    const aborts = acting('abort-resume');
+    for (const saga of aborts) {
+      expect(saga.action?.kind === 'abort' && saga.action.moment.at).not.toBe('confirmed');
+    }
+    expect(aborts.filter((s) => s.input.faults === undefined).length).toBeGreaterThan(20);
+    expect(aborts.filter((s) => s.expected.outcome === 'cancelled').length).toBeGreaterThan(10);
+  });
+
+  it('scales the luxury article with the threshold', () => {
+    const high = generateScenario({ seed: 1, sagas: 10, reviewThreshold: 400_000 });
+    const luxury = high.dataset.inventory.find((i) => i.sku.includes('-luxury-'));
+    expect(luxury?.price).toBeGreaterThanOrEqual(400_000 / 0.75);
   });
 });
 

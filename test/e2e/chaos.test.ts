@@ -1,8 +1,9 @@
 /**
  * Chaos in CI: 200 sagas with seeded fault plans (business failures at every step, transient errors,
- * timeouts, crashes after commit, duplicates, failing compensations and mixes of them), run through the
- * API, redriven, then checked: zero invariant violations. Reproduce with
- * `npm run chaos -- --sagas 200 --seed 7`.
+ * timeouts, crashes after commit, duplicates, failing compensations and mixes of them) and people acting
+ * on them (customers cancelling before, racing and after the pivot; reviewers approving, rejecting or
+ * letting the 20 s deadline pass; operators stopping executions and resuming them), run through the API,
+ * redriven, then checked: zero invariant violations. Reproduce with `npm run chaos -- --sagas 200 --seed 7`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosReport, formatReport, runChaos } from '../../chaos/run';
@@ -37,6 +38,7 @@ describe(`chaos: ${SAGAS} sagas, seed ${SEED}`, () => {
         warmUp: 8,
         namespace: `ci${SEED}-${Date.now().toString(36)}`,
         settleTimeoutMs: 420_000,
+        log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${formatReport(report)}\n`);
       expect(report.invariants.results.flatMap((r) => r.violations)).toEqual([]);
@@ -54,5 +56,15 @@ describe(`chaos: ${SAGAS} sagas, seed ${SEED}`, () => {
     expect(report.outcomes.redriven).toBeGreaterThan(0);
     expect(report.outcomes['needs-attention']).toBe(0);
     expect(report.dlq.afterRedrive).toBe(0);
+  });
+
+  it('exercised the lifecycle: cancels won and lost, reviews approved, rejected and timed out, aborted executions resumed', () => {
+    expect(report.cancelledByReason.CustomerCancelled).toBeGreaterThan(0);
+    expect(report.actions.cancelsTooLate).toBeGreaterThan(0);
+    expect(report.actions.approvedConfirmed).toBeGreaterThan(0);
+    expect(report.cancelledByReason.ReviewRejected).toBeGreaterThan(0);
+    expect(report.cancelledByReason.ReviewTimedOut).toBeGreaterThan(0);
+    expect(report.actions.resumed).toBeGreaterThan(0);
+    expect(report.invariants.results.find((r) => r.id === 'actions')?.checked).toBeGreaterThan(30);
   });
 });
