@@ -213,6 +213,23 @@ export type FaultMode =
   /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
   | 'duplicate';
 
+/** The fault modes: the one place they are listed (the API's validation, the tools, the console). */
+export const FAULT_MODE_NAMES = ['fail', 'timeout', 'crash-after-commit', 'duplicate'] as const;
+/** `transient:N`: N from 0 to 999. */
+export const FAULT_MODE_PATTERN = new RegExp(`^(${FAULT_MODE_NAMES.join('|')}|transient:(0|[1-9]\\d{0,2}))$`);
+/** The modes a form offers (one `transient:N` example). */
+export const FAULT_MODES = [
+  'fail',
+  'transient:2',
+  'timeout',
+  'crash-after-commit',
+  'duplicate',
+] as const satisfies readonly FaultMode[];
+
+export function isFaultMode(value: unknown): value is FaultMode {
+  return typeof value === 'string' && FAULT_MODE_PATTERN.test(value);
+}
+
 /** What a fault can target: a step, a compensation, or `RecordFailure` (the unwind's last write). */
 export type FaultTarget = SagaOperation | typeof STATE_NAMES.recordFailure;
 

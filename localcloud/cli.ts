@@ -11,6 +11,7 @@ import type { LocalCloud } from './cloud';
 import { DynamoDbLocal } from './dynamodb/local';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
+import { DEFAULT_CONFIG_FILE, type LocalCloudPlugin, loadPlugin } from './plugin';
 import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
 
 const HELP = `Usage: npm start -- [options]
@@ -29,7 +30,8 @@ Options:
                     throttled (TooManyRequestsException), as on AWS (default 1000, AWS's quota)
   --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
   --no-synth        never synthesize, deploy the assembly as it is
-  --outputs FILE    where to write the outputs (default ${DEFAULT_OUTPUTS_FILE})
+  --outputs FILE    where to write the outputs (default: the app config's outputsFile, else ${DEFAULT_OUTPUTS_FILE})
+  --config FILE     the app config: seeding and console extras (default ./${DEFAULT_CONFIG_FILE} if present)
   --allowed-hosts A,B
                     also answer requests for these host names, any port (built in: localhost,
                     *.localhost, 127.x.y.z, [::1]; .example.test = a domain and its subdomains;
@@ -64,7 +66,10 @@ export interface CliOptions {
   lambdaConcurrency?: number;
   assembly: string;
   synth: boolean;
-  outputsFile: string;
+  /** `--outputs FILE`; undefined: the app config's `outputsFile`, else the default. */
+  outputsFile?: string;
+  /** `--config FILE`; undefined: `./stepsaga.config.ts` when present. */
+  configFile?: string;
   /** `--allowed-hosts` (the names in STEPSAGA_ALLOWED_HOSTS are added by startLocalCloud). */
   allowedHosts: string[];
   /** `--mock-config FILE` or `SFN_MOCK_CONFIG`, loaded and checked. */
@@ -93,6 +98,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         assembly: { type: 'string' },
         'no-synth': { type: 'boolean' },
         outputs: { type: 'string' },
+        config: { type: 'string' },
         'allowed-hosts': { type: 'string', multiple: true },
         'mock-config': { type: 'string' },
         iam: { type: 'string' },
@@ -152,7 +158,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     seed: !values['no-seed'],
     assembly: values.assembly ?? 'cdk.out',
     synth: !values['no-synth'],
-    outputsFile: values.outputs ?? DEFAULT_OUTPUTS_FILE,
+    ...(values.outputs !== undefined ? { outputsFile: values.outputs } : {}),
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
     quiet: values.quiet === true,
     help: values.help === true,
     ...(values.persist !== undefined ? { persistDir: values.persist } : {}),
@@ -227,6 +234,15 @@ export async function main(argv: string[]): Promise<number> {
   if (reason) process.stderr.write(`synthesizing (${reason})...\n`);
   const assembly = reason ? synthesize(options.assembly) : Promise.resolve(options.assembly);
 
+  let plugin: LocalCloudPlugin;
+  try {
+    plugin = await loadPlugin(options.configFile);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const outputsFile = options.outputsFile ?? plugin.outputsFile ?? DEFAULT_OUTPUTS_FILE;
+
   let cloud: LocalCloud | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -250,6 +266,7 @@ export async function main(argv: string[]): Promise<number> {
       port: options.port,
       assembly,
       seed: options.seed,
+      plugin,
       quiet: options.quiet,
       allowedHosts: options.allowedHosts,
       ...(options.iam !== undefined ? { iam: options.iam } : {}),
@@ -270,7 +287,7 @@ export async function main(argv: string[]): Promise<number> {
     Endpoint: cloud.endpoint,
     ...cloud.outputs,
   };
-  writeOutputs(options.outputsFile, outputs);
+  writeOutputs(outputsFile, outputs);
   const sinceCommand = performance.now() / 1000;
   const extraHosts = cloud.edge.hosts.configured;
   const mocks = cloud.services.states.mockConfig;
@@ -278,7 +295,7 @@ export async function main(argv: string[]): Promise<number> {
     ? `IAM enforced (${cloud.iam.listRoles().length} roles${cloud.iam.logFile ? `, decisions in ${cloud.iam.logFile}` : ''})`
     : 'IAM not enforced (--iam off)';
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );
   return -1;
 }
