@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import type { ChaosTarget } from '../client/target';
 import {
   COMPENSATION_NAMES,
   type OrderRecord,
@@ -34,7 +35,6 @@ import {
   scanAll,
 } from './observe';
 import { type FaultKind, generateScenario, type PlannedSaga, type ScenarioOptions } from './plan';
-import type { ChaosTarget } from './target';
 
 export interface ChaosOptions extends ScenarioOptions {
   /** Orders in flight at once (POSTs; executions then run on their own). Default 16. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudProcess } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
-import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
+import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../client/target';
 import { ensureAssembly } from '../localcloud/assembly';
 import { freePort } from '../localcloud/dynamodb/local';
 

@@ -17,7 +17,7 @@ import {
 } from '../../chaos/invariants';
 import { clientsFor, filterFor, putDataset, readBusiness, readFinal } from '../../chaos/observe';
 import { type PlannedSaga, predictOutcome } from '../../chaos/plan';
-import type { ChaosTarget, Outputs } from '../../chaos/target';
+import type { ChaosTarget, TargetOutputs as Outputs } from '../../client/target';
 import {
   type IdempotencyRecord,
   type OrderRecord,
