@@ -84,14 +84,8 @@ export const BUSINESS_ERRORS = [
 ] as const;
 export type BusinessErrorName = (typeof BUSINESS_ERRORS)[number];
 
-/** Errors a forward step retries (with backoff and full jitter). Never business errors, never States.ALL. */
-export const TRANSIENT_ERRORS = [
-  'TransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
+/** Errors a forward step retries (with backoff and full jitter): the toolkit's (lib/saga-errors.ts). */
+export { TRANSIENT_ERRORS } from './saga-errors';
 
 /** DynamoDB tables: construct id, key attributes, and the env var that carries the physical name. */
 export const TABLES = {
@@ -184,6 +178,9 @@ export type OutputName = (typeof OUTPUTS)[number];
  * prefix (`cdk deploy --outputs-file` nests them under the stack name).
  */
 export const STACK_NAME_PREFIX = 'OrderSaga';
+
+/** Deployment stage: `prod` keeps data on delete and logs less; `dev` cleans up and logs everything. */
+export type Stage = 'dev' | 'prod';
 
 /** The CloudFormation stack name of a stage. */
 export function stackName(stage: string): string {

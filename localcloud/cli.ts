@@ -2,8 +2,6 @@
  * `npm start`: synthesize (when needed), boot the local cloud, deploy the assembly, load the demo data,
  * print one `ready` line and write `.stepsaga/outputs.json`. Ctrl-C / SIGTERM stops everything it started.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +11,7 @@ import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
 import { DEFAULT_CONFIG_FILE, type LocalCloudPlugin, loadPlugin } from './plugin';
 import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
+import { staleReason, synthesize } from './synth';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -167,48 +166,6 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
     ...(mockConfig ? { mockConfig } : {}),
   };
-}
-
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
-export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'lambdas']): string | undefined {
-  const manifest = path.join(assemblyDir, 'manifest.json');
-  if (!existsSync(manifest)) return `${assemblyDir} is missing`;
-  const builtAt = statSync(manifest).mtimeMs;
-  const changed = sourceDirs.find((dir) => newestMtime(dir) > builtAt);
-  if (changed) return `${changed}/ changed since the last synth`;
-  const templates = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
-  const faultsOn = templates.some((t) =>
-    /"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(path.join(assemblyDir, t), 'utf8')),
-  );
-  if (!faultsOn) return `${assemblyDir} was synthesized without fault injection (-c faults=on)`;
-  return undefined;
-}
-
-/** `node scripts/cdk.mjs synth -c faults=on --quiet` (the dev-stage assembly with fault injection on). */
-export function synthesize(assemblyDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const args = ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', assemblyDir];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-8000);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(assemblyDir);
-      else reject(new Error(`cdk synth failed (exit ${code}):\n${stderr.trim()}`));
-    });
-  });
 }
 
 function explain(error: unknown, options: CliOptions): string {

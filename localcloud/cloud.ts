@@ -24,11 +24,6 @@ import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunction
 import { StepFunctionsService } from './stepfunctions/service';
 import { type AwsRequest, type AwsResponse, LOCAL_REGION, type Service } from './types';
 
-/** What the deployer and the API Gateway use of the Lambda service. */
-export type LambdaApi = Pick<LambdaService, 'createFunction' | 'invoke' | 'functionArn'>;
-/** What the deployer uses of the Step Functions service. */
-export type StatesApi = Pick<StepFunctionsService, 'createStateMachine'>;
-
 export interface LocalCloudOptions {
   /** Edge port; 0 = a random free port. @default 4566 */
   port?: number;
