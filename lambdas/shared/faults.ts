@@ -1,5 +1,5 @@
 /**
- * Fault injection (design §2): a `faults` plan in the saga input, honoured ONLY when the deployment sets
+ * Fault injection: a `faults` plan in the saga input, honoured ONLY when the deployment sets
  * `STEPSAGA_FAULTS=on` (local cloud, dev stages). In any other deployment the plan is ignored here and
  * rejected by the API, so a production payload can never switch behaviour.
  */
