@@ -123,6 +123,15 @@ function sleep(ms: number, wake: Set<() => void>): Promise<void> {
   });
 }
 
+/** `GET /_console/api/graph`: the state machine's graph and its layout (web/main.ts reads this type). */
+export interface GraphResponse {
+  stateMachineArn: string;
+  name: string;
+  graph: SagaGraph;
+  layout: GraphLayout;
+}
+
+/** An item of `GET /_console/api/executions` (web/main.ts reads this type). */
 export interface ExecutionSummary {
   executionArn: string;
   stateMachineArn: string;
@@ -216,9 +225,7 @@ class ConsoleBackend {
     return value;
   }
 
-  async graph(
-    saga: SagaPlugin | undefined,
-  ): Promise<{ stateMachineArn: string; name: string; graph: SagaGraph; layout: GraphLayout }> {
+  async graph(saga: SagaPlugin | undefined): Promise<GraphResponse> {
     const stateMachineArn = this.output(outputNames(saga).stateMachineArn);
     const described = await this.aws.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
     const definition = described.definition ?? '';
