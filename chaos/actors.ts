@@ -10,40 +10,13 @@
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { OrderRecord, OrderStatus } from '../lib/contract';
+import type { ApiResponse, ChaosTarget } from '../client/target';
+import type { OrderRecord } from '../lib/contract';
 import type { Clients } from './observe';
-import type { ActionMoment, PlannedSaga, SagaAction } from './plan';
-import type { ApiResponse, ChaosTarget } from './target';
+import type { ActionMoment, ActionObservation, ApiAnswer, PlannedSaga, SagaAction } from './plan';
 
 /** The operator's StopExecution error (shows in the execution history and the console). */
 export const OPERATOR_ABORT = { error: 'OperatorAbort', cause: 'chaos: an operator stopped the execution' };
-
-/** An answer of the REST API as the checker needs it: the HTTP status (0: no answer) and the error `code`. */
-export interface ApiAnswer {
-  status: number;
-  code?: string;
-}
-
-/** What one actor saw and was answered. */
-export interface ActionObservation {
-  orderId: string;
-  index: number;
-  action: SagaAction;
-  /**
-   * `reached`: the moment came (for a review: the order was seen AWAITING_REVIEW) and the actor acted;
-   * `settled`: the order got its outcome first (the actor still acted, except a reviewer);
-   * `gave-up`: neither within the actor's deadline.
-   */
-  trigger: 'reached' | 'settled' | 'gave-up';
-  /** The order's status read right before acting. */
-  statusBefore?: OrderStatus;
-  /** Cancel or review: the POST's answer. Abort: the answer of POST resume. */
-  answer?: ApiAnswer;
-  /** Abort: the execution's status right after StopExecution. */
-  stoppedStatus?: string;
-  /** A failure of the actor itself (SDK error), reported as a violation. */
-  error?: string;
-}
 
 const SETTLED: ReadonlySet<string> = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
 

@@ -25,8 +25,7 @@ import {
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
-import type { ActionObservation } from './actors';
-import { type PlannedSaga, pathOf, plannedDeadLetters } from './plan';
+import { type ActionObservation, type PlannedSaga, pathOf, plannedDeadLetters } from './plan';
 
 /** The business tables (what conservation is about). */
 export type BusinessSnapshot = SeedData;

@@ -12,6 +12,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChaosTarget } from '../client/target';
 import type {
   AccountRecord,
   DeadLetterMessage,
@@ -23,7 +24,6 @@ import type {
   SeedData,
 } from '../lib/contract';
 import type { BusinessSnapshot, ExecutionObservation, FinalObservation } from './invariants';
-import type { ChaosTarget } from './target';
 
 export interface Clients {
   dynamodb: DynamoDBClient;

@@ -14,6 +14,7 @@ import {
   type FaultPlan,
   type OrderItem,
   type OrderSagaInput,
+  type OrderStatus,
   type SagaOperation,
   type SeedData,
   STEP_NAMES,
@@ -462,4 +463,31 @@ export function generateScenario(options: ScenarioOptions): ChaosScenario {
     });
   }
   return { seed, namespace, dataset, sagas: plans };
+}
+
+/** An answer of the REST API as the checker needs it: the HTTP status (0: no answer) and the error `code`. */
+export interface ApiAnswer {
+  status: number;
+  code?: string;
+}
+
+/** What one actor saw and was answered. */
+export interface ActionObservation {
+  orderId: string;
+  index: number;
+  action: SagaAction;
+  /**
+   * `reached`: the moment came (for a review: the order was seen AWAITING_REVIEW) and the actor acted;
+   * `settled`: the order got its outcome first (the actor still acted, except a reviewer);
+   * `gave-up`: neither within the actor's deadline.
+   */
+  trigger: 'reached' | 'settled' | 'gave-up';
+  /** The order's status read right before acting. */
+  statusBefore?: OrderStatus;
+  /** Cancel or review: the POST's answer. Abort: the answer of POST resume. */
+  answer?: ApiAnswer;
+  /** Abort: the execution's status right after StopExecution. */
+  stoppedStatus?: string;
+  /** A failure of the actor itself (SDK error), reported as a violation. */
+  error?: string;
 }

@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import type { ChaosTarget } from '../client/target';
 import {
   CANCEL_REASONS,
   type CancelReason,
@@ -14,7 +15,7 @@ import {
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
-import { type ActionObservation, act, callApi } from './actors';
+import { act, callApi } from './actors';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -37,13 +38,13 @@ import {
   scanAll,
 } from './observe';
 import {
+  type ActionObservation,
   DEFAULT_REVIEW_THRESHOLD,
   type FaultKind,
   generateScenario,
   type PlannedSaga,
   type ScenarioOptions,
 } from './plan';
-import type { ChaosTarget } from './target';
 
 export interface ChaosOptions extends ScenarioOptions {
   /** Orders in flight at once (POSTs; executions then run on their own). Default 16. */

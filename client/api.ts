@@ -48,7 +48,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     path: string,
     opts: { body?: string; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse<T>> {
-    const url = new URL(path.replace(/^\//, ''), base);
+    const url = new URL(path.replace(/^\/+/, ''), base);
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => {
       query[key] = value;

@@ -20,11 +20,11 @@ export const EMULATOR_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'test'
 export const EMULATOR_REGION = 'us-east-1';
 
 export interface AwsClientSettings {
-  /** The region provider (SDK clients and SigV4 signers accept it as it is). */
-  region: Provider<string>;
+  /** The region, or its provider (SDK clients and SigV4 signers accept either as it is). */
+  region: string | Provider<string>;
   /** Custom endpoint (local cloud, LocalStack); absent for AWS itself. */
   endpoint?: string;
-  credentials: AwsCredentialIdentityProvider;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 const REGION = '([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d)';

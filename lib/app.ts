@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stackName } from './contract';
-import { OrderSagaStack, REVIEW_DEFAULTS, type Stage } from './order-saga-stack';
+import { type Stage, stackName } from './contract';
+import { OrderSagaStack, REVIEW_DEFAULTS } from './order-saga-stack';
 import { PROJECT_ROOT } from './saga-function';
 
 /** Context keys the app reads (`cdk synth -c key=value`). */

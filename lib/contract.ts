@@ -84,14 +84,8 @@ export const BUSINESS_ERRORS = [
 ] as const;
 export type BusinessErrorName = (typeof BUSINESS_ERRORS)[number];
 
-/** Errors a forward step retries (with backoff and full jitter). Never business errors, never States.ALL. */
-export const TRANSIENT_ERRORS = [
-  'TransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
+/** Errors a forward step retries (with backoff and full jitter): the toolkit's (lib/saga-errors.ts). */
+export { TRANSIENT_ERRORS } from './saga-errors';
 
 /** DynamoDB tables: construct id, key attributes, and the env var that carries the physical name. */
 export const TABLES = {
@@ -233,6 +227,9 @@ export type OutputName = (typeof OUTPUTS)[number];
  */
 export const STACK_NAME_PREFIX = 'OrderSaga';
 
+/** Deployment stage: `prod` keeps data on delete and logs less; `dev` cleans up and logs everything. */
+export type Stage = 'dev' | 'prod';
+
 /** The CloudFormation stack name of a stage. */
 export function stackName(stage: string): string {
   return `${STACK_NAME_PREFIX}-${stage}`;
@@ -260,6 +257,23 @@ export type FaultMode =
   | 'crash-after-commit'
   /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
   | 'duplicate';
+
+/** The fault modes: the one place they are listed (the API's validation, the tools, the console). */
+export const FAULT_MODE_NAMES = ['fail', 'timeout', 'crash-after-commit', 'duplicate'] as const;
+/** `transient:N`: N from 0 to 999. */
+export const FAULT_MODE_PATTERN = new RegExp(`^(${FAULT_MODE_NAMES.join('|')}|transient:(0|[1-9]\\d{0,2}))$`);
+/** The modes a form offers (one `transient:N` example). */
+export const FAULT_MODES = [
+  'fail',
+  'transient:2',
+  'timeout',
+  'crash-after-commit',
+  'duplicate',
+] as const satisfies readonly FaultMode[];
+
+export function isFaultMode(value: unknown): value is FaultMode {
+  return typeof value === 'string' && FAULT_MODE_PATTERN.test(value);
+}
 
 /** What a fault can target: a step, a compensation, or `RecordFailure` (the unwind's last write). */
 export type FaultTarget = SagaOperation | typeof STATE_NAMES.recordFailure;

@@ -18,6 +18,7 @@ import {
   type OutputName,
   STATE_NAMES,
   STEP_NAMES,
+  type Stage,
   type StepName,
   TABLES,
   type TableAction,
@@ -26,9 +27,6 @@ import {
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { Saga, type SagaStep } from './saga';
 import { SagaFunction } from './saga-function';
-
-/** Deployment stage: `prod` keeps data on delete and logs less; `dev` cleans up and logs everything. */
-export type Stage = 'dev' | 'prod';
 
 export interface OrderSagaStackProps extends StackProps {
   /**
@@ -234,6 +232,15 @@ export class OrderSagaStack extends Stack {
       taskTimeout: TASK_TIMEOUT,
       deadLetterQueue: this.deadLetterQueue,
       recordFailure: this.functions.RecordFailure,
+      stateNames: {
+        failedSuffix: STATE_NAMES.failedSuffix,
+        dlqSuffix: STATE_NAMES.dlqSuffix,
+        recordFailure: STATE_NAMES.recordFailure,
+        checkCompensations: STATE_NAMES.checkCompensations,
+        succeed: STATE_NAMES.succeed,
+        failed: STATE_NAMES.failOrder,
+        compensationFailed: STATE_NAMES.failCompensation,
+      },
       // No StateMachineName: switching `-c express=true` replaces the state machine, which CloudFormation
       // refuses for a custom name; the generated one is unique per stack and region.
       stateMachineType: express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,

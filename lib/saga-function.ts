@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { copyBundle, HandlerBundles } from './handler-bundles';
+import { copyBundle, HandlerBundles } from './saga-function-bundles';
 
 /** The repository root (this file lives in `lib/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,7 +23,7 @@ export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambdas', 'handlers');
 /** CloudWatch metrics namespace of the Powertools Metrics the functions emit. */
 export const METRICS_NAMESPACE = 'StepSaga';
 
-/** One esbuild build for all handlers of the app (see handler-bundles.ts). */
+/** One esbuild build for all handlers of the app (see saga-function-bundles.ts). */
 const BUNDLES = new HandlerBundles(PROJECT_ROOT, HANDLERS_DIR);
 
 /**
@@ -84,7 +84,7 @@ export interface SagaFunctionProps
  *
  * - Node.js 22 on arm64 (Graviton: about 20 % cheaper per GB-second than x86_64);
  * - bundled with the locally installed esbuild (never Docker), one build for all handlers
- *   (`handler-bundles.ts`, cached by the content of its inputs), ES module inputs tree-shaken into CommonJS
+ *   (`saga-function-bundles.ts`, cached by the content of its inputs), ES module inputs tree-shaken into CommonJS
  *   output, minified, with source maps
  *   (`NODE_OPTIONS=--enable-source-maps`) and `keepNames`, because Step Functions' Catch and Retry match
  *   on `error.name` and a minifier must not rename the error classes;

@@ -23,7 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { STATE_NAMES, TRANSIENT_ERRORS } from './contract';
+import { TRANSIENT_ERRORS } from './saga-errors';
 
 /** Lambda's throttling error as Step Functions reports it (retried by {@link Saga.THROTTLE_RETRY}). */
 export const THROTTLE_ERRORS = ['Lambda.TooManyRequestsException'] as const;
@@ -99,13 +99,24 @@ export interface SagaStateNames {
   readonly recordFailure?: string;
   /** The Choice on `$.deadLettered`. @default 'AllCompensated' */
   readonly checkCompensations?: string;
-  /** The Succeed state reached through `succeedOnErrors`. @default 'OrderConfirmed' */
+  /** The Succeed state reached through `succeedOnErrors`. @default 'SagaSucceeded' */
   readonly succeed?: string;
-  /** Fail state when everything was compensated. @default 'OrderFailed' */
+  /** Fail state when everything was compensated. @default 'SagaFailed' */
   readonly failed?: string;
   /** Fail state when a compensation ended in the DLQ. @default 'CompensationFailed' */
   readonly compensationFailed?: string;
 }
+
+/** The state names a saga gets unless it names its own (`SagaProps.stateNames`). */
+export const DEFAULT_STATE_NAMES: Required<SagaStateNames> = {
+  failedSuffix: 'Failed',
+  dlqSuffix: 'ToDLQ',
+  recordFailure: 'RecordFailure',
+  checkCompensations: 'AllCompensated',
+  succeed: 'SagaSucceeded',
+  failed: 'SagaFailed',
+  compensationFailed: 'CompensationFailed',
+};
 
 export interface SagaProps {
   /** The forward steps, in execution order. At least one. */
@@ -268,16 +279,7 @@ export class Saga extends Construct {
         );
       }
     }
-    this.names = {
-      failedSuffix: STATE_NAMES.failedSuffix,
-      dlqSuffix: STATE_NAMES.dlqSuffix,
-      recordFailure: STATE_NAMES.recordFailure,
-      checkCompensations: STATE_NAMES.checkCompensations,
-      succeed: STATE_NAMES.succeed,
-      failed: STATE_NAMES.failOrder,
-      compensationFailed: STATE_NAMES.failCompensation,
-      ...props.stateNames,
-    };
+    this.names = { ...DEFAULT_STATE_NAMES, ...props.stateNames };
     this.states = this.registry;
     this.taskTimeout = props.taskTimeout ? { taskTimeout: Timeout.duration(props.taskTimeout) } : {};
     for (const step of props.steps) {

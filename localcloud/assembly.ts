@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { staleReason, synthesize } from './cli';
+import { staleReason, synthesize } from './synth';
 
 export const TEST_ASSEMBLY_DIR = '.stepsaga/test-assembly';
 

@@ -2,8 +2,6 @@
  * `npm start`: synthesize (when needed), boot the local cloud, deploy the assembly, load the demo data,
  * print one `ready` line and write `.stepsaga/outputs.json`. Ctrl-C / SIGTERM stops everything it started.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,7 +9,9 @@ import type { LocalCloud } from './cloud';
 import { DynamoDbLocal } from './dynamodb/local';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { DEFAULT_OUTPUTS_FILE, writeOutputs } from './outputs';
+import { DEFAULT_CONFIG_FILE, type LocalCloudPlugin, loadPlugin } from './plugin';
 import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
+import { staleReason, synthesize } from './synth';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -29,7 +29,8 @@ Options:
                     throttled (TooManyRequestsException), as on AWS (default 1000, AWS's quota)
   --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
   --no-synth        never synthesize, deploy the assembly as it is
-  --outputs FILE    where to write the outputs (default ${DEFAULT_OUTPUTS_FILE})
+  --outputs FILE    where to write the outputs (default: the app config's outputsFile, else ${DEFAULT_OUTPUTS_FILE})
+  --config FILE     the app config: seeding and console extras (default ./${DEFAULT_CONFIG_FILE} if present)
   --allowed-hosts A,B
                     also answer requests for these host names, any port (built in: localhost,
                     *.localhost, 127.x.y.z, [::1]; .example.test = a domain and its subdomains;
@@ -64,7 +65,10 @@ export interface CliOptions {
   lambdaConcurrency?: number;
   assembly: string;
   synth: boolean;
-  outputsFile: string;
+  /** `--outputs FILE`; undefined: the app config's `outputsFile`, else the default. */
+  outputsFile?: string;
+  /** `--config FILE`; undefined: `./stepsaga.config.ts` when present. */
+  configFile?: string;
   /** `--allowed-hosts` (the names in STEPSAGA_ALLOWED_HOSTS are added by startLocalCloud). */
   allowedHosts: string[];
   /** `--mock-config FILE` or `SFN_MOCK_CONFIG`, loaded and checked. */
@@ -93,6 +97,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         assembly: { type: 'string' },
         'no-synth': { type: 'boolean' },
         outputs: { type: 'string' },
+        config: { type: 'string' },
         'allowed-hosts': { type: 'string', multiple: true },
         'mock-config': { type: 'string' },
         iam: { type: 'string' },
@@ -152,7 +157,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     seed: !values['no-seed'],
     assembly: values.assembly ?? 'cdk.out',
     synth: !values['no-synth'],
-    outputsFile: values.outputs ?? DEFAULT_OUTPUTS_FILE,
+    ...(values.outputs !== undefined ? { outputsFile: values.outputs } : {}),
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
     quiet: values.quiet === true,
     help: values.help === true,
     ...(values.persist !== undefined ? { persistDir: values.persist } : {}),
@@ -160,56 +166,6 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
     ...(mockConfig ? { mockConfig } : {}),
   };
-}
-
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
-export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'lambdas']): string | undefined {
-  const manifest = path.join(assemblyDir, 'manifest.json');
-  if (!existsSync(manifest)) return `${assemblyDir} is missing`;
-  const builtAt = statSync(manifest).mtimeMs;
-  const changed = sourceDirs.find((dir) => newestMtime(dir) > builtAt);
-  if (changed) return `${changed}/ changed since the last synth`;
-  const templates = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
-  const faultsOn = templates.some((t) =>
-    /"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(path.join(assemblyDir, t), 'utf8')),
-  );
-  if (!faultsOn) return `${assemblyDir} was synthesized without fault injection (-c faults=on)`;
-  return undefined;
-}
-
-/**
- * `node scripts/cdk.mjs synth -c faults=on --quiet` (the dev-stage assembly with fault injection on).
- * Without CDK's built-in CloudFormation template validation (`CDK_VALIDATION=false`): two thirds of the
- * app's CPU, for a check of the same template that `npm run synth`, `cdk deploy` and CI's synth step run;
- * the local cloud's deploy checks what it runs itself.
- */
-export function synthesize(assemblyDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const args = ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', assemblyDir];
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CDK_VALIDATION: 'false' },
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-8000);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(assemblyDir);
-      else reject(new Error(`cdk synth failed (exit ${code}):\n${stderr.trim()}`));
-    });
-  });
 }
 
 function explain(error: unknown, options: CliOptions): string {
@@ -235,6 +191,15 @@ export async function main(argv: string[]): Promise<number> {
   if (reason) process.stderr.write(`synthesizing (${reason})...\n`);
   const assembly = reason ? synthesize(options.assembly) : Promise.resolve(options.assembly);
 
+  let plugin: LocalCloudPlugin;
+  try {
+    plugin = await loadPlugin(options.configFile);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const outputsFile = options.outputsFile ?? plugin.outputsFile ?? DEFAULT_OUTPUTS_FILE;
+
   let cloud: LocalCloud | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -258,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
       port: options.port,
       assembly,
       seed: options.seed,
+      plugin,
       quiet: options.quiet,
       allowedHosts: options.allowedHosts,
       ...(options.iam !== undefined ? { iam: options.iam } : {}),
@@ -278,7 +244,7 @@ export async function main(argv: string[]): Promise<number> {
     Endpoint: cloud.endpoint,
     ...cloud.outputs,
   };
-  writeOutputs(options.outputsFile, outputs);
+  writeOutputs(outputsFile, outputs);
   const sinceCommand = performance.now() / 1000;
   const extraHosts = cloud.edge.hosts.configured;
   const mocks = cloud.services.states.mockConfig;
@@ -286,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     ? `IAM enforced (${cloud.iam.listRoles().length} roles${cloud.iam.logFile ? `, decisions in ${cloud.iam.logFile}` : ''})`
     : 'IAM not enforced (--iam off)';
   process.stdout.write(
-    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${options.outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
+    `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );
   return -1;
 }

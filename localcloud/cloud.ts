@@ -12,19 +12,17 @@ import { ApiGatewayService } from './apigateway/service';
 import { createConsoleService } from './console/service';
 import { type DeployReport, deployAssembly } from './deploy/deploy';
 import { DynamoDbLocal, DynamoDbService } from './dynamodb/local';
-import { awsJson, awsJsonError, Edge, type EdgeOptions } from './edge';
+import { Edge, type EdgeOptions } from './edge';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from './hosts';
 import { IAM_ENV, IAM_LOG_ENV, IamEnforcer } from './iam/enforcer';
 import { LambdaService } from './lambda/service';
+import { requireOutput } from './outputs';
+import { type LocalCloudPlugin, loadPlugin, type PluginContext, type SeedReport } from './plugin';
+import { awsJson, awsJsonError } from './protocol';
 import { SqsService } from './sqs/service';
 import { loadMockConfig, MOCK_CONFIG_ENV, type MockConfig } from './stepfunctions/mock-config';
 import { StepFunctionsService } from './stepfunctions/service';
-import type { AwsRequest, AwsResponse, Service } from './types';
-
-/** What the deployer and the API Gateway use of the Lambda service. */
-export type LambdaApi = Pick<LambdaService, 'createFunction' | 'invoke' | 'functionArn'>;
-/** What the deployer uses of the Step Functions service. */
-export type StatesApi = Pick<StepFunctionsService, 'createStateMachine'>;
+import { type AwsRequest, type AwsResponse, LOCAL_REGION, type Service } from './types';
 
 export interface LocalCloudOptions {
   /** Edge port; 0 = a random free port. @default 4566 */
@@ -48,8 +46,13 @@ export interface LocalCloudOptions {
    * synthesize while the services boot (the CLI does). @default 'cdk.out'
    */
   assembly?: string | false | Promise<string>;
-  /** Load the demo data into the deployed tables. @default false */
+  /** Run the app config's seed hooks (demo data into the tables that are empty). @default false */
   seed?: boolean;
+  /**
+   * The app config (`localcloud/plugin.ts`): an object, a file to load, or `false` for none.
+   * @default `./stepsaga.config.ts` when the working directory has one
+   */
+  plugin?: LocalCloudPlugin | string | false;
   /** Multiplies Retry intervals of the state machines (0.01 makes tests fast). @default 1 */
   retryScale?: number;
   /** The account's Lambda concurrency limit (`--lambda-concurrency`). @default 1000 (lambda/limits.ts) */
@@ -128,6 +131,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // So does a bad mock config file.
   const mockFile = options.mockConfig ?? (process.env[MOCK_CONFIG_ENV] || undefined);
   const mockConfig = typeof mockFile === 'string' ? loadMockConfig(mockFile) : mockFile;
+  // And a bad app config.
+  const plugin =
+    options.plugin === false
+      ? {}
+      : typeof options.plugin === 'object'
+        ? options.plugin
+        : await loadPlugin(options.plugin);
 
   // 1. The JVM first: it is the long pole.
   const dynamoLocal =
@@ -214,6 +224,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const consoleService = createConsoleService({
       endpoint,
       outputs: () => outputs,
+      plugin,
       onEvent: (listener) => states.onEvent(listener),
     });
     for (const service of [dynamodb, sqs, lambda, states, apigateway, consoleService, health])
@@ -256,9 +267,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         );
     };
     await Promise.all([dynamoTimed, deploying()]);
-    if (deployment && options.seed) {
-      const { seedDemoData } = await import('./deploy/seed');
-      const report = await seedDemoData(edge.endpoint, outputs);
+    const seeds = (plugin.sagas ?? []).flatMap((saga) => (saga.seed ? [saga.seed] : []));
+    if (deployment && options.seed && seeds.length > 0) {
+      const context: PluginContext = {
+        endpoint: edge.endpoint,
+        region: LOCAL_REGION,
+        credentials: { accessKeyId: 'localcloud', secretAccessKey: 'localcloud' },
+        outputs,
+        output: (name) => requireOutput(outputs, name),
+      };
+      const report: SeedReport = { counts: {}, kept: [] };
+      for (const seed of seeds) {
+        const one = await seed(context);
+        Object.assign(report.counts, one.counts);
+        report.kept.push(...one.kept);
+      }
       const items = Object.values(report.counts).reduce((a, b) => a + b, 0);
       seeding =
         report.kept.length === 0

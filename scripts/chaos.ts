@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_REVIEW_THRESHOLD, MIN_REVIEW_THRESHOLD } from '../chaos/plan';
 import { CloudProcess } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
-import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../chaos/target';
+import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../client/target';
 import { ensureAssembly } from '../localcloud/assembly';
 import { freePort } from '../localcloud/dynamodb/local';
 

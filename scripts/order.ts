@@ -25,8 +25,8 @@ import { clientConfig, readOutputs, requireOutput } from '../client/outputs';
 import {
   COMPENSATION_NAMES,
   type CompensationName,
-  type FaultMode,
   type FaultPlan,
+  isFaultMode,
   type OrderSagaInput,
   type SagaOperation,
   STATE_NAMES,
@@ -75,11 +75,6 @@ function isStep(value: string): value is StepName {
 }
 function isCompensation(value: string): value is CompensationName {
   return (COMPENSATION_NAMES as readonly string[]).includes(value);
-}
-function isFaultMode(value: string): value is FaultMode {
-  return (
-    ['fail', 'timeout', 'crash-after-commit', 'duplicate'].includes(value) || /^transient:\d+$/.test(value)
-  );
 }
 
 export type ReviewChoice = 'approve' | 'reject' | 'wait';

@@ -12,10 +12,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { awsClientSettings } from '../client/aws';
-import { type SeedData, STACK_NAME_PREFIX, type TableId } from '../lib/contract';
+import { readOutputs } from '../client/outputs';
+import type { SeedData, TableId } from '../lib/contract';
+import type { SeedReport as EmptyTablesReport, PluginContext } from '../localcloud/plugin';
+
+/** The demo data `npm start` loads (the app config's seed hook). */
+export const DEMO_DATA_FILE = resolve(import.meta.dirname, '../seed/demo.json');
 
 const nonNegativeInt = z.number().int().min(0);
 const seedSchema = z.strictObject({
@@ -116,28 +121,50 @@ export async function seedTables(options: SeedOptions): Promise<SeedReport> {
 }
 
 /**
+ * Seeds the tables the outputs name (`<Table>TableName`) that are empty: a table that already holds items
+ * (data kept by `--persist`) is left as it is, so a restart never resets balances or stock.
+ */
+export async function seedEmptyTables(
+  ctx: PluginContext,
+  dataFile = DEMO_DATA_FILE,
+): Promise<EmptyTablesReport> {
+  const tableNames: Partial<Record<TableId, string>> = {};
+  for (const [table] of SEEDED) {
+    const name = ctx.outputs[`${table}TableName`];
+    if (name) tableNames[table] = name;
+  }
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: ctx.endpoint, region: ctx.region, credentials: ctx.credentials }),
+  );
+  try {
+    const kept: TableId[] = [];
+    const empty: TableId[] = [];
+    for (const [table, name] of Object.entries(tableNames) as [TableId, string][]) {
+      const scan = await client.send(new ScanCommand({ TableName: name, Limit: 1, Select: 'COUNT' }));
+      if ((scan.Count ?? 0) > 0 || scan.LastEvaluatedKey !== undefined) kept.push(table);
+      else empty.push(table);
+    }
+    const counts =
+      empty.length > 0
+        ? await seedTables({ client, tableNames, data: loadSeedFile(dataFile), only: empty })
+        : {};
+    return { counts, kept };
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
  * Reads a CloudFormation outputs file: flat `{ "ApiUrl": ... }` or the nested
- * `cdk deploy --outputs-file` form `{ "OrderSaga-dev": { "ApiUrl": ... } }`.
+ * `cdk deploy --outputs-file` form `{ "OrderSaga-dev": { "ApiUrl": ... } }` (the one parser,
+ * client/outputs.ts).
  */
 export function readOutputsFile(path: string): Record<string, string> {
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return readOutputs(path);
   } catch (error) {
     throw new Error(`Cannot read outputs file ${path}: ${(error as Error).message}`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new Error(`Outputs file ${path} is not a JSON object`);
-  }
-  const record = raw as Record<string, unknown>;
-  const nested = Object.values(record).every((v) => typeof v === 'object' && v !== null);
-  const flat = nested
-    ? ((Object.entries(record).find(([key]) => key.startsWith(STACK_NAME_PREFIX))?.[1] ??
-        Object.values(record).find((v) => typeof v === 'object')) as Record<string, unknown>)
-    : record;
-  return Object.fromEntries(
-    Object.entries(flat ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
 }
 
 /** `--name value` from argv. */

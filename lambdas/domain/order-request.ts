@@ -4,8 +4,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { COMPENSATION_NAMES, type OrderSagaInput, STATE_NAMES, STEP_NAMES } from '../../lib/contract';
-import { FAULT_MODE_PATTERN } from '../shared/faults';
+import {
+  COMPENSATION_NAMES,
+  FAULT_MODE_PATTERN,
+  type OrderSagaInput,
+  STATE_NAMES,
+  STEP_NAMES,
+} from '../../lib/contract';
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Redrive of failed compensations (design §2, issue 2 item 5).
+ * Redrive of failed compensations (docs/operations.md, "Runbook: an order is `NEEDS_ATTENTION`").
  *
  * A compensation that exhausted its retries left a `DeadLetterMessage` on the DLQ and the order in
  * NEEDS_ATTENTION. Once the outage is over, redrive replays each message: it invokes the compensation

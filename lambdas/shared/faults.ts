@@ -1,16 +1,12 @@
 /**
- * Fault injection (design §2): a `faults` plan in the saga input, honoured ONLY when the deployment sets
+ * Fault injection: a `faults` plan in the saga input, honoured ONLY when the deployment sets
  * `STEPSAGA_FAULTS=on` (local cloud, dev stages). In any other deployment the plan is ignored here and
  * rejected by the API, so a production payload can never switch behaviour.
  */
-import type { FaultMode, FaultPlan, FaultTarget } from '../../lib/contract';
+import type { FaultPlan, FaultTarget } from '../../lib/contract';
 import { CrashAfterCommitError, FunctionTimeoutError, InjectedFailureError, TransientError } from './errors';
 
-export const FAULT_MODE_PATTERN = /^(fail|timeout|crash-after-commit|duplicate|transient:(0|[1-9]\d{0,2}))$/;
-
-export function isFaultMode(value: unknown): value is FaultMode {
-  return typeof value === 'string' && FAULT_MODE_PATTERN.test(value);
-}
+export { FAULT_MODE_PATTERN, isFaultMode } from '../../lib/contract';
 
 export interface FaultContext {
   /** Whether the deployment enables faults (`STEPSAGA_FAULTS=on`). */

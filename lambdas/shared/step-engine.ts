@@ -1,5 +1,5 @@
 /**
- * The idempotent step engine (design §2): exactly-once effects on at-least-once delivery.
+ * The idempotent step engine: exactly-once effects on at-least-once delivery.
  *
  * Action: ONE `TransactWriteItems` = the business change (conditional) + `IdempotencyKeys[orderId, step]`
  * put with `attribute_not_exists`. A duplicate replays the recorded result; a step whose key was already

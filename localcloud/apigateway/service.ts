@@ -13,7 +13,7 @@
  * `requestContext.identity`.
  */
 import { randomUUID } from 'node:crypto';
-import { parseCredential } from '../edge';
+import { parseCredential } from '../protocol';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import type { ApiMethod, ApiResource, RestApiModel } from './model';

@@ -2,9 +2,10 @@
  * The console: a web page served by the local cloud at `<endpoint>/_console/`.
  *
  * The server side is an ordinary AWS client of the local cloud: it talks to it only through the AWS SDK
- * v3 clients pointed at the edge (Step Functions, SQS, DynamoDB, Lambda) and through the order API
- * (SigV4-signed `POST /orders`), exactly as it would talk to AWS. Nothing reaches into the services'
- * internals, so what the page shows is what any AWS client would see.
+ * v3 clients pointed at the edge (Step Functions, SQS, Lambda), exactly as it would talk to AWS. Nothing
+ * reaches into the services' internals, so what the page shows is what any AWS client would see. What is
+ * the app's (the start form, the data panels, the item and its actions) comes from the app config's
+ * `console` hooks (`localcloud/plugin.ts`), which reach the edge the same way.
  *
  * The front end (`web/main.ts`, vanilla DOM + SVG) is bundled with esbuild when the service is first
  * asked for it and kept in memory (about 50 ms; no build step, nothing written to disk). The graph is
@@ -13,7 +14,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DescribeExecutionCommand,
@@ -26,19 +26,25 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type ApiClient, createApiClient } from '../../client/api';
-import { ORDER_ID_PATTERN } from '../../lambdas/domain/order-request';
-import { COMPENSATION_NAMES, type OrderStatus, type OutputName, STEP_NAMES } from '../../lib/contract';
-import type { AwsRequest, AwsResponse, Service } from '../types';
+import {
+  type ConsoleExtension,
+  type LocalCloudPlugin,
+  outputNames,
+  type PluginContext,
+  PluginError,
+  type SagaPlugin,
+} from '../plugin';
+import { type AwsRequest, type AwsResponse, LOCAL_REGION, type Service } from '../types';
 import { type GraphLayout, layoutGraph } from './layout';
 import { type AwsHistoryEvent, buildGraph, deriveStatuses, type SagaGraph, toConsoleEvents } from './model';
 
 export interface ConsoleServiceOptions {
   /** The edge URL (known once the edge listens). */
   endpoint: () => string;
-  /** The deployed stack's outputs (contract `OUTPUTS`: StateMachineArn, DlqUrl, table names, ApiUrl...). */
+  /** The deployed stacks' outputs (StateMachineArn, DlqUrl, RedriveFunctionName, and the app's). */
   outputs: () => Record<string, string>;
+  /** The app config: its sagas' output names and console hooks. Without one: the generic views only. */
+  plugin?: LocalCloudPlugin;
   /**
    * Optional push from the Step Functions service (`StatesApi.onEvent`): wakes the live stream as soon
    * as an execution records an event. Without it the stream polls the Step Functions API every 300 ms.
@@ -57,31 +63,10 @@ const EXECUTION_STATUSES = [
   'ABORTED',
   'PENDING_REDRIVE',
 ] as const;
-/** Order statuses the data panel filters by (the Orders table's `status`). */
-const ORDER_STATUSES = [
-  'PENDING',
-  'AWAITING_REVIEW',
-  'CANCELLING',
-  'CONFIRMED',
-  'CANCELLED',
-  'NEEDS_ATTENTION',
-] as const satisfies readonly OrderStatus[];
-/** The order API's POST actions the page offers (each only where the order's `links` name it). */
-const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
-type OrderAction = (typeof ORDER_ACTIONS)[number];
-const FAULT_MODES = ['fail', 'transient:2', 'timeout', 'crash-after-commit', 'duplicate'] as const;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-/** A client-visible error: the status and a message naming what is wrong. */
-class ConsoleError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConsoleError';
-  }
-}
+/** A client-visible error: the status and a message naming what is wrong (the hooks' error too). */
+const ConsoleError = PluginError;
 
 function json(body: unknown, status = 200): AwsResponse {
   return {
@@ -138,6 +123,15 @@ function sleep(ms: number, wake: Set<() => void>): Promise<void> {
   });
 }
 
+/** `GET /_console/api/graph`: the state machine's graph and its layout (web/main.ts reads this type). */
+export interface GraphResponse {
+  stateMachineArn: string;
+  name: string;
+  graph: SagaGraph;
+  layout: GraphLayout;
+}
+
+/** An item of `GET /_console/api/executions` (web/main.ts reads this type). */
 export interface ExecutionSummary {
   executionArn: string;
   stateMachineArn: string;
@@ -160,9 +154,7 @@ function summarize(item: ExecutionListItem): ExecutionSummary {
 
 /** The console's data access: AWS SDK clients pointed at the edge, created on first use. */
 class ConsoleBackend {
-  private clients:
-    | { sfn: SFNClient; sqs: SQSClient; db: DynamoDBDocumentClient; lambda: LambdaClient; endpoint: string }
-    | undefined;
+  private clients: { sfn: SFNClient; sqs: SQSClient; lambda: LambdaClient; endpoint: string } | undefined;
   private graphCache:
     | { definition: string; value: Promise<{ graph: SagaGraph; layout: GraphLayout }> }
     | undefined;
@@ -172,21 +164,58 @@ class ConsoleBackend {
   private get aws() {
     const endpoint = this.options.endpoint();
     if (!this.clients || this.clients.endpoint !== endpoint) {
-      const config = { endpoint, region: 'us-east-1', credentials: CREDENTIALS };
+      const config = { endpoint, region: LOCAL_REGION, credentials: CREDENTIALS };
       this.clients = {
         endpoint,
         sfn: new SFNClient(config),
         sqs: new SQSClient(config),
-        db: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-          marshallOptions: { removeUndefinedValues: true },
-        }),
         lambda: new LambdaClient(config),
       };
     }
     return this.clients;
   }
 
-  output(name: OutputName): string {
+  /** The saga `?saga=` names, else the config's first (undefined without a config). */
+  saga(name: string | null | undefined): SagaPlugin | undefined {
+    const sagas = this.options.plugin?.sagas ?? [];
+    if (!name) return sagas[0];
+    const saga = sagas.find((s) => s.name === name);
+    if (!saga)
+      throw new ConsoleError(
+        404,
+        `No saga "${name}" in the app config (have: ${sagas.map((s) => s.name).join(', ') || 'none'})`,
+      );
+    return saga;
+  }
+
+  /** What a console hook gets: the edge, the outputs, and the console's credentials. */
+  context(): PluginContext {
+    return {
+      endpoint: this.options.endpoint(),
+      region: LOCAL_REGION,
+      credentials: CREDENTIALS,
+      outputs: this.options.outputs(),
+      output: (name) => this.output(name),
+    };
+  }
+
+  /** The saga's console hook `name`, or a 404 saying the app config has none. */
+  hook<K extends keyof ConsoleExtension>(
+    saga: SagaPlugin | undefined,
+    name: K,
+  ): NonNullable<ConsoleExtension[K]> {
+    const hook = saga?.console?.[name];
+    if (!hook)
+      throw new ConsoleError(
+        404,
+        saga
+          ? `The app config's saga "${saga.name}" has no console hook "${name}"`
+          : `No app config (stepsaga.config.ts) provides the console hook "${name}"`,
+      );
+    return hook as NonNullable<ConsoleExtension[K]>;
+  }
+
+  output(name: string): string {
     const value = this.options.outputs()[name];
     if (!value)
       throw new ConsoleError(
@@ -196,8 +225,8 @@ class ConsoleBackend {
     return value;
   }
 
-  async graph(): Promise<{ stateMachineArn: string; name: string; graph: SagaGraph; layout: GraphLayout }> {
-    const stateMachineArn = this.output('StateMachineArn');
+  async graph(saga: SagaPlugin | undefined): Promise<GraphResponse> {
+    const stateMachineArn = this.output(outputNames(saga).stateMachineArn);
     const described = await this.aws.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
     const definition = described.definition ?? '';
     if (this.graphCache?.definition !== definition) {
@@ -207,7 +236,7 @@ class ConsoleBackend {
     return { stateMachineArn, name: described.name ?? '', ...(await this.graphCache.value) };
   }
 
-  async executions(status?: string): Promise<ExecutionSummary[]> {
+  async executions(saga: SagaPlugin | undefined, status?: string): Promise<ExecutionSummary[]> {
     const statusFilter = EXECUTION_STATUSES.find((s) => s === status) as ExecutionStatus | undefined;
     if (status && !statusFilter)
       throw new ConsoleError(
@@ -216,7 +245,7 @@ class ConsoleBackend {
       );
     const out = await this.aws.sfn.send(
       new ListExecutionsCommand({
-        stateMachineArn: this.output('StateMachineArn'),
+        stateMachineArn: this.output(outputNames(saga).stateMachineArn),
         maxResults: 100,
         ...(statusFilter ? { statusFilter } : {}),
       }),
@@ -226,12 +255,12 @@ class ConsoleBackend {
       .sort((a, b) => (b.startDate ?? '').localeCompare(a.startDate ?? ''));
   }
 
-  async execution(executionArn: string) {
+  async execution(saga: SagaPlugin | undefined, executionArn: string) {
     if (!executionArn) throw new ConsoleError(400, 'Query parameter "arn" (the execution ARN) is required');
     const sfn = this.aws.sfn;
     const [described, { graph }] = await Promise.all([
       sfn.send(new DescribeExecutionCommand({ executionArn })),
-      this.graph(),
+      this.graph(saga),
     ]);
     const raw: HistoryEvent[] = [];
     let nextToken: string | undefined;
@@ -260,63 +289,20 @@ class ConsoleBackend {
     };
   }
 
-  async startOrder(body: Buffer) {
-    let order: unknown;
-    try {
-      order = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new ConsoleError(400, 'The order must be a JSON object');
-    }
-    const response = await this.api().post('orders', order);
-    return { status: response.status, body: response.body };
-  }
-
-  private api(): ApiClient {
-    return createApiClient({ apiUrl: this.output('ApiUrl'), region: 'us-east-1', credentials: CREDENTIALS });
-  }
-
-  /** `GET /orders/{id}` of the order API: status, reason and the actions possible now (`links`). */
-  async order(orderId: string) {
-    if (!ORDER_ID_PATTERN.test(orderId))
-      throw new ConsoleError(400, `Not an order id: ${JSON.stringify(orderId)}`);
-    const response = await this.api().get(`orders/${orderId}`);
-    return { status: response.status, body: response.body };
-  }
-
-  /** The order's status and last change, read from the Orders table (cheap: the stream's change mark). */
-  async orderMark(orderId: string): Promise<string> {
-    const out = await this.aws.db.send(
-      new GetCommand({
-        TableName: this.output('OrdersTableName'),
-        Key: { orderId },
-        ConsistentRead: true,
-        ProjectionExpression: '#s, updatedAt',
-        ExpressionAttributeNames: { '#s': 'status' },
-      }),
-    );
-    return out.Item ? `${String(out.Item.status)}@${String(out.Item.updatedAt)}` : 'none';
-  }
-
-  /** `POST /orders/{id}/{cancel|resume|review}` on the order API, SigV4-signed, answered as the API answered. */
-  async orderAction(orderId: string, action: OrderAction, body: Buffer) {
-    if (!ORDER_ID_PATTERN.test(orderId))
-      throw new ConsoleError(400, `Not an order id: ${JSON.stringify(orderId)}`);
-    let payload: unknown = {};
+  /** The JSON body of a request to a hook (`{}` when empty), or a 400 naming what it is for. */
+  static body(body: Buffer, what: string): unknown {
     const text = body.toString('utf8').trim();
-    if (text) {
-      try {
-        payload = JSON.parse(text);
-      } catch {
-        throw new ConsoleError(400, `The ${action} request must be a JSON object`);
-      }
+    if (!text) return {};
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ConsoleError(400, `The ${what} must be a JSON object`);
     }
-    const response = await this.api().post(`orders/${orderId}/${action}`, payload);
-    return { status: response.status, body: response.body };
   }
 
   /** Peeks the DLQ without hiding its messages (VisibilityTimeout 0), so redrive still finds them. */
-  async deadLetters() {
-    const QueueUrl = this.output('DlqUrl');
+  async deadLetters(saga: SagaPlugin | undefined) {
+    const QueueUrl = this.output(outputNames(saga).dlqUrl);
     const seen = new Map<string, Record<string, unknown>>();
     for (let round = 0; round < 5; round += 1) {
       const out = await this.aws.sqs.send(
@@ -353,8 +339,8 @@ class ConsoleBackend {
     return { messages: [...seen.values()] };
   }
 
-  async redrive() {
-    const FunctionName = this.output('RedriveFunctionName');
+  async redrive(saga: SagaPlugin | undefined) {
+    const FunctionName = this.output(outputNames(saga).redriveFunctionName);
     const out = await this.aws.lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from('{}') }));
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
     let payload: unknown = text;
@@ -367,74 +353,17 @@ class ConsoleBackend {
     return { ok: true, report: payload };
   }
 
-  async data(orderStatus?: string) {
-    const statusFilter = ORDER_STATUSES.find((s) => s === orderStatus);
-    if (orderStatus && !statusFilter)
-      throw new ConsoleError(
-        400,
-        `Unknown order status filter "${orderStatus}": one of ${ORDER_STATUSES.join(', ')}`,
-      );
-    const scan = async (output: OutputName) => {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.aws.db.send(
-          new ScanCommand({ TableName: this.output(output), ConsistentRead: true, ExclusiveStartKey }),
-        );
-        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey && items.length < 500);
-      return items;
-    };
-    const [accounts, inventory, promos, deliverySlots, orders] = await Promise.all([
-      scan('AccountsTableName'),
-      scan('InventoryTableName'),
-      scan('PromosTableName'),
-      scan('DeliverySlotsTableName'),
-      scan('OrdersTableName'),
-    ]);
-    const byKey = (key: string) => (a: Record<string, unknown>, b: Record<string, unknown>) =>
-      String(a[key]).localeCompare(String(b[key]));
-    orders.sort((a, b) => String(b.updatedAt ?? '').localeCompare(String(a.updatedAt ?? '')));
-    const failedCompensations = (o: Record<string, unknown>) =>
-      o.failedCompensations instanceof Set ? [...o.failedCompensations] : o.failedCompensations;
+  /** What the page needs first: the generic lists, the sagas, and the saga's start-form choices. */
+  async choices(saga: SagaPlugin | undefined) {
+    const extras = saga?.console?.choices ? await saga.console.choices(this.context()) : {};
     return {
-      accounts: accounts.sort(byKey('customerId')),
-      inventory: inventory.sort(byKey('sku')),
-      promos: promos.sort(byKey('code')),
-      deliverySlots: deliverySlots.sort(byKey('slotId')),
-      orders: orders
-        .filter((o) => !statusFilter || o.status === statusFilter)
-        .slice(0, 30)
-        .map((o) => ({
-          orderId: o.orderId,
-          status: o.status,
-          customerId: o.customerId,
-          total: o.total,
-          failedStep: o.failedStep,
-          reason: o.reason,
-          failedCompensations: failedCompensations(o),
-          updatedAt: o.updatedAt,
-        })),
-    };
-  }
-
-  /** What the start-an-order form offers. */
-  async choices() {
-    const data = await this.data().catch(() => undefined);
-    return {
-      stateMachineArn: this.options.outputs().StateMachineArn,
+      stateMachineArn: this.options.outputs()[outputNames(saga).stateMachineArn],
       endpoint: this.options.endpoint(),
       apiUrl: this.options.outputs().ApiUrl,
-      steps: STEP_NAMES,
-      compensations: COMPENSATION_NAMES,
-      faultModes: FAULT_MODES,
       statuses: EXECUTION_STATUSES,
-      orderStatuses: ORDER_STATUSES,
-      customers: data?.accounts.map((a) => String(a.customerId)) ?? [],
-      skus: data?.inventory.map((i) => String(i.sku)) ?? [],
-      promos: data?.promos.map((p) => String(p.code)) ?? [],
-      slots: data?.deliverySlots.map((s) => String(s.slotId)) ?? [],
+      sagas: (this.options.plugin?.sagas ?? []).map((s) => s.name),
+      ...(saga ? { saga: saga.name } : {}),
+      ...extras,
     };
   }
 }
@@ -496,43 +425,49 @@ class ConsoleService implements Service {
           `Refused ${method} ${p}: the console's API takes changes only from the console page itself, and ${reason}.`,
         );
     }
-    const action = method === 'POST' ? /^orders\/([^/]+)\/([a-z]+)$/.exec(api ?? '') : null;
+    if (api === undefined) return json({ error: `No console resource ${method} ${p}` }, 404);
+    const backend = this.backend;
+    const saga = backend.saga(req.query.get('saga'));
+    const action = method === 'POST' ? /^orders\/([^/]+)\/([a-z]+)$/.exec(api) : null;
     if (action) {
-      const verb = ORDER_ACTIONS.find((a) => a === action[2]);
-      if (!verb)
-        return json({ error: `No order action "${action[2]}": one of ${ORDER_ACTIONS.join(', ')}` }, 404);
-      const result = await this.backend.orderAction(action[1] ?? '', verb, req.body);
+      const run = backend.hook(saga, 'action');
+      const actions = saga?.console?.actions ?? [];
+      const verb = actions.find((a) => a === action[2]);
+      if (!verb) return json({ error: `No action "${action[2]}": one of ${actions.join(', ')}` }, 404);
+      const body = ConsoleBackend.body(req.body, `${verb} request`);
+      const result = await run(backend.context(), action[1] ?? '', verb, body);
       return json(result.body, result.status);
     }
-    const route = `${method} ${api ?? p}`;
-    switch (route) {
+    switch (`${method} ${api}`) {
       case 'GET choices':
-        return json(await this.backend.choices());
+        return json(await backend.choices(saga));
       case 'GET graph':
-        return json(await this.backend.graph());
+        return json(await backend.graph(saga));
       case 'GET executions':
-        return json({ executions: await this.backend.executions(req.query.get('status') ?? undefined) });
+        return json({ executions: await backend.executions(saga, req.query.get('status') ?? undefined) });
       case 'GET execution':
-        return json(await this.backend.execution(req.query.get('arn') ?? ''));
+        return json(await backend.execution(saga, req.query.get('arn') ?? ''));
       case 'POST orders': {
-        const result = await this.backend.startOrder(req.body);
+        const start = backend.hook(saga, 'start');
+        if (!req.body.toString('utf8').trim()) throw new ConsoleError(400, 'The order must be a JSON object');
+        const result = await start(backend.context(), ConsoleBackend.body(req.body, 'order'));
         return json(result.body, result.status);
       }
       case 'GET dlq':
-        return json(await this.backend.deadLetters());
+        return json(await backend.deadLetters(saga));
       case 'POST redrive':
-        return json(await this.backend.redrive());
+        return json(await backend.redrive(saga));
       case 'GET data':
-        return json(await this.backend.data(req.query.get('orderStatus') || undefined));
+        return json(await backend.hook(saga, 'data')(backend.context(), req.query));
       case 'GET order': {
-        const result = await this.backend.order(req.query.get('id') ?? '');
+        const result = await backend.hook(saga, 'item')(backend.context(), req.query.get('id') ?? '');
         return json(result.body, result.status);
       }
       case 'GET stream':
         return {
           status: 200,
           headers: { 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' },
-          stream: this.stream(req.query.get('arn') ?? undefined),
+          stream: this.stream(saga, req.query.get('arn') ?? undefined),
         };
       default:
         return json({ error: `No console resource ${method} ${p}` }, 404);
@@ -576,7 +511,9 @@ class ConsoleService implements Service {
    * (`?arn=`) records new events, `order` (the order API's `GET /orders/{id}`, with its action links)
    * when that execution's order changes status. Polls the Step Functions API (or wakes on `onEvent`).
    */
-  private async *stream(arn: string | undefined): AsyncGenerator<string> {
+  private async *stream(saga: SagaPlugin | undefined, arn: string | undefined): AsyncGenerator<string> {
+    const item = saga?.console?.item;
+    const itemMark = saga?.console?.itemMark;
     const pollMs = this.options.pollMs ?? 300;
     let lastList = '';
     let lastExecution = '';
@@ -585,27 +522,30 @@ class ConsoleService implements Service {
     yield 'retry: 1000\n\n';
     while (!this.closed) {
       try {
-        const executions = await this.backend.executions();
+        const executions = await this.backend.executions(saga);
         const signature = JSON.stringify(executions);
         if (signature !== lastList) {
           lastList = signature;
           yield `event: executions\ndata: ${signature}\n\n`;
         }
         if (arn) {
-          const detail = await this.backend.execution(arn);
+          const detail = await this.backend.execution(saga, arn);
           const mark = `${detail.execution.status}:${detail.events.length}`;
           if (mark !== lastExecution) {
             lastExecution = mark;
             yield `event: execution\ndata: ${JSON.stringify(detail)}\n\n`;
           }
-          // The order behind the execution (its name): a review wait or a cancel changes the order
-          // without an execution event, so the order's own status is watched too.
-          const orderId = detail.execution.name ?? '';
-          const orderMark = `${mark}:${await this.backend.orderMark(orderId)}`;
-          if (orderMark !== lastOrder) {
-            lastOrder = orderMark;
-            const order = await this.backend.order(orderId);
-            if (order.status === 200) yield `event: order\ndata: ${JSON.stringify(order.body)}\n\n`;
+          // The item behind the execution (its name, e.g. the order): a review wait or a cancel changes
+          // the item without an execution event, so the item's own mark is watched too.
+          const itemId = detail.execution.name ?? '';
+          if (item) {
+            const context = this.backend.context();
+            const orderMark = `${mark}:${itemMark ? await itemMark(context, itemId) : ''}`;
+            if (orderMark !== lastOrder) {
+              lastOrder = orderMark;
+              const order = await item(context, itemId);
+              if (order.status === 200) yield `event: order\ndata: ${JSON.stringify(order.body)}\n\n`;
+            }
           }
         }
       } catch (error) {
@@ -629,11 +569,6 @@ class ConsoleService implements Service {
  * The console service for the edge (`edge.register(createConsoleService(...))`). It serves
  * `GET /` (without credentials) and `/_console/**`.
  */
-export function createConsoleService(opts: {
-  endpoint: () => string;
-  outputs: () => Record<string, string>;
-  onEvent?: ConsoleServiceOptions['onEvent'];
-  pollMs?: number;
-}): Service {
+export function createConsoleService(opts: ConsoleServiceOptions): Service {
   return new ConsoleService(opts);
 }

@@ -22,9 +22,10 @@ import {
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiMethod, RestApiModel } from '../apigateway/model';
 import type { ApiGatewayService } from '../apigateway/service';
-import type { LambdaApi, StatesApi } from '../cloud';
 import { IAM_TYPES, type IamResource } from '../iam/enforcer';
+import type { LambdaService } from '../lambda/service';
 import type { SqsService } from '../sqs/service';
+import type { StepFunctionsService } from '../stepfunctions/service';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { readAssembly, type StackArtifact, type TemplateResource } from './assembly';
 import {
@@ -52,8 +53,8 @@ export interface DeployOptions {
   assemblyDir: string;
   /** The edge URL: tables and queues are created through it with the AWS SDK, like any client. */
   endpoint: string;
-  lambda: Pick<LambdaApi, 'createFunction' | 'functionArn'>;
-  states: Pick<StatesApi, 'createStateMachine'>;
+  lambda: Pick<LambdaService, 'createFunction' | 'functionArn'>;
+  states: Pick<StepFunctionsService, 'createStateMachine'>;
   sqs: Pick<SqsService, 'queueUrl'>;
   apigateway: Pick<ApiGatewayService, 'addRestApi'>;
   /** Receives the stack's roles, policies and resource policies, resolved (IAM enforcement). */

@@ -27,7 +27,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { awsJsonError, proxyRequest } from '../edge';
+import { awsJsonError, proxyRequest } from '../protocol';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { trackChild } from './children';
 

@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { parseCredential } from '../edge';
+import { parseCredential } from '../protocol';
 import type { AwsRequest, AwsResponse } from '../types';
 import { LOCAL_ACCOUNT_ID } from '../types';
 import {

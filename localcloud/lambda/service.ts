@@ -436,7 +436,7 @@ export class LambdaService implements Service {
    * it is logged under the function.
    */
   invokeAsync(functionName: string, payload: string): { requestId: string } {
-    const { spec } = this.lookupInvoked(functionName);
+    const record = this.lookupInvoked(functionName);
     if (Buffer.byteLength(payload) > MAX_EVENT_PAYLOAD_BYTES) {
       throw new LambdaApiError(
         413,
@@ -445,7 +445,6 @@ export class LambdaService implements Service {
       );
     }
     const requestId = randomUUID();
-    const record = this.lookupInvoked(functionName);
     record.events.push({ requestId, payload, queuedAt: Date.now() });
     this.dispatchEvents();
     return { requestId };

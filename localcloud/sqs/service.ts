@@ -12,8 +12,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from 'local-aws-sqs';
-import { proxyRequest } from '../edge';
 import { Journal } from '../journal';
+import { proxyRequest } from '../protocol';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { apply, recordsFor, type SqsState, snapshotRecords } from './persist';

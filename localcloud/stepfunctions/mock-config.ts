@@ -23,7 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { State, StateMachineDefinition } from './asl/definition';
-import type { MockedAnswer, TaskMock } from './asl/interpreter';
+import type { MockedAnswer, TaskMock } from './asl/run';
 import { isJsonObject, type JsonObject, type JsonValue } from './asl/types';
 
 /** The environment variable naming the mock config file (as on Step Functions Local and LocalStack). */

@@ -17,7 +17,7 @@
  */
 import type { ExecutionOutcome, ExecutionStatus } from './asl/execution';
 import type { HistoryEvent } from './asl/history';
-import type { Checkpoint } from './asl/interpreter';
+import type { Checkpoint } from './asl/run';
 import type { JsonObject, JsonValue } from './asl/types';
 
 export interface SavedMachine {

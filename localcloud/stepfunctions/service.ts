@@ -7,9 +7,10 @@
  * execution and the same input returns that execution; a different input, or a closed execution, is
  * `ExecutionAlreadyExists`.
  */
-import { awsJson, awsJsonError } from '../edge';
+
 import { Journal } from '../journal';
 import type { LambdaService } from '../lambda/service';
+import { awsJson, awsJsonError } from '../protocol';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import type { StateMachineDefinition } from './asl/definition';

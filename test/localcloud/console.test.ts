@@ -10,6 +10,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { createConsoleService } from '../../localcloud/console/service';
+import appConfig from '../../stepsaga.config';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/console');
@@ -48,6 +49,7 @@ beforeAll(async () => {
     createConsoleService({
       endpoint: () => cloud.endpoint,
       outputs: () => cloud.outputs,
+      plugin: appConfig,
       onEvent: (listener) => cloud.services.states.onEvent(listener),
     }),
   );

@@ -26,7 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudProcess } from '../../chaos/process';
 import { runChaos } from '../../chaos/run';
-import { awsSettings, makeTarget, parseOutputs } from '../../chaos/target';
+import { awsSettings, makeTarget, parseOutputs } from '../../client/target';
 import { ensureAssembly } from '../../localcloud/assembly';
 import { freePort } from '../../localcloud/dynamodb/local';
 

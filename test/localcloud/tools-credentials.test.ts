@@ -12,7 +12,7 @@ import { createApiClient } from '../../client/api';
 import { regionFromOutputs } from '../../client/aws';
 import { clientConfig } from '../../client/outputs';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { parseCredential } from '../../localcloud/edge';
+import { parseCredential } from '../../localcloud/protocol';
 import { runRedrive } from '../../scripts/redrive';
 import { ensureAssembly } from '../support/target';
 

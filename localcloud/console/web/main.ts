@@ -4,9 +4,10 @@
  * comes from the console API (`/_console/api/*`), which is itself an AWS SDK client of the local cloud;
  * the live stream (`/_console/api/stream`, server-sent events) pushes new executions and history.
  */
-import type { EdgeRoute, GraphLayout, NodeBox } from '../layout';
-import type { ConsoleEvent, GraphEdge, GraphNode, SagaGraph, StateRun } from '../model';
+import type { EdgeRoute, NodeBox } from '../layout';
+import type { ConsoleEvent, GraphEdge, GraphNode, StateRun } from '../model';
 import { statusLabel } from '../model';
+import type { ExecutionSummary, GraphResponse } from '../service';
 
 interface Choices {
   stateMachineArn?: string;
@@ -21,25 +22,11 @@ interface Choices {
   promos: string[];
   slots: string[];
 }
-interface ExecutionSummary {
-  executionArn: string;
-  name: string;
-  status: string;
-  stateMachineArn: string;
-  startDate?: string;
-  stopDate?: string;
-}
 interface ExecutionDetail {
   execution: ExecutionSummary & { input?: string; output?: string; error?: string; cause?: string };
   events: ConsoleEvent[];
   states: Record<string, StateRun>;
   takenEdges: string[];
-}
-interface GraphResponse {
-  stateMachineArn: string;
-  name: string;
-  graph: SagaGraph;
-  layout: GraphLayout;
 }
 type Row = Record<string, unknown>;
 /** The order API's `GET /orders/{id}`: what the order-actions bar shows. */

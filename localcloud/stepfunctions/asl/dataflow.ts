@@ -9,9 +9,9 @@
  * `$states.errorOutput`.
  */
 import type { Catcher } from './definition';
-import type { StateRun } from './interpreter';
 import { evaluateJsonataTemplate } from './jsonata';
 import { applyInputOutputPath, applyResultPath, evaluateTemplate } from './jsonpath';
+import type { StateRun } from './run';
 import type { JsonataBindings, JsonObject, JsonPathScope, JsonValue } from './types';
 
 /** The fields the data flow reads, on whichever state type has them. */

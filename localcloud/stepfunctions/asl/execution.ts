@@ -8,14 +8,8 @@ import { TaskTokens } from '../task-tokens';
 import { AbortedError, setLongTimeout } from './clock';
 import type { StateMachineDefinition } from './definition';
 import { History, type HistoryEvent } from './history';
-import {
-  type Checkpoint,
-  type ExecutionEnv,
-  type Frame,
-  type FrameJournal,
-  runStates,
-  type TaskMock,
-} from './interpreter';
+import { runStates } from './interpreter';
+import type { Checkpoint, ExecutionEnv, Frame, FrameJournal, TaskMock } from './run';
 import { FailStateError } from './states/fail';
 import { type JsonValue, StatesError } from './types';
 
@@ -87,6 +81,7 @@ export class Execution {
   constructor(private readonly params: ExecutionParams) {
     this.historyLog = new History(params.onEvent);
     this.env = {
+      runStates,
       history: this.historyLog,
       integrations: params.integrations,
       taskTokens: params.taskTokens ?? new TaskTokens(),

@@ -9,7 +9,7 @@
 import { sleep } from './clock';
 import { catchOutput } from './dataflow';
 import type { Catcher, MapState, ParallelState, Retrier, TaskState } from './definition';
-import { locate, type StateResult, type StateRun } from './interpreter';
+import { locate, type StateResult, type StateRun } from './run';
 import { StatesError } from './types';
 
 /** Errors no Retry or Catch ever matches. */

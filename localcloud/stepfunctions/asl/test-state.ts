@@ -23,8 +23,11 @@ import type { TaskTokens } from '../task-tokens';
 import { effectiveInput, jsonPathScope, stateOutput } from './dataflow';
 import type { MapState, ParallelState, QueryLanguage, State, StateMachineDefinition } from './definition';
 import { History } from './history';
+import { dispatch, runStates } from './interpreter';
+import { selectPath } from './jsonpath';
+import { type FieldValidationMode, MockSchemaError, validateMockResult } from './mock-validation';
+import { withRetryAndCatch } from './retry';
 import {
-  dispatch,
   type ExecutionEnv,
   type Frame,
   type InspectionStage,
@@ -34,10 +37,7 @@ import {
   type StateResult,
   type StateRun,
   transition,
-} from './interpreter';
-import { selectPath } from './jsonpath';
-import { type FieldValidationMode, MockSchemaError, validateMockResult } from './mock-validation';
-import { withRetryAndCatch } from './retry';
+} from './run';
 import { FailStateError } from './states/fail';
 import { concurrency, mapItems, tolerated } from './states/map';
 import { isJsonObject, type JsonObject, type JsonValue, runtimeError, StatesError } from './types';
@@ -507,6 +507,7 @@ function environment(
   const executionName = randomUUID();
   const prefix = `arn:aws:states:${deps.region}:${deps.account}`;
   return {
+    runStates,
     history: new History(() => undefined),
     // One state, never stopped from outside.
     stopped: () => false,

@@ -1,6 +1,6 @@
 /** Concurrent work of Parallel and Map: every unit runs; the first failure cancels the rest. */
 import { AbortedError } from '../clock';
-import type { ChildOutcome, Frame } from '../interpreter';
+import type { ChildOutcome, Frame } from '../run';
 import type { JsonValue } from '../types';
 
 /**

@@ -6,9 +6,9 @@
  */
 import { assignJsonata, assignJsonPath, effectiveInput, jsonataBindings, jsonPathScope } from '../dataflow';
 import type { ChoiceRule, ChoiceState } from '../definition';
-import type { StateResult, StateRun } from '../interpreter';
 import { evaluateJsonata, evaluateJsonataTemplate } from '../jsonata';
 import { applyInputOutputPath, evaluateChoiceRule } from '../jsonpath';
+import type { StateResult, StateRun } from '../run';
 import { type JsonObject, type JsonValue, queryEvaluationError, StatesError } from '../types';
 
 export async function runChoice(run: StateRun<ChoiceState>): Promise<StateResult> {

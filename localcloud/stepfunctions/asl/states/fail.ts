@@ -5,10 +5,10 @@
  */
 import { jsonataBindings, jsonPathScope } from '../dataflow';
 import type { FailState } from '../definition';
-import type { StateResult, StateRun } from '../interpreter';
 import { evaluateIntrinsic, isIntrinsic } from '../intrinsics';
 import { evaluateJsonataTemplate, isJsonataTemplate } from '../jsonata';
 import { selectPath } from '../jsonpath';
+import type { StateResult, StateRun } from '../run';
 import { type JsonValue, queryEvaluationError, runtimeError, StatesError } from '../types';
 
 /** The failure a Fail state raises; `error`/`cause` undefined when the state gives none. */

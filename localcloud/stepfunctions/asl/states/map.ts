@@ -17,14 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateOutput } from '../dataflow';
 import type { ItemProcessor, MapState } from '../definition';
 import {
-  type ChildOutcome,
-  childFrame,
-  runStates,
-  type StateResult,
-  type StateRun,
-  transition,
-} from '../interpreter';
-import {
   evaluateJsonata,
   evaluateJsonataTemplate,
   isJsonataTemplate,
@@ -32,6 +24,7 @@ import {
 } from '../jsonata';
 import { evaluateTemplate, selectPath } from '../jsonpath';
 import { withRetryAndCatch } from '../retry';
+import { type ChildOutcome, childFrame, type StateResult, type StateRun, transition } from '../run';
 import { type JsonValue, queryEvaluationError, runtimeError, StatesError } from '../types';
 import { runAll, runChild, trackOutcomes } from './branches';
 
@@ -180,7 +173,7 @@ function inline(
         run.record('MapIterationStarted', details(index));
         try {
           const input = await itemInput(run, effective, index, items[index] ?? null);
-          const output = await runStates(processor, input, frame);
+          const output = await run.frame.env.runStates(processor, input, frame);
           run.record('MapIterationSucceeded', details(index));
           return output;
         } catch (error) {
@@ -226,7 +219,11 @@ async function mapRun(
         });
         try {
           return await runChild(index, frame, previous, outcomes, async () =>
-            runStates(processor, await itemInput(run, effective, index, items[index] ?? null), frame),
+            run.frame.env.runStates(
+              processor,
+              await itemInput(run, effective, index, items[index] ?? null),
+              frame,
+            ),
           );
         } catch (error) {
           if (!(error instanceof StatesError) || signal.aborted) throw error;

@@ -6,8 +6,8 @@
  */
 import { effectiveInput, stateArguments, stateOutput } from '../dataflow';
 import type { ParallelState } from '../definition';
-import { childFrame, runStates, type StateResult, type StateRun, transition } from '../interpreter';
 import { withRetryAndCatch } from '../retry';
+import { childFrame, type StateResult, type StateRun, transition } from '../run';
 import { runAll, runChild, trackOutcomes } from './branches';
 
 export function runParallel(run: StateRun<ParallelState>): Promise<StateResult> {
@@ -30,7 +30,7 @@ export function runParallel(run: StateRun<ParallelState>): Promise<StateResult> 
           ...(branch.QueryLanguage ? { queryLanguage: branch.QueryLanguage } : {}),
         });
         return runChild(index, frame, previous, outcomes, () =>
-          runStates(branch, structuredClone(input), frame),
+          run.frame.env.runStates(branch, structuredClone(input), frame),
         );
       });
       run.record('ParallelStateSucceeded');

@@ -1,7 +1,7 @@
 /** Pass: passes its input (or its `Result`) on, through the data flow of its query language. */
 import { effectiveInput, stateArguments, stateOutput } from '../dataflow';
 import type { PassState } from '../definition';
-import { checkResultSize, type StateResult, type StateRun, transition } from '../interpreter';
+import { checkResultSize, type StateResult, type StateRun, transition } from '../run';
 
 export async function runPass(run: StateRun<PassState>): Promise<StateResult> {
   const { state } = run;

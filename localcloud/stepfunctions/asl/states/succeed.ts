@@ -1,9 +1,9 @@
 /** Succeed: ends the machine (or the branch / iteration) with its input, through InputPath and OutputPath. */
 import { effectiveInput, jsonataBindings, jsonPathScope } from '../dataflow';
 import type { SucceedState } from '../definition';
-import type { StateResult, StateRun } from '../interpreter';
 import { evaluateJsonataTemplate } from '../jsonata';
 import { applyInputOutputPath } from '../jsonpath';
+import type { StateResult, StateRun } from '../run';
 
 export async function runSucceed(run: StateRun<SucceedState>): Promise<StateResult> {
   const { state } = run;

@@ -8,16 +8,10 @@ import { TaskError, taskKind } from '../../integrations';
 import { AbortedError, abortable, setLongTimeout, tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateArguments, stateOutput } from '../dataflow';
 import type { TaskState } from '../definition';
-import {
-  checkResultSize,
-  type MockedAnswer,
-  type StateResult,
-  type StateRun,
-  transition,
-} from '../interpreter';
 import { evaluateJsonata, isJsonataTemplate } from '../jsonata';
 import { selectPath } from '../jsonpath';
 import { withRetryAndCatch } from '../retry';
+import { checkResultSize, type MockedAnswer, type StateResult, type StateRun, transition } from '../run';
 import { type JsonObject, type JsonValue, queryEvaluationError, runtimeError, StatesError } from '../types';
 
 /** A SendTaskFailure: its error and cause may be absent (Catch then sees `null` for both, as on AWS). */

@@ -6,9 +6,9 @@
 import { sleep } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateOutput } from '../dataflow';
 import type { WaitState } from '../definition';
-import { type StateResult, type StateRun, transition } from '../interpreter';
 import { evaluateJsonata, isJsonataTemplate } from '../jsonata';
 import { selectPath, timestampInstant } from '../jsonpath';
+import { type StateResult, type StateRun, transition } from '../run';
 import { type JsonValue, queryEvaluationError, runtimeError } from '../types';
 
 const MAX_WAIT_SECONDS = 2_147_483_647;
