@@ -19,6 +19,11 @@ export const LAMBDA_LIMITS = {
   accountConcurrency: 1000,
   /** Worker-thread containers per function: twice the CPUs, at least 2 (more only adds contention). */
   containersPerFunction: (): number => Math.max(2, 2 * os.availableParallelism()),
+  /**
+   * Container Init phases at once, over all functions: one per CPU, at least 2. AWS gives each new
+   * environment its own CPU; here they share the machine's, so more at once only makes each one slower.
+   */
+  concurrentInits: (): number => Math.max(2, os.availableParallelism()),
   /** Maximum age of a queued Event invocation before it is discarded (AWS: 6 hours). */
   maxEventAgeSeconds: 6 * 60 * 60,
 } as const;
