@@ -568,7 +568,7 @@ export class StepFunctionsService implements Service {
             journal: {
               checkpoint: (c, t) =>
                 this.journal?.append({ k: 'c', x: arn, s: c.state, i: c.input, v: c.variables, t }),
-              taskToken: (token) => this.journal?.append({ k: 't', x: arn, token }),
+              taskToken: (token, at) => this.journal?.append({ k: 't', x: arn, token, at }),
             },
           }
         : {}),
