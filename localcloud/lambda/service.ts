@@ -23,6 +23,9 @@
  * the module threw). An init that outlives its limit logs `INIT_REPORT ... Status: timeout`, and the init
  * is retried in a fresh container inside the invoke, under the function timeout, as Lambda does.
  * No container is started before the first invoke (Lambda does not pre-warm on-demand functions).
+ * Inits take init slots (`LAMBDA_LIMITS.concurrentInits`, one per CPU): a burst of cold starts queues for
+ * them, and an invocation waiting for a container takes the first of its function that is free, a released
+ * warm one or a new one (see `startContainer`).
  *
  * Timeouts: the function's `Timeout` terminates the container and the invoke answers
  * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
