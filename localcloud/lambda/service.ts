@@ -726,7 +726,7 @@ export class LambdaService implements Service {
    */
   private startContainer(record: FunctionRecord): void {
     record.starting++;
-    const start = (): void => {
+    this.withInitSlot(() => {
       record.starting--;
       if (this.closed || this.functions.get(record.spec.name) !== record || record.queue.length === 0) {
         this.nextInit();
@@ -736,7 +736,40 @@ export class LambdaService implements Service {
       record.containers.push(container);
       void container.initialized.then(() => this.nextInit());
       record.queue.shift()?.resolve(container);
-    };
+    });
+  }
+
+  /**
+   * `--persist` restart: one warm container per function before the executions it takes over go on (the
+   * killed process's containers are gone, where on AWS a take-over finds Lambda's environments as they
+   * were). Inits go through the init slots; resolves once they ended.
+   */
+  prewarm(): Promise<void> {
+    const warmOne = (record: FunctionRecord) =>
+      new Promise<void>((resolve) => {
+        this.withInitSlot(() => {
+          if (this.closed || this.functions.get(record.spec.name) !== record) {
+            this.nextInit();
+            resolve();
+            return;
+          }
+          const container = this.spawn(record);
+          record.containers.push(container);
+          void container.initialized.then(() => {
+            this.nextInit();
+            // Its first invocation still reports the init (Init Duration), as the cold start it was.
+            if (!container.dead) this.release(record, container);
+            resolve();
+          });
+        });
+      });
+    return Promise.all(
+      [...this.functions.values()].filter((r) => r.containers.length === 0).map(warmOne),
+    ).then(() => undefined);
+  }
+
+  /** Runs `start` once an init slot is free; `start` calls `nextInit()` when its init is over. */
+  private withInitSlot(start: () => void): void {
     if (this.initsRunning < this.initSlots) {
       this.initsRunning++;
       start();

@@ -258,6 +258,13 @@ export class StepFunctionsService implements Service {
     return { stateMachineArn: arn, creationDate: record.creationDate };
   }
 
+  /** `--persist`: how many running executions `restore()` will take over. */
+  get toTakeOver(): number {
+    let running = 0;
+    for (const x of this.saved?.executions.values() ?? []) if (!x.outcome) running++;
+    return running;
+  }
+
   /**
    * `--persist`: brings back the executions the last run left (call once the functions are deployed).
    * Closed ones come back as they ended (redrivable from where they stopped); running ones continue from
