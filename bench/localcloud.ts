@@ -6,7 +6,10 @@
  *   success path and for a path that compensates three steps (fail at BookDelivery);
  * - the ceiling: DynamoDB Local's own TransactWriteItems rate (measured directly, same JVM, concurrency
  *   32) divided by the DynamoDB writes one saga makes (counted at the edge), and achieved / ceiling;
- * - peak memory of the whole local cloud (this process, with its Lambda workers, plus the JVM).
+ * - peak memory of the whole local cloud (this process, with its Lambda workers, plus the JVM);
+ * - with `--persist`: the same again on a local cloud persisting to a fresh directory (`npm start --
+ *   --persist DIR`: journals, DynamoDB Local on disk), start-up with an empty DIR included, and the ratio
+ *   with/without persistence of each figure.
  *
  * Figures go to docs/performance.md. This is a benchmark: it prints, it asserts nothing.
  */
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     sagas: { type: 'string', default: '160' },
     concurrency: { type: 'string', default: '1,8,32' },
+    persist: { type: 'boolean', default: false },
   },
 });
 const SAGAS_AT_32 = Number(args.sagas);
@@ -66,8 +70,11 @@ function rssOf(pid: number | undefined): number {
 /** `npm start` as a user runs it: command to the `ready` line, in a child process. */
 async function measureStartup(
   assembly: string,
+  persist: boolean,
 ): Promise<{ commandToReadyMs: number; reportedReadyMs?: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'stepsaga-bench-start-'));
+  // `--persist` on an empty directory: the first start of a persisted local cloud.
+  const persistArgs = persist ? ['--persist', path.join(dir, 'persist')] : [];
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -82,6 +89,7 @@ async function measureStartup(
       '--no-synth',
       '--outputs',
       path.join(dir, 'outputs.json'),
+      ...persistArgs,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -125,12 +133,56 @@ interface LevelResult {
   unexpected: number;
 }
 
+type Startup = Awaited<ReturnType<typeof measureStartup>>;
+
 async function main(): Promise<void> {
   const assembly = path.resolve(ROOT, await ensureAssembly());
   say('start-up: npm start, command to ready …');
-  const startup = await measureStartup(assembly);
+  const startup = await measureStartup(assembly, false);
+  if (!args.persist) {
+    await benchCloud(assembly, startup);
+    return;
+  }
+  say('start-up: npm start -- --persist DIR (empty), command to ready …');
+  const persistedStartup = await measureStartup(assembly, true);
+  const plain = await benchCloud(assembly, startup);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'stepsaga-bench-persist-'));
+  say(`--persist ${dir}:`);
+  try {
+    const persisted = await benchCloud(assembly, persistedStartup, dir);
+    const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+    const ratios = {
+      commandToReady: ratio(persistedStartup.commandToReadyMs, startup.commandToReadyMs),
+      throughput: persisted.throughput.map((r, i) => ({
+        path: r.path,
+        concurrency: r.concurrency,
+        sagasPerSecond: ratio(r.sagasPerSecond, plain.throughput[i]?.sagasPerSecond ?? 0),
+        p99: ratio(r.p99Ms, plain.throughput[i]?.p99Ms ?? 0),
+      })),
+    };
+    if (args.json)
+      console.log(JSON.stringify({ withoutPersist: plain, withPersist: persisted, ratios }, null, 2));
+    say(
+      `--persist vs in memory: start-up command → ready ${(persistedStartup.commandToReadyMs / 1000).toFixed(2)} s vs ${(startup.commandToReadyMs / 1000).toFixed(2)} s (×${ratios.commandToReady.toFixed(2)})`,
+    );
+    for (const r of ratios.throughput)
+      say(
+        `  ${r.path.padEnd(12)} c=${String(r.concurrency).padStart(2)}  sagas/s ×${r.sagasPerSecond.toFixed(2)}  p99 ×${r.p99.toFixed(2)}`,
+      );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
-  const cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => {} });
+/** The throughput levels, the ceiling and peak memory on one local cloud (persisting to `persistDir`). */
+async function benchCloud(assembly: string, startup: Startup, persistDir?: string) {
+  const cloud = await startLocalCloud({
+    port: 0,
+    assembly,
+    quiet: true,
+    onLog: () => {},
+    ...(persistDir ? { persistDir } : {}),
+  });
   let peakRss = 0;
   const sample = () => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss() + rssOf(cloud.dynamoDbPid));
@@ -290,7 +342,7 @@ async function main(): Promise<void> {
       unexpectedOutcomes: results.reduce((sum, r) => sum + r.unexpected, 0),
     };
     if (args.json) {
-      console.log(JSON.stringify(report, null, 2));
+      if (!args.persist) console.log(JSON.stringify(report, null, 2));
     } else {
       say(
         `start-up: command → ready ${(startup.commandToReadyMs / 1000).toFixed(2)} s; in-process ready ${(cloud.timings.readyMs / 1000).toFixed(2)} s (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(2)} s), deploy ${(cloud.timings.deployMs / 1000).toFixed(2)} s`,
@@ -303,6 +355,7 @@ async function main(): Promise<void> {
         `peak memory (node + workers + JVM): ${report.peakRssMiB.toFixed(0)} MiB; unexpected outcomes: ${report.unexpectedOutcomes}`,
       );
     }
+    return report;
   } finally {
     clearInterval(sampler);
     await cloud.close();

@@ -6,6 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type ChaosTarget, makeTarget, parseOutputs } from '../client/target';
+import { freePort } from '../localcloud/dynamodb/local';
+import type { ChaosOptions } from './run';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -111,4 +114,69 @@ export class CloudProcess {
     }
     await gone;
   }
+}
+
+/**
+ * `--kill-at random`: a number of posted orders drawn from the seed (1..sagas), the same for the same
+ * seed.
+ */
+export function randomKillPoint(sagas: number, seed: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return 1 + (((h ^ (h >>> 16)) >>> 0) % sagas);
+}
+
+/**
+ * `npm run chaos -- --persist DIR [--kill-at N]` (and the kill -9 test): a local cloud of its own with
+ * `--persist DIR` in a child process, the chaos target on it, and with `killAfterPosted` the interrupt
+ * that SIGKILLs its whole process group once that many orders were posted and starts it again on the
+ * same directory and port.
+ */
+export async function persistedCloud(options: {
+  dir: string;
+  assembly: string;
+  retryScale: number;
+  killAfterPosted?: number;
+  log?: (line: string) => void;
+}): Promise<{
+  target: ChaosTarget;
+  cloud: CloudProcess;
+  interrupt?: ChaosOptions['interrupt'];
+  /** The ready line of the restart, once it happened. */
+  restartLine: () => string | undefined;
+  close: () => Promise<void>;
+}> {
+  const log = options.log ?? (() => undefined);
+  const persistDir = path.resolve(options.dir);
+  const cloud = new CloudProcess({
+    persistDir,
+    port: await freePort(),
+    assembly: options.assembly,
+    retryScale: options.retryScale,
+    outputsFile: path.join(persistDir, 'outputs.json'),
+  });
+  log(`chaos: starting a local cloud with --persist ${persistDir} (child process)`);
+  log(`  ${await cloud.start()}`);
+  let restartLine: string | undefined;
+  const { killAfterPosted } = options;
+  return {
+    target: makeTarget('local', parseOutputs(cloud.outputs(), 'local cloud'), cloud.endpoint),
+    cloud,
+    ...(killAfterPosted !== undefined
+      ? {
+          interrupt: {
+            afterPosted: killAfterPosted,
+            crash: async () => {
+              await cloud.kill9();
+              log("  SIGKILL to the local cloud's process group; restarting on the same directory");
+              restartLine = await cloud.start();
+              log(`  ${restartLine}`);
+            },
+          },
+        }
+      : {}),
+    restartLine: () => restartLine,
+    close: () => cloud.stop(),
+  };
 }

@@ -291,7 +291,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     let restored: string | undefined;
     if (options.persistDir) {
-      // The functions are deployed and the tables are up: what the last run left goes on.
+      // The functions are deployed and the tables are up: what the last run left goes on, with a warm
+      // container per function (a take-over on AWS finds Lambda's environments as they were).
+      if (states.toTakeOver > 0) await lambda.prewarm();
       const { running, closed } = states.restore();
       const { messages } = await sqs.restore();
       restored =

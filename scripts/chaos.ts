@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_REVIEW_THRESHOLD, MIN_REVIEW_THRESHOLD } from '../chaos/plan';
-import { CloudProcess } from '../chaos/process';
+import { persistedCloud, randomKillPoint } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
 import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../client/target';
 import { ensureAssembly } from '../localcloud/assembly';
-import { freePort } from '../localcloud/dynamodb/local';
 
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
@@ -106,39 +105,9 @@ async function resolveTarget(
   };
 }
 
-/** A local cloud of its own in a child process on `dir` (`--persist`), and how to crash it. */
-async function persistedTarget(
-  dir: string,
-  retryScale: number,
-  assemblyDir: string | undefined,
-): Promise<{ target: ChaosTarget; cloud: CloudProcess; close: () => Promise<void> }> {
-  const persistDir = path.resolve(dir);
-  const cloud = new CloudProcess({
-    persistDir,
-    port: await freePort(),
-    assembly: await faultsAssembly(assemblyDir),
-    retryScale,
-    outputsFile: path.join(persistDir, 'outputs.json'),
-  });
-  process.stderr.write(`chaos: starting a local cloud with --persist ${persistDir} (child process)\n`);
-  process.stderr.write(`  ${await cloud.start()}\n`);
-  return {
-    target: makeTarget('local', parseOutputs(cloud.outputs(), 'local cloud'), cloud.endpoint),
-    cloud,
-    close: () => cloud.stop(),
-  };
-}
-
 /** `--kill-at`: a number of posted orders, or `random` (drawn from the seed, 1..sagas). */
 function killPoint(raw: string, sagas: number, seed: number): number {
-  if (raw === 'random') {
-    // A small hash of the seed: the same seed crashes at the same point.
-    let h = (seed ^ 0x9e3779b9) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    return 1 + (((h ^ (h >>> 16)) >>> 0) % sagas);
-  }
-  return wholeNumber('kill-at', raw, undefined, 0);
+  return raw === 'random' ? randomKillPoint(sagas, seed) : wholeNumber('kill-at', raw, undefined, 0);
 }
 
 async function main(): Promise<number> {
@@ -190,22 +159,16 @@ async function main(): Promise<number> {
   const persisted =
     values.persist === undefined
       ? undefined
-      : await persistedTarget(values.persist, retryScale, values.assembly);
+      : await persistedCloud({
+          dir: values.persist,
+          assembly: await faultsAssembly(values.assembly),
+          retryScale,
+          ...(killAt !== undefined ? { killAfterPosted: killAt } : {}),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
   const { target, close } =
     persisted ?? (await resolveTarget(values.target, values.outputs, retryScale, values.assembly));
-  const interrupt =
-    persisted && killAt !== undefined
-      ? {
-          afterPosted: killAt,
-          crash: async () => {
-            await persisted.cloud.kill9();
-            process.stderr.write(
-              "  SIGKILL to the local cloud's process group; restarting on the same directory\n",
-            );
-            process.stderr.write(`  ${await persisted.cloud.start()}\n`);
-          },
-        }
-      : undefined;
+  const interrupt = persisted?.interrupt;
   if (killAt !== undefined) process.stderr.write(`chaos: kill -9 once ${killAt} orders were posted\n`);
   try {
     const report = await runChaos(target, {

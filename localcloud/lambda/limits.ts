@@ -24,6 +24,11 @@ export const LAMBDA_LIMITS = {
   containersPerFunction: (): number => Math.max(2, 2 * os.availableParallelism()),
   /** How long a container may stay idle before it is ended (its memory freed). */
   idleContainerSeconds: 5 * 60,
+  /**
+   * Container Init phases at once, over all functions: one per CPU, at least 2. AWS gives each new
+   * environment its own CPU; here they share the machine's, so more at once only makes each one slower.
+   */
+  concurrentInits: (): number => Math.max(2, os.availableParallelism()),
   /** Maximum age of a queued Event invocation before it is discarded (AWS: 6 hours). */
   maxEventAgeSeconds: 6 * 60 * 60,
 } as const;

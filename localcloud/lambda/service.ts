@@ -25,6 +25,9 @@
  * No container is started before the first invoke (Lambda does not pre-warm on-demand functions), and a
  * container idle for `idleContainerSeconds` (5 min) is ended, as Lambda reclaims idle environments: the
  * memory follows the load, and the next invoke is a cold start again.
+ * Inits take init slots (`LAMBDA_LIMITS.concurrentInits`, one per CPU): a burst of cold starts queues for
+ * them, and an invocation waiting for a container takes the first of its function that is free, a released
+ * warm one or a new one (see `startContainer`).
  *
  * Timeouts: the function's `Timeout` terminates the container and the invoke answers
  * `{errorType: 'Sandbox.Timedout', errorMessage: 'RequestId: <id> Error: Task timed out after N.NN seconds'}`
@@ -155,6 +158,8 @@ interface FunctionRecord {
   inFlight: number;
   /** Event invocations waiting for concurrency, oldest first. */
   events: QueuedEvent[];
+  /** Containers asked for and waiting for an init slot (not in `containers` yet). */
+  starting: number;
 }
 
 interface QueuedEvent {
@@ -191,6 +196,10 @@ export class LambdaService implements Service {
   /** Invocations in flight of the functions without reserved concurrency. */
   private unreservedInFlight = 0;
   private closed = false;
+  /** Init phases running at once (at most `initSlots`), and the container starts waiting for a slot. */
+  private readonly initSlots = LAMBDA_LIMITS.concurrentInits();
+  private initsRunning = 0;
+  private readonly initQueue: Array<() => void> = [];
 
   constructor(private readonly opts: LambdaServiceOptions) {
     this.maxContainers = opts.maxContainersPerFunction ?? LAMBDA_LIMITS.containersPerFunction();
@@ -282,6 +291,7 @@ export class LambdaService implements Service {
       logStreamName: `${today}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
       inFlight: 0,
       events: [],
+      starting: 0,
     });
     return config;
   }
@@ -723,12 +733,8 @@ export class LambdaService implements Service {
       this.currentLog.set(idle, onLog);
       return Promise.resolve(idle);
     }
-    if (record.containers.length < this.maxContainers) {
-      const container = this.spawn(record);
-      record.containers.push(container);
-      this.currentLog.set(container, onLog);
-      return Promise.resolve(container);
-    }
+    // No idle container: wait for the first one of this function that is free, an idle one released by
+    // another invocation or a new one (when the pool has room) once it may start its init.
     return new Promise<Container>((resolve, reject) => {
       record.queue.push({
         resolve: (container) => {
@@ -737,7 +743,75 @@ export class LambdaService implements Service {
         },
         reject,
       });
+      if (record.containers.length + record.starting < this.maxContainers) this.startContainer(record);
     });
+  }
+
+  /**
+   * A new container for the first invocation waiting for one, once an init slot is free. A burst of cold
+   * starts (the first orders, every execution a `--persist` restart takes over) queues for the local
+   * cloud's CPUs instead of starting all at once: N inits at once on C cores would each take ~N/C times
+   * as long, past the 10 s init limit (and a timed-out init's work is thrown away), where on AWS each
+   * environment has its own CPU. An invocation served by a released container meanwhile no longer needs
+   * the new one: then it is not started.
+   */
+  private startContainer(record: FunctionRecord): void {
+    record.starting++;
+    this.withInitSlot(() => {
+      record.starting--;
+      if (this.closed || this.functions.get(record.spec.name) !== record || record.queue.length === 0) {
+        this.nextInit();
+        return;
+      }
+      const container = this.spawn(record);
+      record.containers.push(container);
+      void container.initialized.then(() => this.nextInit());
+      record.queue.shift()?.resolve(container);
+    });
+  }
+
+  /**
+   * `--persist` restart: one warm container per function before the executions it takes over go on (the
+   * killed process's containers are gone, where on AWS a take-over finds Lambda's environments as they
+   * were). Inits go through the init slots; resolves once they ended.
+   */
+  prewarm(): Promise<void> {
+    const warmOne = (record: FunctionRecord) =>
+      new Promise<void>((resolve) => {
+        this.withInitSlot(() => {
+          if (this.closed || this.functions.get(record.spec.name) !== record) {
+            this.nextInit();
+            resolve();
+            return;
+          }
+          const container = this.spawn(record);
+          record.containers.push(container);
+          void container.initialized.then(() => {
+            this.nextInit();
+            // Its first invocation still reports the init (Init Duration), as the cold start it was.
+            if (!container.dead) this.release(record, container);
+            resolve();
+          });
+        });
+      });
+    return Promise.all(
+      [...this.functions.values()].filter((r) => r.containers.length === 0).map(warmOne),
+    ).then(() => undefined);
+  }
+
+  /** Runs `start` once an init slot is free; `start` calls `nextInit()` when its init is over. */
+  private withInitSlot(start: () => void): void {
+    if (this.initsRunning < this.initSlots) {
+      this.initsRunning++;
+      start();
+    } else this.initQueue.push(start);
+  }
+
+  /** An init slot is free: the next container start waiting for one takes it. */
+  private nextInit(): void {
+    const next = this.initQueue.shift();
+    if (next) next();
+    else this.initsRunning--;
   }
 
   private readonly currentLog = new WeakMap<Container, (text: string) => void>();
@@ -752,19 +826,21 @@ export class LambdaService implements Service {
       record.containers = record.containers.filter((c) => c !== container);
       next = undefined;
     }
-    const waiter = record.queue.shift();
-    if (!waiter) {
-      if (next) {
-        next.lastUsed = Date.now();
-        record.idle.push(next);
-      }
+    if (!next) {
+      // A recycled container: the first waiter gets a new one (through an init slot).
+      if (
+        record.queue.length > record.starting &&
+        record.containers.length + record.starting < this.maxContainers
+      )
+        this.startContainer(record);
       return;
     }
-    if (!next) {
-      next = this.spawn(record);
-      record.containers.push(next);
+    const waiter = record.queue.shift();
+    if (waiter) waiter.resolve(next);
+    else {
+      next.lastUsed = Date.now();
+      record.idle.push(next);
     }
-    waiter.resolve(next);
   }
 
   /**

@@ -8,7 +8,7 @@
  * - `{k:'x', arn, name, m, input, start, testCase?}` an execution started
  * - `{k:'e', x, e}` one history event of execution `x`
  * - `{k:'c', x, s, i, v, t}` execution `x` entered top-level state `s` with input `i`, variables `v` at `t`
- * - `{k:'t', x, token}` the Task of that state handed out `token`
+ * - `{k:'t', x, token, at}` the Task of that state handed out `token` in an attempt started `at`
  * - `{k:'o', x, status, output?, error?, cause?, stop}` the execution ended
  * - `{k:'r', x, count, date, token?}` RedriveExecution
  *
@@ -40,6 +40,8 @@ export interface SavedExecution {
   events: HistoryEvent[];
   checkpoint?: { state: string; input: JsonValue; variables: JsonObject; enteredTime: string };
   taskToken?: string;
+  /** When the attempt that handed out `taskToken` started (its TimeoutSeconds run from it). */
+  taskTokenAt?: string;
   outcome?: ExecutionOutcome & { stop: string };
   redriveCount: number;
   redriveDate?: string;
@@ -111,10 +113,16 @@ export function replay(records: readonly unknown[]): SavedState {
           enteredTime: str(r, 't'),
         };
         delete execution.taskToken;
+        delete execution.taskTokenAt;
         break;
-      case 't':
-        if (execution) execution.taskToken = str(r, 'token');
+      case 't': {
+        if (!execution) break;
+        execution.taskToken = str(r, 'token');
+        const at = optStr(r, 'at');
+        if (at !== undefined) execution.taskTokenAt = at;
+        else delete execution.taskTokenAt;
         break;
+      }
       case 'o': {
         if (!execution) break;
         const status = str(r, 'status') as Exclude<ExecutionStatus, 'RUNNING'>;
@@ -131,6 +139,7 @@ export function replay(records: readonly unknown[]): SavedState {
         // A succeeded execution has nothing left to continue from.
         if (status === 'SUCCEEDED') delete execution.checkpoint;
         delete execution.taskToken;
+        delete execution.taskTokenAt;
         break;
       }
       case 'r': {
@@ -174,7 +183,8 @@ export function* snapshotRecords(state: SavedState): Generator<Rec> {
       const { state: s, input: i, variables: v, enteredTime: t } = x.checkpoint;
       yield { k: 'c', x: x.arn, s, i, v, t };
     }
-    if (x.taskToken) yield { k: 't', x: x.arn, token: x.taskToken };
+    if (x.taskToken)
+      yield { k: 't', x: x.arn, token: x.taskToken, ...(x.taskTokenAt ? { at: x.taskTokenAt } : {}) };
     if (x.outcome) yield { k: 'o', x: x.arn, ...x.outcome };
   }
 }
@@ -185,6 +195,11 @@ export function restoredCheckpoint(x: SavedExecution): Checkpoint | undefined {
   const { state, input, variables, enteredTime } = x.checkpoint;
   const checkpoint: Checkpoint = { state, input, variables: { ...variables } };
   if (!x.outcome)
-    checkpoint.takeOver = { enteredTime, ...(x.taskToken !== undefined ? { taskToken: x.taskToken } : {}) };
+    checkpoint.takeOver = {
+      enteredTime,
+      ...(x.taskToken !== undefined
+        ? { taskToken: { token: x.taskToken, since: x.taskTokenAt ?? enteredTime } }
+        : {}),
+    };
   return checkpoint;
 }

@@ -259,6 +259,13 @@ export class StepFunctionsService implements Service {
     return { stateMachineArn: arn, creationDate: record.creationDate };
   }
 
+  /** `--persist`: how many running executions `restore()` will take over. */
+  get toTakeOver(): number {
+    let running = 0;
+    for (const x of this.saved?.executions.values() ?? []) if (!x.outcome) running++;
+    return running;
+  }
+
   /**
    * `--persist`: brings back the executions the last run left (call once the functions are deployed).
    * Closed ones come back as they ended (redrivable from where they stopped); running ones continue from
@@ -569,7 +576,7 @@ export class StepFunctionsService implements Service {
             journal: {
               checkpoint: (c, t) =>
                 this.journal?.append({ k: 'c', x: arn, s: c.state, i: c.input, v: c.variables, t }),
-              taskToken: (token) => this.journal?.append({ k: 't', x: arn, token }),
+              taskToken: (token, at) => this.journal?.append({ k: 't', x: arn, token, at }),
             },
           }
         : {}),

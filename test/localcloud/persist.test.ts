@@ -133,7 +133,8 @@ describe('npm start -- --persist DIR, stopped and started again', () => {
     const ready = await cloud.start();
 
     // Assess
-    expect(ready).toMatch(/restored \d+ executions \(1 continuing\) and 4 SQS messages/);
+    // The ready line reports the restore; what it restored is asserted below, by behaviour.
+    expect(ready).toMatch(/restored \d+ executions \(\d+ continuing\) and \d+ SQS messages/);
     expect(ready).toContain('kept the data of');
     const sagaAfter = await executionsOf(target.outputs.StateMachineArn);
     expect(sagaAfter.map((x) => [x.executionArn, x.status])).toEqual(

@@ -11,7 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { LambdaService } from '../../localcloud/lambda/service';
 import type { StateMachineDefinition } from '../../localcloud/stepfunctions/asl/definition';
-import { Execution, type ExecutionOutcome } from '../../localcloud/stepfunctions/asl/execution';
+import {
+  Execution,
+  type ExecutionOutcome,
+  type RestoredExecution,
+} from '../../localcloud/stepfunctions/asl/execution';
 import type { HistoryEvent } from '../../localcloud/stepfunctions/asl/history';
 import type { JsonValue } from '../../localcloud/stepfunctions/asl/types';
 import { Integrations } from '../../localcloud/stepfunctions/integrations';
@@ -69,6 +73,8 @@ export interface StartOptions {
   taskTokens?: TaskTokens;
   /** @default 0.001 */
   retryScale?: number;
+  /** `--persist`: what a previous run left of the execution (a restart takes it over). */
+  restored?: RestoredExecution;
 }
 
 export interface InterpreterOptions {
@@ -143,6 +149,7 @@ export function interpreterRunner(options: InterpreterOptions): InterpreterRunne
       waitScale: 0.001,
       integrations: integrations(),
       ...(startOptions.taskTokens ? { taskTokens: startOptions.taskTokens } : {}),
+      ...(startOptions.restored ? { restored: startOptions.restored } : {}),
       onEvent: startOptions.onEvent ?? (() => undefined),
     });
 

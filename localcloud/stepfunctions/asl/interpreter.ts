@@ -6,7 +6,14 @@
  */
 import { tick } from './clock';
 import type { State, StateMachineDefinition } from './definition';
-import { type ChildOutcome, type Frame, locate, type StateResult, type StateRun } from './run';
+import {
+  type ChildOutcome,
+  type Frame,
+  locate,
+  type StateResult,
+  type StateRun,
+  type TakenOverToken,
+} from './run';
 import { runChoice } from './states/choice';
 import { runFail } from './states/fail';
 import { runMap } from './states/map';
@@ -55,7 +62,7 @@ async function runState(
   frame: Frame,
   redrive: Map<number, ChildOutcome> | undefined,
   enteredTime: string,
-  takeOverToken: string | undefined,
+  takeOverToken: TakenOverToken | undefined,
 ): Promise<StateResult> {
   const record = (type: string, details?: Record<string, unknown>): number =>
     frame.recorded ? frame.env.history.append(type, details) : 0;

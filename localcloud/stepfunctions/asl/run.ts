@@ -75,8 +75,11 @@ export interface Frame {
 export interface FrameJournal {
   /** A state is entered: where a restart continues. */
   checkpoint(checkpoint: Checkpoint, enteredTime: string): void;
-  /** A callback Task of that state handed out a token: a restart waits on the same one. */
-  taskToken(token: string): void;
+  /**
+   * A callback Task of that state handed out a token, its attempt started at `since` (ISO): a restart
+   * waits on the same token, under the same TimeoutSeconds deadline.
+   */
+  taskToken(token: string, since: string): void;
 }
 
 /** A data-flow stage TestState shows in `inspectionData` (JSON values; TestState serializes them). */
@@ -117,7 +120,13 @@ export interface Checkpoint {
    * A restart taking over (`--persist`): when the state was first entered (Wait and Task deadlines keep
    * running from it) and the token its callback Task waits on. Absent on a redrive.
    */
-  takeOver?: { enteredTime: string; taskToken?: string };
+  takeOver?: { enteredTime: string; taskToken?: TakenOverToken };
+}
+
+/** The token a callback Task waited on before a restart, and when that attempt started (ISO). */
+export interface TakenOverToken {
+  token: string;
+  since: string;
 }
 
 /** A Parallel branch or Map iteration: its output, or where it stopped. */
@@ -138,7 +147,9 @@ export interface StateRun<S extends State = State> {
   /** Callback Tasks: `$$.Task.Token` of the current attempt. */
   taskToken?: string;
   /** A restart taking over a callback Task: the token it waited on (used by its first attempt). */
-  takeOverToken?: string;
+  takeOverToken?: TakenOverToken;
+  /** Callback Tasks: when the current attempt started (epoch ms; its TimeoutSeconds run from it). */
+  attemptStart?: number;
   /** A Parallel or Map being redriven: what became of its branches/iterations last time. */
   redrive?: Map<number, ChildOutcome>;
   record(type: string, details?: Record<string, unknown>): number;

@@ -270,6 +270,46 @@ describe('Task: callbacks (.waitForTaskToken)', () => {
     });
   });
 
+  it('a restart taking over a waiting callback Task waits on the same token until the original TimeoutSeconds deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // Prepare: the Task (TimeoutSeconds 600) handed out its token 590 s before the restart.
+    const tokens = new TaskTokens();
+    const events = eventListener();
+    const token = `AQ${'t'.repeat(86)}`;
+    const since = new Date(Date.now() - 590_000).toISOString();
+    const take = () =>
+      start(
+        callbackMachine({ TimeoutSeconds: 600 }),
+        {},
+        {
+          onEvent: events.onEvent,
+          taskTokens: tokens,
+          restored: {
+            events: [],
+            redriveCount: 0,
+            checkpoint: {
+              state: 'Wait',
+              input: {},
+              variables: {},
+              takeOver: { enteredTime: since, taskToken: { token, since } },
+            },
+          },
+        },
+      );
+
+    // Act: take it over; the token is handed out again, and nothing answers within the 10 s left
+    const execution = take();
+    expect(tokenOf(await events.next('TaskScheduled'))).toBe(token);
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(execution.history.map((event) => event.type)).not.toContain('TaskTimedOut');
+    await vi.advanceTimersByTimeAsync(1_500);
+
+    // Assess: States.Timeout at the deadline of the attempt from before the restart, not 600 s later
+    const { outcome, types } = await finish(execution);
+    expect(outcome).toEqual({ status: 'FAILED', error: 'States.Timeout' });
+    expect(types.slice(-2)).toEqual(['TaskTimedOut', 'ExecutionFailed']);
+  });
+
   it('times out HeartbeatSeconds after the last heartbeat: States.Timeout, no cause (more-heartbeat-timeout)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const tokens = new TaskTokens();

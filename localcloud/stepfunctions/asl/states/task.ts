@@ -41,10 +41,14 @@ export function runTask(run: StateRun<TaskState>): Promise<StateResult> {
   return withRetryAndCatch(run, async () => {
     const effective = effectiveInput(run);
     if (callback) {
-      // A restart taking over a waiting callback Task waits on the token it handed out.
-      run.taskToken = run.frame.env.taskTokens.issue(run.takeOverToken);
+      // A restart taking over a waiting callback Task waits on the token it handed out, until the
+      // deadline that attempt had.
+      const takeOver = run.takeOverToken;
       run.takeOverToken = undefined;
-      run.frame.journal?.taskToken(run.taskToken);
+      run.taskToken = run.frame.env.taskTokens.issue(takeOver?.token);
+      const since = takeOver ? Date.parse(takeOver.since) : Number.NaN;
+      run.attemptStart = Number.isNaN(since) ? Date.now() : since;
+      run.frame.journal?.taskToken(run.taskToken, new Date(run.attemptStart).toISOString());
     }
     let parameters: JsonValue;
     let limits: Limits;
@@ -172,7 +176,10 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
   const cancels: Array<() => void> = [];
   const deadlines: Promise<never>[] = [];
   if (limits.timeoutSeconds !== undefined) {
-    const ms = limits.timeoutSeconds * 1000;
+    // A callback Task's attempt may have started before a restart took it over (`--persist`).
+    const ms =
+      limits.timeoutSeconds * 1000 -
+      (token !== undefined ? Date.now() - (run.attemptStart ?? Date.now()) : 0);
     deadlines.push(
       new Promise<never>((_, reject) => cancels.push(setLongTimeout(() => reject(timedOut()), ms))),
     );
