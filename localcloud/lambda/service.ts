@@ -47,6 +47,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
+import { waitingForCapacity } from '../capacity';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { Container, type InvocationOutcome, type RuntimeErrorPayload } from './container';
@@ -735,16 +736,19 @@ export class LambdaService implements Service {
     }
     // No idle container: wait for the first one of this function that is free, an idle one released by
     // another invocation or a new one (when the pool has room) once it may start its init.
-    return new Promise<Container>((resolve, reject) => {
-      record.queue.push({
-        resolve: (container) => {
-          this.currentLog.set(container, onLog);
-          resolve(container);
-        },
-        reject,
-      });
-      if (record.containers.length + record.starting < this.maxContainers) this.startContainer(record);
-    });
+    // The wait is the local pool's, not Lambda's (which scales out): it pauses the caller's Task timeout.
+    return waitingForCapacity(
+      new Promise<Container>((resolve, reject) => {
+        record.queue.push({
+          resolve: (container) => {
+            this.currentLog.set(container, onLog);
+            resolve(container);
+          },
+          reject,
+        });
+        if (record.containers.length + record.starting < this.maxContainers) this.startContainer(record);
+      }),
+    );
   }
 
   /**

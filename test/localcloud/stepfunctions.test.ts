@@ -316,3 +316,53 @@ describe('Step Functions service', () => {
     expect(done.map((d) => JSON.parse(d.output ?? '{}').i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 });
+
+describe('Task TimeoutSeconds and the local Lambda pool', () => {
+  let small: StatesHarness;
+  beforeAll(async () => {
+    // One container for the function: a burst queues for it, as it never would on Lambda (which scales out).
+    small = await startStatesHarness({
+      prefix: 'sfn-pool',
+      functions: { slow: SLOW },
+      maxContainersPerFunction: 1,
+    });
+  }, 60_000);
+  afterAll(() => small?.close());
+
+  const timed = (ms: number) => ({
+    StartAt: 'Slow',
+    States: {
+      Slow: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: fnArn('slow'), Payload: { ms } },
+        OutputPath: '$.Payload',
+        TimeoutSeconds: 2,
+        End: true,
+      },
+    },
+  });
+
+  it('does not count the wait for a local container against TimeoutSeconds', async () => {
+    const arn = await small.createMachine(timed(800), 'pool-wait');
+    // Four executions on one container: the last waits ~2.4 s for it, longer than its 2 s timeout.
+    const started = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        small.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: `w-${i}`, input: '{}' })),
+      ),
+    );
+    const done = await Promise.all(started.map((s) => small.waitForEnd(s.executionArn ?? '', 30_000)));
+
+    expect(done.map((d) => d.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('still times out a function that itself runs past TimeoutSeconds', async () => {
+    const arn = await small.createMachine(timed(3_000), 'pool-slow');
+    const { executionArn } = await small.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: 'too-slow', input: '{}' }),
+    );
+    const done = await small.waitForEnd(executionArn ?? '', 30_000);
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+  });
+});

@@ -78,11 +78,19 @@ export async function startStatesHarness(
     retryScale?: number;
     functions?: Record<string, string>;
     mockConfig?: MockConfig;
+    /** The Lambda pool's containers per function (default: the machine's). */
+    maxContainersPerFunction?: number;
   } = { prefix: 'sfn' },
 ): Promise<StatesHarness> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-`));
   const edge = new Edge({ port: 0 });
-  const lambda = new LambdaService({ dataDir: path.join(workDir, 'data'), endpoint: () => edge.endpoint });
+  const lambda = new LambdaService({
+    dataDir: path.join(workDir, 'data'),
+    endpoint: () => edge.endpoint,
+    ...(options.maxContainersPerFunction !== undefined
+      ? { maxContainersPerFunction: options.maxContainersPerFunction }
+      : {}),
+  });
   const states = new StepFunctionsService({
     lambda,
     endpoint: () => edge.endpoint,

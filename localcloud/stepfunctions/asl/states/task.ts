@@ -4,6 +4,7 @@
  * HeartbeatSeconds, recording `LambdaFunction*` or `Task*` events, then runs the data flow. Retry and
  * Catch wrap each attempt (an attempt evaluates its Parameters/Arguments again: `$$.State.RetryCount`).
  */
+import { pausableDeadline, withCapacityClock } from '../../../capacity';
 import { TaskError, taskKind } from '../../integrations';
 import { AbortedError, abortable, setLongTimeout, tick } from '../clock';
 import { effectiveInput, jsonataBindings, jsonPathScope, stateArguments, stateOutput } from '../dataflow';
@@ -125,6 +126,17 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
   };
   const token = run.taskToken;
   const mocked = env.taskMock?.(run.name);
+  // TimeoutSeconds, armed when the Task is scheduled: a wait for the local cloud's own capacity (a Lambda
+  // container, an init slot) does not count, as AWS would not have waited (localcloud/capacity.ts).
+  // A callback Task's attempt may have started before a restart took it over (`--persist`).
+  const timeout =
+    limits.timeoutSeconds === undefined
+      ? undefined
+      : taskDeadline(
+          limits.timeoutSeconds * 1000 -
+            (token !== undefined ? Date.now() - (run.attemptStart ?? Date.now()) : 0),
+        );
+  const started = <T>(call: () => T): T => (timeout ? withCapacityClock(timeout.clock, call) : call());
   let work: Promise<JsonValue>;
   let events: { succeeded: string; failed: string; timedOut: string; base: Record<string, unknown> };
   if (kind.kind === 'lambda') {
@@ -142,7 +154,9 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
       timedOut: 'LambdaFunctionTimedOut',
       base: {},
     };
-    work = mocked ? mockedWork(mocked) : env.integrations.invokeFunction(kind.functionArn, input);
+    work = mocked
+      ? mockedWork(mocked)
+      : started(() => env.integrations.invokeFunction(kind.functionArn, input));
   } else {
     const base =
       kind.kind === 'integration'
@@ -168,21 +182,16 @@ async function invoke(run: StateRun<TaskState>, input: JsonValue, limits: Limits
         ),
       );
     } else {
-      const call = env.integrations.run(kind.run, input);
+      const call = started(() => env.integrations.run(kind.run, input));
       work = token !== undefined ? awaitCallback(run, token, call, base) : call;
     }
   }
   if (token !== undefined) env.openTokens.add(token);
   const cancels: Array<() => void> = [];
   const deadlines: Promise<never>[] = [];
-  if (limits.timeoutSeconds !== undefined) {
-    // A callback Task's attempt may have started before a restart took it over (`--persist`).
-    const ms =
-      limits.timeoutSeconds * 1000 -
-      (token !== undefined ? Date.now() - (run.attemptStart ?? Date.now()) : 0);
-    deadlines.push(
-      new Promise<never>((_, reject) => cancels.push(setLongTimeout(() => reject(timedOut()), ms))),
-    );
+  if (timeout) {
+    deadlines.push(timeout.expired);
+    cancels.push(() => timeout.clock.cancel());
   }
   if (token !== undefined && limits.heartbeatSeconds !== undefined) {
     // The heartbeat clock runs from the start of the Task; each SendTaskHeartbeat restarts it.
@@ -242,6 +251,17 @@ function mockedWork(answer: MockedAnswer): Promise<JsonValue> {
   return 'result' in answer
     ? Promise.resolve(structuredClone(answer.result))
     : Promise.reject(new StatesError(answer.error, answer.cause));
+}
+
+/** The Task's TimeoutSeconds: `expired` rejects with States.Timeout when it passes (pausable clock). */
+function taskDeadline(ms: number): { clock: ReturnType<typeof pausableDeadline>; expired: Promise<never> } {
+  let expire: () => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => {
+    expire = () => reject(timedOut());
+  });
+  expired.catch(() => undefined);
+  const clock = pausableDeadline(ms, () => expire(), setLongTimeout);
+  return { clock, expired };
 }
 
 class TaskTimeout extends StatesError {
