@@ -29,6 +29,7 @@ import {
   OrderAlreadyConfirmedError,
   OrderCancelledError,
   OrderNotPendingError,
+  TransientError,
 } from '../shared/errors';
 import { asTransient, type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
 import { type StepDeps, storeOf } from '../shared/step-handler';
@@ -164,6 +165,23 @@ export async function recordFailure(
 ): Promise<RecordedFailure> {
   const failedCompensations = Object.keys(saga.deadLettered ?? {}).sort() as CompensationName[];
   const status = failedCompensations.length > 0 ? 'NEEDS_ATTENTION' : 'CANCELLED';
+  // The reason depends on the order's status (a cancel sets CANCELLING), so the write is conditioned on the
+  // status it was decided from: a cancel landing between the read and the write makes the write fail, and
+  // the decision is taken again on what the cancel wrote (a few rounds at most: a cancel happens once).
+  for (let round = 1; ; round++) {
+    const decided = await decideAndWrite(saga, deps, status, failedCompensations);
+    if (decided !== 'raced') return decided;
+    if (round >= 3)
+      throw new TransientError(`Order ${saga.orderId} kept changing while its outcome was recorded`);
+  }
+}
+
+async function decideAndWrite(
+  saga: OrderSagaState,
+  deps: StepDeps<'Orders'>,
+  status: 'CANCELLED' | 'NEEDS_ATTENTION',
+  failedCompensations: CompensationName[],
+): Promise<RecordedFailure | 'raced'> {
   // One consistent read on the failure path only: the order says whether it was cancelled (and why).
   const current = (
     await deps.doc
@@ -178,6 +196,8 @@ export async function recordFailure(
         throw asTransient(error);
       })
   ).Item as OrderRecord | undefined;
+  // Unsettled: the write below is conditioned on it. Absent or settled: the usual condition decides.
+  const readStatus = current && UNSETTLED.includes(current.status) ? current.status : undefined;
   const cancelReason = cancelReasonOf(saga, current);
   const reason = cancelReason ?? failureReason(saga.failure);
   const step = saga.failure?.step;
@@ -207,14 +227,16 @@ export async function recordFailure(
         UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         // Only an unsettled order (PENDING, AWAITING_REVIEW, CANCELLING) takes the outcome: a duplicate run,
         // or a replay from the DLQ after redrive settled some compensations, must not put back what was
-        // settled; a confirmed order is left alone.
-        ConditionExpression: 'attribute_not_exists(orderId) OR #status IN (:u0, :u1, :u2)',
+        // settled; a confirmed order is left alone. And only while it still has the status read above.
+        ConditionExpression: readStatus
+          ? '#status = :read'
+          : 'attribute_not_exists(orderId) OR #status IN (:u0, :u1, :u2)',
         ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
         ExpressionAttributeValues: {
           ':status': status,
-          ':u0': UNSETTLED[0],
-          ':u1': UNSETTLED[1],
-          ':u2': UNSETTLED[2],
+          ...(readStatus
+            ? { ':read': readStatus }
+            : { ':u0': UNSETTLED[0], ':u1': UNSETTLED[1], ':u2': UNSETTLED[2] }),
           ':reason': reason,
           ':now': now,
           ':customerId': saga.customerId,
@@ -240,6 +262,7 @@ export async function recordFailure(
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       const current = error.Item?.status?.S as OrderStatus | undefined;
+      if (current && UNSETTLED.includes(current)) return 'raced';
       return {
         orderId: saga.orderId,
         status,

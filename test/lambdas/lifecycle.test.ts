@@ -4,6 +4,7 @@
  * RecordFailure writes why the saga unwound (CustomerCancelled, ReviewRejected, ReviewTimedOut or the
  * failed step's own error).
  */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordFailure, requestReview } from '../../lambdas/domain/order';
 import { reserveStock } from '../../lambdas/domain/stock';
@@ -226,6 +227,41 @@ describe('RecordFailure: why the order was cancelled', () => {
       status: 'CANCELLED',
       failedStep: 'ChargePayment',
       reason: 'InsufficientFunds: Customer c cannot pay 2700: balance is 1',
+    });
+  });
+
+  it('a cancel landing between its read and its write: the outcome is taken again, CustomerCancelled', async () => {
+    const saga = await orderIn('PENDING');
+    const failure = { step: 'ReservePromo' as const, error: 'PromoExhausted', cause: 'no uses left' };
+    // The real table; the customer's cancel (the API's write) lands right after RecordFailure read PENDING.
+    let cancelled = false;
+    const doc = {
+      send: async (command: Parameters<typeof local.doc.send>[0]) => {
+        const out = await local.doc.send(command);
+        if (!cancelled && command instanceof GetCommand) {
+          cancelled = true;
+          await local.doc.send(
+            new UpdateCommand({
+              TableName: local.tables.Orders,
+              Key: { orderId: saga.orderId },
+              UpdateExpression: 'SET #status = :c, cancelReason = :r',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':c': 'CANCELLING', ':r': 'CustomerCancelled' },
+            }),
+          );
+        }
+        return out;
+      },
+    } as unknown as typeof local.doc;
+
+    const recorded = await recordFailure({ ...saga, failure }, { doc, tables: local.tables });
+
+    expect(cancelled).toBe(true);
+    expect(recorded).toMatchObject({ status: 'CANCELLED', reason: 'CustomerCancelled' });
+    expect(await orderOf(saga.orderId)).toMatchObject({
+      status: 'CANCELLED',
+      reason: 'CustomerCancelled',
+      cancelReason: 'CustomerCancelled',
     });
   });
 
