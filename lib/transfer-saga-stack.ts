@@ -107,6 +107,8 @@ export class TransferSagaStack extends Stack {
       })),
       deadLetterQueue: dlq,
       correlationIdPath: '$.transferId',
+      // Named after the stack, so its executions are told apart from the order saga's at a glance.
+      stateMachineName: this.stackName,
       stateNames: { failed: 'TransferFailed' },
       taskTimeout: Duration.seconds(15),
       timeout: Duration.hours(1),

@@ -83,6 +83,12 @@ describe('TransferSaga stack', () => {
     }
   });
 
+  it('names its state machine after the stack', () => {
+    transfer.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'TransferSaga-dev',
+    });
+  });
+
   it('names its outputs apart from the order saga', () => {
     const outputs = Object.keys(transfer.toJSON().Outputs as object);
     expect(outputs.sort()).toEqual([
