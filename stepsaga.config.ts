@@ -2,13 +2,14 @@
  * The app config the local cloud loads (`npm start`, `--config FILE` for another): what this app adds to
  * a generic local cloud. The order saga seeds its empty tables with the demo data (`seed/demo.json`) and
  * brings its console extras (the start-an-order form, the data panels, the order actions). The hook
- * types are the local cloud's (`localcloud/plugin.ts`); a second saga is a second entry in `sagas`.
+ * types are the local cloud's (`localcloud/plugin.ts`); the money transfer saga is the second entry in `sagas`.
  */
 import { orderConsole } from './client/order-console';
+import { transferSaga } from './client/transfer';
 import type { LocalCloudPlugin } from './localcloud/plugin';
 import { seedEmptyTables } from './scripts/seed';
 
 export default {
-  sagas: [{ name: 'order', seed: (ctx) => seedEmptyTables(ctx), console: orderConsole }],
+  sagas: [{ name: 'order', seed: (ctx) => seedEmptyTables(ctx), console: orderConsole }, transferSaga],
   outputsFile: '.stepsaga/outputs.json',
 } satisfies LocalCloudPlugin;

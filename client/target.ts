@@ -36,14 +36,16 @@ export interface ChaosTarget {
   api(request: ApiRequest): Promise<ApiResponse>;
 }
 
-/** Checks that flat outputs carry every output the chaos run needs. */
+/** Checks that flat outputs carry every output the chaos run needs; other stacks' outputs pass through. */
 export function parseOutputs(raw: unknown, source: string): TargetOutputs {
   if (typeof raw !== 'object' || raw === null)
     throw new Error(`${source}: expected a JSON object of outputs`);
   const flat = raw as Record<string, unknown>;
   const missing = OUTPUTS.filter((name) => typeof flat[name] !== 'string' || flat[name] === '');
   if (missing.length > 0) throw new Error(`${source}: missing output(s) ${missing.join(', ')}`);
-  return Object.fromEntries(OUTPUTS.map((name) => [name, flat[name] as string])) as TargetOutputs;
+  return Object.fromEntries(
+    Object.entries(flat).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  ) as TargetOutputs;
 }
 
 /** An outputs file (flat or `cdk deploy --outputs-file` nested), checked, and its `Endpoint` if any. */

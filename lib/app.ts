@@ -5,6 +5,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Stage, stackName } from './contract';
 import { OrderSagaStack, REVIEW_DEFAULTS } from './order-saga-stack';
 import { PROJECT_ROOT } from './saga-function';
+import { transferStackName } from './transfer-contract';
+import { TransferSagaStack } from './transfer-saga-stack';
 
 /** Context keys the app reads (`cdk synth -c key=value`). */
 export interface StepSagaContext {
@@ -44,6 +46,8 @@ export const TEST_REVIEW_TIMEOUT_SECONDS = 20;
 export interface StepSagaApp {
   readonly app: App;
   readonly stack: OrderSagaStack;
+  /** The money transfer saga, `TransferSaga-<stage>`: the second saga built from the toolkit. */
+  readonly transfer: TransferSagaStack;
   /** The cdk-nag pack, when context `nag=true`. */
   readonly nag?: AwsSolutionsChecks;
 }
@@ -81,7 +85,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * Builds the stepsaga app from context: the `OrderSaga-<stage>` stack for the given stage, and cdk-nag when
+ * Builds the stepsaga app from context: the `OrderSaga-<stage>` and `TransferSaga-<stage>` stacks for the given stage, and cdk-nag when
  * asked. `bin/app.ts`, `scripts/nag.ts` and the tests all use this one function.
  */
 export function createApp(props: AppProps = {}): StepSagaApp {
@@ -120,8 +124,14 @@ export function createApp(props: AppProps = {}): StepSagaApp {
     ),
     tags: { project: 'stepsaga', stage },
   });
-  if (!flag(app, 'nag', 'true')) return { app, stack };
+  const transfer = new TransferSagaStack(app, transferStackName(stage), {
+    description: `stepsaga money transfer saga (${stage})`,
+    prod: stage === 'prod',
+    faults: faultsValue === 'on',
+    tags: { project: 'stepsaga', stage },
+  });
+  if (!flag(app, 'nag', 'true')) return { app, stack, transfer };
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);
-  return { app, stack, nag };
+  return { app, stack, transfer, nag };
 }

@@ -4,14 +4,17 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_REVIEW_THRESHOLD, MIN_REVIEW_THRESHOLD } from '../chaos/plan';
 import { persistedCloud, randomKillPoint } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
+import { runTransferChaos } from '../chaos/transfer';
 import { type ChaosTarget, makeTarget, parseOutputs, readOutputsFile } from '../client/target';
 import { ensureAssembly } from '../localcloud/assembly';
 
-const USAGE = `usage: npm run chaos -- --sagas N --seed S [--concurrency C] [--target local|localstack|aws]
+const USAGE = `usage: npm run chaos -- --sagas N --seed S [--saga order|transfer] [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
                       [--assembly DIR] [--json] [--persist DIR [--kill-at random|N]]
                       [--review-threshold N]
 
+  --saga S       which saga: order (default) or transfer (money conserved across all accounts; the
+                  options below are the order saga's, except --target, --outputs and --retry-scale)
   --review-threshold N  the target stack's review threshold in minor units (-c reviewThreshold; default
                   100000): the review sagas order an article priced over it
   --persist DIR   run a local cloud of its own with --persist DIR in a child process (own process group)
@@ -114,6 +117,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       sagas: { type: 'string' },
+      saga: { type: 'string', default: 'order' },
       seed: { type: 'string' },
       concurrency: { type: 'string' },
       target: { type: 'string', default: process.env.STEPSAGA_TARGET ?? 'local' },
@@ -155,6 +159,25 @@ async function main(): Promise<number> {
     throw new UsageError(
       '--persist runs a local cloud of its own: no --target other than local, no --outputs',
     );
+  if (values.saga !== 'order' && values.saga !== 'transfer')
+    throw new UsageError(`--saga must be order or transfer, got "${values.saga}"`);
+  if (values.saga === 'transfer') {
+    const { target, close } = await resolveTarget(values.target, values.outputs, retryScale, values.assembly);
+    try {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const report = await runTransferChaos(target.aws, target.outputs, {
+        seed,
+        sagas,
+        concurrency,
+        namespace,
+        log,
+      });
+      process.stdout.write(`${report.lines.join('\n')}\n`);
+      return report.violations > 0 ? 1 : 0;
+    } finally {
+      await close();
+    }
+  }
   const killAt = values['kill-at'] === undefined ? undefined : killPoint(values['kill-at'], sagas, seed);
   const persisted =
     values.persist === undefined

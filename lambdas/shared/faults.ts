@@ -3,7 +3,7 @@
  * `STEPSAGA_FAULTS=on` (local cloud, dev stages). In any other deployment the plan is ignored here and
  * rejected by the API, so a production payload can never switch behaviour.
  */
-import type { FaultPlan, FaultTarget } from '../../lib/contract';
+import type { FaultMode, FaultTarget } from '../../lib/contract';
 import { CrashAfterCommitError, FunctionTimeoutError, InjectedFailureError, TransientError } from './errors';
 
 export { FAULT_MODE_PATTERN, isFaultMode } from '../../lib/contract';
@@ -29,8 +29,8 @@ export interface FaultContext {
  * - `duplicate`: run twice, return the second result (which must be a replay).
  */
 export async function withFault<T>(
-  name: FaultTarget,
-  plan: FaultPlan | undefined,
+  name: FaultTarget | (string & {}),
+  plan: Partial<Record<string, FaultMode>> | undefined,
   ctx: FaultContext,
   operation: () => Promise<T>,
 ): Promise<T> {

@@ -70,9 +70,14 @@ export interface ActionPlan<R> {
   onConditionFailed(index: number, oldItem: Item | undefined): Error;
 }
 
-export interface ActionSpec<R> {
+/**
+ * `S`: the step names of the saga (the order's by default). The engine is saga-agnostic: a record is keyed
+ * by the saga's business id (attribute `orderId`, the IdempotencyKeys table's partition key in every saga)
+ * and the step name (attribute `step`).
+ */
+export interface ActionSpec<R, S extends string = StepName> {
   orderId: string;
-  step: StepName;
+  step: S;
   /** Reads what it needs and plans the writes. Only called when the step has not run yet. */
   plan(): Promise<ActionPlan<R>>;
   /** Called once, by the invocation whose transaction committed (never by a replay). */
@@ -85,20 +90,20 @@ export interface CompensationPlan {
   onConditionFailed?(index: number, oldItem: Item | undefined): Error;
 }
 
-export interface CompensationSpec {
+export interface CompensationSpec<S extends string = StepName, C extends string = CompensationName> {
   orderId: string;
   /** The forward step being compensated (its key is the one that changes state). */
-  step: StepName;
-  compensation: CompensationName;
+  step: S;
+  compensation: C;
   /** Builds the reversal from the action's record (never from current state). May throw to refuse. */
   reverse(record: IdempotencyRecord): CompensationPlan | Promise<CompensationPlan>;
 }
 
 export type CompensationOutcome = 'compensated' | 'tombstoned' | 'already-compensated' | 'already-tombstoned';
-export interface CompensationResult {
+export interface CompensationResult<S extends string = StepName, C extends string = CompensationName> {
   orderId: string;
-  step: StepName;
-  compensation: CompensationName;
+  step: S;
+  compensation: C;
   outcome: CompensationOutcome;
 }
 
@@ -110,7 +115,7 @@ function timestamps(store: StepStore): { now: string; expiresAt: number } {
 export async function readRecord(
   store: StepStore,
   orderId: string,
-  step: SagaOperation,
+  step: SagaOperation | (string & {}),
 ): Promise<IdempotencyRecord | undefined> {
   const out = await store.doc.send(
     new GetCommand({ TableName: store.idempotencyTable, Key: { orderId, step }, ConsistentRead: true }),
@@ -194,11 +199,14 @@ function cancellationOrThrow(error: unknown): Cancellation {
 }
 
 /** Runs an action exactly once per (orderId, step); a duplicate gets the recorded result. */
-export function runAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<R> {
+export function runAction<R, S extends string = StepName>(
+  store: StepStore,
+  spec: ActionSpec<R, S>,
+): Promise<R> {
   return retryingConflicts(() => attemptAction(store, spec));
 }
 
-async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<R> {
+async function attemptAction<R, S extends string>(store: StepStore, spec: ActionSpec<R, S>): Promise<R> {
   const existing = await readRecord(store, spec.orderId, spec.step);
   if (existing) return replayOrRefuse<R>(existing);
 
@@ -206,7 +214,7 @@ async function attemptAction<R>(store: StepStore, spec: ActionSpec<R>): Promise<
   const { now, expiresAt } = timestamps(store);
   const key: IdempotencyRecord = {
     orderId: spec.orderId,
-    step: spec.step,
+    step: spec.step as SagaOperation,
     state: 'DONE',
     result: plan.result,
     effect: plan.effect,
@@ -274,12 +282,18 @@ function cancellationGuard(ordersTable: string, spec: { orderId: string }): Tran
  * Compensates an action: reverses its recorded effect once, or tombstones it if it never ran.
  * Safe to repeat, and safe to run before (or concurrently with) a late action.
  */
-export function runCompensation(store: StepStore, spec: CompensationSpec): Promise<CompensationResult> {
+export function runCompensation<S extends string = StepName, C extends string = CompensationName>(
+  store: StepStore,
+  spec: CompensationSpec<S, C>,
+): Promise<CompensationResult<S, C>> {
   return retryingConflicts(() => attemptCompensation(store, spec));
 }
 
-async function attemptCompensation(store: StepStore, spec: CompensationSpec): Promise<CompensationResult> {
-  const done = (outcome: CompensationOutcome): CompensationResult => ({
+async function attemptCompensation<S extends string, C extends string>(
+  store: StepStore,
+  spec: CompensationSpec<S, C>,
+): Promise<CompensationResult<S, C>> {
+  const done = (outcome: CompensationOutcome): CompensationResult<S, C> => ({
     orderId: spec.orderId,
     step: spec.step,
     compensation: spec.compensation,
@@ -294,7 +308,7 @@ async function attemptCompensation(store: StepStore, spec: CompensationSpec): Pr
     if (!record) {
       const tombstone: IdempotencyRecord = {
         orderId: spec.orderId,
-        step: spec.step,
+        step: spec.step as SagaOperation,
         state: 'TOMBSTONE',
         createdAt: now,
         updatedAt: now,

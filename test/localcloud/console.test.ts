@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransferDriver } from '../../client/transfer';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { createConsoleService } from '../../localcloud/console/service';
 import appConfig from '../../stepsaga.config';
@@ -98,6 +99,34 @@ const stateStatus = (page: Page, name: string) =>
   page.locator(`#graph [data-state="${name}"]`).getAttribute('data-status');
 
 describe('console (chromium)', () => {
+  it('selects the transfer saga: its graph, no order form, and a transfer started elsewhere in its list', async () => {
+    const page = await openConsole();
+    await page.getByRole('combobox', { name: 'Saga' }).selectOption('transfer');
+    await page.waitForURL(/[?]saga=transfer/);
+    await page.locator('#graph [data-state="Debit"]').waitFor();
+    expect(await page.locator('#start-panel').isHidden()).toBe(true);
+    const driver = new TransferDriver(
+      {
+        endpoint: cloud.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      },
+      cloud.outputs,
+    );
+    const transferId = `console-${Date.now().toString(36)}`;
+    try {
+      expect((await driver.run({ transferId, from: 'acct-alice', to: 'acct-bob', amount: 1 })).status).toBe(
+        'SUCCEEDED',
+      );
+    } finally {
+      driver.close();
+    }
+    await expect
+      .poll(() => page.locator('#executions').textContent(), { timeout: 20_000 })
+      .toContain(transferId);
+    await page.close();
+  });
+
   it('shows "fail at ChargePayment": stock reserved then released, payment caught, confirmation never reached', async () => {
     // Prepare
     const page = await openConsole();

@@ -28,11 +28,15 @@ beforeAll(async () => {
   const manifest = JSON.parse(readFileSync(path.join(assembly, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };
-  const stack = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
-  const template = JSON.parse(
-    readFileSync(path.join(assembly, stack?.properties?.templateFile ?? 'OrderSaga.template.json'), 'utf8'),
-  ) as { Resources: Record<string, TemplateResource> };
-  resources = template.Resources;
+  // Every stack of the assembly (the order saga's first, then the transfer's), keyed `<stack>/<logicalId>`.
+  resources = {};
+  for (const [id, stack] of Object.entries(manifest.artifacts)) {
+    if (stack.type !== 'aws:cloudformation:stack') continue;
+    const template = JSON.parse(
+      readFileSync(path.join(assembly, stack.properties?.templateFile ?? `${id}.template.json`), 'utf8'),
+    ) as { Resources: Record<string, TemplateResource> };
+    for (const [logicalId, r] of Object.entries(template.Resources)) resources[`${id}/${logicalId}`] = r;
+  }
   cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => undefined });
   config = { endpoint: cloud.endpoint, region: 'us-east-1', credentials };
 });

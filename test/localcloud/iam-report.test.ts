@@ -2,7 +2,8 @@
  * The minimal-privilege report (issue #14), proven on a run: a local cloud with IAM enforcement on runs a
  * representative set of sagas through the API — every step and every compensation, the review (approve,
  * reject), a cancel landing in a step's Retry backoff (stop + redrive), the resume of an aborted execution
- * and of two NEEDS_ATTENTION orders (the Redrive function over the DLQ) — and the report built from its
+ * and of two NEEDS_ATTENTION orders (the Redrive function over the DLQ), and four money transfers (both
+ * steps, both compensations, a dead letter) — and the report built from its
  * decisions must find every grant of every role exercised, or justified in scripts/iam-allow-list.json,
  * and no denial. A grant the stack no longer needs (or a new path the saga takes without a grant) fails
  * here with the report's own text.
@@ -19,7 +20,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient } from '../../client/api';
+import { TransferDriver } from '../../client/transfer';
 import type { OrderSagaInput } from '../../lib/contract';
+import type { TransferInput } from '../../lib/transfer-contract';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { type DecisionRecord, grantsOf } from '../../localcloud/iam/enforcer';
 import { buildReport, formatReport, type RoleReport, readAllowList } from '../../scripts/iam-report';
@@ -197,7 +200,32 @@ const scenarios: Record<string, () => Promise<Order>> = {
     expect(out.FunctionError, new TextDecoder().decode(out.Payload)).toBeUndefined();
     return until(input.orderId, settled);
   },
+  /** The transfer saga (demo accounts): both steps. */
+  transferred: () => transfer({ from: 'acct-alice', to: 'acct-bob' }),
+  /** Debit refused (acct-carol holds 0): CreditBack tombstones it (PutItem). */
+  transferRefused: () => transfer({ from: 'acct-carol', to: 'acct-alice' }),
+  /** Credit committed, then crashed: DebitBack and CreditBack reverse both (UpdateItem). */
+  transferUnwound: () =>
+    transfer({ from: 'acct-alice', to: 'acct-bob', faults: { Credit: 'crash-after-commit' } }),
+  /** Credit fails before its effect (DebitBack tombstones), CreditBack keeps failing: dead-lettered. */
+  transferDeadLettered: () =>
+    transfer({ from: 'acct-alice', to: 'acct-bob', faults: { Credit: 'fail', CreditBack: 'fail' } }),
 };
+async function transfer(input: Omit<TransferInput, 'transferId' | 'amount'>): Promise<Order> {
+  const driver = new TransferDriver(
+    { endpoint: cloud.endpoint, region: 'us-east-1', credentials },
+    cloud.outputs,
+  );
+  try {
+    return await driver.run({
+      transferId: `iam-${Date.now().toString(36)}-${++counter}`,
+      amount: 100,
+      ...input,
+    });
+  } finally {
+    driver.close();
+  }
+}
 const EXPECTED: Record<keyof typeof scenarios, string> = {
   confirmed: 'CONFIRMED',
   expiredPromo: 'CANCELLED',
@@ -210,6 +238,10 @@ const EXPECTED: Record<keyof typeof scenarios, string> = {
   resumedAborted: 'CONFIRMED',
   resumedDeadLetters: 'CANCELLED,CANCELLED',
   redrivenRecordFailure: 'CANCELLED',
+  transferred: 'SUCCEEDED',
+  transferRefused: 'FAILED',
+  transferUnwound: 'FAILED',
+  transferDeadLettered: 'FAILED',
 };
 const outcomes: Record<string, string> = {};
 

@@ -32,7 +32,7 @@ function get(p: string): AwsRequest {
 describe('app config', () => {
   it('loads ./stepsaga.config.ts by default, and nothing where there is none', async () => {
     const loaded = await loadPlugin();
-    expect(loaded.sagas?.map((s) => s.name)).toEqual(['order']);
+    expect(loaded.sagas?.map((s) => s.name)).toEqual(['order', 'transfer']);
     expect(loaded).toBe(appConfig);
     expect(await loadPlugin(undefined, dir)).toEqual({});
   });

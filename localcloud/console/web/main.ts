@@ -12,6 +12,9 @@ import type { ExecutionSummary, GraphResponse } from '../service';
 interface Choices {
   stateMachineArn?: string;
   endpoint: string;
+  /** The app's sagas (the selector) and the one shown (`?saga=`, else the first). */
+  sagas: string[];
+  saga?: string;
   steps: string[];
   compensations: string[];
   faultModes: string[];
@@ -40,6 +43,10 @@ interface OrderView {
 }
 
 const API = '/_console/api';
+/** The saga this page shows (`?saga=`): sent with every console API request. */
+const SAGA = new URLSearchParams(location.search).get('saga');
+const withSaga = (path: string) =>
+  SAGA ? `${path}${path.includes('?') ? '&' : '?'}saga=${encodeURIComponent(SAGA)}` : path;
 const SVG = 'http://www.w3.org/2000/svg';
 
 const view = {
@@ -91,7 +98,7 @@ function svg(tag: string, attrs: Record<string, string | number | undefined> = {
 }
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${API}/${path}`, init);
+  const response = await fetch(`${API}/${withSaga(path)}`, init);
   const body = (await response.json()) as T & { error?: string };
   if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
   return body;
@@ -778,7 +785,7 @@ function connect(): void {
   source?.close();
   const live = $('live');
   const query = view.selectedArn ? `?arn=${encodeURIComponent(view.selectedArn)}` : '';
-  source = new EventSource(`${API}/stream${query}`);
+  source = new EventSource(`${API}/${withSaga(`stream${query}`)}`);
   source.onopen = () => {
     live.className = 'live on';
     live.textContent = 'live';
@@ -834,15 +841,25 @@ function selectExecution(arn: string): void {
 
 async function boot(): Promise<void> {
   let choices = await api<Choices>('choices');
+  // A saga without a start form in the app config (e.g. the transfer): executions, graph and DLQ only.
+  const hasForm = Array.isArray(choices.customers);
   // Right after start-up the tables may still be loading: wait (briefly) for something to offer.
-  for (let i = 0; i < 10 && choices.customers.length === 0; i += 1) {
+  for (let i = 0; hasForm && i < 10 && choices.customers.length === 0; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     choices = await api<Choices>('choices');
   }
   view.choices = choices;
   $('machine').textContent =
     `${choices.stateMachineArn ?? 'no state machine'} · endpoint ${choices.endpoint}`;
-  buildForm(choices);
+  const sagaSelect = $('saga-select') as HTMLSelectElement;
+  sagaSelect.replaceChildren(...options(choices.sagas, choices.saga));
+  ($('saga-choice') as HTMLElement).hidden = choices.sagas.length < 2;
+  sagaSelect.addEventListener('change', () => {
+    location.search = `?saga=${encodeURIComponent(sagaSelect.value)}`;
+  });
+  if (hasForm) buildForm(choices);
+  ($('start-panel') as HTMLElement).hidden = !hasForm;
+  ($('data-panel') as HTMLElement).hidden = !hasForm;
   const filter = $('status-filter') as HTMLSelectElement;
   filter.replaceChildren(...options(choices.statuses, undefined, 'All'));
   filter.addEventListener('change', () => {
@@ -850,7 +867,7 @@ async function boot(): Promise<void> {
     renderExecutions();
   });
   const orderFilter = $('order-filter') as HTMLSelectElement;
-  orderFilter.replaceChildren(...options(choices.orderStatuses, undefined, 'All'));
+  orderFilter.replaceChildren(...options(choices.orderStatuses ?? [], undefined, 'All'));
   orderFilter.addEventListener('change', () => {
     view.orderFilter = orderFilter.value;
     void refreshData().catch(() => undefined);

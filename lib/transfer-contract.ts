@@ -1,0 +1,35 @@
+/**
+ * The money transfer saga's contract (the second saga built from the toolkit): Debit the source account,
+ * then Credit the destination; CreditBack undoes Debit, DebitBack undoes Credit. Amounts are integer
+ * minor units; the execution is named after the `transferId`.
+ */
+import type { FaultMode } from './contract';
+
+export const TRANSFER_STEPS = { Debit: 'CreditBack', Credit: 'DebitBack' } as const;
+export type TransferStep = keyof typeof TRANSFER_STEPS;
+export type TransferCompensation = (typeof TRANSFER_STEPS)[TransferStep];
+
+/** The execution input. `faults` (step or compensation name → fault mode) only where faults are on. */
+export interface TransferInput {
+  transferId: string;
+  from: string;
+  to: string;
+  amount: number;
+  faults?: Partial<Record<TransferStep | TransferCompensation, FaultMode>>;
+}
+
+/** The stack outputs: distinct from the order saga's (the local cloud merges all stacks' outputs). */
+export const TRANSFER_OUTPUTS = {
+  stateMachineArn: 'TransferStateMachineArn',
+  dlqUrl: 'TransferDlqUrl',
+  accountsTable: 'TransferAccountsTableName',
+  idempotencyTable: 'TransferIdempotencyKeysTableName',
+} as const;
+
+export const TRANSFER_ENV = {
+  accounts: 'TRANSFER_ACCOUNTS_TABLE_NAME',
+  idempotency: 'TRANSFER_IDEMPOTENCY_TABLE_NAME',
+  faults: 'STEPSAGA_FAULTS',
+} as const;
+
+export const transferStackName = (stage: string): string => `TransferSaga-${stage}`;

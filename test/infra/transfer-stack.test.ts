@@ -1,0 +1,103 @@
+/**
+ * The money transfer stack (`TransferSaga-<stage>`), built only from the toolkit: its state machine, the
+ * Retry/Catch of every Task, exactly the DynamoDB calls each handler makes, and outputs that never collide
+ * with the order saga's (the local cloud merges every stack's outputs into one record).
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from './support/synth';
+
+let transfer: Template;
+let order: Template;
+let asl: AslDefinition;
+
+beforeAll(() => {
+  const built = synthOrderSaga();
+  transfer = Template.fromStack(built.transfer);
+  order = built.template;
+  asl = stateMachineDefinition(transfer);
+});
+
+const fnOf = (logicalId: string | undefined) =>
+  String(logicalId)
+    .replace(/^arn:/, '')
+    .replace(/Function.*$/, '');
+
+describe('TransferSaga stack', () => {
+  it('debits then credits, and unwinds a failure with its own compensation first, then in reverse', () => {
+    const s = asl.States;
+    expect(asl.StartAt).toBe('Debit');
+    expect(s.Debit).toMatchObject({ Next: 'Credit' });
+    expect(s.Credit).toMatchObject({ End: true });
+    expect(s.Debit?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'DebitFailed' },
+    ]);
+    expect(s.DebitFailed?.Next).toBe('CreditBack');
+    expect(s.CreditFailed?.Next).toBe('DebitBack');
+    expect(s.DebitBack?.Next).toBe('CreditBack');
+    expect(s.CreditBack?.Next).toBe('AllCompensated');
+    expect(s.TransferFailed?.Type).toBe('Fail');
+    expect(
+      Object.fromEntries(
+        ['Debit', 'Credit', 'CreditBack', 'DebitBack'].map((n) => [n, fnOf(s[n]?.Resource)]),
+      ),
+    ).toEqual({ Debit: 'Debit', Credit: 'Credit', CreditBack: 'CreditBack', DebitBack: 'DebitBack' });
+  });
+
+  it('retries forward steps on transient errors only, and compensations on everything before the DLQ', () => {
+    for (const step of ['Debit', 'Credit']) {
+      const errors = asl.States[step]?.Retry?.flatMap((r) => r.ErrorEquals) ?? [];
+      expect(errors).toContain('TransientError');
+      expect(errors).not.toContain('States.ALL');
+    }
+    for (const compensation of ['CreditBack', 'DebitBack']) {
+      const state = asl.States[compensation];
+      expect(state?.Retry?.at(-1)?.ErrorEquals).toEqual(['States.ALL']);
+      expect(state?.Catch?.[0]?.Next).toBe(`${compensation}ToDLQ`);
+    }
+  });
+
+  it('grants each function exactly the DynamoDB calls of its step-engine transaction', () => {
+    const policies = transfer.findResources('AWS::IAM::Policy');
+    const dynamo = (fn: string) => {
+      const policy = Object.entries(policies).find(([id]) => id.startsWith(`${fn}FunctionRoleDefaultPolicy`));
+      const statements = (policy?.[1].Properties.PolicyDocument.Statement ?? []) as {
+        Sid?: string;
+        Action: string | string[];
+      }[];
+      return Object.fromEntries(
+        statements
+          .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))
+          .map((st) => [st.Sid, [st.Action].flat().sort()]),
+      );
+    };
+    const action = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+    const compensation = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    for (const [fn, keys] of [
+      ['Debit', action],
+      ['Credit', action],
+      ['CreditBack', compensation],
+      ['DebitBack', compensation],
+    ] as const) {
+      expect(dynamo(fn), fn).toEqual({ AccountsTable: ['dynamodb:UpdateItem'], IdempotencyKeysTable: keys });
+    }
+  });
+
+  it('names its state machine after the stack', () => {
+    transfer.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'TransferSaga-dev',
+    });
+  });
+
+  it('names its outputs apart from the order saga', () => {
+    const outputs = Object.keys(transfer.toJSON().Outputs as object);
+    expect(outputs.sort()).toEqual([
+      'TransferAccountsTableName',
+      'TransferDlqUrl',
+      'TransferIdempotencyKeysTableName',
+      'TransferStateMachineArn',
+    ]);
+    const orderOutputs = Object.keys(order.toJSON().Outputs as object);
+    expect(outputs.filter((o) => orderOutputs.includes(o))).toEqual([]);
+  });
+});
