@@ -14,6 +14,7 @@ import {
   COMPENSATION_NAMES,
   COMPENSATION_OF,
   type CompensationName,
+  DATA_ERRORS,
   type DeadLetterMessage,
   type IdempotencyRecord,
   type OrderRecord,
@@ -114,18 +115,6 @@ export interface InvariantReport {
   results: InvariantResult[];
   violations: number;
 }
-
-/** Business-rule errors: data made the saga fail, not a fault. Anything else that fails a step is a fault. */
-export const DATA_ERRORS = [
-  'PromoExhausted',
-  'PromoNotFound',
-  'InsufficientStock',
-  'UnknownSku',
-  'InsufficientFunds',
-  'UnknownCustomer',
-  'SlotFull',
-  'UnknownSlot',
-] as const;
 
 const FORWARD = new Set<string>(STEP_NAMES);
 const COMPENSATIONS = new Set<string>(COMPENSATION_NAMES);

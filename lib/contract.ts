@@ -61,8 +61,8 @@ export const REVIEW_REJECTED = 'ReviewRejected';
 /** Step Functions' error of a Task (or a `.waitForTaskToken` wait) past its `TimeoutSeconds`. */
 export const STATES_TIMEOUT = 'States.Timeout';
 
-/** Error names (Catch and Retry match these; classes set `this.name` and bundles keep names). */
-export const BUSINESS_ERRORS = [
+/** The business errors the order's data causes (no promo uses, stock, money or slot left; unknown ids). */
+export const DATA_ERRORS = [
   'PromoExhausted',
   'PromoNotFound',
   'InsufficientStock',
@@ -71,6 +71,11 @@ export const BUSINESS_ERRORS = [
   'UnknownCustomer',
   'SlotFull',
   'UnknownSlot',
+] as const;
+
+/** Error names (Catch and Retry match these; classes set `this.name` and bundles keep names). */
+export const BUSINESS_ERRORS = [
+  ...DATA_ERRORS,
   'OrderNotPending',
   'OrderAlreadyConfirmed',
   /** The order was cancelled (CANCELLING): a forward step refuses in its own transaction. */
