@@ -60,6 +60,25 @@ export async function callApi(
   return response;
 }
 
+/**
+ * An SDK call of the operator: refused while the target restarts (a kill -9 run), it is sent again once
+ * the target is back (a few times), as a person would; outside an outage an error is the actor's.
+ */
+async function throughOutage<T>(
+  outage: (() => Promise<void> | undefined) | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const down = outage?.();
+      if (!down || attempt >= 4) throw error;
+      await down;
+    }
+  }
+}
+
 function answerOf(response: ApiResponse): ApiAnswer {
   let code: unknown;
   try {
@@ -178,8 +197,12 @@ export async function act(
         const { trigger, order } = await until(clients, target, orderId, moment, options);
         Object.assign(seen, { trigger, ...(order ? { statusBefore: order.status } : {}) });
         if (trigger === 'gave-up') return seen;
-        await clients.sfn.send(new StopExecutionCommand({ executionArn, ...OPERATOR_ABORT }));
-        const stopped = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        await throughOutage(options.outage, () =>
+          clients.sfn.send(new StopExecutionCommand({ executionArn, ...OPERATOR_ABORT })),
+        );
+        const stopped = await throughOutage(options.outage, () =>
+          clients.sfn.send(new DescribeExecutionCommand({ executionArn })),
+        );
         seen.stoppedStatus = stopped.status ?? 'UNKNOWN';
         seen.answer = answerOf(await callApi(target, 'POST', `${path}/resume`, '{}', options.outage));
         return seen;
