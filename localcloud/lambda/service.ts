@@ -761,16 +761,37 @@ export class LambdaService implements Service {
    */
   private startContainer(record: FunctionRecord): void {
     record.starting++;
+    this.spawnInSlot(
+      record,
+      () => {
+        record.starting--;
+        return record.queue.length > 0;
+      },
+      (container) => {
+        if (container) record.queue.shift()?.resolve(container);
+      },
+    );
+  }
+
+  /**
+   * Once an init slot is free: a new container of `record` (its init releasing the slot when over) if
+   * `wanted()` still holds and the function is still deployed, else none (the slot is released at once).
+   */
+  private spawnInSlot(
+    record: FunctionRecord,
+    wanted: () => boolean,
+    then: (container: Container | undefined) => void,
+  ): void {
     this.withInitSlot(() => {
-      record.starting--;
-      if (this.closed || this.functions.get(record.spec.name) !== record || record.queue.length === 0) {
+      if (!wanted() || this.closed || this.functions.get(record.spec.name) !== record) {
         this.nextInit();
+        then(undefined);
         return;
       }
       const container = this.spawn(record);
       record.containers.push(container);
       void container.initialized.then(() => this.nextInit());
-      record.queue.shift()?.resolve(container);
+      then(container);
     });
   }
 
@@ -782,21 +803,18 @@ export class LambdaService implements Service {
   prewarm(): Promise<void> {
     const warmOne = (record: FunctionRecord) =>
       new Promise<void>((resolve) => {
-        this.withInitSlot(() => {
-          if (this.closed || this.functions.get(record.spec.name) !== record) {
-            this.nextInit();
-            resolve();
-            return;
-          }
-          const container = this.spawn(record);
-          record.containers.push(container);
-          void container.initialized.then(() => {
-            this.nextInit();
-            // Its first invocation still reports the init (Init Duration), as the cold start it was.
-            if (!container.dead) this.release(record, container);
-            resolve();
-          });
-        });
+        this.spawnInSlot(
+          record,
+          () => true,
+          (container) => {
+            if (!container) return resolve();
+            void container.initialized.then(() => {
+              // Its first invocation still reports the init (Init Duration), as the cold start it was.
+              if (!container.dead) this.release(record, container);
+              resolve();
+            });
+          },
+        );
       });
     return Promise.all(
       [...this.functions.values()].filter((r) => r.containers.length === 0).map(warmOne),
