@@ -76,7 +76,9 @@ describe('outcomes', () => {
   });
 
   it('ends TIMED_OUT after the machine TimeoutSeconds, with no output (execution-timeout)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // Date too: the deadline is TimeoutSeconds less the time since the start, and real milliseconds passing
+    // between the start and the timer's arming (a loaded CI machine) would fire it before 5 000 fake ones.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const entered = eventOf('WaitStateEntered');
     const execution = start(waiting(5), {}, { onEvent: entered.onEvent });
     await entered.seen;

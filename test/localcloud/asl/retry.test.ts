@@ -160,7 +160,7 @@ describe('Retry and Catch: matching', () => {
   });
 
   it('does not match States.Timeout with States.TaskFailed', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     let started: () => void = () => undefined;
     const running = new Promise<void>((resolve) => {
       started = resolve;

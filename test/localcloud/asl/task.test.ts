@@ -110,7 +110,7 @@ describe('Task: Lambda function ARN', () => {
   });
 
   it('times out after TimeoutSeconds: LambdaFunctionTimedOut, States.Timeout, no cause (lambda-arn-timeout-seconds)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const events = eventListener();
     const execution = start(
       {
@@ -173,7 +173,7 @@ describe('Task: integrations', () => {
   });
 
   it('reads TimeoutSecondsPath into the TaskScheduled event (lambda-invoke-timeout-seconds-path)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const events = eventListener();
     const execution = start(
       {
@@ -271,7 +271,7 @@ describe('Task: callbacks (.waitForTaskToken)', () => {
   });
 
   it('a restart taking over a waiting callback Task waits on the same token until the original TimeoutSeconds deadline', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     // Prepare: the Task (TimeoutSeconds 600) handed out its token 590 s before the restart.
     const tokens = new TaskTokens();
     const events = eventListener();
@@ -311,7 +311,7 @@ describe('Task: callbacks (.waitForTaskToken)', () => {
   });
 
   it('times out HeartbeatSeconds after the last heartbeat: States.Timeout, no cause (more-heartbeat-timeout)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const tokens = new TaskTokens();
     const events = eventListener();
     const execution = start(
