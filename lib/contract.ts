@@ -402,13 +402,19 @@ export interface DeadLetterMessage {
  * `CANCELLING` (a cancel or a rejection was decided; the saga is unwinding). `CANCELLED.reason` is
  * `<Error>: <message>` of the failed step (with `failedStep`), or one of {@link CANCEL_REASONS}.
  */
-export type OrderStatus =
-  | 'PENDING'
-  | 'AWAITING_REVIEW'
-  | 'CANCELLING'
-  | 'CONFIRMED'
-  | 'CANCELLED'
-  | 'NEEDS_ATTENTION';
+export const ORDER_STATUSES = [
+  'PENDING',
+  'AWAITING_REVIEW',
+  'CANCELLING',
+  'CONFIRMED',
+  'CANCELLED',
+  'NEEDS_ATTENTION',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The POST actions on one order (`/orders/{orderId}/{action}`): the API's routes, the stack, the console. */
+export const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
+export type OrderAction = (typeof ORDER_ACTIONS)[number];
 
 /** Why an order was cancelled when no step failed on its own. */
 export const CANCEL_REASONS = ['CustomerCancelled', 'ReviewRejected', 'ReviewTimedOut'] as const;

@@ -15,6 +15,7 @@ import {
   ENV,
   FUNCTIONS,
   type FunctionId,
+  ORDER_ACTIONS,
   type OutputName,
   STATE_NAMES,
   STEP_NAMES,
@@ -517,7 +518,7 @@ export class OrderSagaStack extends Stack {
       .addResource('history')
       .addMethod('GET', integration, { requestValidator: validator, requestParameters: orderIdParam });
     // The order's actions (docs/operations.md: a reviewer's policy allows only .../review).
-    for (const action of ['cancel', 'resume', 'review']) {
+    for (const action of ORDER_ACTIONS) {
       order
         .addResource(action)
         .addMethod('POST', integration, { requestValidator: validator, requestParameters: orderIdParam });

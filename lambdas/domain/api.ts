@@ -23,6 +23,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
   type CancelReason,
   type IdempotencyState,
+  ORDER_ACTIONS,
+  type OrderAction,
   type OrderRecord,
   type OrderSagaInput,
   type OrderStatus,
@@ -136,15 +138,11 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-/** The POST actions on one order. */
-const ACTIONS = ['cancel', 'resume', 'review'] as const;
-type Action = (typeof ACTIONS)[number];
-
 type Route =
   | { kind: 'create' }
   | { kind: 'get'; orderId: string }
   | { kind: 'history'; orderId: string }
-  | { kind: Action; orderId: string }
+  | { kind: OrderAction; orderId: string }
   | { kind: 'method-not-allowed'; allow: string }
   | { kind: 'not-found' };
 
@@ -155,12 +153,12 @@ function route(event: APIGatewayProxyEvent): Route {
   const resource = event.resource;
   const actionMatch = /\/orders\/([^/]+)\/(cancel|resume|review)$/.exec(path);
   const action =
-    (ACTIONS as readonly string[]).find((a) => resource === `/orders/{orderId}/${a}`) ??
+    (ORDER_ACTIONS as readonly string[]).find((a) => resource === `/orders/{orderId}/${a}`) ??
     (resource === undefined ? actionMatch?.[2] : undefined);
   if (action !== undefined) {
     const id = event.pathParameters?.orderId ?? decodeURIComponent(actionMatch?.[1] ?? '');
     return method === 'POST'
-      ? { kind: action as Action, orderId: id }
+      ? { kind: action as OrderAction, orderId: id }
       : { kind: 'method-not-allowed', allow: 'POST' };
   }
   const orderId = event.pathParameters?.orderId ?? (match?.[1] ? decodeURIComponent(match[1]) : undefined);
