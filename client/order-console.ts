@@ -3,35 +3,39 @@
  * start-an-order form's choices, the data panels (accounts, inventory, promos, delivery slots, orders),
  * and the order API behind the order actions bar (`GET /orders/{id}`, `POST /orders/{id}/{action}`).
  * Everything goes through the edge as an ordinary AWS client: DynamoDB for the tables, the order API
- * (SigV4-signed) for orders.
+ * (SigV4-signed) for orders. The page's side is `order-console.web.ts`, which reads the types below.
  */
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ORDER_ID_PATTERN } from '../lambdas/domain/order-request';
-import {
-  COMPENSATION_NAMES,
-  FAULT_MODES,
-  type OrderStatus,
-  type OutputName,
-  STEP_NAMES,
-} from '../lib/contract';
+import { ORDER_ACTIONS, ORDER_STATUSES, type OrderStatus, type OutputName } from '../lib/contract';
 import { type ConsoleExtension, type PluginContext, PluginError } from '../localcloud/plugin';
 import { type ApiClient, createApiClient } from './api';
 
-/** Order statuses the data panel filters by (the Orders table's `status`). */
-export const ORDER_STATUSES = [
-  'PENDING',
-  'AWAITING_REVIEW',
-  'CANCELLING',
-  'CONFIRMED',
-  'CANCELLED',
-  'NEEDS_ATTENTION',
-] as const satisfies readonly OrderStatus[];
-
-/** The order API's POST actions the page offers (each only where the order's `links` name it). */
-export const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
-
 type Item = Record<string, unknown>;
+
+/** `GET /_console/api/choices`'s `app`: what the start form offers, read from the tables. */
+export interface OrderChoices {
+  customers: string[];
+  skus: string[];
+  promos: string[];
+  slots: string[];
+}
+
+/** `GET /_console/api/data`: the data panels. */
+export type OrderData = Awaited<ReturnType<typeof data>>;
+
+/** The order API's `GET /orders/{id}` (the console's `item`): what the order actions bar shows. */
+export interface OrderView {
+  orderId: string;
+  status: OrderStatus;
+  reason?: string;
+  failedStep?: string;
+  review?: { decision: string; note?: string };
+  /** The actions possible now, each only where the order's status allows it. */
+  links: { cancel?: string; resume?: string; review?: string };
+}
 
 function documentClient(ctx: PluginContext): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
@@ -107,14 +111,10 @@ async function data(ctx: PluginContext, query: URLSearchParams) {
   }
 }
 
-export const orderConsole: ConsoleExtension = {
+export const orderConsole: ConsoleExtension<OrderChoices, OrderData> = {
   async choices(ctx) {
     const panels = await data(ctx, new URLSearchParams()).catch(() => undefined);
     return {
-      steps: STEP_NAMES,
-      compensations: COMPENSATION_NAMES,
-      faultModes: FAULT_MODES,
-      orderStatuses: ORDER_STATUSES,
       customers: panels?.accounts.map((a) => String(a.customerId)) ?? [],
       skus: panels?.inventory.map((i) => String(i.sku)) ?? [],
       promos: panels?.promos.map((p) => String(p.code)) ?? [],
@@ -158,4 +158,5 @@ export const orderConsole: ConsoleExtension = {
     const response = await api(ctx).post(`orders/${orderId}/${action}`, body);
     return { status: response.status, body: response.body };
   },
+  web: fileURLToPath(new URL('./order-console.web.ts', import.meta.url)),
 };

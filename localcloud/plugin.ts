@@ -46,27 +46,38 @@ export interface SeedReport {
 }
 
 /** A response a console hook passes through as it is (e.g. the app API's own status and body). */
-export interface HookResponse {
+export interface HookResponse<Body = unknown> {
   status: number;
-  body: unknown;
+  body: Body;
 }
 
-/** The console's per-saga extras. Each route answers 404 naming the hook when the saga has none. */
-export interface ConsoleExtension {
-  /** Merged into `GET /_console/api/choices`: what the start form offers (steps, fault modes, ids...). */
-  choices?(ctx: PluginContext): Promise<Record<string, unknown>>;
+/**
+ * The console's per-saga extras (the console API's routes, `localcloud/console/api.ts`). Each route
+ * answers 404 naming the hook when the saga has none. The type parameters are the app's own JSON: what
+ * its `choices` and `data` hooks answer and what its `item` hook's body is, which its browser module
+ * (`web`) reads.
+ */
+export interface ConsoleExtension<Choices = unknown, Data = unknown> {
+  /** `GET /_console/api/choices`'s `app`: what the start form offers (customers, items...). */
+  choices?(ctx: PluginContext): Promise<Choices>;
   /** `GET /_console/api/data`: the data panels (table items), filtered by the query (e.g. a status). */
-  data?(ctx: PluginContext, query: URLSearchParams): Promise<Record<string, unknown>>;
-  /** `POST /_console/api/orders`: start one saga from the form's JSON body. */
+  data?(ctx: PluginContext, query: URLSearchParams): Promise<Data>;
+  /** `POST /_console/api/start`: start one saga from the start form's JSON body. */
   start?(ctx: PluginContext, body: unknown): Promise<HookResponse>;
-  /** `GET /_console/api/order?id=`: the business item behind an execution (named like the execution). */
+  /** `GET /_console/api/item?id=`: the business item behind an execution (named like the execution). */
   item?(ctx: PluginContext, id: string): Promise<HookResponse>;
   /** A cheap change mark of the item (status and last change): the live stream re-reads `item` when it moves. */
   itemMark?(ctx: PluginContext, id: string): Promise<string>;
-  /** The item actions the page may post (`POST /_console/api/orders/{id}/{action}`). */
+  /** The item actions the page may post (`POST /_console/api/items/{id}/{action}`). */
   actions?: readonly string[];
   /** Runs one of {@link actions} on an item with the JSON body the page sent. */
   action?(ctx: PluginContext, id: string, action: string, body: unknown): Promise<HookResponse>;
+  /**
+   * The absolute path of the saga's browser module: its default export is a `WebExtension`
+   * (`localcloud/console/web/extension.ts`): the start form, the data panels and the item's bar, drawn
+   * from the JSON above. The console bundles it with its own page (esbuild), it does not import it.
+   */
+  web?: string;
 }
 
 /** One saga of the app. */

@@ -7,9 +7,10 @@
  * the app's (the start form, the data panels, the item and its actions) comes from the app config's
  * `console` hooks (`localcloud/plugin.ts`), which reach the edge the same way.
  *
- * The front end (`web/main.ts`, vanilla DOM + SVG) is bundled with esbuild when the service is first
- * asked for it and kept in memory (about 50 ms; no build step, nothing written to disk). The graph is
- * laid out here with elkjs, once per definition.
+ * The routes' shapes are `api.ts`'s, which the page imports too. The front end (`web/main.ts` and its
+ * views, vanilla DOM + SVG, plus the browser module each saga's `console.web` names) is bundled with
+ * esbuild when the service is first asked for it and kept in memory (about 50 ms; no build step, nothing
+ * written to disk). The graph is laid out here with elkjs, once per definition.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +20,6 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   type ExecutionListItem,
-  type ExecutionStatus,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
@@ -35,6 +35,17 @@ import {
   type SagaPlugin,
 } from '../plugin';
 import { type AwsRequest, type AwsResponse, LOCAL_REGION, type Service } from '../types';
+import {
+  type ChoicesResponse,
+  type DeadLetter,
+  type DlqResponse,
+  EXECUTION_STATUSES,
+  type ExecutionDetail,
+  type ExecutionSummary,
+  type GraphResponse,
+  type RedriveResponse,
+  type StreamEvents,
+} from './api';
 import { type GraphLayout, layoutGraph } from './layout';
 import { type AwsHistoryEvent, buildGraph, deriveStatuses, type SagaGraph, toConsoleEvents } from './model';
 
@@ -55,14 +66,6 @@ export interface ConsoleServiceOptions {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const EXECUTION_STATUSES = [
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'TIMED_OUT',
-  'ABORTED',
-  'PENDING_REDRIVE',
-] as const;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** A client-visible error: the status and a message naming what is wrong (the hooks' error too). */
@@ -123,22 +126,9 @@ function sleep(ms: number, wake: Set<() => void>): Promise<void> {
   });
 }
 
-/** `GET /_console/api/graph`: the state machine's graph and its layout (web/main.ts reads this type). */
-export interface GraphResponse {
-  stateMachineArn: string;
-  name: string;
-  graph: SagaGraph;
-  layout: GraphLayout;
-}
-
-/** An item of `GET /_console/api/executions` (web/main.ts reads this type). */
-export interface ExecutionSummary {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: string;
-  startDate?: string;
-  stopDate?: string;
+/** One server-sent event of the live stream (`GET stream`). */
+function sse<K extends keyof StreamEvents>(event: K, data: StreamEvents[K]): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function summarize(item: ExecutionListItem): ExecutionSummary {
@@ -237,7 +227,7 @@ class ConsoleBackend {
   }
 
   async executions(saga: SagaPlugin | undefined, status?: string): Promise<ExecutionSummary[]> {
-    const statusFilter = EXECUTION_STATUSES.find((s) => s === status) as ExecutionStatus | undefined;
+    const statusFilter = EXECUTION_STATUSES.find((s) => s === status);
     if (status && !statusFilter)
       throw new ConsoleError(
         400,
@@ -255,7 +245,7 @@ class ConsoleBackend {
       .sort((a, b) => (b.startDate ?? '').localeCompare(a.startDate ?? ''));
   }
 
-  async execution(saga: SagaPlugin | undefined, executionArn: string) {
+  async execution(saga: SagaPlugin | undefined, executionArn: string): Promise<ExecutionDetail> {
     if (!executionArn) throw new ConsoleError(400, 'Query parameter "arn" (the execution ARN) is required');
     const sfn = this.aws.sfn;
     const [described, { graph }] = await Promise.all([
@@ -275,8 +265,9 @@ class ConsoleBackend {
     return {
       execution: {
         executionArn,
-        name: described.name,
-        status: described.status,
+        stateMachineArn: described.stateMachineArn ?? '',
+        name: described.name ?? '',
+        status: described.status ?? 'RUNNING',
         startDate: described.startDate?.toISOString(),
         stopDate: described.stopDate?.toISOString(),
         input: described.input,
@@ -301,9 +292,9 @@ class ConsoleBackend {
   }
 
   /** Peeks the DLQ without hiding its messages (VisibilityTimeout 0), so redrive still finds them. */
-  async deadLetters(saga: SagaPlugin | undefined) {
+  async deadLetters(saga: SagaPlugin | undefined): Promise<DlqResponse> {
     const QueueUrl = this.output(outputNames(saga).dlqUrl);
-    const seen = new Map<string, Record<string, unknown>>();
+    const seen = new Map<string, DeadLetter>();
     for (let round = 0; round < 5; round += 1) {
       const out = await this.aws.sqs.send(
         new ReceiveMessageCommand({
@@ -325,13 +316,14 @@ class ConsoleBackend {
           parsed = { error: 'unreadable message body', cause: message.Body };
         }
         const sent = Number(message.Attributes?.SentTimestamp);
+        const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
         seen.set(message.MessageId ?? '', {
-          messageId: message.MessageId,
-          orderId: parsed.orderId,
-          step: parsed.step,
-          error: parsed.error,
-          cause: parsed.cause,
-          executionArn: parsed.executionArn,
+          messageId: message.MessageId ?? '',
+          id: text(parsed.orderId),
+          step: text(parsed.step),
+          error: text(parsed.error),
+          cause: text(parsed.cause),
+          executionArn: text(parsed.executionArn),
           ...(Number.isFinite(sent) ? { sentAt: new Date(sent).toISOString() } : {}),
         });
       }
@@ -339,7 +331,7 @@ class ConsoleBackend {
     return { messages: [...seen.values()] };
   }
 
-  async redrive(saga: SagaPlugin | undefined) {
+  async redrive(saga: SagaPlugin | undefined): Promise<RedriveResponse> {
     const FunctionName = this.output(outputNames(saga).redriveFunctionName);
     const out = await this.aws.lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from('{}') }));
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
@@ -354,16 +346,19 @@ class ConsoleBackend {
   }
 
   /** What the page needs first: the generic lists, the sagas, and the saga's start-form choices. */
-  async choices(saga: SagaPlugin | undefined) {
-    const extras = saga?.console?.choices ? await saga.console.choices(this.context()) : {};
+  async choices(saga: SagaPlugin | undefined): Promise<ChoicesResponse> {
+    const app = saga?.console?.choices ? await saga.console.choices(this.context()) : undefined;
+    const outputs = this.options.outputs();
+    const stateMachineArn = outputs[outputNames(saga).stateMachineArn];
     return {
-      stateMachineArn: this.options.outputs()[outputNames(saga).stateMachineArn],
+      ...(stateMachineArn ? { stateMachineArn } : {}),
       endpoint: this.options.endpoint(),
-      apiUrl: this.options.outputs().ApiUrl,
+      ...(outputs.ApiUrl ? { apiUrl: outputs.ApiUrl } : {}),
       statuses: EXECUTION_STATUSES,
       sagas: (this.options.plugin?.sagas ?? []).map((s) => s.name),
       ...(saga ? { saga: saga.name } : {}),
-      ...extras,
+      actions: saga?.console?.actions ?? [],
+      ...(app !== undefined ? { app } : {}),
     };
   }
 }
@@ -428,14 +423,20 @@ class ConsoleService implements Service {
     if (api === undefined) return json({ error: `No console resource ${method} ${p}` }, 404);
     const backend = this.backend;
     const saga = backend.saga(req.query.get('saga'));
-    const action = method === 'POST' ? /^orders\/([^/]+)\/([a-z]+)$/.exec(api) : null;
+    const action = method === 'POST' ? /^items\/([^/]+)\/([a-z]+)$/.exec(api) : null;
     if (action) {
       const run = backend.hook(saga, 'action');
       const actions = saga?.console?.actions ?? [];
       const verb = actions.find((a) => a === action[2]);
       if (!verb) return json({ error: `No action "${action[2]}": one of ${actions.join(', ')}` }, 404);
       const body = ConsoleBackend.body(req.body, `${verb} request`);
-      const result = await run(backend.context(), action[1] ?? '', verb, body);
+      let id: string;
+      try {
+        id = decodeURIComponent(action[1] ?? '');
+      } catch {
+        throw new ConsoleError(400, `The item id in ${p} is not a valid URL path segment`);
+      }
+      const result = await run(backend.context(), id, verb, body);
       return json(result.body, result.status);
     }
     switch (`${method} ${api}`) {
@@ -447,10 +448,11 @@ class ConsoleService implements Service {
         return json({ executions: await backend.executions(saga, req.query.get('status') ?? undefined) });
       case 'GET execution':
         return json(await backend.execution(saga, req.query.get('arn') ?? ''));
-      case 'POST orders': {
+      case 'POST start': {
         const start = backend.hook(saga, 'start');
-        if (!req.body.toString('utf8').trim()) throw new ConsoleError(400, 'The order must be a JSON object');
-        const result = await start(backend.context(), ConsoleBackend.body(req.body, 'order'));
+        if (!req.body.toString('utf8').trim())
+          throw new ConsoleError(400, 'The start request must be a JSON object');
+        const result = await start(backend.context(), ConsoleBackend.body(req.body, 'start request'));
         return json(result.body, result.status);
       }
       case 'GET dlq':
@@ -459,7 +461,7 @@ class ConsoleService implements Service {
         return json(await backend.redrive(saga));
       case 'GET data':
         return json(await backend.hook(saga, 'data')(backend.context(), req.query));
-      case 'GET order': {
+      case 'GET item': {
         const result = await backend.hook(saga, 'item')(backend.context(), req.query.get('id') ?? '');
         return json(result.body, result.status);
       }
@@ -483,12 +485,20 @@ class ConsoleService implements Service {
     };
   }
 
-  /** The front end, bundled once with esbuild and kept in memory. */
+  /**
+   * The front end, bundled once with esbuild and kept in memory: the console's entry, which boots with
+   * the browser modules the app config's sagas name (`console.web`), keyed by saga.
+   */
   appBundle(): Promise<string> {
     this.bundle ??= import('esbuild')
       .then((esbuild) =>
         esbuild.build({
-          entryPoints: [path.join(here, 'web', 'main.ts')],
+          stdin: {
+            contents: consoleEntry(this.options.plugin),
+            resolveDir: path.join(here, 'web'),
+            sourcefile: 'console-entry.ts',
+            loader: 'ts',
+          },
           bundle: true,
           write: false,
           format: 'esm',
@@ -507,9 +517,10 @@ class ConsoleService implements Service {
   }
 
   /**
-   * Server-sent events: `executions` when the list changes, `execution` when the watched execution
-   * (`?arn=`) records new events, `order` (the order API's `GET /orders/{id}`, with its action links)
-   * when that execution's order changes status. Polls the Step Functions API (or wakes on `onEvent`).
+   * Server-sent events ({@link StreamEvents}): `executions` when the list changes, `execution` when the
+   * watched execution (`?arn=`) records new events, `item` (the app's `item` hook's answer, e.g. the
+   * order with its action links) when the item behind that execution changes. Polls the Step Functions
+   * API (or wakes on `onEvent`).
    */
   private async *stream(saga: SagaPlugin | undefined, arn: string | undefined): AsyncGenerator<string> {
     const item = saga?.console?.item;
@@ -517,7 +528,7 @@ class ConsoleService implements Service {
     const pollMs = this.options.pollMs ?? 300;
     let lastList = '';
     let lastExecution = '';
-    let lastOrder = '';
+    let lastItem = '';
     let lastBeat = 0;
     yield 'retry: 1000\n\n';
     while (!this.closed) {
@@ -526,31 +537,31 @@ class ConsoleService implements Service {
         const signature = JSON.stringify(executions);
         if (signature !== lastList) {
           lastList = signature;
-          yield `event: executions\ndata: ${signature}\n\n`;
+          yield sse('executions', executions);
         }
         if (arn) {
           const detail = await this.backend.execution(saga, arn);
           const mark = `${detail.execution.status}:${detail.events.length}`;
           if (mark !== lastExecution) {
             lastExecution = mark;
-            yield `event: execution\ndata: ${JSON.stringify(detail)}\n\n`;
+            yield sse('execution', detail);
           }
           // The item behind the execution (its name, e.g. the order): a review wait or a cancel changes
           // the item without an execution event, so the item's own mark is watched too.
-          const itemId = detail.execution.name ?? '';
+          const itemId = detail.execution.name;
           if (item) {
             const context = this.backend.context();
-            const orderMark = `${mark}:${itemMark ? await itemMark(context, itemId) : ''}`;
-            if (orderMark !== lastOrder) {
-              lastOrder = orderMark;
-              const order = await item(context, itemId);
-              if (order.status === 200) yield `event: order\ndata: ${JSON.stringify(order.body)}\n\n`;
+            const itemState = `${mark}:${itemMark ? await itemMark(context, itemId) : ''}`;
+            if (itemState !== lastItem) {
+              lastItem = itemState;
+              const answer = await item(context, itemId);
+              if (answer.status === 200) yield sse('item', answer.body);
             }
           }
         }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        yield `event: problem\ndata: ${JSON.stringify({ error: message })}\n\n`;
+        yield sse('problem', { error: message });
       }
       if (Date.now() - lastBeat > 2000) {
         lastBeat = Date.now();
@@ -563,6 +574,22 @@ class ConsoleService implements Service {
       if (gap > 0 && !this.closed) await sleep(gap, new Set());
     }
   }
+}
+
+/**
+ * The bundle's entry: the console's `boot`, given each saga's browser module (its default export, a
+ * `WebExtension`) by saga name. The modules are the app's files, named by the app config: bundled, not
+ * imported, so the local cloud stays free of the app.
+ */
+export function consoleEntry(plugin: LocalCloudPlugin | undefined): string {
+  const modules = (plugin?.sagas ?? []).flatMap((saga) =>
+    saga.console?.web ? [{ saga: saga.name, file: saga.console.web }] : [],
+  );
+  return [
+    `import { boot } from './main';`,
+    ...modules.map((m, i) => `import web${i} from ${JSON.stringify(m.file)};`),
+    `boot({ ${modules.map((m, i) => `${JSON.stringify(m.saga)}: web${i}`).join(', ')} });`,
+  ].join('\n');
 }
 
 /**

@@ -142,7 +142,7 @@ describe('edge: only requests addressed to the local cloud are answered (DNS reb
     const page = await send('GET', '/_console/', { host: `evil.example:${port}` });
     const start = await send(
       'POST',
-      '/_console/api/orders',
+      '/_console/api/start',
       {
         host: `evil.example:${port}`,
         origin: `http://evil.example:${port}`,
@@ -232,7 +232,7 @@ describe('edge: web pages on other sites get no service (cross-site simple reque
 describe('console API: changes only from the console page itself', () => {
   const consoleOrigin = () => `http://127.0.0.1:${port}`;
 
-  it('refuses cross-site POSTs to /orders with 403 and starts no execution', async () => {
+  it('refuses cross-site POSTs to /start with 403 and starts no execution', async () => {
     const before = await executionNames();
     const attempts: Array<Record<string, string>> = [
       // a page on another site: the edge refuses it
@@ -247,12 +247,12 @@ describe('console API: changes only from the console page itself', () => {
       { 'content-type': 'application/x-www-form-urlencoded' },
     ];
     const answers = await Promise.all(
-      attempts.map((headers, i) => send('POST', '/_console/api/orders', headers, order(`order-csrf-${i}`))),
+      attempts.map((headers, i) => send('POST', '/_console/api/start', headers, order(`order-csrf-${i}`))),
     );
 
     expect(answers.map((a) => a.status)).toEqual(attempts.map(() => 403));
     for (const answer of answers.slice(1))
-      expect(answer.json().error).toMatch(/^Refused POST \/_console\/api\/orders/);
+      expect(answer.json().error).toMatch(/^Refused POST \/_console\/api\/start/);
     expect(answers[2]?.json().error).toContain('"http://localhost:5173"');
     expect(answers[4]?.json().error).toContain('content-type: application/json');
     expect(await executionNames()).toEqual(before);
@@ -274,7 +274,7 @@ describe('console API: changes only from the console page itself', () => {
       'sec-fetch-site': 'same-origin',
       'content-type': 'application/json',
     };
-    const started = await send('POST', '/_console/api/orders', sameOrigin, order('order-same-origin'));
+    const started = await send('POST', '/_console/api/start', sameOrigin, order('order-same-origin'));
     const redrive = await send('POST', '/_console/api/redrive', sameOrigin, '{}');
 
     expect(started.status).toBeLessThan(300);
@@ -287,7 +287,7 @@ describe('console API: changes only from the console page itself', () => {
   it('takes a JSON POST from a script without browser headers (curl, SDK-style clients)', async () => {
     const started = await send(
       'POST',
-      '/_console/api/orders',
+      '/_console/api/start',
       { 'content-type': 'application/json; charset=utf-8' },
       order('order-from-script'),
     );
