@@ -562,6 +562,8 @@ class ConsoleService implements Service {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         yield sse('problem', { error: message });
+        // The next poll that works sends the list again: the page learns the problem is over.
+        lastList = '';
       }
       if (Date.now() - lastBeat > 2000) {
         lastBeat = Date.now();

@@ -117,3 +117,23 @@ describe('console API client', () => {
     expect(await bundle.text()).toContain('widget-from-the-app-module');
   });
 });
+
+describe('console live stream', () => {
+  it('names a poll that failed in a problem event (here: no stack deployed)', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${origin}/_console/api/stream?saga=plain`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: problem\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    controller.abort();
+    const data = /event: problem\ndata: (.*)\n/.exec(text)?.[1];
+    expect(JSON.parse(data ?? '{}')).toEqual({
+      error: expect.stringMatching(/StateMachineArn is not available/),
+    });
+  });
+});

@@ -83,19 +83,20 @@ function refreshSide(): Promise<void> {
 
 let source: EventSource | undefined;
 
+/** The top bar's stream indicator: `live`, or what is wrong. */
+function showLive(on: boolean, text: string): void {
+  const live = $('live');
+  live.className = on ? 'live on' : 'live off';
+  live.textContent = text;
+}
+
 function connect(): void {
   source?.close();
-  const live = $('live');
   source = api.stream(view.selectedArn, {
-    open() {
-      live.className = 'live on';
-      live.textContent = 'live';
-    },
-    error() {
-      live.className = 'live off';
-      live.textContent = 'reconnecting…';
-    },
+    open: () => showLive(true, 'live'),
+    error: () => showLive(false, 'reconnecting…'),
     executions(executions) {
+      showLive(true, 'live');
       view.executions = executions;
       renderExecutions(view);
       refreshSoon();
@@ -112,10 +113,7 @@ function connect(): void {
       showExecution();
       refreshSoon();
     },
-    problem({ error }) {
-      live.className = 'live off';
-      live.textContent = `problem: ${error}`;
-    },
+    problem: ({ error }) => showLive(false, `problem: ${error}`),
   });
 }
 
