@@ -57,6 +57,26 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
+/** CPU time (user + system) used so far, in ms, from a /proc stat file (0 where there is none). */
+function cpuMsOfStat(file: string): number {
+  try {
+    // Fields 14 and 15 (utime, stime) after the parenthesised command name, in clock ticks (USER_HZ = 100).
+    const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+const cpuMsOf = (pid: number | undefined) => (pid ? cpuMsOfStat(`/proc/${pid}/stat`) : 0);
+/** CPU of this process's main thread alone: the edge, API Gateway, Step Functions, IAM, the proxies. */
+const mainThreadCpuMs = () => cpuMsOfStat(`/proc/self/task/${process.pid}/stat`);
+
+/** CPU time of this process (main thread and every Lambda worker thread), in ms. */
+function nodeCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function rssOf(pid: number | undefined): number {
   if (!pid) return 0;
   try {
@@ -131,6 +151,8 @@ interface LevelResult {
   p50Ms: number;
   p99Ms: number;
   unexpected: number;
+  /** CPU per saga: the local cloud's Node.js process (main thread + Lambda workers) and the JVM. */
+  cpuMsPerSaga: { localCloud: number; mainThread: number; dynamoDbLocal: number };
 }
 
 type Startup = Awaited<ReturnType<typeof measureStartup>>;
@@ -184,8 +206,14 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
     ...(persistDir ? { persistDir } : {}),
   });
   let peakRss = 0;
+  let peakNodeRss = 0;
+  let peakJvmRss = 0;
   const sample = () => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss() + rssOf(cloud.dynamoDbPid));
+    const node = process.memoryUsage.rss();
+    const jvm = rssOf(cloud.dynamoDbPid);
+    peakRss = Math.max(peakRss, node + jvm);
+    peakNodeRss = Math.max(peakNodeRss, node);
+    peakJvmRss = Math.max(peakJvmRss, jvm);
   };
   const sampler = setInterval(sample, 100);
   try {
@@ -229,6 +257,7 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
       const latencies: number[] = [];
       let unexpected = 0;
       let next = 0;
+      const cpu0 = { node: nodeCpuMs(), main: mainThreadCpuMs(), jvm: cpuMsOf(cloud.dynamoDbPid) };
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -241,6 +270,11 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
+      const cpuMsPerSaga = {
+        localCloud: (nodeCpuMs() - cpu0.node) / n,
+        mainThread: (mainThreadCpuMs() - cpu0.main) / n,
+        dynamoDbLocal: (cpuMsOf(cloud.dynamoDbPid) - cpu0.jvm) / n,
+      };
       latencies.sort((a, b) => a - b);
       const result: LevelResult = {
         path: name,
@@ -250,11 +284,14 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         unexpected,
+        cpuMsPerSaga,
       };
       say(
         `  ${name.padEnd(12)} c=${String(concurrency).padStart(2)}  ${String(n).padStart(4)} sagas  ` +
           `${result.sagasPerSecond.toFixed(1).padStart(6)} sagas/s  p50 ${result.p50Ms.toFixed(0).padStart(5)} ms  ` +
-          `p99 ${result.p99Ms.toFixed(0).padStart(5)} ms  unexpected ${unexpected}`,
+          `p99 ${result.p99Ms.toFixed(0).padStart(5)} ms  unexpected ${unexpected}  ` +
+          `CPU/saga: local cloud ${cpuMsPerSaga.localCloud.toFixed(1)} ms (main thread ${cpuMsPerSaga.mainThread.toFixed(1)}), ` +
+          `DynamoDB Local ${cpuMsPerSaga.dynamoDbLocal.toFixed(1)} ms`,
       );
       return result;
     };
@@ -281,6 +318,7 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
       }),
     );
     let txCount = 0;
+    const txCpu0 = { node: nodeCpuMs(), jvm: cpuMsOf(cloud.dynamoDbPid) };
     const txDeadline = performance.now() + 5000;
     const txStarted = performance.now();
     await Promise.all(
@@ -315,6 +353,11 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
       }),
     );
     const txPerSecond = txCount / ((performance.now() - txStarted) / 1000);
+    // The JVM's CPU per transaction when nothing else runs (the client's share is this process's).
+    const txCpuMs = {
+      dynamoDbLocal: (cpuMsOf(cloud.dynamoDbPid) - txCpu0.jvm) / txCount,
+      client: (nodeCpuMs() - txCpu0.node) / txCount,
+    };
     const ceiling = txPerSecond / writesPerSaga;
     const at32 = results.find((r) => r.path === 'success' && r.concurrency === 32);
     sample();
@@ -337,8 +380,15 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
         dynamoDbWritesPerSaga: writesPerSaga,
         sagasPerSecond: ceiling,
         ratioAt32: at32 ? at32.sagasPerSecond / ceiling : undefined,
+        cpuMsPerTransaction: txCpuMs,
+        // With every core busy, sagas/s ≤ cores × 1000 / (CPU per saga of both processes); the ratio to the
+        // ceiling cannot exceed the JVM's share of that CPU.
+        cpuBoundRatioAt32: at32
+          ? at32.cpuMsPerSaga.dynamoDbLocal / (at32.cpuMsPerSaga.dynamoDbLocal + at32.cpuMsPerSaga.localCloud)
+          : undefined,
       },
       peakRssMiB: peakRss / 2 ** 20,
+      peakRssMiBOf: { localCloud: peakNodeRss / 2 ** 20, dynamoDbLocal: peakJvmRss / 2 ** 20 },
       unexpectedOutcomes: results.reduce((sum, r) => sum + r.unexpected, 0),
     };
     if (args.json) {
@@ -352,7 +402,13 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
           `achieved at c=32 ${at32?.sagasPerSecond.toFixed(1) ?? 'n/a'} sagas/s → ratio ${report.ceiling.ratioAt32?.toFixed(2) ?? 'n/a'}`,
       );
       say(
-        `peak memory (node + workers + JVM): ${report.peakRssMiB.toFixed(0)} MiB; unexpected outcomes: ${report.unexpectedOutcomes}`,
+        `CPU: DynamoDB Local ${txCpuMs.dynamoDbLocal.toFixed(2)} ms per transaction alone (client ${txCpuMs.client.toFixed(2)} ms); ` +
+          `at c=32 a saga costs the local cloud ${at32?.cpuMsPerSaga.localCloud.toFixed(1) ?? 'n/a'} ms and DynamoDB Local ${at32?.cpuMsPerSaga.dynamoDbLocal.toFixed(1) ?? 'n/a'} ms ` +
+          `→ the JVM's share ${report.ceiling.cpuBoundRatioAt32?.toFixed(2) ?? 'n/a'} bounds the ratio when the cores are the limit`,
+      );
+      say(
+        `peak memory (node + workers + JVM): ${report.peakRssMiB.toFixed(0)} MiB ` +
+          `(each alone at its peak: local cloud ${report.peakRssMiBOf.localCloud.toFixed(0)} MiB, DynamoDB Local ${report.peakRssMiBOf.dynamoDbLocal.toFixed(0)} MiB); unexpected outcomes: ${report.unexpectedOutcomes}`,
       );
     }
     return report;

@@ -20,8 +20,11 @@ import os from 'node:os';
 export const LAMBDA_LIMITS = {
   /** Concurrent executions per account and region (AWS's default quota). */
   accountConcurrency: 1000,
-  /** Worker-thread containers per function: twice the CPUs, at least 2 (more only adds contention). */
-  containersPerFunction: (): number => Math.max(2, 2 * os.availableParallelism()),
+  /**
+   * Worker-thread containers per function: one per CPU, at least 2. They share the machine's cores (on AWS
+   * each environment has its own), so more only adds memory (a container is ~50 MB) and contention.
+   */
+  containersPerFunction: (): number => Math.max(2, os.availableParallelism()),
   /** How long a container may stay idle before it is ended (its memory freed). */
   idleContainerSeconds: 5 * 60,
   /**
