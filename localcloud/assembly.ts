@@ -1,11 +1,13 @@
 /**
- * A dev-stage assembly with fault injection on (`-c faults=on`), kept current for tests, benchmarks and
- * the chaos tool: synthesized into `.stepsaga/test-assembly` when missing or older than the sources.
- * Parallel processes synthesize once: one holds a lock directory, the others wait for it.
+ * The app's assembly as the local cloud runs it (with the app config's `synthContext`), kept current for
+ * tests, benchmarks and the chaos tool: synthesized into `.stepsaga/test-assembly` when missing, older
+ * than the sources or synthesized with other context. Parallel processes synthesize once: one holds a
+ * lock directory, the others wait for it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { staleReason, synthesize } from './synth';
+import { loadPlugin } from './plugin';
+import { type SynthContext, staleReason, synthesize } from './synth';
 
 export const TEST_ASSEMBLY_DIR = '.stepsaga/test-assembly';
 
@@ -19,15 +21,21 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Synthesizes the dev-stage assembly (faults on) into `dir` unless it is up to date. Test files run in
- * parallel workers, so one synthesizes under a lock directory and the others wait for it.
+ * Synthesizes the app into `dir` unless it is up to date, with `context` (default: the app config's
+ * `synthContext`). Test files run in parallel workers, so one synthesizes under a lock directory and the
+ * others wait for it.
  */
-export async function ensureAssembly(dir = TEST_ASSEMBLY_DIR, timeoutMs = 240_000): Promise<string> {
+export async function ensureAssembly(
+  dir = TEST_ASSEMBLY_DIR,
+  timeoutMs = 240_000,
+  context?: SynthContext,
+): Promise<string> {
+  const wanted = context ?? (await loadPlugin()).synthContext ?? {};
   const lock = `${dir}.lock`;
   const deadline = Date.now() + timeoutMs;
   mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   for (;;) {
-    if (!staleReason(dir)) return dir;
+    if (!staleReason(dir, { context: wanted })) return dir;
     try {
       mkdirSync(lock);
     } catch {
@@ -40,9 +48,9 @@ export async function ensureAssembly(dir = TEST_ASSEMBLY_DIR, timeoutMs = 240_00
     }
     try {
       writeFileSync(`${lock}/pid`, String(process.pid));
-      if (staleReason(dir)) {
+      if (staleReason(dir, { context: wanted })) {
         rmSync(dir, { recursive: true, force: true });
-        await synthesize(dir);
+        await synthesize(dir, wanted);
       }
       return dir;
     } finally {

@@ -15,7 +15,7 @@ import { staleReason, synthesize } from './synth';
 
 const HELP = `Usage: npm start -- [options]
 
-Runs the synthesized stack (cdk.out, dev stage with fault injection on) on one AWS-compatible endpoint.
+Runs the synthesized CDK app (cdk.out, with the app config's synthContext) on one AWS-compatible endpoint.
 
 Options:
   --port N          edge port (default 4566; 0 = any free port)
@@ -27,7 +27,8 @@ Options:
   --lambda-concurrency N
                     the account's Lambda concurrency limit: synchronous invocations beyond it are
                     throttled (TooManyRequestsException), as on AWS (default 1000, AWS's quota)
-  --assembly DIR    the cloud assembly to deploy (default cdk.out, synthesized when missing or stale)
+  --assembly DIR    the cloud assembly to deploy (default cdk.out; synthesized from cdk.json's app when
+                    missing, older than the sources or synthesized with other context)
   --no-synth        never synthesize, deploy the assembly as it is
   --outputs FILE    where to write the outputs (default: the app config's outputsFile, else ${DEFAULT_OUTPUTS_FILE})
   --config FILE     the app config: seeding and console extras (default ./${DEFAULT_CONFIG_FILE} if present)
@@ -187,10 +188,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const reason = options.synth ? staleReason(options.assembly) : undefined;
-  if (reason) process.stderr.write(`synthesizing (${reason})...\n`);
-  const assembly = reason ? synthesize(options.assembly) : Promise.resolve(options.assembly);
-
   let plugin: LocalCloudPlugin;
   try {
     plugin = await loadPlugin(options.configFile);
@@ -198,6 +195,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  const context = plugin.synthContext ?? {};
+  const reason = options.synth ? staleReason(options.assembly, { context }) : undefined;
+  if (reason) process.stderr.write(`synthesizing (${reason})...\n`);
+  const assembly = reason ? synthesize(options.assembly, context) : Promise.resolve(options.assembly);
   const outputsFile = options.outputsFile ?? plugin.outputsFile ?? DEFAULT_OUTPUTS_FILE;
 
   let cloud: LocalCloud | undefined;

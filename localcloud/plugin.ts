@@ -109,6 +109,12 @@ export interface LocalCloudPlugin {
   sagas?: readonly SagaPlugin[];
   /** Where the CLI writes the outputs file (`--outputs` overrides). @default '.stepsaga/outputs.json' */
   outputsFile?: string;
+  /**
+   * CDK context the local cloud synthesizes the app with, on top of `cdk.json`'s (as `cdk synth -c key=value`
+   * would), e.g. `{ faults: 'on' }` for a stage that accepts fault injection. An assembly synthesized with
+   * other context is synthesized again.
+   */
+  synthContext?: Readonly<Record<string, string>>;
 }
 
 /** The saga's output names, the defaults filled in. */
@@ -130,6 +136,12 @@ export async function loadPlugin(file?: string, cwd = process.cwd()): Promise<Lo
   const plugin = loaded.default;
   if (!plugin || typeof plugin !== 'object')
     throw new Error(`${resolved} must export default an app config object ({ sagas: [...] })`);
+  const synthContext = (plugin as LocalCloudPlugin).synthContext;
+  if (
+    synthContext !== undefined &&
+    (typeof synthContext !== 'object' || Object.values(synthContext).some((v) => typeof v !== 'string'))
+  )
+    throw new Error(`${resolved}: "synthContext" must be an object of strings ({ key: 'value' })`);
   const sagas = (plugin as LocalCloudPlugin).sagas;
   if (sagas !== undefined && (!Array.isArray(sagas) || sagas.some((s) => typeof s?.name !== 'string')))
     throw new Error(`${resolved}: "sagas" must be an array of objects with a "name"`);

@@ -1,13 +1,75 @@
 /**
- * Keeping the cloud assembly current: whether `cdk.out` is older than the app's sources (or was
- * synthesized without fault injection), and synthesizing it (`npm start`, tests, benchmarks, chaos).
+ * Keeping the cloud assembly current, for any CDK app: whether it is older than the app's sources or was
+ * synthesized with other context, and synthesizing it (`npm start`, tests, benchmarks, chaos).
+ *
+ * The app is run the way the CDK CLI's `synth` runs it, without the CLI: the `app` command of `cdk.json`
+ * with `CDK_OUTDIR` and `CDK_CONTEXT_JSON` (the project's context, `cdk.context.json`, the context the CLI
+ * adds and the local cloud's own, e.g. the app config's `synthContext`). Same assembly byte for byte as
+ * `cdk synth --output DIR` with the same `-c` flags (checked by test/localcloud/synth.test.ts), at half the
+ * CPU: the CLI is a second Node.js process loading a 10 MB bundle. The CLI stays what users run for AWS
+ * (`npm run synth`, `cdk deploy`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+/** CDK context as the CLI's `-c key=value` gives it. */
+export type SynthContext = Readonly<Record<string, string>>;
+
+/** What `cdk synth` adds to the context of every app it runs (aws-cdk's `Settings`/exec defaults). */
+const CLI_CONTEXT = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+  'aws:cdk:bundling-stacks': ['**'],
+  '@aws-cdk/core:failSynthOnValidationErrors': false,
+};
+
+/** The local cloud's note in the assembly: the context it was synthesized with. */
+const MARKER = 'stepsaga-synth.json';
+
+export interface CdkProject {
+  /** `cdk.json`'s `app`: the command that runs the CDK app (a shell command, as the CLI runs it). */
+  app: string;
+  /** `cdk.json`'s `context` with `cdk.context.json`'s cached lookups. */
+  context: Record<string, unknown>;
+  /** The folders `cdk.json`'s `watch.include` names (the app's sources); empty when it has none. */
+  sources: string[];
+}
+
+function readJson(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/** Reads the CDK project at `root` (its `cdk.json`, with an error naming the file when it is unusable). */
+export function readCdkProject(root = process.cwd()): CdkProject {
+  const file = path.join(root, 'cdk.json');
+  if (!existsSync(file))
+    throw new Error(`No cdk.json in ${root}: the local cloud synthesizes a CDK app from its project root`);
+  const json = readJson(file);
+  if (typeof json.app !== 'string') throw new Error(`${file} has no "app" command`);
+  const cached = path.join(root, 'cdk.context.json');
+  const watch = json.watch as { include?: unknown } | undefined;
+  const include = Array.isArray(watch?.include)
+    ? watch.include.filter((p): p is string => typeof p === 'string')
+    : [];
+  // `lib/**` → `lib`: the static part of each pattern, the folder it watches.
+  const sources = [
+    ...new Set(include.map((p) => p.split(/[*?[{]/)[0]?.replace(/\/+$/, '') ?? '').filter((p) => p !== '')),
+  ].map((p) => path.join(root, p));
+  return {
+    app: json.app,
+    context: {
+      ...(json.context as Record<string, unknown> | undefined),
+      ...(existsSync(cached) ? readJson(cached) : {}),
+    },
+    sources,
+  };
+}
 
 function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
+  if (!statSync(dir).isDirectory()) return statSync(dir).mtimeMs;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
@@ -16,33 +78,60 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+const canonical = (context: SynthContext) =>
+  JSON.stringify(Object.fromEntries(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))));
+const asFlags = (context: SynthContext) =>
+  Object.entries(context)
+    .map(([key, value]) => `-c ${key}=${value}`)
+    .join(' ') || 'no extra context';
+
+export interface StaleOptions {
+  /** The context the assembly must have been synthesized with. @default {} */
+  context?: SynthContext;
+  /** The app's source folders. @default the project's (`cdk.json` watch.include) */
+  sources?: string[];
+}
+
 /** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
-export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'lambdas']): string | undefined {
+export function staleReason(assemblyDir: string, options: StaleOptions = {}): string | undefined {
   const manifest = path.join(assemblyDir, 'manifest.json');
   if (!existsSync(manifest)) return `${assemblyDir} is missing`;
   const builtAt = statSync(manifest).mtimeMs;
-  const changed = sourceDirs.find((dir) => newestMtime(dir) > builtAt);
-  if (changed) return `${changed}/ changed since the last synth`;
-  const templates = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
-  const faultsOn = templates.some((t) =>
-    /"STEPSAGA_FAULTS":\s*"on"/.test(readFileSync(path.join(assemblyDir, t), 'utf8')),
-  );
-  if (!faultsOn) return `${assemblyDir} was synthesized without fault injection (-c faults=on)`;
+  const sources = options.sources ?? readCdkProject().sources;
+  const changed = sources.find((dir) => newestMtime(dir) > builtAt);
+  if (changed) return `${path.relative(process.cwd(), changed) || changed}/ changed since the last synth`;
+  const wanted = options.context ?? {};
+  const marker = path.join(assemblyDir, MARKER);
+  const had = existsSync(marker) ? (readJson(marker).context as SynthContext | undefined) : undefined;
+  if (!had || canonical(had) !== canonical(wanted))
+    return `${assemblyDir} was not synthesized with ${asFlags(wanted)}`;
   return undefined;
 }
 
 /**
- * `node scripts/cdk.mjs synth -c faults=on --quiet` (the dev-stage assembly with fault injection on).
- * Without CDK's built-in CloudFormation template validation (`CDK_VALIDATION=false`): two thirds of the
- * app's CPU, for a check of the same template that `npm run synth`, `cdk deploy` and CI's synth step run;
- * the local cloud's deploy checks what it runs itself.
+ * Synthesizes the project's app into `assemblyDir` with `context` on top of the project's. Without CDK's
+ * built-in CloudFormation template validation (`CDK_VALIDATION=false`): two thirds of the app's CPU, for
+ * a check of the same template that `npm run synth`, `cdk deploy` and CI's synth step run; the local
+ * cloud's deploy checks what it runs itself.
  */
-export function synthesize(assemblyDir: string): Promise<string> {
+export function synthesize(
+  assemblyDir: string,
+  context: SynthContext = {},
+  root = process.cwd(),
+): Promise<string> {
+  const project = readCdkProject(root);
+  const outdir = path.resolve(root, assemblyDir);
   return new Promise((resolve, reject) => {
-    const args = ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', assemblyDir];
-    const child = spawn(process.execPath, args, {
+    const child = spawn(project.app, {
+      cwd: root,
+      shell: true,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CDK_VALIDATION: 'false' },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ ...project.context, ...CLI_CONTEXT, ...context }),
+        CDK_VALIDATION: 'false',
+      },
     });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -50,8 +139,12 @@ export function synthesize(assemblyDir: string): Promise<string> {
     });
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code === 0) resolve(assemblyDir);
-      else reject(new Error(`cdk synth failed (exit ${code}):\n${stderr.trim()}`));
+      if (code !== 0) {
+        reject(new Error(`synth failed (${project.app}, exit ${code}):\n${stderr.trim()}`));
+        return;
+      }
+      writeFileSync(path.join(outdir, MARKER), `${JSON.stringify({ context }, null, 2)}\n`);
+      resolve(assemblyDir);
     });
   });
 }

@@ -232,25 +232,30 @@ describe('npm start: arguments', () => {
     expect(() => parseCliArgs(['--bogus'])).toThrow(/bogus/);
   });
 
-  it('asks for a synth when the assembly is missing, stale or built without faults', () => {
+  it('asks for a synth when the assembly is missing, stale or synthesized with other context', () => {
     const sources = path.join(dir, 'src');
     const fresh = path.join(dir, 'fresh');
     const noFaults = path.join(dir, 'no-faults');
+    const unmarked = path.join(dir, 'unmarked');
     mkdirSync(sources, { recursive: true });
-    for (const [assemblyDir, faults] of [
-      [fresh, 'on'],
-      [noFaults, 'off'],
+    for (const [assemblyDir, context] of [
+      [fresh, { faults: 'on' }],
+      [noFaults, {}],
+      [unmarked, undefined],
     ] as const) {
       mkdirSync(assemblyDir, { recursive: true });
-      writeFileSync(path.join(assemblyDir, 'S.template.json'), `{"STEPSAGA_FAULTS": "${faults}"}`);
+      if (context) writeFileSync(path.join(assemblyDir, 'stepsaga-synth.json'), JSON.stringify({ context }));
       writeFileSync(path.join(assemblyDir, 'manifest.json'), '{}');
     }
+    const wanted = { context: { faults: 'on' }, sources: [sources] };
 
-    expect(staleReason(path.join(dir, 'nowhere'), [sources])).toMatch(/missing/);
-    expect(staleReason(fresh, [sources])).toBeUndefined();
-    expect(staleReason(noFaults, [sources])).toMatch(/faults=on/);
+    expect(staleReason(path.join(dir, 'nowhere'), wanted)).toMatch(/missing/);
+    expect(staleReason(fresh, wanted)).toBeUndefined();
+    expect(staleReason(noFaults, wanted)).toMatch(/not synthesized with -c faults=on/);
+    expect(staleReason(unmarked, wanted)).toMatch(/not synthesized with -c faults=on/);
+    expect(staleReason(fresh, { sources: [sources] })).toMatch(/not synthesized with no extra context/);
     writeFileSync(path.join(sources, 'handler.ts'), '// changed after the synth');
     utimesSync(path.join(sources, 'handler.ts'), new Date(), new Date(Date.now() + 5_000));
-    expect(staleReason(fresh, [sources])).toMatch(/changed/);
+    expect(staleReason(fresh, wanted)).toMatch(/changed/);
   });
 });
