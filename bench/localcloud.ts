@@ -26,7 +26,7 @@ import { requireOutput } from '../client/outputs';
 import type { FaultPlan, OrderSagaInput } from '../lib/contract';
 import { ensureAssembly } from '../localcloud/assembly';
 import { startLocalCloud } from '../localcloud/cloud';
-import { putBenchItems, tapDynamoDb, watchExecutions } from './support';
+import { type HistoryEventLike, putBenchItems, tapDynamoDb, watchExecutions } from './support';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -153,6 +153,23 @@ interface LevelResult {
   unexpected: number;
   /** CPU per saga: the local cloud's Node.js process (main thread + Lambda workers) and the JVM. */
   cpuMsPerSaga: { localCloud: number; mainThread: number; dynamoDbLocal: number };
+  /** Mean per saga: time inside Lambda Tasks (scheduled → result) and DynamoDB answer time at the edge. */
+  timeMsPerSaga: { inLambdaTasks: number; dynamoDbAtTheEdge: number };
+}
+
+/** Time between each Lambda Task's LambdaFunctionScheduled and its result, summed over an execution. */
+function lambdaTaskMs(history: HistoryEventLike[]): number {
+  let total = 0;
+  let scheduled: number | undefined;
+  for (const event of history) {
+    const at = event.timestamp ? new Date(event.timestamp).getTime() : undefined;
+    if (event.type === 'LambdaFunctionScheduled') scheduled = at;
+    else if (/^LambdaFunction(Succeeded|Failed|TimedOut)$/.test(event.type ?? '') && scheduled && at) {
+      total += at - scheduled;
+      scheduled = undefined;
+    }
+  }
+  return total;
 }
 
 type Startup = Awaited<ReturnType<typeof measureStartup>>;
@@ -219,11 +236,14 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
   try {
     // Count DynamoDB writes as they pass the edge.
     let writes = 0;
-    tapDynamoDb(cloud, (req) => {
+    let dynamoDbMs = 0;
+    tapDynamoDb(cloud, (req, ms) => {
       const op = req.target?.split('.')[1];
       if (op && DYNAMODB_WRITES.has(op)) writes += 1;
+      dynamoDbMs += ms;
     });
-    const { finished } = watchExecutions(cloud);
+    const { finished, events } = watchExecutions(cloud);
+    const arns: string[] = [];
     const items = await putBenchItems(cloud, 'bench');
     const table = (name: string) => requireOutput(cloud.outputs, `${name}TableName`);
     const api = createApiClient({ apiUrl: requireOutput(cloud.outputs, 'ApiUrl') });
@@ -244,6 +264,7 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
       const response = await api.post<{ executionArn?: string }>('orders', input);
       if (response.status !== 202 || !response.body.executionArn)
         return { ms: performance.now() - t0, ok: false };
+      arns.push(response.body.executionArn);
       const status = await finished(response.body.executionArn);
       return { ms: performance.now() - t0, ok: status === expected };
     };
@@ -257,6 +278,8 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
       const latencies: number[] = [];
       let unexpected = 0;
       let next = 0;
+      const firstArn = arns.length;
+      const dynamoDb0 = dynamoDbMs;
       const cpu0 = { node: nodeCpuMs(), main: mainThreadCpuMs(), jvm: cpuMsOf(cloud.dynamoDbPid) };
       const t0 = performance.now();
       await Promise.all(
@@ -276,6 +299,10 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
         dynamoDbLocal: (cpuMsOf(cloud.dynamoDbPid) - cpu0.jvm) / n,
       };
       latencies.sort((a, b) => a - b);
+      // Where a saga's time goes, from the history's timestamps and the edge's DynamoDB timings: exact at
+      // c=1 (one saga at a time), a sum of overlapping times above it.
+      const inLambdaTasks = arns.slice(firstArn).reduce((sum, arn) => sum + lambdaTaskMs(events(arn)), 0) / n;
+      const timeMsPerSaga = { inLambdaTasks, dynamoDbAtTheEdge: (dynamoDbMs - dynamoDb0) / n };
       const result: LevelResult = {
         path: name,
         concurrency,
@@ -285,6 +312,7 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
         p99Ms: percentile(latencies, 99),
         unexpected,
         cpuMsPerSaga,
+        timeMsPerSaga,
       };
       say(
         `  ${name.padEnd(12)} c=${String(concurrency).padStart(2)}  ${String(n).padStart(4)} sagas  ` +
@@ -293,6 +321,11 @@ async function benchCloud(assembly: string, startup: Startup, persistDir?: strin
           `CPU/saga: local cloud ${cpuMsPerSaga.localCloud.toFixed(1)} ms (main thread ${cpuMsPerSaga.mainThread.toFixed(1)}), ` +
           `DynamoDB Local ${cpuMsPerSaga.dynamoDbLocal.toFixed(1)} ms`,
       );
+      if (concurrency === 1)
+        say(
+          `    per saga (means): in Lambda Tasks ${inLambdaTasks.toFixed(1)} ms; DynamoDB answering at the edge ` +
+            `${timeMsPerSaga.dynamoDbAtTheEdge.toFixed(1)} ms (every call, the API function's too)`,
+        );
       return result;
     };
 

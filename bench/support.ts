@@ -42,13 +42,20 @@ export async function putBenchItems(cloud: LocalCloud, prefix: string): Promise<
   return items;
 }
 
-/** Calls `observe` for every DynamoDB request that passes the edge (a decorator, benchmarks only). */
-export function tapDynamoDb(cloud: LocalCloud, observe: (req: AwsRequest) => void): void {
+/**
+ * Calls `observe` for every DynamoDB request that passes the edge, once answered, with the time the edge
+ * took to answer it (the proxy hop and DynamoDB Local). A decorator, benchmarks only.
+ */
+export function tapDynamoDb(cloud: LocalCloud, observe: (req: AwsRequest, ms: number) => void): void {
   const dynamodb = cloud.services.dynamodb;
   const handle = dynamodb.handle.bind(dynamodb);
-  dynamodb.handle = (req: AwsRequest) => {
-    observe(req);
-    return handle(req);
+  dynamodb.handle = async (req: AwsRequest) => {
+    const started = performance.now();
+    try {
+      return await handle(req);
+    } finally {
+      observe(req, performance.now() - started);
+    }
   };
 }
 
