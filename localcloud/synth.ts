@@ -32,14 +32,24 @@ export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'la
 }
 
 /**
- * `node scripts/cdk.mjs synth -c faults=on --quiet` (the dev-stage assembly with fault injection on).
+ * `tsx scripts/cdk.ts synth -c faults=on --quiet` (the dev-stage assembly with fault injection on).
  * Without CDK's built-in CloudFormation template validation (`CDK_VALIDATION=false`): two thirds of the
  * app's CPU, for a check of the same template that `npm run synth`, `cdk deploy` and CI's synth step run;
  * the local cloud's deploy checks what it runs itself.
  */
 export function synthesize(assemblyDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const args = ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', assemblyDir];
+    const args = [
+      '--import',
+      'tsx',
+      'scripts/cdk.ts',
+      'synth',
+      '-c',
+      'faults=on',
+      '--quiet',
+      '--output',
+      assemblyDir,
+    ];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, CDK_VALIDATION: 'false' },
