@@ -1,0 +1,26 @@
+/**
+ * Vitest global setup of the projects that run against a local cloud: synthesizes the test assembly (dev
+ * stage, fault injection on) when it is missing or older than the sources, then starts the project's
+ * shared local cloud (`SHARED_CLOUD_OPTIONS`) and provides it to the test files (`sharedCloud()`). With
+ * `STEPSAGA_TARGET=localstack|aws` it does neither: the files read the target's outputs.
+ */
+import type { TestProject } from 'vitest/node';
+import { ensureAssembly } from '../../localcloud/assembly';
+import { SHARED_CLOUD_OPTIONS, startTestCloud } from './localcloud';
+import { targetName } from './target';
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  project.provide('localCloud', undefined);
+  if (targetName() !== 'local') return undefined;
+  const assembly = await ensureAssembly();
+  const options = SHARED_CLOUD_OPTIONS[project.name];
+  if (!options) return undefined;
+  const cloud = await startTestCloud({ ...options, assembly });
+  project.provide('localCloud', {
+    endpoint: cloud.endpoint,
+    consoleUrl: cloud.consoleUrl,
+    outputs: { ...cloud.outputs },
+    deployment: { created: cloud.deployment?.created ?? [], skipped: cloud.deployment?.skipped ?? [] },
+  });
+  return () => cloud.close();
+}
