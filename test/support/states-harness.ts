@@ -76,6 +76,7 @@ export async function addNodeFunction(
   dir: string,
   name: string,
   source: string,
+  timeoutSeconds = 30,
 ): Promise<void> {
   const codeDir = path.join(dir, name);
   mkdirSync(codeDir, { recursive: true });
@@ -86,7 +87,7 @@ export async function addNodeFunction(
     runtime: 'nodejs22.x',
     codeDir,
     environment: {},
-    timeoutSeconds: 30,
+    timeoutSeconds,
     memoryMb: 128,
   });
 }
