@@ -51,14 +51,9 @@ function tableDefinition(id: TableId, name: string): CreateTableCommandInput {
   };
 }
 
-/**
- * Creates every contract table under a fresh prefix (so test files never see each other's data), on the
- * project's DynamoDB Local unless another endpoint (a local cloud's) is given.
- */
-export async function createTables(
-  prefix = `t${randomUUID().slice(0, 8)}`,
-  endpoint = inject('dynamodbEndpoint'),
-): Promise<LocalTables> {
+/** Creates every contract table under a fresh prefix (so test files never see each other's data). */
+export async function createTables(prefix = `t${randomUUID().slice(0, 8)}`): Promise<LocalTables> {
+  const endpoint = inject('dynamodbEndpoint');
   const client = localClient(endpoint);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const tables = Object.fromEntries(

@@ -17,17 +17,13 @@ import { type PlannedSaga, predictOutcome } from '../../chaos/plan';
 import type { ChaosTarget, TargetOutputs as Outputs } from '../../client/target';
 import type { IdempotencyRecord, OrderRecord, OrderSagaInput, SeedData } from '../../lib/contract';
 import { createTables } from '../support/dynamodb-local';
-import { sharedCloud } from '../support/localcloud';
-
-/** The shared local cloud's DynamoDB (its edge proxies DynamoDB Local): tables of this file's own. */
-const { endpoint } = sharedCloud();
 
 let worldCount = 0;
 
 /** Fresh tables under their own prefix, as a target the observers can read. */
 async function freshTarget(): Promise<ChaosTarget> {
   const prefix = `inv${Date.now().toString(36)}-${++worldCount}`;
-  const local = await createTables(prefix, endpoint);
+  const local = await createTables(prefix);
   local.client.destroy();
   const names = local.tables;
   const outputs: Outputs = {
@@ -45,7 +41,11 @@ async function freshTarget(): Promise<ChaosTarget> {
   };
   return {
     name: 'dynamodb-local',
-    aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    aws: {
+      region: 'us-east-1',
+      endpoint: local.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
     outputs,
     api: () => Promise.reject(new Error('no API in this test')),
   };
