@@ -1,15 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * One config, four projects:
+ * One config, four projects (their helpers: test/support/):
  * - infra:      the synthesized CDK template (no services)
- * - lambdas:    handlers and domain code against DynamoDB Local (one JVM for the run, see test/support)
+ * - lambdas:    handlers and domain code against DynamoDB Local (one JVM for the run: dynamodb-local.global.ts)
  * - localcloud: the local cloud's services, conformance cases, AWS CLI as a client
  * - e2e:        the saga through the API of a target (local cloud by default; STEPSAGA_TARGET=localstack|aws)
+ * localcloud and e2e synthesize the test assembly and share one local cloud per project among the files
+ * that need no options of their own (localcloud.global.ts, localcloud.ts).
  */
 export default defineConfig({
   test: {
-    // One file at a time: the e2e and local cloud files each run a whole local cloud (a JVM and Lambda
+    // One file at a time: the e2e and local cloud files drive a whole local cloud (a JVM and Lambda
     // workers); two at once on a 2-core machine measure contention, not the saga.
     fileParallelism: false,
     projects: [
@@ -38,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'localcloud',
           include: ['test/localcloud/**/*.test.ts'],
-          globalSetup: ['test/support/synth.global.ts'],
+          globalSetup: ['test/support/localcloud.global.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
@@ -47,7 +49,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/synth.global.ts'],
+          globalSetup: ['test/support/localcloud.global.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },

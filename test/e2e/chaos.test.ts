@@ -7,9 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosReport, formatReport, runChaos } from '../../chaos/run';
-import { chaosTargetFrom } from '../../chaos/testing';
 import type { ChaosTarget } from '../../client/target';
-import { faultScenariosUnavailable, startTarget, type Target } from '../support/target';
+import { chaosTarget, faultScenariosUnavailable, startTarget, type Target } from '../support/target';
 
 const SEED = 7;
 const SAGAS = 200;
@@ -19,8 +18,8 @@ let chaos: ChaosTarget;
 let report: ChaosReport;
 
 beforeAll(async () => {
-  target = await startTarget({ retryScale: 0.01 });
-  chaos = chaosTargetFrom(target.name, target.outputs);
+  target = await startTarget();
+  chaos = chaosTarget(target);
 }, 300_000);
 
 afterAll(async () => {

@@ -18,10 +18,9 @@ import {
   readFinal,
 } from '../../chaos/observe';
 import { waitForExecutions, warmUp } from '../../chaos/run';
-import { chaosTargetFrom } from '../../chaos/testing';
 import type { ChaosTarget } from '../../client/target';
 import type { OrderSagaInput, SeedData } from '../../lib/contract';
-import { startTarget, type Target } from '../support/target';
+import { chaosTarget, startTarget, type Target } from '../support/target';
 
 let target: Target;
 let chaos: ChaosTarget;
@@ -29,8 +28,8 @@ let clients: Clients;
 const run = Date.now().toString(36);
 
 beforeAll(async () => {
-  target = await startTarget({ retryScale: 0.01 });
-  chaos = chaosTargetFrom(target.name, target.outputs);
+  target = await startTarget();
+  chaos = chaosTarget(target);
   clients = clientsFor(chaos);
   if (target.name === 'local') await warmUp(clients, 16);
 }, 300_000);

@@ -10,10 +10,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clients, clientsFor, dlqDepth, mapLimit, readExecutions, scanAll } from '../../chaos/observe';
 import { warmUp } from '../../chaos/run';
-import { chaosTargetFrom } from '../../chaos/testing';
 import type { ApiRequest, ChaosTarget } from '../../client/target';
 import { OUTPUTS } from '../../lib/contract';
-import { startTarget, type Target } from '../support/target';
+import { chaosTarget, startTarget, type Target } from '../support/target';
 
 const SEED = 20_261_122;
 const POST_RUNS = 1_600;
@@ -24,8 +23,8 @@ let chaos: ChaosTarget;
 let clients: Clients;
 
 beforeAll(async () => {
-  target = await startTarget({ retryScale: 0.01 });
-  chaos = chaosTargetFrom(target.name, target.outputs);
+  target = await startTarget();
+  chaos = chaosTarget(target);
   clients = clientsFor(chaos);
   if (target.name === 'local') await warmUp(clients, 8);
 }, 300_000);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { persistedCloud, randomKillPoint } from '../../chaos/process';
 import { formatReport, runChaos } from '../../chaos/run';
-import { ensureAssembly } from '../../localcloud/assembly';
+import { ensureAssembly } from '../support/localcloud';
 
 const SAGAS = 24;
 const CONCURRENCY = 6;

@@ -13,9 +13,9 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/app';
 import type { OrderSagaInput } from '../../lib/contract';
-import { untilStepFailedOnce } from '../support/history';
 import { faultScenariosUnavailable, startTarget, type Target } from '../support/target';
-import { SagaWorld } from './world';
+import { untilStepFailedOnce } from '../support/waiting';
+import { SagaWorld, settled, untilOrder } from '../support/world';
 
 let target: Target;
 let world: SagaWorld;
@@ -57,24 +57,8 @@ async function place(input: OrderSagaInput): Promise<string> {
   return String(response.body.executionArn);
 }
 
-/** Polls GET /orders/{id} until `done` holds (the state a user sees is the synchronisation). */
-async function until(
-  orderId: string,
-  done: (order: Record<string, unknown>) => boolean,
-  timeoutMs = 90_000,
-): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await world.getOrder(orderId);
-    if (done(current)) return current;
-    if (Date.now() > deadline)
-      throw new Error(`order ${orderId} never got there: ${JSON.stringify(current)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const settled = (o: Record<string, unknown>) =>
-  ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(String(o.status));
+const until = (orderId: string, done: (order: Record<string, unknown>) => boolean, timeoutMs?: number) =>
+  untilOrder(world.api, orderId, done, timeoutMs);
 
 async function cancel(orderId: string) {
   return world.api.post<Record<string, unknown>>(`orders/${encodeURIComponent(orderId)}/cancel`, {});

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderSagaInput } from '../../lib/contract';
 import { faultScenariosUnavailable } from '../support/target';
-import { type SagaWorld, startWorld } from './world';
+import { type SagaWorld, startWorld } from '../support/world';
 
 let world: SagaWorld;
 

@@ -10,7 +10,7 @@ import {
   type TableId,
 } from '../../lib/contract';
 import type { OrderSagaStack } from '../../lib/order-saga-stack';
-import { synthOrderSaga } from './support/synth';
+import { synthOrderSaga } from '../support/template';
 
 interface Statement {
   Effect: string;

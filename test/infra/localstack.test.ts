@@ -68,7 +68,7 @@ describe('LocalStack path', () => {
   it('deploy:localstack refuses clearly, and deploys nothing, when LocalStack is not running', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
 
-    const result = await run(process.execPath, ['scripts/deploy-localstack.mjs'], {
+    const result = await run(process.execPath, ['--import', 'tsx', 'scripts/deploy-localstack.ts'], {
       ...process.env,
       AWS_ENDPOINT_URL: endpoint,
     });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME_PREFIX, STATE_NAMES } from '../../lib/contract';
 import { EXECUTION_TIMEOUT, executionTimeout, REVIEW_DEFAULTS } from '../../lib/order-saga-stack';
 import { PROJECT_ROOT } from '../../lib/saga-function';
-import { invokedLogicalId, stateMachineDefinition, synthOrderSaga } from './support/synth';
+import { invokedLogicalId, stateMachineDefinition, synthOrderSaga } from '../support/template';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type Resources = Record<string, { Type: string; Properties?: Record<string, Json> }>;

@@ -25,7 +25,7 @@ import {
   stateMachineDefinition,
   successors,
   synthOrderSaga,
-} from './support/synth';
+} from '../support/template';
 
 const COMPENSATIONS = STEP_NAMES.map((s) => COMPENSATION_OF[s]);
 /** The pivot's guard: when it cannot decide, the unwind stops (see the test below). */

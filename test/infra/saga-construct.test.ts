@@ -4,7 +4,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Saga } from '../../lib/saga';
-import { type AslDefinition, type AslState, stateMachineDefinition } from './support/synth';
+import { type AslDefinition, type AslState, stateMachineDefinition } from '../support/template';
 
 /** A different saga than the order one: book a seat, then issue a ticket that cannot be undone. */
 function buildTravelSaga(stack: Stack) {

@@ -21,7 +21,7 @@ import {
 } from '../../lib/contract';
 import { REVIEW_DEFAULTS } from '../../lib/order-saga-stack';
 import { ROLE, type StatesHarness, startStatesHarness } from '../support/states-harness';
-import { type AslDefinition, type AslState, synthOrderSaga } from './support/synth';
+import { type AslDefinition, type AslState, synthOrderSaga } from '../support/template';
 
 let states: StatesHarness;
 /** TestState goes to a `sync-` host on AWS: against a local endpoint the SDK's host prefix is off. */

@@ -9,7 +9,7 @@ import {
   REVIEW_DEFAULTS,
   TASK_TIMEOUT,
 } from '../../lib/order-saga-stack';
-import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from './support/synth';
+import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from '../support/template';
 
 /** The order's actions (issue #12): POST /orders/{orderId}/<action>. */
 const ORDER_ACTIONS = ['cancel', 'resume', 'review'];

@@ -5,7 +5,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from './support/synth';
+import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from '../support/template';
 
 let transfer: Template;
 let order: Template;

@@ -5,8 +5,8 @@ import { type ApiDeps, handleApiRequest, type StepFunctionsPort } from '../../la
 import { recordFailure } from '../../lambdas/domain/order';
 import type { OrderRecord, OrderSagaInput, OrderStatus } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
-import history from './fixtures/history-insufficient-funds.json';
-import { loadHandler, sagaInput } from './support';
+import history from '../support/fixtures/history-insufficient-funds.json';
+import { loadHandler, sagaInput } from '../support/handlers';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:OrderSagaStateMachine';
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bookDelivery, cancelDelivery } from '../../lambdas/domain/delivery';
 import type { DeliverySlotRecord } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
-import { lambdaContext, loadHandler, sagaInput, stepEvent, thrown } from './support';
+import { lambdaContext, loadHandler, sagaInput, stepEvent, thrown } from '../support/handlers';
 
 let local: LocalTables;
 const deps = () => ({ doc: local.doc, tables: local.tables });

@@ -9,7 +9,7 @@ import {
   newOrderId,
   putItem,
 } from '../support/dynamodb-local';
-import { lambdaContext, loadHandler, sagaInput, stepEvent, thrown } from './support';
+import { lambdaContext, loadHandler, sagaInput, stepEvent, thrown } from '../support/handlers';
 
 let local: LocalTables;
 const deps = () => ({ doc: local.doc, tables: local.tables });

@@ -22,7 +22,7 @@ import type {
   OrderSagaState,
 } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
-import { executionArnOf, type Handler, lambdaContext, loadHandler, sagaInput } from './support';
+import { executionArnOf, type Handler, lambdaContext, loadHandler, sagaInput } from '../support/handlers';
 
 let local: LocalTables;
 let server: Server;

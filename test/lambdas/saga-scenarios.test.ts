@@ -25,7 +25,7 @@ import {
   newOrderId,
   putItem,
 } from '../support/dynamodb-local';
-import { type Handler, lambdaContext, loadHandler, stepEvent } from './support';
+import { type Handler, lambdaContext, loadHandler, stepEvent } from '../support/handlers';
 
 let local: LocalTables;
 const handlers = new Map<FunctionId, Handler>();

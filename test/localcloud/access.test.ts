@@ -10,8 +10,8 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, UsageError } from '../../localcloud/cli';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { ensureAssembly } from '../support/target';
+import type { LocalCloud } from '../../localcloud/cloud';
+import { ensureAssembly, startTestCloud } from '../support/localcloud';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let cloud: LocalCloud;
@@ -25,14 +25,7 @@ beforeAll(async () => {
   const saved = process.env.STEPSAGA_ALLOWED_HOSTS;
   process.env.STEPSAGA_ALLOWED_HOSTS = '.dev.test';
   try {
-    cloud = await startLocalCloud({
-      port: 0,
-      assembly,
-      seed: true,
-      retryScale: 0.02,
-      quiet: true,
-      allowedHosts: ['stepsaga.test'],
-    });
+    cloud = await startTestCloud({ assembly, seed: true, retryScale: 0.02, allowedHosts: ['stepsaga.test'] });
   } finally {
     if (saved === undefined) delete process.env.STEPSAGA_ALLOWED_HOSTS;
     else process.env.STEPSAGA_ALLOWED_HOSTS = saved;

@@ -3,7 +3,7 @@
  * check, and AWS's answers for unknown routes and broken integrations. Real Lambda workers run the
  * handlers (small functions written to a temporary directory).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { RestApiModel } from '../../localcloud/apigateway/model';
 import { ApiGatewayService } from '../../localcloud/apigateway/service';
 import { Edge } from '../../localcloud/edge';
 import { LambdaService } from '../../localcloud/lambda/service';
+import { addNodeFunction } from '../support/states-harness';
 
 const HANDLERS = {
   echo: `exports.handler = async (event) => ({
@@ -81,20 +82,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-apigw-'));
   edge = new Edge({ port: 0 });
   lambda = new LambdaService({ dataDir: path.join(dir, 'data'), endpoint: () => edge.endpoint });
-  for (const [name, code] of Object.entries(HANDLERS)) {
-    const codeDir = path.join(dir, name);
-    mkdirSync(codeDir);
-    writeFileSync(path.join(codeDir, 'index.js'), code);
-    await lambda.createFunction({
-      name,
-      handler: 'index.handler',
-      runtime: 'nodejs22.x',
-      codeDir,
-      environment: {},
-      timeoutSeconds: 5,
-      memoryMb: 128,
-    });
-  }
+  for (const [name, code] of Object.entries(HANDLERS)) await addNodeFunction(lambda, dir, name, code, 5);
   const apigateway = new ApiGatewayService({ lambda });
   apigateway.addRestApi(api());
   edge.register(apigateway);

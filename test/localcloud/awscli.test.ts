@@ -7,20 +7,18 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateStateMachineCommand,
-  DescribeExecutionCommand,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sdkConfig, sharedCloud } from '../support/localcloud';
+import { untilExecutionEnds } from '../support/waiting';
 
 const AWS = '/usr/bin/aws';
 const run = promisify(execFile);
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let cloud: LocalCloud;
+const cloud = sharedCloud();
+/** This file's own resource names in the shared cloud. */
+const RUN = Date.now().toString(36);
+const TABLE = `CliOrders-${RUN}`;
 
 async function aws(...args: string[]): Promise<unknown> {
   if (!existsSync(AWS))
@@ -46,14 +44,13 @@ let executionArn: string;
 let queueUrl: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: false, quiet: true });
-  const config = { endpoint: cloud.endpoint, region: 'us-east-1', credentials };
+  const config = sdkConfig(cloud);
   const dynamodb = new DynamoDBClient(config);
   const sfn = new SFNClient(config);
   const sqs = new SQSClient(config);
   await dynamodb.send(
     new CreateTableCommand({
-      TableName: 'CliOrders',
+      TableName: TABLE,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'orderId', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
@@ -61,13 +58,13 @@ beforeAll(async () => {
   );
   await dynamodb.send(
     new PutItemCommand({
-      TableName: 'CliOrders',
+      TableName: TABLE,
       Item: { orderId: { S: 'o-1' }, status: { S: 'CONFIRMED' } },
     }),
   );
   ({ stateMachineArn = '' } = await sfn.send(
     new CreateStateMachineCommand({
-      name: 'cli-saga',
+      name: `cli-saga-${RUN}`,
       roleArn: 'arn:aws:iam::000000000000:role/sfn',
       definition: JSON.stringify({
         StartAt: 'Reserve',
@@ -81,22 +78,14 @@ beforeAll(async () => {
   ({ executionArn = '' } = await sfn.send(
     new StartExecutionCommand({ stateMachineArn, name: 'order-cli-1', input: '{"orderId":"o-1"}' }),
   ));
-  const deadline = Date.now() + 30_000;
-  while ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING') {
-    if (Date.now() > deadline) throw new Error('execution did not finish');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  ({ QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-dlq' })));
+  await untilExecutionEnds(sfn, executionArn);
+  ({ QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: `cli-dlq-${RUN}` })));
   await sqs.send(
     new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"orderId":"o-1","step":"RefundPayment"}' }),
   );
   dynamodb.destroy();
   sfn.destroy();
   sqs.destroy();
-});
-
-afterAll(async () => {
-  await cloud?.close();
 });
 
 describe('the AWS CLI v2 against the local cloud', () => {
@@ -123,14 +112,7 @@ describe('the AWS CLI v2 against the local cloud', () => {
   });
 
   it('dynamodb get-item', async () => {
-    const out = await aws(
-      'dynamodb',
-      'get-item',
-      '--table-name',
-      'CliOrders',
-      '--key',
-      '{"orderId":{"S":"o-1"}}',
-    );
+    const out = await aws('dynamodb', 'get-item', '--table-name', TABLE, '--key', '{"orderId":{"S":"o-1"}}');
 
     expect(out).toEqual({ Item: { orderId: { S: 'o-1' }, status: { S: 'CONFIRMED' } } });
   });
@@ -152,8 +134,8 @@ describe('the AWS CLI v2 against the local cloud', () => {
   });
 
   it('sqs get-queue-attributes counts in-flight messages as not visible, as AWS does', async () => {
-    const sqs = new SQSClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials });
-    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-depth' }));
+    const sqs = new SQSClient(sdkConfig(cloud));
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: `cli-depth-${RUN}` }));
     for (const body of ['a', 'b', 'c'])
       await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
     sqs.destroy();

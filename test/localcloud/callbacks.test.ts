@@ -21,8 +21,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { addNodeFunction } from '../support/states-harness';
+import type { LocalCloud } from '../../localcloud/cloud';
+import { sdkConfig, startTestCloud } from '../support/localcloud';
+import { addNodeFunction, type Outcome, outcomeOf } from '../support/states-harness';
+import { pollUntil } from '../support/waiting';
 
 let cloud: LocalCloud;
 let workDir: string;
@@ -33,13 +35,6 @@ const QUEUE = 'callbacks-queue';
 const AWS_QUEUE_URL = `https://sqs.us-east-1.amazonaws.com/123456789012/${QUEUE}`;
 let localQueueUrl = '';
 let machines = 0;
-
-interface Outcome {
-  status: string;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-}
 
 /** A Task sending `{Message, TaskToken}` to the queue and waiting for its callback. */
 const sqsCallback = (extra: object = {}) => ({
@@ -73,14 +68,15 @@ async function history(executionArn: string): Promise<HistoryEvent[]> {
 }
 
 /** Polls the history until it holds `count` events of `type`; returns them. */
-async function eventsOf(executionArn: string, type: string, count = 1): Promise<HistoryEvent[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const events = (await history(executionArn)).filter((e) => e.type === type);
-    if (events.length >= count) return events;
-    if (Date.now() > deadline) throw new Error(`${executionArn}: no ${count} ${type} events`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function eventsOf(executionArn: string, type: string, count = 1): Promise<HistoryEvent[]> {
+  return pollUntil(
+    `${count} ${type} events in ${executionArn}`,
+    async () => {
+      const events = (await history(executionArn)).filter((e) => e.type === type);
+      return events.length >= count ? events : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 20 },
+  );
 }
 
 /** The task token of the `n`-th TaskScheduled (from the parameters sent to the integration). */
@@ -92,22 +88,7 @@ async function tokenOf(executionArn: string, n = 1): Promise<string> {
   return parameters.MessageBody?.TaskToken ?? parameters.Payload?.token;
 }
 
-async function outcome(executionArn: string): Promise<Outcome> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (out.status !== 'RUNNING') {
-      return {
-        status: out.status ?? '',
-        ...(out.output !== undefined ? { output: JSON.parse(out.output) } : {}),
-        ...(out.error !== undefined ? { error: out.error } : {}),
-        ...(out.cause !== undefined ? { cause: out.cause } : {}),
-      };
-    }
-    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const outcome = (executionArn: string): Promise<Outcome> => outcomeOf(sfn, executionArn, 20_000);
 
 /** The API error name of a failed call. */
 async function apiError(call: Promise<unknown>): Promise<string> {
@@ -120,13 +101,9 @@ async function apiError(call: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: false, quiet: true });
+  cloud = await startTestCloud({ assembly: false });
   workDir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-callbacks-'));
-  const config = {
-    endpoint: cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+  const config = sdkConfig(cloud);
   sfn = new SFNClient(config);
   sqs = new SQSClient(config);
   localQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: QUEUE }))).QueueUrl ?? '';

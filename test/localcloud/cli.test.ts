@@ -11,7 +11,8 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, UsageError } from '../../localcloud/cli';
 import { staleReason } from '../../localcloud/synth';
-import { ensureAssembly } from '../support/target';
+import { ensureAssembly } from '../support/localcloud';
+import { pollUntil } from '../support/waiting';
 
 const CLI = path.resolve('localcloud/cli.ts');
 let assembly: string;
@@ -41,15 +42,8 @@ function run(args: string[]): Run {
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
+  pollUntil(what, probe, { timeoutMs });
 
 function alive(pid: number): boolean {
   try {

@@ -18,7 +18,8 @@ import {
   TESTSTATE_RUNNER,
   testStateFiles,
 } from '../../conformance/run';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud } from '../../localcloud/cloud';
+import { startTestCloud } from '../support/localcloud';
 
 const KNOWN_FAILURES: Record<string, string> = JSON.parse(
   readFileSync(path.resolve('conformance/known-failures.json'), 'utf8'),
@@ -27,12 +28,7 @@ const KNOWN_FAILURES: Record<string, string> = JSON.parse(
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    port: 0,
-    assembly: false,
-    quiet: true,
-    retryScale: CONFORMANCE_RETRY_SCALE,
-  });
+  cloud = await startTestCloud({ assembly: false, retryScale: CONFORMANCE_RETRY_SCALE });
 });
 
 afterAll(async () => {

@@ -9,15 +9,13 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferDriver } from '../../client/transfer';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { createConsoleService } from '../../localcloud/console/service';
-import appConfig from '../../stepsaga.config';
+import { sdkConfig, sharedCloud } from '../support/localcloud';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/console');
 const README_SHOT = path.resolve('docs/images/console-compensated.png');
 
-let cloud: LocalCloud;
+const cloud = sharedCloud();
 let browser: BrowserContext;
 let profile: string;
 
@@ -28,37 +26,24 @@ beforeAll(async () => {
     );
   mkdirSync(SHOTS, { recursive: true });
   profile = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-chromium-'));
-  [cloud, browser] = await Promise.all([
-    startLocalCloud({ port: 0, assembly: 'cdk.out', retryScale: 0.02, seed: true, quiet: true }),
-    // A fresh profile per run (playwright passes it as --user-data-dir).
-    chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-  ]);
-  // The same service startLocalCloud registers; registering it here keeps this test independent of it.
-  cloud.edge.register(
-    createConsoleService({
-      endpoint: () => cloud.endpoint,
-      outputs: () => cloud.outputs,
-      plugin: appConfig,
-      onEvent: (listener) => cloud.services.states.onEvent(listener),
-    }),
-  );
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await cloud?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
@@ -105,14 +90,7 @@ describe('console (chromium)', () => {
     await page.waitForURL(/[?]saga=transfer/);
     await page.locator('#graph [data-state="Debit"]').waitFor();
     expect(await page.locator('#start-panel').isHidden()).toBe(true);
-    const driver = new TransferDriver(
-      {
-        endpoint: cloud.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      },
-      cloud.outputs,
-    );
+    const driver = new TransferDriver(sdkConfig(cloud), cloud.outputs);
     const transferId = `console-${Date.now().toString(36)}`;
     try {
       expect((await driver.run({ transferId, from: 'acct-alice', to: 'acct-bob', amount: 1 })).status).toBe(

@@ -9,19 +9,17 @@ import { DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@a
 import { GetFunctionConfigurationCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUTS, TABLES } from '../../lib/contract';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
-import { ensureAssembly } from '../support/target';
+import { ensureAssembly, type SharedCloud, sdkConfig, sharedCloud } from '../support/localcloud';
 
 interface TemplateResource {
   Type: string;
   Properties?: Record<string, unknown>;
 }
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let cloud: LocalCloud;
+const cloud: SharedCloud = sharedCloud();
+const config = sdkConfig(cloud);
 let resources: Record<string, TemplateResource>;
-let config: { endpoint: string; region: string; credentials: typeof credentials };
 
 beforeAll(async () => {
   const assembly = await ensureAssembly();
@@ -37,12 +35,6 @@ beforeAll(async () => {
     ) as { Resources: Record<string, TemplateResource> };
     for (const [logicalId, r] of Object.entries(template.Resources)) resources[`${id}/${logicalId}`] = r;
   }
-  cloud = await startLocalCloud({ port: 0, assembly, quiet: true, onLog: () => undefined });
-  config = { endpoint: cloud.endpoint, region: 'us-east-1', credentials };
-});
-
-afterAll(async () => {
-  await cloud?.close();
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -132,8 +124,8 @@ describe('deploy: the real assembly', () => {
   });
 
   it('lists every resource type it does not emulate, and nothing it does', () => {
-    const skipped = new Map(cloud.deployment?.skipped.map((s) => [s.type, s.logicalIds.length]));
-    const emulated = new Set(cloud.deployment?.created.map((c) => c.type));
+    const skipped = new Map(cloud.deployment.skipped.map((s) => [s.type, s.logicalIds.length]));
+    const emulated = new Set(cloud.deployment.created.map((c) => c.type));
 
     for (const [id, resource] of Object.entries(resources)) {
       expect(emulated.has(resource.Type) || skipped.has(resource.Type), `${id} (${resource.Type})`).toBe(

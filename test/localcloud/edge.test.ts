@@ -15,25 +15,25 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
 import { DynamoDbLocal, JavaMissingError } from '../../localcloud/dynamodb/local';
 import { MAX_BODY_BYTES } from '../../localcloud/edge';
+import { sdkConfig, sharedCloud } from '../support/localcloud';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let cloud: LocalCloud;
+const cloud = sharedCloud();
+/** This file's own resource names in the shared cloud. */
+const RUN = Date.now().toString(36);
+const TABLE = `EdgeAccounts-${RUN}`;
 let dynamodb: DynamoDBClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: false, quiet: true });
-  dynamodb = new DynamoDBClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials });
-  sqs = new SQSClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials });
+  dynamodb = new DynamoDBClient(sdkConfig(cloud));
+  sqs = new SQSClient(sdkConfig(cloud));
 });
 
 afterAll(async () => {
   dynamodb?.destroy();
   sqs?.destroy();
-  await cloud?.close();
 });
 
 async function post(headers: Record<string, string>, body: string | Buffer): Promise<Response> {
@@ -124,7 +124,7 @@ describe('edge: DynamoDB Local behind the edge', () => {
   it('creates a table, writes with TransactWriteItems and reports cancellation reasons', async () => {
     await dynamodb.send(
       new CreateTableCommand({
-        TableName: 'EdgeAccounts',
+        TableName: TABLE,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
@@ -132,7 +132,7 @@ describe('edge: DynamoDB Local behind the edge', () => {
     );
     await dynamodb.send(
       new PutItemCommand({
-        TableName: 'EdgeAccounts',
+        TableName: TABLE,
         Item: { customerId: { S: 'c1' }, balance: { N: '100' } },
       }),
     );
@@ -143,7 +143,7 @@ describe('edge: DynamoDB Local behind the edge', () => {
           TransactItems: [
             {
               Update: {
-                TableName: 'EdgeAccounts',
+                TableName: TABLE,
                 Key: { customerId: { S: 'c1' } },
                 UpdateExpression: 'SET balance = balance - :a',
                 ConditionExpression: 'balance >= :a',
@@ -156,7 +156,7 @@ describe('edge: DynamoDB Local behind the edge', () => {
     await debit(60);
     const refused = await debit(60).catch((error: unknown) => error);
     const item = await dynamodb.send(
-      new GetItemCommand({ TableName: 'EdgeAccounts', Key: { customerId: { S: 'c1' } } }),
+      new GetItemCommand({ TableName: TABLE, Key: { customerId: { S: 'c1' } } }),
     );
 
     expect(refused).toBeInstanceOf(TransactionCanceledException);
@@ -169,7 +169,7 @@ describe('edge: DynamoDB Local behind the edge', () => {
 
 describe('edge: SQS behind the edge', () => {
   it('hands out queue URLs on the edge and round-trips a message over the JSON protocol', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'edge-test-queue' }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `edge-test-queue-${RUN}` }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"hello":"world"}' }));
 
     const received = await sqs.send(
@@ -181,13 +181,13 @@ describe('edge: SQS behind the edge', () => {
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
 
-    expect(QueueUrl).toBe(`${cloud.endpoint}/000000000000/edge-test-queue`);
+    expect(QueueUrl).toBe(`${cloud.endpoint}/000000000000/edge-test-queue-${RUN}`);
     expect(message?.Body).toBe('{"hello":"world"}');
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
   });
 
   it('reports in-flight messages as not visible (ApproximateNumberOfMessages = visible only, as on AWS)', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'edge-depth-queue' }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `edge-depth-queue-${RUN}` }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'two' }));
     await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));

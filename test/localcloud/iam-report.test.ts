@@ -12,22 +12,18 @@
  * Synchronisation is by polling what a user sees (the order, the execution history), never by sleeping.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  SFNClient,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient } from '../../client/api';
 import { TransferDriver } from '../../client/transfer';
 import type { OrderSagaInput } from '../../lib/contract';
 import type { TransferInput } from '../../lib/transfer-contract';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud } from '../../localcloud/cloud';
 import { type DecisionRecord, grantsOf } from '../../localcloud/iam/enforcer';
 import { buildReport, formatReport, type RoleReport, readAllowList } from '../../scripts/iam-report';
-import { untilStepFailedOnce } from '../support/history';
-import { ensureAssembly } from '../support/target';
+import { startTestCloud } from '../support/localcloud';
+import { untilExecutionEnds, untilStepFailedOnce } from '../support/waiting';
+import { settled, untilOrder } from '../support/world';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let cloud: LocalCloud;
@@ -38,7 +34,6 @@ const decisions: DecisionRecord[] = [];
 let reports: RoleReport[];
 
 type Order = Record<string, unknown>;
-const settled = (o: Order) => ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(String(o.status));
 const awaitingReview = (o: Order) => o.status === 'AWAITING_REVIEW';
 const resumable = (o: Order) => typeof (o.links as Order | undefined)?.resume === 'string';
 let counter = 0;
@@ -67,15 +62,7 @@ async function post(orderId: string, action: string, body: unknown = {}): Promis
   return response.body;
 }
 
-async function until(orderId: string, done: (o: Order) => boolean, timeoutMs = 150_000): Promise<Order> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await api.get<Order>(`orders/${encodeURIComponent(orderId)}`);
-    if (response.status === 200 && done(response.body)) return response.body;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} never got there: ${response.text}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (orderId: string, done: (o: Order) => boolean) => untilOrder(api, orderId, done, 150_000);
 
 const scenarios: Record<string, () => Promise<Order>> = {
   /** Every forward step, with a promo. */
@@ -185,12 +172,7 @@ const scenarios: Record<string, () => Promise<Order>> = {
   async redrivenRecordFailure() {
     const input = order({ faults: { ChargePayment: 'fail', RecordFailure: 'fail' } });
     const executionArn = await place(input);
-    for (const deadline = Date.now() + 150_000; ; ) {
-      const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (status !== 'RUNNING') break;
-      if (Date.now() > deadline) throw new Error(`${executionArn} never ended`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilExecutionEnds(sfn, executionArn, { timeoutMs: 150_000 });
     const out = await lambda.send(
       new InvokeCommand({
         FunctionName: String(cloud.outputs.RedriveFunctionName),
@@ -246,15 +228,7 @@ const EXPECTED: Record<keyof typeof scenarios, string> = {
 const outcomes: Record<string, string> = {};
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    port: 0,
-    assembly: await ensureAssembly(),
-    seed: true,
-    retryScale: 1,
-    iam: true,
-    quiet: true,
-    onLog: () => undefined,
-  });
+  cloud = await startTestCloud({ seed: true, retryScale: 1, iam: true });
   cloud.iam.onDecision((record) => decisions.push(record));
   api = createApiClient({ apiUrl: cloud.apiUrl as string, region: 'us-east-1', credentials });
   sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials });

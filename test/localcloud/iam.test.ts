@@ -9,7 +9,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import {
-  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
@@ -18,7 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../client/api';
 import { stackName } from '../../lib/contract';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud } from '../../localcloud/cloud';
 import type { DecisionRecord } from '../../localcloud/iam/enforcer';
 import {
   denialMessage,
@@ -29,7 +28,8 @@ import {
 } from '../../localcloud/iam/policy';
 import { authorizationsOf } from '../../localcloud/iam/requests';
 import type { AwsRequest } from '../../localcloud/types';
-import { ensureAssembly } from '../support/target';
+import { ensureAssembly, startTestCloud } from '../support/localcloud';
+import { untilExecutionEnds } from '../support/waiting';
 
 const ROLE = 'arn:aws:iam::000000000000:role/OrderSaga-ReserveStockRole-ABC';
 const session: Principal = {
@@ -279,14 +279,7 @@ beforeAll(async () => {
     if (resource.Type === 'AWS::Lambda::Permission' && /ordersPOST/.test(id)) delete template.Resources[id];
   }
   writeFileSync(file, JSON.stringify(template));
-  cloud = await startLocalCloud({
-    port: 0,
-    assembly: dir,
-    seed: true,
-    retryScale: 0.01,
-    quiet: true,
-    onLog: () => undefined,
-  });
+  cloud = await startTestCloud({ assembly: dir, seed: true, retryScale: 0.01 });
   sfn = new SFNClient({
     endpoint: cloud.endpoint,
     region: 'us-east-1',
@@ -346,10 +339,7 @@ describe('enforcement on a deployment missing a grant', () => {
       }),
     );
     const executionArn = started.executionArn as string;
-    let status = 'RUNNING';
-    const deadline = Date.now() + 60_000;
-    while (status === 'RUNNING' && Date.now() < deadline)
-      status = (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'RUNNING';
+    const { status } = await untilExecutionEnds(sfn, executionArn, { timeoutMs: 60_000 });
     stop();
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
     const text = JSON.stringify(history.events);

@@ -17,9 +17,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud } from '../../localcloud/cloud';
 import { resourceDefinitionError } from '../../localcloud/stepfunctions/integrations';
-import { addNodeFunction } from '../support/states-harness';
+import { sdkConfig, startTestCloud } from '../support/localcloud';
+import { addNodeFunction, type Outcome, outcomeOf } from '../support/states-harness';
 
 let cloud: LocalCloud;
 let workDir: string;
@@ -30,13 +31,6 @@ const TABLE = 'fidelity_table';
 const QUEUE = 'fidelity-queue';
 const AWS_QUEUE_URL = `https://sqs.us-east-1.amazonaws.com/123456789012/${QUEUE}`;
 let machines = 0;
-
-interface Outcome {
-  status: string;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-}
 
 /** Creates a state machine, runs it to the end and returns its outcome. */
 async function run(definition: object, input: unknown = {}): Promise<Outcome> {
@@ -50,20 +44,7 @@ async function run(definition: object, input: unknown = {}): Promise<Outcome> {
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
   );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (out.status !== 'RUNNING') {
-      return {
-        status: out.status ?? '',
-        ...(out.output !== undefined ? { output: JSON.parse(out.output) } : {}),
-        ...(out.error !== undefined ? { error: out.error } : {}),
-        ...(out.cause !== undefined ? { cause: out.cause } : {}),
-      };
-    }
-    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return outcomeOf(sfn, executionArn ?? '');
 }
 
 /** One Task state with `Parameters.$`-free parameters taken from the input. */
@@ -73,13 +54,9 @@ const task = (resource: string, parameters: object, extra: object = {}) => ({
 });
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: false, quiet: true });
+  cloud = await startTestCloud({ assembly: false });
   workDir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-fidelity-'));
-  const config = {
-    endpoint: cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+  const config = sdkConfig(cloud);
   sfn = new SFNClient(config);
   lambda = new LambdaClient(config);
   const dynamodb = new DynamoDBClient(config);

@@ -7,20 +7,31 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import { requireOutput } from '../../client/outputs';
+import { sdkConfig, sharedCloud } from '../support/localcloud';
 
-let cloud: LocalCloud;
+const cloud = sharedCloud();
 const dir = mkdtempSync(join(tmpdir(), 'stepsaga-order-cli-'));
 const outputsFile = join(dir, 'outputs.json');
+/** This file's own rich customer (the demo's customer-3 balance), so that other files' orders do not move it. */
+const RICH = `order-cli-${Date.now().toString(36)}-customer`;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, assembly: 'cdk.out', retryScale: 0.02, seed: true, quiet: true });
   writeFileSync(outputsFile, JSON.stringify(cloud.outputs));
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient(sdkConfig(cloud)));
+  await db.send(
+    new PutCommand({
+      TableName: requireOutput(cloud.outputs, 'AccountsTableName'),
+      Item: { customerId: RICH, name: 'Alan (order CLI)', balance: 5_000_000 },
+    }),
+  );
+  db.destroy();
 });
 
-afterAll(async () => {
-  await cloud?.close();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -36,8 +47,8 @@ function order(...args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-/** An espresso machine for the richest demo customer: above the review threshold. */
-const BIG = ['--customer', 'customer-3', '--sku', 'SKU-2', '--qty', '1'];
+/** An espresso machine for a rich customer: above the review threshold. */
+const BIG = ['--customer', RICH, '--sku', 'SKU-2', '--qty', '1'];
 
 describe('npm run order', () => {
   it('--cancel-after ReserveStock cancels once the stock is reserved and traces the unwind: stock and balance unchanged', async () => {

@@ -27,18 +27,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudProcess } from '../../chaos/process';
 import { runChaos } from '../../chaos/run';
 import { awsSettings, makeTarget, parseOutputs } from '../../client/target';
-import { ensureAssembly } from '../../localcloud/assembly';
 import { freePort } from '../../localcloud/dynamodb/local';
+import { ensureAssembly } from '../support/localcloud';
+import { pollUntil } from '../support/waiting';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  pollUntil(what, probe, { timeoutMs: 60_000, intervalMs: 200 });
 
 describe('npm start -- --persist DIR, stopped and started again', () => {
   let dir: string;

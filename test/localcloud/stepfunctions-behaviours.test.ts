@@ -1,6 +1,7 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StatesHarness, startStatesHarness } from '../support/states-harness';
+import { pollUntil } from '../support/waiting';
 
 let states: StatesHarness;
 
@@ -16,15 +17,8 @@ const start = (definition: object, input: unknown) => states.start(definition, i
 const ended = (executionArn: string) => states.waitForEnd(executionArn, 20_000);
 const history = (executionArn: string) => states.history(executionArn);
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // poll interval
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  pollUntil(what, probe, { timeoutMs: 20_000, intervalMs: 20 });
 
 /** Runs a definition to its end: the final description and the history's event types. */
 async function run(definition: object, input: unknown = {}) {

@@ -16,7 +16,7 @@ function cdkSynth(output: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['scripts/cdk.mjs', 'synth', '-c', 'faults=on', '--quiet', '--output', output],
+      ['--import', 'tsx', 'scripts/cdk.ts', 'synth', '-c', 'faults=on', '--quiet', '--output', output],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CDK_VALIDATION: 'false' } },
     );
     child.once('error', reject);

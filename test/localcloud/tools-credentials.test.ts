@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../client/api';
 import { regionFromOutputs } from '../../client/aws';
 import { clientConfig } from '../../client/outputs';
-import { type LocalCloud, startLocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud } from '../../localcloud/cloud';
 import { parseCredential } from '../../localcloud/protocol';
 import { runRedrive } from '../../scripts/redrive';
-import { ensureAssembly } from '../support/target';
+import { startTestCloud } from '../support/localcloud';
 
 const PROFILE = { name: 'stepsaga-sso-like', key: 'AKIAPROFILEKEY000001', region: 'eu-west-1' };
 const ENV_KEYS = [
@@ -47,11 +47,7 @@ beforeAll(async () => {
   process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
   process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
   process.env.AWS_PROFILE = PROFILE.name;
-  cloud = await startLocalCloud({
-    port: 0,
-    assembly: await ensureAssembly(),
-    quiet: true,
-    onLog: () => undefined,
+  cloud = await startTestCloud({
     retryScale: 0.01,
     onRequest: (req) => {
       const credential = parseCredential(req.headers, req.query);

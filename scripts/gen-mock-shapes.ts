@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Generates localcloud/stepfunctions/asl/mock-shapes.json: the output shapes of the AWS APIs behind Step
 // Functions Task integrations, which TestState checks a mocked result against (`mock.fieldValidationMode`
 // STRICT / PRESENT). The AWS SDK for JavaScript v3 ships its shapes without the constraints AWS checks
@@ -6,7 +5,7 @@
 // ships (the same models the SDKs are generated from). Only what the check needs is kept: per operation
 // its output shape; per shape its type, members, required members, enum values and limits.
 //
-//   node scripts/gen-mock-shapes.mjs [<botocore data dir>]
+//   npx tsx scripts/gen-mock-shapes.ts [<botocore data dir>]
 //
 // Without an argument, the botocore of `python3` (pip install botocore) is used.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +13,23 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { ServiceShapes, Shape } from '../localcloud/stepfunctions/asl/mock-validation';
+
+/** The part of a botocore service model (`service-2.json`) read here. */
+interface BotocoreShape {
+  type: string;
+  members?: Record<string, { shape: string }>;
+  required?: string[];
+  member?: { shape: string };
+  value?: { shape: string };
+  enum?: string[];
+  min?: number;
+  max?: number;
+}
+interface BotocoreModel {
+  operations: Record<string, { output?: { shape: string } }>;
+  shapes: Record<string, BotocoreShape>;
+}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(here, '..', 'localcloud', 'stepfunctions', 'asl', 'mock-shapes.json');
@@ -23,7 +39,7 @@ const OUT = path.join(here, '..', 'localcloud', 'stepfunctions', 'asl', 'mock-sh
  * key), optimised integrations (`arn:aws:states:::<prefix>:<action>`) their own prefix (see
  * localcloud/stepfunctions/asl/mock-validation.ts). Value: the botocore model directory.
  */
-const SERVICES = {
+const SERVICES: Record<string, string> = {
   lambda: 'lambda',
   sfn: 'stepfunctions',
   sqs: 'sqs',
@@ -34,7 +50,7 @@ const SERVICES = {
   kms: 'kms',
 };
 
-function botocoreData() {
+function botocoreData(): string {
   if (process.argv[2]) return path.resolve(process.argv[2]);
   const dir = execFileSync(
     'python3',
@@ -46,21 +62,23 @@ function botocoreData() {
   return path.join(dir, 'data');
 }
 
-function readModel(data, name) {
+function readModel(data: string, name: string): { version: string; model: BotocoreModel } {
   const versions = readdirSync(path.join(data, name)).sort();
-  const dir = path.join(data, name, versions[versions.length - 1]);
+  const version = versions.at(-1);
+  if (!version) throw new Error(`${data}/${name}: no model version`);
+  const dir = path.join(data, name, version);
   const json = path.join(dir, 'service-2.json');
   const text = existsSync(json)
     ? readFileSync(json, 'utf8')
     : gunzipSync(readFileSync(`${json}.gz`)).toString('utf8');
-  return { version: versions[versions.length - 1], model: JSON.parse(text) };
+  return { version, model: JSON.parse(text) as BotocoreModel };
 }
 
 const NUMBER = new Set(['integer', 'long', 'float', 'double', 'bigdecimal', 'biginteger']);
 
 /** A compact shape: `t` type (structure/list/map/string/number/boolean/timestamp/blob), then its constraints. */
-function compact(shape) {
-  const out = {};
+function compact(shape: BotocoreShape): Shape {
+  const out: Shape = { t: 'any' };
   const type = shape.type;
   if (type === 'structure') {
     out.t = 'structure';
@@ -68,16 +86,14 @@ function compact(shape) {
     if (shape.required?.length) out.r = shape.required;
   } else if (type === 'list') {
     out.t = 'list';
-    out.m = shape.member.shape;
+    out.m = shape.member?.shape ?? '';
   } else if (type === 'map') {
     out.t = 'map';
-    out.v = shape.value.shape;
+    out.v = shape.value?.shape ?? '';
   } else if (NUMBER.has(type)) {
     out.t = 'number';
   } else if (type === 'string' || type === 'boolean' || type === 'timestamp' || type === 'blob') {
     out.t = type;
-  } else {
-    out.t = 'any';
   }
   if (type === 'string' && shape.enum) out.e = shape.enum;
   if (shape.min !== undefined) out.min = shape.min;
@@ -85,22 +101,23 @@ function compact(shape) {
   return out;
 }
 
-function main() {
+function main(): void {
   const data = botocoreData();
-  const services = {};
+  const services: Record<string, ServiceShapes> = {};
   for (const [id, dir] of Object.entries(SERVICES)) {
     const { version, model } = readModel(data, dir);
-    const operations = {};
-    const shapes = {};
-    const visit = (name) => {
+    const operations: Record<string, string> = {};
+    const shapes: Record<string, Shape> = {};
+    const visit = (name: string): void => {
       if (shapes[name]) return;
       const shape = model.shapes[name];
       if (!shape) throw new Error(`${dir}: no shape ${name}`);
       const c = compact(shape);
       shapes[name] = c;
-      if (c.t === 'structure') for (const member of Object.values(c.m)) visit(member);
-      if (c.t === 'list') visit(c.m);
-      if (c.t === 'map') visit(c.v);
+      if (c.t === 'structure' && typeof c.m === 'object')
+        for (const member of Object.values(c.m)) visit(member);
+      if (c.t === 'list' && typeof c.m === 'string') visit(c.m);
+      if (c.t === 'map' && c.v !== undefined) visit(c.v);
     };
     for (const [op, def] of Object.entries(model.operations).sort(([a], [b]) => a.localeCompare(b))) {
       if (!def.output) continue;

@@ -5,18 +5,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiClient } from '../../client/api';
 import { type Outputs, requireOutput } from '../../client/outputs';
 import { COMPENSATION_NAMES, type DeadLetterMessage, type OrderSagaInput } from '../../lib/contract';
-import { startTarget, type Target } from '../support/target';
+import { startTarget, type Target } from './target';
+import { pollUntil, untilExecutionEnds } from './waiting';
 
 export interface Snapshot {
   balances: Record<string, number>;
@@ -197,28 +193,14 @@ export class SagaWorld {
 
   /** Polls the order until it leaves PENDING and its execution is over. */
   async waitForOrder(orderId: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const order = await this.getOrder(orderId);
-      if (order.status !== 'PENDING') {
-        if (typeof order.executionArn === 'string')
-          await this.waitForExecution(order.executionArn, timeoutMs);
-        return order;
-      }
-      if (Date.now() > deadline) throw new Error(`order ${orderId} still PENDING after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const order = await untilOrder(this.api, orderId, (o) => o.status !== 'PENDING', timeoutMs);
+    if (typeof order.executionArn === 'string') await this.waitForExecution(order.executionArn, timeoutMs);
+    return order;
   }
 
   async waitForExecution(executionArn: string, timeoutMs = 120_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (status && status !== 'RUNNING') return status;
-      if (Date.now() > deadline)
-        throw new Error(`execution ${executionArn} still RUNNING after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const { status } = await untilExecutionEnds(this.sfn, executionArn, { timeoutMs, intervalMs: 100 });
+    return String(status);
   }
 
   async history(executionArn: string): Promise<HistoryEvent[]> {
@@ -271,6 +253,29 @@ export class SagaWorld {
   close(): Promise<void> {
     return this.target.close();
   }
+}
+
+/** An order with its outcome: confirmed, cancelled, or waiting for an operator. */
+export const settled = (order: Record<string, unknown>): boolean =>
+  ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(String(order.status));
+
+/** Polls GET /orders/{id} until `done` holds (the state a user sees is the synchronisation). */
+export async function untilOrder<T extends Record<string, unknown>>(
+  api: ApiClient,
+  orderId: string,
+  done: (order: T) => boolean,
+  timeoutMs = 90_000,
+): Promise<T> {
+  let last = '';
+  return pollUntil(
+    () => `order ${orderId} to get there, last seen: ${last}`,
+    async () => {
+      const response = await api.get<T>(`orders/${encodeURIComponent(orderId)}`);
+      last = response.text;
+      return response.status === 200 && done(response.body) ? response.body : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /** Starts (or connects to) the target and writes this run's demo items. */

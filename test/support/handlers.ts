@@ -2,7 +2,7 @@
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import type { OrderSagaState, StepEvent } from '../../lib/contract';
-import type { LocalTables } from '../support/dynamodb-local';
+import type { LocalTables } from './dynamodb-local';
 
 export function executionArnOf(orderId: string): string {
   return `arn:aws:states:us-east-1:123456789012:execution:OrderSagaStateMachine:${orderId}`;

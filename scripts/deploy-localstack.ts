@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npm run deploy:localstack [-- <extra cdk args>]`: deploys the OrderSaga stack to a running LocalStack
 // (docker compose up -d --wait) with cdklocal (npm aws-cdk-local, wrapping the pinned aws-cdk CLI):
 //   1. checks LocalStack answers on $AWS_ENDPOINT_URL (default http://localhost:4566);
@@ -6,7 +5,7 @@
 //   3. `cdklocal deploy OrderSaga -c faults=on --require-approval never
 //       --outputs-file .stepsaga/localstack-outputs.json` (the dev stage with fault injection, the same
 //      assembly the local cloud runs), so STEPSAGA_TARGET=localstack tests can read the outputs.
-// Offline-friendly CLI settings as in scripts/cdk.mjs (no telemetry, no version check, no notices).
+// Offline-friendly CLI settings as in scripts/cdk.ts (no telemetry, no version check, no notices).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,7 +20,7 @@ const outputsFile = process.env.STEPSAGA_OUTPUTS ?? path.join('.stepsaga', 'loca
 const region = process.env.AWS_REGION ?? 'us-east-1';
 const account = '000000000000';
 
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   CDK_DISABLE_CLI_TELEMETRY: 'true',
   CDK_DISABLE_VERSION_CHECK: '1',
@@ -40,7 +39,7 @@ if (process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_S3) {
   env.AWS_ENDPOINT_URL_S3 = url.origin;
 }
 
-async function localStackIsUp() {
+async function localStackIsUp(): Promise<boolean> {
   try {
     const response = await fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(3000) });
     return response.ok;
@@ -49,7 +48,7 @@ async function localStackIsUp() {
   }
 }
 
-function run(args) {
+function run(args: string[]): void {
   console.log(`\n$ cdklocal ${args.join(' ')}`);
   const result = spawnSync(process.execPath, [cdklocal, ...args, '--no-notices'], {
     cwd: root,
