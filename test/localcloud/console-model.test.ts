@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPENSATION_NAMES, COMPENSATION_OF, STATE_NAMES, STEP_NAMES } from '../../lib/contract';
+import { TEST_ASSEMBLY_DIR } from '../../localcloud/assembly';
 import { layoutGraph } from '../../localcloud/console/layout';
 import {
   type AwsHistoryEvent,
@@ -13,14 +13,16 @@ import {
 } from '../../localcloud/console/model';
 import { definitionFromTemplate } from '../../localcloud/console/template';
 
-const TEMPLATE = path.resolve('cdk.out/OrderSaga.template.json');
+/** The real synthesized order saga (the project's global setup keeps the test assembly current). */
+const TEMPLATE = path.resolve(TEST_ASSEMBLY_DIR, 'OrderSaga-dev.template.json');
+const sagaDefinition = (): string => definitionFromTemplate(TEMPLATE);
 
 /**
- * The definition under test: the REAL synthesized one when `cdk.out` holds it (CI synthesizes with
- * `-c faults=on` before the tests), otherwise one of the same shape as the team brief's saga.
+ * The saga's core shape, hand-made: the five steps with their Catch, the unwind and its DLQ states,
+ * without the review wait and the cancel paths. The layout tests draw it: their column and level rules
+ * are about this shape (the real definition's review branch sits beside the forward column).
  */
-function sagaDefinition(): string {
-  if (existsSync(TEMPLATE)) return definitionFromTemplate(TEMPLATE);
+function coreDefinition(): string {
   const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
   const states: Record<string, unknown> = {
     [STATE_NAMES.hasPromo]: {
@@ -166,6 +168,7 @@ describe('console graph model (from the synthesized definition)', () => {
 
   it('lays out the forward block left of the compensation block, every state in a box', async () => {
     // Act
+    const graph = buildGraph(coreDefinition());
     const layout = await layoutGraph(graph);
     // Assess
     expect(layout.nodes).toHaveLength(graph.nodes.length);
@@ -181,6 +184,7 @@ describe('console graph model (from the synthesized definition)', () => {
 
   it('draws the forward path as one column and the unwind beside it, each Catch a horizontal hop to a state level with its step', async () => {
     // Act
+    const graph = buildGraph(coreDefinition());
     const layout = await layoutGraph(graph);
     // Assess
     const box = (id: string) => layout.nodes.find((n) => n.id === id)!;
