@@ -1,5 +1,5 @@
 /**
- * The saga's whole life through the API (issue #12): cancel (before, during a step's Retry backoff, after
+ * The saga's whole life through the API: cancel (before, during a step's Retry backoff, after
  * each step, after confirm, racing the pivot), manual review (approve, reject, deadline, late decision)
  * and resume (an aborted execution, a NEEDS_ATTENTION order).
  *

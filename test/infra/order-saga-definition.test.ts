@@ -411,7 +411,7 @@ describe('Lambda throttles', () => {
   });
 });
 
-describe('manual review (issue #12)', () => {
+describe('manual review', () => {
   it('NeedsReview follows ReserveStock: an order whose total reaches the threshold waits, the others pay', () => {
     const choice = state(STATE_NAMES.needsReview);
 
@@ -517,7 +517,7 @@ describe('manual review (issue #12)', () => {
   });
 });
 
-describe('timeouts (issue #12)', () => {
+describe('timeouts', () => {
   it('every Task has a TimeoutSeconds: the review its deadline, every other Task the Task timeout', () => {
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
 

@@ -11,7 +11,7 @@ import {
 } from '../../lib/order-saga-stack';
 import { type AslDefinition, stateMachineDefinition, synthOrderSaga } from '../support/template';
 
-/** The order's actions (issue #12): POST /orders/{orderId}/<action>. */
+/** The order's actions: POST /orders/{orderId}/<action>. */
 const ORDER_ACTIONS = ['cancel', 'resume', 'review'];
 
 let dev: Template;

@@ -1,5 +1,5 @@
 /**
- * Issue #12's saga lifecycle in the functions: every forward step refuses a cancelled order in its own
+ * The saga's lifecycle in the functions: every forward step refuses a cancelled order in its own
  * transaction (OrderCancelled, nothing taken), RequestReview parks the order with its task token, and
  * RecordFailure writes why the saga unwound (CustomerCancelled, ReviewRejected, ReviewTimedOut or the
  * failed step's own error).

@@ -1,5 +1,5 @@
 /**
- * Who the local cloud answers (issue #14): a real local cloud on loopback, requests sent over HTTP the
+ * Who the local cloud answers: a real local cloud on loopback, requests sent over HTTP the
  * way a web page in the developer's browser would send them: with a rebound `Host` (DNS rebinding), as
  * cross-site "simple" requests (`content-type: text/plain`, an `Origin` elsewhere), and as the console
  * page itself. Each refusal is checked to have changed nothing.

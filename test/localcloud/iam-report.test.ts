@@ -1,5 +1,5 @@
 /**
- * The minimal-privilege report (issue #14), proven on a run: a local cloud with IAM enforcement on runs a
+ * The minimal-privilege report, proven on a run: a local cloud with IAM enforcement on runs a
  * representative set of sagas through the API — every step and every compensation, the review (approve,
  * reject), a cancel landing in a step's Retry backoff (stop + redrive), the resume of an aborted execution
  * and of two NEEDS_ATTENTION orders (the Redrive function over the DLQ), and four money transfers (both

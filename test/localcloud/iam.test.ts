@@ -1,5 +1,5 @@
 /**
- * IAM enforcement (issue #14). The evaluator on its own (explicit Deny, NotAction, wildcards, conditions,
+ * IAM enforcement. The evaluator on its own (explicit Deny, NotAction, wildcards, conditions,
  * per-item authorization), then a local cloud deploying a test-local copy of the assembly with one grant
  * removed and one Lambda permission removed: the saga step that needed the grant fails with AWS's denial
  * text and the order ends as on a real deployment; API Gateway answers 500 `Internal server error` and the
