@@ -1,3 +1,4 @@
+// @ts-check
 // Conformance adapter: runs the AWS-recorded cases (../shared/conformance) against any Step Functions
 // endpoint through the ordinary AWS SDK v3 clients only: the local cloud by default
 // (STEPSAGA_ENDPOINT=http://127.0.0.1:4566), or AWS itself when STEPSAGA_ENDPOINT is unset and
@@ -16,6 +17,9 @@
 //
 // Cases run concurrently; two cases that need the same function/queue/table name with a different
 // behaviour or fresh state take turns (a per-name lock), so they never see each other's resources.
+/** @import { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb' */
+/** @import { DescribeExecutionCommandOutput, GetExecutionHistoryCommandOutput } from '@aws-sdk/client-sfn' */
+/** @import { AdapterResult, CaseContext, LambdaBehaviour, TableSpec } from './runner.mjs' */
 import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateTableCommand,
@@ -61,17 +65,40 @@ const POLL_MS = 25;
 
 // ------------------------------------------------------------------ per-name locks
 // name -> {key, holders, waiters}: holders with the same key share the resource, another key waits.
+/**
+ * @typedef {object} Lock
+ * @property {string | null} key  what the resource is (null: fresh state, never shared)
+ * @property {number} holders
+ * @property {(() => void)[]} waiters
+ * @property {Promise<void>} ready  settles when the first holder has created the resource
+ * @property {{ resolve: () => void, reject: (error: unknown) => void }} settle
+ */
+/** @type {Map<string, Lock>} */
 const locks = new Map();
+/**
+ * @param {string} name
+ * @param {string | null} key
+ * @returns {Promise<boolean>}
+ */
 async function acquire(name, key) {
   for (;;) {
     const lock = locks.get(name);
     if (!lock) {
+      /** @type {Lock['settle'] | undefined} */
       let settle;
+      /** @type {Promise<void>} */
       const ready = new Promise((resolve, reject) => {
         settle = { resolve, reject };
       });
       ready.catch(() => undefined);
-      locks.set(name, { key, holders: 1, waiters: [], ready, settle });
+      // The Promise executor ran synchronously: `settle` is set.
+      locks.set(name, {
+        key,
+        holders: 1,
+        waiters: [],
+        ready,
+        settle: /** @type {Lock['settle']} */ (settle),
+      });
       return true; // first holder: must (re)create the resource, then settle `ready`
     }
     if (lock.key === key && key !== null) {
@@ -79,9 +106,10 @@ async function acquire(name, key) {
       await lock.ready;
       return false; // shared: already created by the first holder
     }
-    await new Promise((resolve) => lock.waiters.push(resolve));
+    await /** @type {Promise<void>} */ (new Promise((resolve) => lock.waiters.push(resolve)));
   }
 }
+/** @param {string} name */
 export function release(name) {
   const lock = locks.get(name);
   if (!lock) return;
@@ -92,6 +120,7 @@ export function release(name) {
 }
 
 // ------------------------------------------------------------------ Lambda behaviours
+/** @param {LambdaBehaviour} spec */
 function behaviourSource(spec) {
   return `'use strict';
 const spec = ${JSON.stringify(spec)};
@@ -121,17 +150,25 @@ exports.handler = async (event) => run(spec, event);
 `;
 }
 
+/**
+ * @param {LambdaBehaviour | undefined} spec
+ * @returns {number}
+ */
 function maxSleepSeconds(spec) {
   if (!spec || typeof spec !== 'object') return 0;
   return (spec.sleepSeconds ?? 0) + maxSleepSeconds(spec.then);
 }
 
+/**
+ * @param {string} name
+ * @param {LambdaBehaviour} spec
+ */
 export async function ensureFunction(name, spec) {
   const source = behaviourSource(spec);
   const key = createHash('sha256').update(source).digest('hex');
   const first = await acquire(`lambda:${name}`, key);
   if (!first) return;
-  const lock = locks.get(`lambda:${name}`);
+  const lock = /** @type {Lock} */ (locks.get(`lambda:${name}`)); // set by `acquire` for its first holder
   const created = (async () => {
     await lambda.send(new DeleteFunctionCommand({ FunctionName: name })).catch(() => undefined);
     const zip = zipSync({ 'index.js': new TextEncoder().encode(source) });
@@ -154,8 +191,10 @@ export async function ensureFunction(name, spec) {
 }
 
 // ------------------------------------------------------------------ SQS / DynamoDB fixtures
+/** @param {string} url */
 const queueName = (url) => url.split('/').filter(Boolean).pop();
 
+/** @param {string} url */
 async function freshQueue(url) {
   const name = queueName(url);
   await acquire(`sqs:${name}`, null);
@@ -165,12 +204,18 @@ async function freshQueue(url) {
   return `sqs:${name}`;
 }
 
+/**
+ * @param {string} name
+ * @param {TableSpec} spec
+ */
 async function freshTable(name, spec) {
   await acquire(`dynamodb:${name}`, null);
   await dynamodb.send(new DeleteTableCommand({ TableName: name })).catch((error) => {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   });
+  /** @type {KeySchemaElement[]} */
   const keys = [{ AttributeName: spec.hashKey, KeyType: 'HASH' }];
+  /** @type {AttributeDefinition[]} */
   const attributes = [{ AttributeName: spec.hashKey, AttributeType: spec.hashKeyType ?? 'S' }];
   if (spec.rangeKey) {
     keys.push({ AttributeName: spec.rangeKey, KeyType: 'RANGE' });
@@ -189,13 +234,24 @@ async function freshTable(name, spec) {
 }
 
 // ------------------------------------------------------------------ run one case
+/** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The adapter contract of `runner.mjs`: runs one case, resolves to its outcome and history event types.
+ * @param {unknown} definition
+ * @param {unknown} input
+ * @param {Record<string, LambdaBehaviour> | undefined} lambdas
+ * @param {CaseContext} [ctx]
+ * @returns {Promise<AdapterResult>}
+ */
 export async function run(definition, input, lambdas, ctx = {}) {
+  /** @type {string[]} */
   const held = [];
   const machineName = `conformance-${String(ctx.id ?? 'case')
     .replace(/[^A-Za-z0-9_-]/g, '-')
     .slice(0, 58)}-${randomUUID().slice(0, 8)}`; // names: at most 80 characters
+  /** @type {string | undefined} */
   let stateMachineArn;
   try {
     for (const [name, spec] of Object.entries(lambdas ?? {})) {
@@ -212,21 +268,27 @@ export async function run(definition, input, lambdas, ctx = {}) {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name: randomUUID(), input: JSON.stringify(input ?? {}) }),
     );
+    /** @type {DescribeExecutionCommandOutput} */
     let execution;
     for (;;) {
       execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (execution.status !== 'RUNNING') break;
       await sleep(POLL_MS);
     }
+    /** @type {string[]} */
     const events = [];
+    /** @type {string | undefined} */
     let nextToken;
     do {
+      /** @type {GetExecutionHistoryCommandOutput} */
       const page = await sfn.send(
         new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
       );
-      for (const event of page.events ?? []) events.push(event.type);
+      // The API always sends an event's type; the SDK's shape marks every member optional.
+      for (const event of page.events ?? []) events.push(/** @type {string} */ (event.type));
       nextToken = page.nextToken;
     } while (nextToken);
+    /** @type {AdapterResult} */
     const result = { status: execution.status, events };
     if (execution.status === 'SUCCEEDED') result.output = JSON.parse(execution.output ?? 'null');
     if (execution.error !== undefined) result.error = execution.error;

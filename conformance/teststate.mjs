@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // TestState mode of the conformance kit: runs the AWS-recorded TestState cases (`cases/teststate-*.json`,
 // format in pending/README.md) through the stock `@aws-sdk/client-sfn` `TestStateCommand`, against
 // STEPSAGA_ENDPOINT (the local cloud) or AWS itself when it is unset (then STEPSAGA_ROLE_ARN names a role
@@ -11,6 +12,18 @@
 //
 // The SDK sends TestState to a `sync-` prefixed host (`sync-states.<region>.amazonaws.com` on AWS); against
 // an endpoint URL it would call `sync-127.0.0.1`, so the client is made with `disableHostPrefix: true`.
+/** @import { TestStateInput } from '@aws-sdk/client-sfn' */
+/** @import { LambdaBehaviour } from './runner.mjs' */
+/**
+ * One TestState case (format in pending/README.md).
+ * @typedef {object} TestStateCase
+ * @property {string} id
+ * @property {TestStateInput} request  `roleArn: '<roleArn>'` stands for a role of the endpoint
+ * @property {Record<string, LambdaBehaviour>} [lambdas]
+ * @property {unknown} expected  `{response}` or `{exception: {code, message}}`
+ * @property {string[]} [jsonStrings]
+ * @property {string[]} [ignore]
+ */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,15 +40,22 @@ const sfn = new SFNClient({
 });
 const roleArn = process.env.STEPSAGA_ROLE_ARN ?? 'arn:aws:iam::000000000000:role/StepFunctionsRole';
 
-/** The request as the case gives it, `<roleArn>` replaced by a role of this endpoint. */
+/**
+ * The request as the case gives it, `<roleArn>` replaced by a role of this endpoint.
+ * @param {TestStateCase} c
+ */
 function request(c) {
   const req = structuredClone(c.request);
   if (req.roleArn === '<roleArn>') req.roleArn = roleArn;
   return req;
 }
 
-/** Runs one case: `{response}` (TestStateOutput without $metadata) or `{exception: {code, message}}`. */
+/**
+ * Runs one case: `{response}` (TestStateOutput without $metadata) or `{exception: {code, message}}`.
+ * @param {TestStateCase} c
+ */
 export async function runTestState(c) {
+  /** @type {string[]} */
   const held = [];
   try {
     for (const [name, spec] of Object.entries(c.lambdas ?? {})) {
@@ -46,16 +66,25 @@ export async function runTestState(c) {
       const { $metadata, ...response } = await sfn.send(new TestStateCommand(request(c)));
       return { response };
     } catch (error) {
-      if (error?.$metadata === undefined) throw error;
-      return { exception: { code: error.name, message: error.message } };
+      // A service error (the SDK's exceptions carry `$metadata`) is the outcome; anything else is a bug.
+      const failure = /** @type {{ $metadata?: unknown, name?: string, message?: string } | undefined} */ (
+        error
+      );
+      if (failure?.$metadata === undefined) throw error;
+      return { exception: { code: failure.name, message: failure.message } };
     }
   } finally {
     for (const name of held) release(name);
   }
 }
 
-/** The runner's rules on a TestState case: its `$.response` paths become the runner's `$.output`. */
+/**
+ * The runner's rules on a TestState case: its `$.response` paths become the runner's `$.output`.
+ * @param {TestStateCase} c
+ * @param {unknown} actual
+ */
 export function compareTestState(c, actual) {
+  /** @param {string[] | undefined} paths */
   const rooted = (paths) => (paths ?? []).map((p) => p.replace(/^\$\.response/, '$.output.response'));
   const synthetic = {
     expected: { status: 'SUCCEEDED', output: c.expected },
@@ -73,8 +102,10 @@ async function main() {
     );
     process.exit(2);
   }
+  /** @type {TestStateCase[]} */
   const corpus = JSON.parse(readFileSync(opts.corpus, 'utf8'));
   const cases = corpus.filter((c) => !opts.only || opts.only.has(c.id));
+  /** @param {TestStateCase} c */
   const check = async (c) => {
     const result = await runTestState(c);
     return { result, diffs: compareTestState(c, result) };

@@ -6,12 +6,7 @@
  * misbehaving handler never takes the local cloud down.
  */
 import { Worker } from 'node:worker_threads';
-
-export interface RuntimeErrorPayload {
-  errorType: string;
-  errorMessage: string;
-  trace?: string[];
-}
+import type { InvokeMessage, RuntimeErrorPayload, WorkerData, WorkerMessage } from './worker-protocol';
 
 export type InvocationOutcome =
   | { ok: true; payload: string }
@@ -23,14 +18,8 @@ export type InitOutcome =
   /** `fatal`: the worker is gone (it exited or crashed during init); otherwise it can re-run the init. */
   | { ok: false; durationMs: number; error: RuntimeErrorPayload; fatal: boolean };
 
-export interface ContainerOptions {
-  codeDir: string;
-  handler: string;
-  functionName: string;
-  functionArn: string;
-  memoryMb: number;
-  logGroupName: string;
-  logStreamName: string;
+/** What the worker gets as `workerData`, plus its environment and where its log text goes. */
+export interface ContainerOptions extends WorkerData {
   env: Record<string, string>;
   onLog: (text: string) => void;
 }
@@ -48,14 +37,6 @@ interface InFlight {
   requestId: string;
   resolve: (outcome: InvocationOutcome) => void;
 }
-
-type WorkerMessage =
-  | { type: 'init'; ok: true }
-  | { type: 'init'; ok: false; error: RuntimeErrorPayload }
-  | { type: 'log'; text: string }
-  | { type: 'result'; requestId: string; ok: true; payload: string }
-  | { type: 'result'; requestId: string; ok: false; error: RuntimeErrorPayload }
-  | { type: 'fatal'; requestId?: string; error: RuntimeErrorPayload };
 
 export class Container {
   private readonly worker: Worker;
@@ -89,7 +70,7 @@ export class Container {
         memoryMb: options.memoryMb,
         logGroupName: options.logGroupName,
         logStreamName: options.logStreamName,
-      },
+      } satisfies WorkerData,
       env: options.env,
       execArgv: WORKER_EXEC_ARGV,
       stdout: false,
@@ -143,7 +124,13 @@ export class Container {
     return new Promise<InvocationOutcome>((resolve) => {
       this.inFlight = { requestId, resolve };
       this.lastUsed = Date.now();
-      this.worker.postMessage({ type: 'invoke', requestId, payload, deadline, clientContext });
+      this.worker.postMessage({
+        type: 'invoke',
+        requestId,
+        payload,
+        deadline,
+        clientContext,
+      } satisfies InvokeMessage);
     });
   }
 

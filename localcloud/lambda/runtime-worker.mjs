@@ -1,23 +1,24 @@
+// @ts-check
 // The Lambda "container": one worker thread that loads a function's handler once (warm start) and runs
 // one invocation at a time, the way a Lambda execution environment does.
 //
 // Plain JavaScript on purpose: the worker must start in any host (tsx, vitest, plain node) without a
 // TypeScript loader, with empty execArgv. The parent (`service.ts`) owns timeouts and recycling.
-//
-// Messages parent -> worker: {type: 'invoke', requestId, payload (JSON text), deadline (epoch ms),
-//                             clientContext?, identity?}
-// Messages worker -> parent: {type: 'init', ok: true} | {type: 'init', ok: false, error}   (once, at start)
-//                            {type: 'log', text}
-//                            {type: 'result', requestId, ok: true, payload (JSON text)}
-//                            {type: 'result', requestId, ok: false, error: {errorType, errorMessage, trace}}
-//                            {type: 'fatal', requestId, error}   (the runtime must be recycled)
+// tsc still checks this file (`@ts-check`, JSDoc types); the messages in both directions and the
+// workerData are the types of `worker-protocol.ts`, shared with `container.ts`.
+/** @import { InvokeMessage, RuntimeErrorPayload, WorkerData, WorkerMessage } from './worker-protocol' */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { codeDir, handler, functionName, functionArn, memoryMb, logGroupName, logStreamName } = workerData;
+const { codeDir, handler, functionName, functionArn, memoryMb, logGroupName, logStreamName } =
+  /** @type {WorkerData} */ (workerData);
+if (!parentPort) throw new Error('runtime-worker.mjs runs only as a worker thread (it has no parentPort)');
+const port = parentPort;
+/** @param {WorkerMessage} message */
+const post = (message) => port.postMessage(message);
 
 /** @type {string | undefined} */
 let currentRequestId;
@@ -25,18 +26,27 @@ let currentRequestId;
 // ------------------------------------------------------------------ log capture
 // Everything the function writes (console, Powertools' own Console on process.stdout, raw writes) reaches
 // the parent as text, like CloudWatch Logs would receive it.
-const send = (text) => parentPort.postMessage({ type: 'log', text });
+/** @param {string} text */
+const send = (text) => post({ type: 'log', text });
 for (const stream of [process.stdout, process.stderr]) {
-  stream.write = (chunk, encoding, callback) => {
+  /**
+   * @param {string | Uint8Array} chunk
+   * @param {BufferEncoding | ((error?: Error | null) => void)} [encoding]
+   * @param {(error?: Error | null) => void} [callback]
+   */
+  const write = (chunk, encoding, callback) => {
     send(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') done();
     return true;
   };
+  stream.write = /** @type {typeof stream.write} */ (write);
 }
 // The Node.js runtime prefixes console output with the timestamp, request id and level.
+/** @type {Record<'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace', string>} */
 const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
-for (const [method, level] of Object.entries(levels)) {
+for (const [method, level] of /** @type {[keyof typeof levels, string][]} */ (Object.entries(levels))) {
+  /** @param {unknown[]} args */
   console[method] = (...args) => {
     const text = format(...args).replace(/\n/g, '\r');
     process.stdout.write(
@@ -47,6 +57,11 @@ for (const [method, level] of Object.entries(levels)) {
 
 // ------------------------------------------------------------------ error shapes (Node.js runtime)
 const RUNTIME_FILE = path.basename(new URL(import.meta.url).pathname);
+/**
+ * @param {unknown} error
+ * @param {string} [errorTypeOverride]
+ * @returns {RuntimeErrorPayload}
+ */
 function toRuntimeError(error, errorTypeOverride) {
   if (error instanceof Error) {
     return {
@@ -71,6 +86,10 @@ function toRuntimeError(error, errorTypeOverride) {
 }
 
 class RuntimeError extends Error {
+  /**
+   * @param {string} errorType
+   * @param {string} errorMessage
+   */
   constructor(errorType, errorMessage) {
     super(errorMessage);
     this.name = errorType;
@@ -78,7 +97,38 @@ class RuntimeError extends Error {
 }
 
 // ------------------------------------------------------------------ handler loading (once per container)
+/**
+ * @typedef {object} LambdaContext
+ * @property {boolean} callbackWaitsForEmptyEventLoop
+ * @property {string} functionName
+ * @property {string} functionVersion
+ * @property {string} invokedFunctionArn
+ * @property {string} memoryLimitInMB
+ * @property {string} awsRequestId
+ * @property {string} logGroupName
+ * @property {string} logStreamName
+ * @property {unknown} identity
+ * @property {unknown} clientContext
+ * @property {() => number} getRemainingTimeInMillis
+ * @property {((error: unknown, result?: unknown) => void) | undefined} done
+ * @property {((result: unknown) => void) | undefined} succeed
+ * @property {((error: unknown) => void) | undefined} fail
+ */
+/** @typedef {(error: unknown, result?: unknown) => void} HandlerCallback */
+/** @typedef {(event: unknown, context: LambdaContext, callback: HandlerCallback) => unknown} Handler */
+
+/**
+ * `value[key]` for any value, as `value?.[key]` reads it (user modules have any shape).
+ * @param {unknown} value
+ * @param {string} key
+ * @returns {unknown}
+ */
+const member = (value, key) =>
+  value === null || value === undefined ? undefined : /** @type {Record<string, unknown>} */ (value)[key];
+
+/** @type {Promise<Handler> | undefined} */
 let handlerPromise;
+/** @returns {Promise<Handler>} */
 async function loadHandler() {
   const dot = handler.lastIndexOf('.');
   if (dot <= 0)
@@ -99,6 +149,7 @@ async function loadHandler() {
       `Error: Cannot find module '${path.basename(modulePath)}'\nRequire stack:\n- /var/runtime/index.mjs`,
     );
   }
+  /** @type {unknown} */
   let mod;
   try {
     mod = await import(pathToFileURL(file).href);
@@ -108,16 +159,18 @@ async function loadHandler() {
     throw error;
   }
   let fn = mod;
-  for (const part of exportPath.split('.')) fn = fn?.[part] ?? (fn === mod ? mod.default?.[part] : undefined);
+  for (const part of exportPath.split('.'))
+    fn = member(fn, part) ?? (fn === mod ? member(member(mod, 'default'), part) : undefined);
   if (typeof fn !== 'function') {
     throw new RuntimeError(
       'Runtime.HandlerNotFound',
       `${path.basename(modulePath)}.${exportPath} is undefined or not exported`,
     );
   }
-  return fn;
+  return /** @type {Handler} */ (fn);
 }
 
+/** @returns {Promise<Handler>} */
 function getHandler() {
   if (!handlerPromise) {
     handlerPromise = loadHandler();
@@ -129,6 +182,10 @@ function getHandler() {
   return handlerPromise;
 }
 
+/**
+ * @param {InvokeMessage} message
+ * @returns {LambdaContext}
+ */
 function lambdaContext(message) {
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -149,8 +206,21 @@ function lambdaContext(message) {
   };
 }
 
+/**
+ * @param {unknown} value
+ * @returns {value is PromiseLike<unknown>}
+ */
+const isThenable = (value) => Boolean(value) && typeof member(value, 'then') === 'function';
+
+/**
+ * @param {Handler} fn
+ * @param {unknown} event
+ * @param {LambdaContext} context
+ * @returns {Promise<unknown>}
+ */
 function callHandler(fn, event, context) {
   return new Promise((resolve, reject) => {
+    /** @type {HandlerCallback} */
     const callback = (error, result) =>
       error !== undefined && error !== null ? reject(error) : resolve(result);
     context.done = callback;
@@ -163,21 +233,26 @@ function callHandler(fn, event, context) {
       reject(error);
       return;
     }
-    if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
+    if (isThenable(returned)) returned.then(resolve, reject);
     else if (fn.length < 3) resolve(returned);
   });
 }
 
+/**
+ * @param {unknown} result
+ * @returns {string}
+ */
 function serialize(result) {
   if (result === undefined) return 'null';
   return JSON.stringify(result);
 }
 
-parentPort.on('message', async (message) => {
+port.on('message', async (/** @type {InvokeMessage} */ message) => {
   if (message?.type !== 'invoke') return;
   currentRequestId = message.requestId;
   try {
     const fn = await getHandler();
+    /** @type {unknown} */
     let event;
     try {
       event = JSON.parse(message.payload);
@@ -189,11 +264,12 @@ parentPort.on('message', async (message) => {
     try {
       payload = serialize(result);
     } catch (error) {
-      throw new RuntimeError('Runtime.MarshalError', `Unable to stringify response body: ${error.message}`);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RuntimeError('Runtime.MarshalError', `Unable to stringify response body: ${reason}`);
     }
-    parentPort.postMessage({ type: 'result', requestId: message.requestId, ok: true, payload });
+    post({ type: 'result', requestId: message.requestId, ok: true, payload });
   } catch (error) {
-    parentPort.postMessage({
+    post({
       type: 'result',
       requestId: message.requestId,
       ok: false,
@@ -205,11 +281,11 @@ parentPort.on('message', async (message) => {
 // A crash outside the handler's promise (a throw in a timer, an unhandled rejection) ends this container
 // after reporting the error for the invocation in flight, as the Node.js runtime does.
 process.on('uncaughtException', (error) => {
-  parentPort.postMessage({ type: 'fatal', requestId: currentRequestId, error: toRuntimeError(error) });
+  post({ type: 'fatal', requestId: currentRequestId, error: toRuntimeError(error) });
   process.exit(1);
 });
 process.on('unhandledRejection', (reason) => {
-  parentPort.postMessage({
+  post({
     type: 'fatal',
     requestId: currentRequestId,
     error: toRuntimeError(reason, 'Runtime.UnhandledPromiseRejection'),
@@ -223,6 +299,6 @@ process.on('unhandledRejection', (reason) => {
 // once the handler is ready. A failed init is re-run by the next invoke (`getHandler`), inside that
 // invoke's timeout, as Lambda retries a failed Init phase during the Invoke phase.
 getHandler().then(
-  () => parentPort.postMessage({ type: 'init', ok: true }),
-  (error) => parentPort.postMessage({ type: 'init', ok: false, error: toRuntimeError(error) }),
+  () => post({ type: 'init', ok: true }),
+  (error) => post({ type: 'init', ok: false, error: toRuntimeError(error) }),
 );

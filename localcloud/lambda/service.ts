@@ -50,9 +50,10 @@ import { unzipSync } from 'fflate';
 import { waitingForCapacity } from '../capacity';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
-import { Container, type InvocationOutcome, type RuntimeErrorPayload } from './container';
+import { Container, type InvocationOutcome } from './container';
 import { conflict, invalidParameter, LambdaApiError, notFound, tooManyRequests } from './errors';
 import { LAMBDA_LIMITS } from './limits';
+import type { RuntimeErrorPayload } from './worker-protocol';
 
 export interface FunctionSpec {
   name: string;
