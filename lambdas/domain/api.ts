@@ -488,31 +488,39 @@ function parseReview(event: APIGatewayProxyEvent): ReviewRequest {
 }
 
 /**
- * Takes back a decision that never reached the saga (its review wait closed without it): the order is
- * AWAITING_REVIEW again, with no decision, until the unwind of the timed-out wait records ReviewTimedOut.
- * Only while the order still carries that decision and that token: nothing else has moved it since.
+ * One write to an order only while it still carries `decision` and its `taskToken` (nothing has moved it
+ * since; a lost race changes nothing). `undo` takes back a decision that never reached the saga (its wait
+ * closed without it): AWAITING_REVIEW again, with no decision, until the unwind of the timed-out wait
+ * records ReviewTimedOut. `forget` removes the token once the decision reached the saga.
  */
-async function undoDecision(
+async function updateDecided(
   deps: ApiDeps,
   orderId: string,
   decision: ReviewRequest['decision'],
   taskToken: string,
+  change: 'undo' | 'forget',
 ): Promise<void> {
+  const undo = change === 'undo';
   try {
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.tables.Orders,
         Key: { orderId },
-        UpdateExpression:
-          'SET #status = :awaiting, updatedAt = :now REMOVE reviewDecision, reviewNote, cancelReason',
-        ConditionExpression: '#status = :next AND reviewDecision = :decision AND taskToken = :token',
-        ExpressionAttributeNames: { '#status': 'status' },
+        UpdateExpression: undo
+          ? 'SET #status = :awaiting, updatedAt = :now REMOVE reviewDecision, reviewNote, cancelReason'
+          : 'REMOVE taskToken',
+        ConditionExpression: `reviewDecision = :decision AND taskToken = :token${undo ? ' AND #status = :next' : ''}`,
+        ...(undo ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
         ExpressionAttributeValues: {
-          ':awaiting': 'AWAITING_REVIEW',
-          ':next': decidedStatus(decision),
-          ':token': taskToken,
           ':decision': decision,
-          ':now': (deps.now?.() ?? new Date()).toISOString(),
+          ':token': taskToken,
+          ...(undo
+            ? {
+                ':awaiting': 'AWAITING_REVIEW',
+                ':next': decidedStatus(decision),
+                ':now': (deps.now?.() ?? new Date()).toISOString(),
+              }
+            : {}),
         },
       }),
     );
@@ -524,34 +532,6 @@ async function undoDecision(
 /** The status a decision moves the order to. */
 function decidedStatus(decision: ReviewRequest['decision']): OrderStatus {
   return decision === 'approve' ? 'PENDING' : 'CANCELLING';
-}
-
-/**
- * Forgets the token once the decision reached the saga. Best effort: a token left behind is never used
- * again (a retry of the same decision finds its wait closed and the history says so), and the order's
- * outcome write removes it anyway.
- */
-async function forgetToken(
-  deps: ApiDeps,
-  orderId: string,
-  decision: ReviewRequest['decision'],
-  taskToken: string,
-): Promise<void> {
-  try {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.tables.Orders,
-        Key: { orderId },
-        UpdateExpression: 'REMOVE taskToken',
-        ConditionExpression: 'reviewDecision = :decision AND taskToken = :token',
-        ExpressionAttributeValues: { ':decision': decision, ':token': taskToken },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) {
-      deps.onUnexpectedError?.(error, `forgetting the review token of ${orderId}`);
-    }
-  }
 }
 
 /** Events that close a Task (any attempt of it). */
@@ -705,7 +685,7 @@ async function reviewOrder(
     if (!(await decisionDelivered(deps, old, review.decision))) {
       // Too late: the wait timed out and the saga is unwinding. The decision never reached it, so it must
       // not stay on the order either (RecordFailure would record a late reject as ReviewRejected).
-      await undoDecision(deps, orderId, review.decision, taskToken);
+      await updateDecided(deps, orderId, review.decision, taskToken, 'undo');
       throw new RequestError(
         409,
         `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
@@ -714,7 +694,11 @@ async function reviewOrder(
       );
     }
   }
-  await forgetToken(deps, orderId, review.decision, taskToken);
+  // Best effort: a token left behind is never used again (the same decision again finds its wait closed
+  // and the history says by whom), and the order's outcome write removes it anyway.
+  await updateDecided(deps, orderId, review.decision, taskToken, 'forget').catch((error: unknown) =>
+    deps.onUnexpectedError?.(error, `forgetting the review token of ${orderId}`),
+  );
   return reviewAnswer(orderId, review.decision);
 }
 
