@@ -51,9 +51,12 @@ export interface StepFunctionsPort {
   redriveExecution(executionArn: string): Promise<void>;
   sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void>;
   sendTaskFailure(input: { taskToken: string; error: string; cause: string }): Promise<void>;
+  /** GetExecutionHistory without execution data; oldest first unless `reverseOrder`, pages of `maxResults`. */
   getExecutionHistory(input: {
     executionArn: string;
     nextToken?: string;
+    reverseOrder?: boolean;
+    maxResults?: number;
   }): Promise<{ events: HistoryEvent[]; nextToken?: string }>;
 }
 
@@ -485,39 +488,39 @@ function parseReview(event: APIGatewayProxyEvent): ReviewRequest {
 }
 
 /**
- * Puts back what a review decision replaced (AWAITING_REVIEW, the token, the earlier decision fields), if
- * the order still carries that decision: nothing else has moved it since.
+ * One write to an order only while it still carries `decision` and its `taskToken` (nothing has moved it
+ * since; a lost race changes nothing). `undo` takes back a decision that never reached the saga (its wait
+ * closed without it): AWAITING_REVIEW again, with no decision, until the unwind of the timed-out wait
+ * records ReviewTimedOut. `forget` removes the token once the decision reached the saga.
  */
-async function undoDecision(
+async function updateDecided(
   deps: ApiDeps,
-  old: OrderRecord,
+  orderId: string,
   decision: ReviewRequest['decision'],
+  taskToken: string,
+  change: 'undo' | 'forget',
 ): Promise<void> {
-  const restored = {
-    reviewDecision: old.reviewDecision,
-    reviewNote: old.reviewNote,
-    cancelReason: old.cancelReason,
-  };
-  const set = Object.entries(restored).filter(([, value]) => value !== undefined);
-  const remove = Object.entries(restored).filter(([, value]) => value === undefined);
+  const undo = change === 'undo';
   try {
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.tables.Orders,
-        Key: { orderId: old.orderId },
-        UpdateExpression: `SET #status = :awaiting, taskToken = :token, updatedAt = :now${set
-          .map(([name]) => `, ${name} = :${name}`)
-          .join('')}${remove.length > 0 ? ` REMOVE ${remove.map(([name]) => name).join(', ')}` : ''}`,
-        ConditionExpression:
-          '#status = :next AND reviewDecision = :decision AND attribute_not_exists(taskToken)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        Key: { orderId },
+        UpdateExpression: undo
+          ? 'SET #status = :awaiting, updatedAt = :now REMOVE reviewDecision, reviewNote, cancelReason'
+          : 'REMOVE taskToken',
+        ConditionExpression: `reviewDecision = :decision AND taskToken = :token${undo ? ' AND #status = :next' : ''}`,
+        ...(undo ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
         ExpressionAttributeValues: {
-          ':awaiting': 'AWAITING_REVIEW',
-          ':next': decision === 'approve' ? 'PENDING' : 'CANCELLING',
-          ':token': old.taskToken,
           ':decision': decision,
-          ':now': (deps.now?.() ?? new Date()).toISOString(),
-          ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
+          ':token': taskToken,
+          ...(undo
+            ? {
+                ':awaiting': 'AWAITING_REVIEW',
+                ':next': decidedStatus(decision),
+                ':now': (deps.now?.() ?? new Date()).toISOString(),
+              }
+            : {}),
         },
       }),
     );
@@ -526,10 +529,91 @@ async function undoDecision(
   }
 }
 
+/** The status a decision moves the order to. */
+function decidedStatus(decision: ReviewRequest['decision']): OrderStatus {
+  return decision === 'approve' ? 'PENDING' : 'CANCELLING';
+}
+
+/** Events that close a Task (any attempt of it). */
+const TASK_CLOSINGS = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut']);
+
+/**
+ * How the last review wait of an execution closed: the closing event of the last attempt of the most recent
+ * RequestReview Task, read newest first in small pages (the review is near the end of a waiting history).
+ * Undefined: no such wait, or it has not closed.
+ */
+async function reviewWaitClosing(deps: ApiDeps, executionArn: string): Promise<HistoryEvent | undefined> {
+  let closing: HistoryEvent | undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.sfn.getExecutionHistory({
+      executionArn,
+      reverseOrder: true,
+      maxResults: 20,
+      ...(nextToken ? { nextToken } : {}),
+    });
+    for (const event of page.events) {
+      if (event.type !== undefined && TASK_CLOSINGS.has(event.type)) {
+        closing ??= event;
+      } else if (event.type?.endsWith('StateEntered')) {
+        if (event.stateEnteredEventDetails?.name === STATE_NAMES.requestReview) return closing;
+        closing = undefined;
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/**
+ * Whether `decision` is what closed the review wait of the order's execution. SendTask* answers the same
+ * "gone" error whether an earlier call of ours closed the wait or its deadline did; the history tells.
+ */
+async function decisionDelivered(
+  deps: ApiDeps,
+  order: OrderRecord,
+  decision: ReviewRequest['decision'],
+): Promise<boolean> {
+  if (!order.executionArn || isExpressExecution(order.executionArn)) return false;
+  const closing = await reviewWaitClosing(deps, order.executionArn).catch((error: unknown) => {
+    if (isGone(error)) return undefined;
+    throw error;
+  });
+  return decision === 'approve'
+    ? closing?.type === 'TaskSucceeded'
+    : closing?.type === 'TaskFailed' && closing.taskFailedEventDetails?.error === REVIEW_REJECTED;
+}
+
+/**
+ * Whether the order shows that `decision` already reached its saga: the decision is recorded and its token
+ * is gone (removed once the decision was delivered, or by the outcome write), and what the saga did next
+ * follows from it (an approval: still PENDING, CONFIRMED or a later step failed; a rejection: whatever it is
+ * now, nothing but the rejection moves a rejected order).
+ */
+function alreadyDelivered(order: OrderRecord, decision: ReviewRequest['decision']): boolean {
+  if (order.reviewDecision !== decision || order.taskToken !== undefined) return false;
+  if (decision === 'reject') return order.status !== 'AWAITING_REVIEW';
+  return order.status === 'PENDING' || order.status === 'CONFIRMED' || order.failedStep !== undefined;
+}
+
+/** The 202 answer of a review decision (the same for a repeated one). */
+function reviewAnswer(orderId: string, decision: ReviewRequest['decision']): APIGatewayProxyResult {
+  return respond(202, {
+    orderId,
+    status: decidedStatus(decision),
+    decision,
+    ...(decision === 'approve' ? {} : { reason: REVIEW_REJECTED }),
+    links: links(orderId),
+  });
+}
+
 /**
  * `POST /orders/{orderId}/review`: one conditional write decides (AWAITING_REVIEW → PENDING on approve,
- * → CANCELLING with reason ReviewRejected on reject), then the waiting Task is completed with the stored
- * token. A second or late decision finds the order no longer AWAITING_REVIEW (or the wait over): 409.
+ * → CANCELLING with reason ReviewRejected on reject) and keeps the token; then the waiting Task is
+ * completed with it, and only then is the token removed. Whatever dies in between, the same decision
+ * sent again completes what the first left undone (202); the Task's "gone" answer is resolved from the
+ * execution history (our decision closed it: 202; its deadline did: the decision is taken back, 409
+ * ReviewDeadlinePassed). A different decision after one was recorded: 409 NotAwaitingReview.
  */
 async function reviewOrder(
   event: APIGatewayProxyEvent,
@@ -547,11 +631,12 @@ async function reviewOrder(
         Key: { orderId },
         UpdateExpression: `SET #status = :next, reviewDecision = :decision, updatedAt = :now${
           review.note !== undefined ? ', reviewNote = :note' : ''
-        }${approve ? '' : ', cancelReason = :reason'} REMOVE taskToken`,
-        ConditionExpression: '#status = :awaiting AND attribute_exists(taskToken)',
+        }${approve ? '' : ', cancelReason = :reason'}`,
+        ConditionExpression:
+          'attribute_exists(taskToken) AND (#status = :awaiting OR (#status = :next AND reviewDecision = :decision))',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':next': approve ? 'PENDING' : 'CANCELLING',
+          ':next': decidedStatus(review.decision),
           ':awaiting': 'AWAITING_REVIEW',
           ':decision': review.decision,
           ':now': (deps.now?.() ?? new Date()).toISOString(),
@@ -566,6 +651,7 @@ async function reviewOrder(
   } catch (error) {
     const current = conditionFailedItem(error);
     if (!current) throw new RequestError(404, `Order ${orderId} not found`);
+    if (alreadyDelivered(current, review.decision)) return reviewAnswer(orderId, review.decision);
     throw new RequestError(
       409,
       `Order ${orderId} is ${current.status}${current.reason ? ` (${current.reason})` : ''}, not AWAITING_REVIEW: ${
@@ -596,23 +682,24 @@ async function reviewOrder(
     }
   } catch (error) {
     if (!isGone(error)) throw error;
-    // Too late: the wait timed out and the saga is unwinding. The decision never reached it, so it must not
-    // stay on the order either (RecordFailure would record a late reject as ReviewRejected).
-    await undoDecision(deps, old, review.decision);
-    throw new RequestError(
-      409,
-      `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
-      [],
-      'ReviewDeadlinePassed',
-    );
+    if (!(await decisionDelivered(deps, old, review.decision))) {
+      // Too late: the wait timed out and the saga is unwinding. The decision never reached it, so it must
+      // not stay on the order either (RecordFailure would record a late reject as ReviewRejected).
+      await updateDecided(deps, orderId, review.decision, taskToken, 'undo');
+      throw new RequestError(
+        409,
+        `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
+        [],
+        'ReviewDeadlinePassed',
+      );
+    }
   }
-  return respond(202, {
-    orderId,
-    status: approve ? 'PENDING' : 'CANCELLING',
-    decision: review.decision,
-    ...(approve ? {} : { reason: REVIEW_REJECTED }),
-    links: links(orderId),
-  });
+  // Best effort: a token left behind is never used again (the same decision again finds its wait closed
+  // and the history says by whom), and the order's outcome write removes it anyway.
+  await updateDecided(deps, orderId, review.decision, taskToken, 'forget').catch((error: unknown) =>
+    deps.onUnexpectedError?.(error, `forgetting the review token of ${orderId}`),
+  );
+  return reviewAnswer(orderId, review.decision);
 }
 
 /**

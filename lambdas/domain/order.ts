@@ -62,7 +62,9 @@ export async function confirmOrder(
             Update: {
               TableName: deps.tables.Orders,
               Key: { orderId },
-              UpdateExpression: 'SET #status = :confirmed, #total = :total, updatedAt = :now',
+              // The review token is forgotten here too, in case the API died before removing it.
+              UpdateExpression:
+                'SET #status = :confirmed, #total = :total, updatedAt = :now REMOVE taskToken',
               ConditionExpression: '#status = :pending',
               ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
               ExpressionAttributeValues: {
@@ -141,17 +143,23 @@ export function failureReason(failure: OrderSagaState['failure']): string {
  * Why the saga unwound when no step failed on its own: the order was cancelled (CANCELLING carries the
  * reason the API decided: CustomerCancelled or ReviewRejected), the review was rejected, or its deadline
  * passed (the review Task's States.Timeout). Undefined: a step failed, and `reason` names its error.
+ * A rejection recorded on the order whose wait still timed out never reached the saga (the API died
+ * between its write and SendTaskFailure, and no retry came before the deadline): the deadline decided.
  */
 export function cancelReasonOf(
   saga: Pick<OrderSagaState, 'failure'>,
   order: Pick<OrderRecord, 'status' | 'cancelReason'> | undefined,
 ): CancelReason | undefined {
-  if (order?.status === 'CANCELLING') return order.cancelReason ?? 'CustomerCancelled';
+  const reviewTimedOut =
+    saga.failure?.step === STATE_NAMES.requestReview && saga.failure.error === STATES_TIMEOUT;
+  if (order?.status === 'CANCELLING') {
+    return reviewTimedOut && order.cancelReason === REVIEW_REJECTED
+      ? 'ReviewTimedOut'
+      : (order.cancelReason ?? 'CustomerCancelled');
+  }
   if (saga.failure?.error === 'OrderCancelled') return order?.cancelReason ?? 'CustomerCancelled';
   if (saga.failure?.error === REVIEW_REJECTED) return 'ReviewRejected';
-  if (saga.failure?.step === STATE_NAMES.requestReview && saga.failure.error === STATES_TIMEOUT) {
-    return 'ReviewTimedOut';
-  }
+  if (reviewTimedOut) return 'ReviewTimedOut';
   return undefined;
 }
 
@@ -216,6 +224,8 @@ async function decideAndWrite(
   ];
   const remove = [
     'taskToken',
+    // A timed-out review has no decision: one recorded on the order never reached the saga.
+    ...(cancelReason === 'ReviewTimedOut' ? ['reviewDecision', 'reviewNote', 'cancelReason'] : []),
     ...(failedStep ? [] : ['failedStep']),
     ...(failedCompensations.length > 0 ? [] : ['failedCompensations']),
   ];

@@ -69,12 +69,13 @@ export const sdkStepFunctions: StepFunctionsPort = {
   async sendTaskFailure(input) {
     await stepFunctions().send(new SendTaskFailureCommand(input));
   },
-  async getExecutionHistory({ executionArn, nextToken }) {
+  async getExecutionHistory({ executionArn, nextToken, reverseOrder, maxResults }) {
     const out = await stepFunctions().send(
       new GetExecutionHistoryCommand({
         executionArn,
         nextToken,
-        maxResults: 1000,
+        reverseOrder,
+        maxResults: maxResults ?? 1000,
         includeExecutionData: false,
       }),
     );

@@ -279,6 +279,32 @@ describe('manual review (orders of at least 100000: one SKU-2)', () => {
     expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
   }, 120_000);
 
+  it('a decision whose first attempt died before reaching the saga: the same decision again is 202 and reaches it', async () => {
+    const input = big();
+    const executionArn = await place(input);
+    await until(input.orderId, awaiting);
+    // The first attempt's write (the decision, the token kept), then the API died: no SendTaskFailure.
+    const orders = String(target.outputs.OrdersTableName);
+    const { Item } = await doc.send(new GetCommand({ TableName: orders, Key: { orderId: input.orderId } }));
+    await doc.send(
+      new PutCommand({
+        TableName: orders,
+        Item: { ...Item, status: 'CANCELLING', reviewDecision: 'reject', cancelReason: 'ReviewRejected' },
+      }),
+    );
+
+    const retried = await review(input.orderId, { decision: 'reject' });
+    const other = await review(input.orderId, { decision: 'approve' });
+
+    expect(retried.status, retried.text).toBe(202);
+    expect(other.body).toMatchObject({ code: 'NotAwaitingReview' });
+    const final = await until(input.orderId, settled, (TEST_REVIEW_TIMEOUT_SECONDS * 1000) / 2);
+    expect(final).toMatchObject({ status: 'CANCELLED', reason: 'ReviewRejected' });
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReviewRejected' });
+    expect((await review(input.orderId, { decision: 'reject' })).status).toBe(202);
+  });
+
   it('refuses a bad decision with a 400 naming the field', async () => {
     const response = await review(world.id('any'), { decision: 'maybe', extra: 1 });
 

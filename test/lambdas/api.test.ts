@@ -64,12 +64,18 @@ class FakeStepFunctions implements StepFunctionsPort {
     this.calls.push(`failure ${input.taskToken} ${input.error}`);
   }
 
-  async getExecutionHistory({ nextToken }: { executionArn: string; nextToken?: string }) {
-    const start = nextToken ? Number(nextToken) : 0;
-    const end = start + this.historyPageSize;
+  async getExecutionHistory(input: {
+    executionArn: string;
+    nextToken?: string;
+    reverseOrder?: boolean;
+    maxResults?: number;
+  }) {
+    const events = input.reverseOrder ? [...this.historyEvents].reverse() : this.historyEvents;
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const end = start + Math.min(this.historyPageSize, input.maxResults ?? this.historyPageSize);
     return {
-      events: this.historyEvents.slice(start, end),
-      ...(end < this.historyEvents.length ? { nextToken: String(end) } : {}),
+      events: events.slice(start, end),
+      ...(end < events.length ? { nextToken: String(end) } : {}),
     };
   }
 }
@@ -761,6 +767,168 @@ describe('POST /orders/{orderId}/review', () => {
       expect(order?.reviewDecision).toBeUndefined();
     },
   );
+});
+
+/** An error that is not a "gone" answer: the connection dropped, the function died, the cloud was killed. */
+const networkError = () => Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+const gone = () => Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+
+/** Every SendTaskSuccess/SendTaskFailure from now on throws `error()`. */
+function tokenCallsThrow(sfn: FakeStepFunctions, error: () => Error) {
+  const fail = async () => {
+    throw error();
+  };
+  sfn.sendTaskSuccess = fail;
+  sfn.sendTaskFailure = fail;
+}
+
+/**
+ * A history that reached the review wait, newest last: the wait closed with `closing`, then `after` (the
+ * saga carried on). The review's Task Lambda failed once and was retried (two attempts in one state).
+ */
+function reviewHistory(closing: HistoryEvent | undefined, after: HistoryEvent[] = []): HistoryEvent[] {
+  const entered = (type: string, name: string) => ({ type, stateEnteredEventDetails: { name } });
+  const events = [
+    { type: 'ExecutionStarted' },
+    entered('TaskStateEntered', 'ReserveStock'),
+    { type: 'TaskScheduled' },
+    { type: 'TaskSucceeded' },
+    { type: 'TaskStateExited', stateExitedEventDetails: { name: 'ReserveStock' } },
+    entered('ChoiceStateEntered', 'NeedsReview'),
+    { type: 'ChoiceStateExited', stateExitedEventDetails: { name: 'NeedsReview' } },
+    entered('TaskStateEntered', 'RequestReview'),
+    { type: 'TaskScheduled' },
+    { type: 'TaskFailed', taskFailedEventDetails: { error: 'TransientError' } },
+    { type: 'TaskScheduled' },
+    { type: 'TaskSubmitted' },
+    ...(closing ? [closing] : []),
+    ...after,
+  ];
+  return events.map((event, index) => ({ ...event, id: index + 1 })) as HistoryEvent[];
+}
+
+const afterApproval = [
+  { type: 'TaskStateExited', stateExitedEventDetails: { name: 'RequestReview' } },
+  { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'ChargePayment' } },
+  { type: 'TaskScheduled' },
+  { type: 'TaskFailed', taskFailedEventDetails: { error: 'TransientError' } },
+] as HistoryEvent[];
+const afterRejection = [
+  { type: 'PassStateEntered', stateEnteredEventDetails: { name: 'RequestReviewFailed' } },
+] as HistoryEvent[];
+
+describe('POST /orders/{orderId}/review when the API dies between its decision and the token call', () => {
+  const decisions = [
+    ['approve', 'PENDING', 'success token-1 {"decision":"approve"}'],
+    ['reject', 'CANCELLING', 'failure token-1 ReviewRejected'],
+  ] as const;
+
+  /** The first attempt: the decision is written, then the token call never answers (the function died). */
+  async function decidedThenDied(deps: ApiDeps & { sfn: FakeStepFunctions }, decision: string) {
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1', total: 150000 });
+    const { sendTaskSuccess, sendTaskFailure } = deps.sfn;
+    tokenCallsThrow(deps.sfn, networkError);
+    const first = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+    expect(first.statusCode).toBe(500);
+    Object.assign(deps.sfn, { sendTaskSuccess, sendTaskFailure });
+    return orderId;
+  }
+
+  it.each(decisions)(
+    'the same %s again: 202, the stored token is sent this time, and then forgotten',
+    async (decision, status, call) => {
+      const deps = newDeps();
+      const orderId = await decidedThenDied(deps, decision);
+      expect(await orderOf(orderId)).toMatchObject({
+        status,
+        reviewDecision: decision,
+        taskToken: 'token-1',
+      });
+
+      const retry = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+
+      expect(retry.statusCode).toBe(202);
+      expect(parse(retry.body)).toMatchObject({ orderId, status, decision });
+      expect(deps.sfn.calls).toEqual([call]);
+      const order = await orderOf(orderId);
+      expect(order).toMatchObject({ status, reviewDecision: decision });
+      expect(order?.taskToken).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['approve', 'PENDING', { type: 'TaskSucceeded' }, afterApproval],
+    [
+      'reject',
+      'CANCELLING',
+      { type: 'TaskFailed', taskFailedEventDetails: { error: 'ReviewRejected' } },
+      afterRejection,
+    ],
+  ] as const)(
+    'the first %s reached the wait before the function died: the retry finds the wait closed by it, 202, nothing undone',
+    async (decision, status, closing, after) => {
+      const deps = newDeps();
+      const orderId = await decidedThenDied(deps, decision);
+      deps.sfn.historyPageSize = 3;
+      deps.sfn.historyEvents = reviewHistory(closing as HistoryEvent, after);
+      tokenCallsThrow(deps.sfn, gone);
+
+      const retry = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+
+      expect(retry.statusCode).toBe(202);
+      expect(parse(retry.body)).toMatchObject({ orderId, status, decision });
+      const order = await orderOf(orderId);
+      expect(order).toMatchObject({ status, reviewDecision: decision });
+      expect(order?.taskToken).toBeUndefined();
+      // Once delivered and forgotten, the same decision again is answered the same, and sends nothing.
+      const again = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+      expect(again.statusCode).toBe(202);
+      expect(parse(again.body)).toEqual(parse(retry.body));
+    },
+  );
+
+  it.each(decisions)(
+    'the retried %s finds the wait timed out: 409 ReviewDeadlinePassed, the decision taken back, ReviewTimedOut',
+    async (decision) => {
+      const deps = newDeps();
+      const orderId = await decidedThenDied(deps, decision);
+      deps.sfn.historyPageSize = 3;
+      deps.sfn.historyEvents = reviewHistory({ type: 'TaskTimedOut' } as HistoryEvent, afterRejection);
+      tokenCallsThrow(deps.sfn, gone);
+
+      const retry = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+
+      expect(retry.statusCode).toBe(409);
+      expect(parse(retry.body).code).toBe('ReviewDeadlinePassed');
+      const undone = await orderOf(orderId);
+      expect(undone).toMatchObject({ status: 'AWAITING_REVIEW', taskToken: 'token-1' });
+      expect([undone?.reviewDecision, undone?.cancelReason]).toEqual([undefined, undefined]);
+      const saga = sagaInput(orderId, { failure: { step: 'RequestReview', error: 'States.Timeout' } });
+      await recordFailure(saga, { doc: local.doc, tables: local.tables });
+      expect(await orderOf(orderId)).toMatchObject({ status: 'CANCELLED', reason: 'ReviewTimedOut' });
+    },
+  );
+
+  it('a different decision after one was recorded: 409 NotAwaitingReview, and the first one is still sent on its retry', async () => {
+    const deps = newDeps();
+    const orderId = await decidedThenDied(deps, 'approve');
+
+    const other = await handleApiRequest(act(orderId, 'review', { decision: 'reject' }), deps);
+
+    expect(other.statusCode).toBe(409);
+    expect(parse(other.body)).toMatchObject({ code: 'NotAwaitingReview' });
+    expect(parse(other.body).message).toContain('already reviewed (approve)');
+    expect(deps.sfn.calls).toEqual([]);
+    expect(await orderOf(orderId)).toMatchObject({
+      status: 'PENDING',
+      reviewDecision: 'approve',
+      taskToken: 'token-1',
+    });
+    expect((await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps)).statusCode).toBe(
+      202,
+    );
+    expect(deps.sfn.calls).toEqual(['success token-1 {"decision":"approve"}']);
+  });
 });
 
 describe('POST /orders/{orderId}/resume', () => {

@@ -6,7 +6,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordFailure, requestReview } from '../../lambdas/domain/order';
+import { confirmOrder, recordFailure, requestReview } from '../../lambdas/domain/order';
 import { reserveStock } from '../../lambdas/domain/stock';
 import type { OrderRecord, OrderSagaState, OrderStatus, StepName } from '../../lib/contract';
 import {
@@ -169,6 +169,16 @@ describe('RequestReview', () => {
 const lambdaCause = (errorType: string, errorMessage: string) =>
   JSON.stringify({ errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`] });
 
+describe('ConfirmOrder', () => {
+  it('forgets a review token left on an approved order (the API died before removing it)', async () => {
+    const saga = await orderIn('PENDING', { reviewDecision: 'approve', taskToken: 'token-1' });
+    await confirmOrder(saga, deps());
+    const order = await orderOf(saga.orderId);
+    expect(order).toMatchObject({ status: 'CONFIRMED', reviewDecision: 'approve' });
+    expect(order?.taskToken).toBeUndefined();
+  });
+});
+
 describe('RecordFailure: why the order was cancelled', () => {
   const cases: [string, OrderStatus, Partial<OrderRecord>, NonNullable<OrderSagaState['failure']>, string][] =
     [
@@ -212,6 +222,30 @@ describe('RecordFailure: why the order was cancelled', () => {
       expect(order).toMatchObject({ status: 'CANCELLED', reason });
       expect(order?.failedStep).toBeUndefined();
       expect(order?.taskToken).toBeUndefined();
+    },
+  );
+
+  it.each([
+    [
+      'a rejection',
+      'CANCELLING',
+      { cancelReason: 'ReviewRejected', reviewDecision: 'reject', reviewNote: 'no' },
+    ],
+    ['an approval', 'PENDING', { reviewDecision: 'approve', reviewNote: 'ok' }],
+  ] as const)(
+    '%s recorded on the order that never reached the wait (its deadline came first): ReviewTimedOut, no decision left',
+    async (_label, status, decided) => {
+      const saga = await orderIn(status, { ...decided, taskToken: 'token-1' });
+      const failure = { step: 'RequestReview' as const, error: 'States.Timeout' };
+      expect(await recordFailure({ ...saga, failure }, deps())).toMatchObject({ reason: 'ReviewTimedOut' });
+      const order = await orderOf(saga.orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', reason: 'ReviewTimedOut' });
+      expect([order?.reviewDecision, order?.reviewNote, order?.cancelReason, order?.taskToken]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
     },
   );
 
