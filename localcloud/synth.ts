@@ -17,7 +17,10 @@ function newestMtime(dir: string): number {
 }
 
 /** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
-export function staleReason(assemblyDir: string, sourceDirs = ['bin', 'lib', 'lambdas']): string | undefined {
+export function staleReason(
+  assemblyDir: string,
+  sourceDirs = ['bin', 'lib', 'lambdas', 'toolkit'],
+): string | undefined {
   const manifest = path.join(assemblyDir, 'manifest.json');
   if (!existsSync(manifest)) return `${assemblyDir} is missing`;
   const builtAt = statSync(manifest).mtimeMs;
