@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { TRANSFER_OUTPUTS, type TransferInput } from '../lib/transfer-contract';
+import { TRANSFER_ID_ATTRIBUTE, TRANSFER_OUTPUTS, type TransferInput } from '../lib/transfer-contract';
 import type { PluginContext, SagaPlugin, SeedReport } from '../localcloud/plugin';
 import type { RedriveReport } from '../toolkit/runtime/redrive';
 import type { AwsClientSettings } from './aws';
@@ -109,10 +109,17 @@ export class TransferDriver {
     return out.Item ? Number(out.Item.balance) : undefined;
   }
 
-  /** Runs the transfer's Redrive function (replays the compensations parked on the DLQ): its report. */
-  async redrive(): Promise<RedriveReport> {
+  /**
+   * Runs the transfer's Redrive function (replays the compensations parked on the DLQ, or only those of
+   * `transferId`): its report.
+   */
+  async redrive(transferId?: string): Promise<RedriveReport> {
+    const scope = transferId ? { [TRANSFER_ID_ATTRIBUTE]: transferId } : {};
     const out = await this.lambda.send(
-      new InvokeCommand({ FunctionName: this.outputs[TRANSFER_OUTPUTS.redriveFunction], Payload: '{}' }),
+      new InvokeCommand({
+        FunctionName: this.outputs[TRANSFER_OUTPUTS.redriveFunction],
+        Payload: JSON.stringify(scope),
+      }),
     );
     const text = new TextDecoder().decode(out.Payload);
     if (out.FunctionError) throw new Error(`Redrive failed: ${text}`);
