@@ -29,6 +29,7 @@ import {
   type RedriveApp,
   redriveDeadLetters as redriveSaga,
   type RedriveEntry as SagaRedriveEntry,
+  type RedriveReport as SagaRedriveReport,
 } from '../../toolkit/runtime/redrive';
 
 export type { InvokeOutcome, InvokePort } from '../../toolkit/runtime/redrive';
@@ -56,14 +57,8 @@ export interface RedriveDeps {
 
 export type RedriveEntry = SagaRedriveEntry & { orderId?: string; step?: DeadLetterStep };
 
-export interface RedriveReport {
-  processed: number;
-  succeeded: RedriveEntry[];
-  failed: RedriveEntry[];
-  skipped: RedriveEntry[];
-  /** Messages left on the DLQ by this run (failed and skipped), plus any not reached in time. */
-  remaining: number;
-}
+/** The report of a run, its entries naming the order (`orderId`) and the step. */
+export type RedriveReport = SagaRedriveReport<RedriveEntry>;
 
 async function orderStatus(deps: Pick<RedriveDeps, 'doc' | 'ordersTable'>, orderId: string) {
   const out = await deps.doc.send(

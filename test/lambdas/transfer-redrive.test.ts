@@ -6,27 +6,26 @@
  * through the state machine and the deployed Redrive function.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { transferRedrive } from '../../lambdas/domain/transfer';
 import { TRANSFER_ENV, TRANSFER_ID_ATTRIBUTE, type TransferInput } from '../../lib/transfer-contract';
 import { type InvokePort, redriveDeadLetters } from '../../toolkit/runtime/redrive';
 import { localClient } from '../support/dynamodb-local';
+import { type LocalSqs, startSqs } from '../support/sqs-local';
 import { type Handler, lambdaContext, loadHandler } from './support';
 
 const prefix = `transfer-${randomUUID().slice(0, 8)}`;
 const tables = { accounts: `${prefix}-Accounts`, keys: `${prefix}-IdempotencyKeys` };
 const doc = DynamoDBDocumentClient.from(localClient());
-let server: Server;
+let localSqs: LocalSqs;
 let sqs: SQSClient;
 const handlers: Record<string, Handler> = {};
 const FUNCTIONS = {
@@ -58,14 +57,8 @@ beforeAll(async () => {
     );
   await create(tables.accounts, ['accountId']);
   await create(tables.keys, [TRANSFER_ID_ATTRIBUTE, 'step']);
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  sqs = new SQSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  localSqs = await startSqs();
+  sqs = localSqs.sqs;
   const env = { [TRANSFER_ENV.accounts]: tables.accounts, [TRANSFER_ENV.idempotency]: tables.keys };
   const local = { endpoint: inject('dynamodbEndpoint'), env };
   handlers.Debit = await loadHandler('transfer-debit', local);
@@ -77,8 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sqs?.destroy();
-  await new Promise((resolve) => server?.close(resolve));
+  await localSqs?.close();
 });
 
 const balance = async (accountId: string) =>

@@ -111,11 +111,11 @@ export type RedriveEntry = { messageId: string; step?: string; detail?: string }
   string | undefined
 >;
 
-export interface RedriveReport {
+export interface RedriveReport<E extends RedriveEntry = RedriveEntry> {
   processed: number;
-  succeeded: RedriveEntry[];
-  failed: RedriveEntry[];
-  skipped: RedriveEntry[];
+  succeeded: E[];
+  failed: E[];
+  skipped: E[];
   /** Messages left on the DLQ by this run (failed and skipped), plus any not reached in time. */
   remaining: number;
 }

@@ -156,13 +156,34 @@ function replayOrRefuse<R>(record: StepRecord, sagaId: string): R {
   throw new SagaStepCancelledError(sagaId, record.step, record.state);
 }
 
-/** `attribute_not_exists(<id>)`: the key record is written only if absent. */
-function keyAbsent(
+/**
+ * The Put of a new key record of `step` (`state` and `fields`), with the condition that there is none yet
+ * (`attribute_not_exists(<id>)`); a failed condition returns the record that was there.
+ */
+function putNewKey(
   store: StepStore,
-): Pick<Required<TransactItem>['Put'], 'ConditionExpression' | 'ExpressionAttributeNames'> {
+  spec: { sagaId: string; step: string },
+  state: StepRecord['state'],
+  fields: Partial<StepRecord>,
+): TransactItem {
+  const { now, expiresAt } = timestamps(store);
+  const item: StepRecord = {
+    ...keyOf(store, spec.sagaId, spec.step),
+    step: spec.step,
+    state,
+    ...fields,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt,
+  };
   return {
-    ConditionExpression: 'attribute_not_exists(#id)',
-    ExpressionAttributeNames: { '#id': store.idAttribute },
+    Put: {
+      TableName: store.idempotencyTable,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#id)',
+      ExpressionAttributeNames: { '#id': store.idAttribute },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
   };
 }
 
@@ -249,30 +270,12 @@ async function attemptAction<R, S extends string>(store: StepStore, spec: Action
   if (existing) return replayOrRefuse<R>(existing, spec.sagaId);
 
   const plan = await spec.plan();
-  const { now, expiresAt } = timestamps(store);
-  const key: StepRecord = {
-    ...keyOf(store, spec.sagaId, spec.step),
-    step: spec.step,
-    state: 'DONE',
-    result: plan.result,
-    effect: plan.effect,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt,
-  };
   const guard = store.guard ? [store.guard.item(spec.sagaId)] : [];
   try {
     await store.doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: store.idempotencyTable,
-              Item: key,
-              ...keyAbsent(store),
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
+          putNewKey(store, spec, 'DONE', { result: plan.result, effect: plan.effect }),
           ...guard,
           ...plan.writes,
         ],
@@ -323,29 +326,12 @@ async function attemptCompensation<S extends string, C extends string>(
     const record = await readRecord(store, spec.sagaId, spec.step);
     if (record?.state === 'COMPENSATED') return done('already-compensated');
     if (record?.state === 'TOMBSTONE') return done('already-tombstoned');
-    const { now, expiresAt } = timestamps(store);
 
     if (!record) {
-      const tombstone: StepRecord = {
-        ...keyOf(store, spec.sagaId, spec.step),
-        step: spec.step,
-        state: 'TOMBSTONE',
-        createdAt: now,
-        updatedAt: now,
-        expiresAt,
-      };
       try {
         await store.doc.send(
           new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: store.idempotencyTable,
-                  Item: { ...tombstone, compensatedBy: spec.compensation },
-                  ...keyAbsent(store),
-                },
-              },
-            ],
+            TransactItems: [putNewKey(store, spec, 'TOMBSTONE', { compensatedBy: spec.compensation })],
           }),
         );
         return done('tombstoned');
@@ -357,6 +343,7 @@ async function attemptCompensation<S extends string, C extends string>(
     }
 
     const plan = await spec.reverse(record);
+    const { now, expiresAt } = timestamps(store);
     try {
       await store.doc.send(
         new TransactWriteCommand({
