@@ -27,6 +27,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
+import { REDRIVE_ENV } from './config';
 import type { StepEvent } from './step-event';
 
 export type InvokeOutcome = { ok: true; result?: unknown } | { ok: false; error: string; cause?: string };
@@ -169,7 +170,11 @@ async function invokeCompensation(
 ): Promise<InvokeOutcome> {
   const functionName = options.compensationFunctions[step];
   if (!functionName) {
-    return { ok: false, error: 'NotConfigured', cause: `no function configured for ${step}` };
+    return {
+      ok: false,
+      error: 'NotConfigured',
+      cause: `no function configured for ${step} in ${REDRIVE_ENV.compensationFunctions}`,
+    };
   }
   try {
     return await options.invoke(functionName, {
