@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * One config, four projects (their helpers: test/support/):
  * - infra:      the synthesized CDK template (no services)
- * - lambdas:    handlers and domain code against DynamoDB Local (one JVM for the run: dynamodb-local.global.ts)
+ * - lambdas:    handlers, domain code and the toolkit's runtime against DynamoDB Local (one JVM for the
+ *               run: dynamodb-local.global.ts)
  * - localcloud: the local cloud's services, conformance cases, AWS CLI as a client
  * - e2e:        the saga through the API of a target (local cloud by default; STEPSAGA_TARGET=localstack|aws)
  * localcloud and e2e synthesize the test assembly and share one local cloud per project among the files
@@ -30,7 +31,7 @@ export default defineConfig({
       {
         test: {
           name: 'lambdas',
-          include: ['test/lambdas/**/*.test.ts'],
+          include: ['test/lambdas/**/*.test.ts', 'test/toolkit/**/*.test.ts'],
           globalSetup: ['test/support/dynamodb-local.global.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

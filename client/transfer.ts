@@ -1,13 +1,15 @@
 /**
  * Tools for the money transfer saga (lib/transfer-contract.ts): the demo accounts the local cloud seeds
- * into an empty Accounts table, and a small driver (start a transfer, wait for its outcome, read balances)
- * shared by the e2e tests and chaos.
+ * into an empty Accounts table, and a small driver (start a transfer, wait for its outcome, read balances,
+ * redrive the DLQ) shared by the e2e tests and chaos.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { TRANSFER_OUTPUTS, type TransferInput } from '../lib/transfer-contract';
+import { TRANSFER_ID_ATTRIBUTE, TRANSFER_OUTPUTS, type TransferInput } from '../lib/transfer-contract';
 import type { PluginContext, SagaPlugin, SeedReport } from '../localcloud/plugin';
+import type { RedriveReport } from '../toolkit/runtime/redrive';
 import type { AwsClientSettings } from './aws';
 
 /** The demo accounts (minor units). */
@@ -56,12 +58,14 @@ export type TransferOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 export class TransferDriver {
   readonly sfn: SFNClient;
   readonly doc: DynamoDBDocumentClient;
+  readonly lambda: LambdaClient;
   constructor(
     sdk: AwsClientSettings,
     readonly outputs: Readonly<Record<string, string>>,
   ) {
     this.sfn = new SFNClient(sdk);
     this.doc = DynamoDBDocumentClient.from(new DynamoDBClient(sdk));
+    this.lambda = new LambdaClient(sdk);
   }
 
   get accountsTable(): string {
@@ -105,8 +109,26 @@ export class TransferDriver {
     return out.Item ? Number(out.Item.balance) : undefined;
   }
 
+  /**
+   * Runs the transfer's Redrive function (replays the compensations parked on the DLQ, or only those of
+   * `transferId`): its report.
+   */
+  async redrive(transferId?: string): Promise<RedriveReport> {
+    const scope = transferId ? { [TRANSFER_ID_ATTRIBUTE]: transferId } : {};
+    const out = await this.lambda.send(
+      new InvokeCommand({
+        FunctionName: this.outputs[TRANSFER_OUTPUTS.redriveFunction],
+        Payload: JSON.stringify(scope),
+      }),
+    );
+    const text = new TextDecoder().decode(out.Payload);
+    if (out.FunctionError) throw new Error(`Redrive failed: ${text}`);
+    return JSON.parse(text) as RedriveReport;
+  }
+
   close(): void {
     this.sfn.destroy();
     this.doc.destroy();
+    this.lambda.destroy();
   }
 }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROJECT_ROOT } from '../toolkit/construct/saga-function';
 import { type Stage, stackName } from './contract';
 import { OrderSagaStack, REVIEW_DEFAULTS } from './order-saga-stack';
-import { PROJECT_ROOT } from './saga-function';
 import { transferStackName } from './transfer-contract';
 import { TransferSagaStack } from './transfer-saga-stack';
 

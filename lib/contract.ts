@@ -8,6 +8,11 @@
  * Change a name only with a migration note in docs/architecture.md.
  */
 
+import { REDRIVE_ENV } from '../toolkit/runtime/config';
+import { FAULTS_ENV, type FaultMode } from '../toolkit/runtime/faults';
+import { KEY_ACTIONS } from '../toolkit/runtime/key-actions';
+import type { StepEvent as SagaStepEvent } from '../toolkit/runtime/step-event';
+
 /** Forward steps of the order saga, in execution order. */
 export const STEP_NAMES = [
   'ReservePromo',
@@ -89,8 +94,8 @@ export const BUSINESS_ERRORS = [
 ] as const;
 export type BusinessErrorName = (typeof BUSINESS_ERRORS)[number];
 
-/** Errors a forward step retries (with backoff and full jitter): the toolkit's (lib/saga-errors.ts). */
-export { TRANSIENT_ERRORS } from './saga-errors';
+/** Errors a forward step retries (with backoff and full jitter): the toolkit's (toolkit/construct/saga-errors.ts). */
+export { TRANSIENT_ERRORS } from '../toolkit/construct/saga-errors';
 
 /** DynamoDB tables: construct id, key attributes, and the env var that carries the physical name. */
 export const TABLES = {
@@ -111,11 +116,11 @@ export type TableId = keyof typeof TABLES;
 /** Other environment variables the functions read. */
 export const ENV = {
   /** `on` enables the `faults` plan in saga input (local cloud and dev stages only). Anything else: off. */
-  faults: 'STEPSAGA_FAULTS',
+  faults: FAULTS_ENV,
   stateMachineArn: 'STATE_MACHINE_ARN',
-  dlqUrl: 'DLQ_URL',
+  dlqUrl: REDRIVE_ENV.dlqUrl,
   /** JSON `{ "<CompensationName>": "<function name>" }`, read by the redrive function. */
-  compensationFunctions: 'COMPENSATION_FUNCTIONS',
+  compensationFunctions: REDRIVE_ENV.compensationFunctions,
   /** The Redrive function's name, read by the api function (resume of a NEEDS_ATTENTION order). */
   redriveFunction: 'REDRIVE_FUNCTION_NAME',
 } as const;
@@ -134,10 +139,9 @@ export type TableAction =
   | 'UpdateItem'
   | 'ConditionCheckItem';
 
-/** The step engine's action (`runAction`): read the key record, then Put it in the step's transaction. */
-const ACTION_KEY: readonly TableAction[] = ['GetItem', 'PutItem'];
-/** The step engine's compensation (`runCompensation`): read, then tombstone (Put) or mark COMPENSATED (Update). */
-const COMPENSATION_KEY: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem'];
+/** The step engine's calls on IdempotencyKeys (toolkit/runtime/key-actions.ts). */
+const ACTION_KEY: readonly TableAction[] = KEY_ACTIONS.action;
+const COMPENSATION_KEY: readonly TableAction[] = KEY_ACTIONS.compensation;
 /** A forward step's "order not cancelled" ConditionCheck on Orders, inside its transaction. */
 const CANCELLATION_GUARD: readonly TableAction[] = ['ConditionCheckItem'];
 
@@ -250,35 +254,14 @@ export interface OrderItem {
   quantity: number;
 }
 
-/** A fault to inject into one step or compensation (honoured only when STEPSAGA_FAULTS=on). */
-export type FaultMode =
-  /** Throw `InjectedFailure` (a business error: not retried) before doing anything. */
-  | 'fail'
-  /** Throw `TransientError` on the first N attempts (uses the state's RetryCount), then work. */
-  | `transient:${number}`
-  /** Sleep past the function's timeout before doing anything. */
-  | 'timeout'
-  /** Commit the effect, then throw `CrashAfterCommit`: the orchestrator sees a failure for work done. */
-  | 'crash-after-commit'
-  /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
-  | 'duplicate';
-
-/** The fault modes: the one place they are listed (the API's validation, the tools, the console). */
-export const FAULT_MODE_NAMES = ['fail', 'timeout', 'crash-after-commit', 'duplicate'] as const;
-/** `transient:N`: N from 0 to 999. */
-export const FAULT_MODE_PATTERN = new RegExp(`^(${FAULT_MODE_NAMES.join('|')}|transient:(0|[1-9]\\d{0,2}))$`);
-/** The modes a form offers (one `transient:N` example). */
-export const FAULT_MODES = [
-  'fail',
-  'transient:2',
-  'timeout',
-  'crash-after-commit',
-  'duplicate',
-] as const satisfies readonly FaultMode[];
-
-export function isFaultMode(value: unknown): value is FaultMode {
-  return typeof value === 'string' && FAULT_MODE_PATTERN.test(value);
-}
+/** Fault modes and their validation: the toolkit's (toolkit/runtime/faults.ts). */
+export {
+  FAULT_MODE_NAMES,
+  FAULT_MODE_PATTERN,
+  FAULT_MODES,
+  type FaultMode,
+  isFaultMode,
+} from '../toolkit/runtime/faults';
 
 /** What a fault can target: a step, a compensation, or `RecordFailure` (the unwind's last write). */
 export type FaultTarget = SagaOperation | typeof STATE_NAMES.recordFailure;
@@ -360,15 +343,8 @@ export interface OrderSagaState extends OrderSagaInput {
  * `{ "saga.$": "$", "context": { "executionArn.$": "$$.Execution.Id", "retryCount.$": "$$.State.RetryCount" } }`.
  * Its return value is the step result (forward: stored at `$.results.<Step>`; compensation: discarded).
  */
-export interface StepEvent {
-  saga: OrderSagaState;
-  context: {
-    executionArn: string;
-    retryCount: number;
-    /** `$$.Task.Token`, only for the `.waitForTaskToken` review Task. */
-    taskToken?: string;
-  };
-}
+/** The event every order function receives (`context.taskToken` only for the review Task). */
+export type StepEvent = SagaStepEvent<OrderSagaState>;
 
 /** The DLQ message body written by `<Compensation>ToDLQ` (and replayed by redrive). */
 /**

@@ -1,16 +1,15 @@
 import { type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { COMPENSATION_OF, type FunctionId, STEP_NAMES, type Stage } from './contract';
-import type { Saga } from './saga';
-import type { SagaFunction } from './saga-function';
+import type { Saga } from '../toolkit/construct/saga';
+import type { SagaFunction } from '../toolkit/construct/saga-function';
+import { acknowledgeSagaFindings } from '../toolkit/construct/saga-nag';
+import type { FunctionId, Stage } from './contract';
 
 /** What the acknowledgements look at: the order saga stack's parts (`OrderSagaStack` has them). */
 export interface NagSubject extends Stack {
   readonly stage: Stage;
   readonly functions: Readonly<Record<FunctionId, SagaFunction>>;
-  readonly deadLetterQueue: Queue;
   readonly saga: Saga;
   readonly api: RestApi;
   readonly corsEnabled: boolean;
@@ -18,59 +17,31 @@ export interface NagSubject extends Stack {
 
 /**
  * The cdk-nag (AwsSolutions) findings the order saga accepts, each on the narrowest construct and, for
- * granular rules, the exact finding, with the reason in code. `npm run nag` fails on anything else.
+ * granular rules, the exact finding, with the reason in code: the toolkit's (every saga's functions, state
+ * machine and DLQ) and the order stack's own (its API, the api function's execution ARNs). `npm run nag`
+ * fails on anything else.
  */
 export function acknowledgeNagFindings(stack: NagSubject): void {
   const ack = (scope: IConstruct, id: string, reason: string) =>
     Validations.of(scope).acknowledge({ id, reason });
   const logicalId = (element: IConstruct) => stack.resolve((element as CfnElement).logicalId) as string;
 
-  for (const [functionId, fn] of Object.entries(stack.functions)) {
-    ack(
-      fn,
-      'AwsSolutions-L1',
-      `${functionId} runs on Node.js 22 (an LTS release Lambda supports until 2027-04-30) on purpose: the ` +
-        'bundles target node22 and the local cloud and CI run that version; moving to a newer runtime is a ' +
-        'one-line change in lib/saga-function.ts once the test suite passes on it.',
-    );
-    ack(
-      fn.executionRole,
-      'AwsSolutions-IAM5[Resource::*]',
-      `The only '*' resources in the ${functionId} role are X-Ray (xray:PutTraceSegments, ` +
-        'xray:PutTelemetryRecords), which has no resource-level permissions: AWS requires "*" ' +
-        '(https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html)' +
-        (functionId === 'Api'
-          ? ', and states:SendTaskSuccess/SendTaskFailure (the review decision), which authorise no ' +
-            'resource type either: the task token itself is the capability, and only the review Task of ' +
-            "this stack's state machine hands one out (stored on the order, never returned by the API)."
-          : '.'),
-    );
-  }
-
-  const stateMachineRole = stack.saga.stateMachine.role;
-  ack(
-    stateMachineRole,
-    'AwsSolutions-IAM5[Resource::*]',
-    "The state machine role's '*' resources are X-Ray tracing and CloudWatch Logs log delivery " +
-      '(logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, ' +
-      'PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), neither of which supports ' +
-      'resource-level permissions (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
-  );
-  const invoked = [
-    ...STEP_NAMES,
-    ...Object.values(COMPENSATION_OF),
-    'RecordFailure',
-    'RequestReview',
-  ] as const;
-  for (const functionId of invoked) {
-    const fn = stack.functions[functionId];
-    ack(
-      stateMachineRole,
-      `AwsSolutions-IAM5[Resource::<${logicalId(fn.node.defaultChild!)}.Arn>:*]`,
-      `LambdaInvoke grants ${functionId} itself and its qualified ARNs (<arn>:<version|alias>); the ` +
-        'wildcard only ranges over versions and aliases of that one function.',
-    );
-  }
+  acknowledgeSagaFindings(stack.saga, {
+    functions: stack.functions,
+    starResources: {
+      Api:
+        'states:SendTaskSuccess/SendTaskFailure (the review decision), which authorise no resource type ' +
+        "either: the task token itself is the capability, and only the review Task of this stack's state " +
+        'machine hands one out (stored on the order, never returned by the API).',
+    },
+    ...(stack.stage === 'prod'
+      ? {
+          withoutExecutionData:
+            'The prod stage logs ERROR events without execution data: execution data holds customer ids ' +
+            'and order contents, and the full history stays available through GetExecutionHistory (Standard).',
+        }
+      : {}),
+  });
 
   const resolvedName: unknown = stack.resolve(stack.saga.stateMachine.stateMachineName);
   const stateMachineName =
@@ -86,14 +57,6 @@ export function acknowledgeNagFindings(stack: NagSubject): void {
         'to this one state machine.',
     );
   }
-
-  ack(
-    stack.deadLetterQueue,
-    'AwsSolutions-SQS3',
-    'This queue IS the dead-letter store of the saga: the state machine sends compensations that ' +
-      'exhausted their retries here, the redrive function replays them, and an alarm fires on depth > 0. ' +
-      'Nothing consumes it with a receive count, so a DLQ behind it would never receive anything.',
-  );
 
   const api = stack.api;
   ack(
@@ -127,15 +90,6 @@ export function acknowledgeNagFindings(stack: NagSubject): void {
       'AwsSolutions-APIG4',
       'Only the CORS preflight (OPTIONS, a mock integration that returns headers) is unauthenticated: ' +
         'browsers send preflight requests without credentials.',
-    );
-  }
-
-  if (stack.stage === 'prod') {
-    ack(
-      stack.saga.stateMachine,
-      'AwsSolutions-SF1',
-      'The prod stage logs ERROR events without execution data: execution data holds customer ids and ' +
-        'order contents, and the full history stays available through GetExecutionHistory (Standard).',
     );
   }
 }

@@ -9,6 +9,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Condition, LogLevel, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { Saga, type SagaStep } from '../toolkit/construct/saga';
+import { SagaFunction } from '../toolkit/construct/saga-function';
 import {
   COMPENSATION_OF,
   type CompensationName,
@@ -26,8 +28,6 @@ import {
   type TableId,
 } from './contract';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
-import { Saga, type SagaStep } from './saga';
-import { SagaFunction } from './saga-function';
 
 export interface OrderSagaStackProps extends StackProps {
   /**
@@ -232,6 +232,8 @@ export class OrderSagaStack extends Stack {
       steps,
       taskTimeout: TASK_TIMEOUT,
       deadLetterQueue: this.deadLetterQueue,
+      correlationIdPath: '$.orderId',
+      correlationIdField: 'orderId',
       recordFailure: this.functions.RecordFailure,
       stateNames: {
         failedSuffix: STATE_NAMES.failedSuffix,
@@ -256,7 +258,9 @@ export class OrderSagaStack extends Stack {
     const stateMachine = this.saga.stateMachine;
 
     this.wireApiFunction(props.express ?? false);
-    this.wireRedriveFunction();
+    // Redrive replays the compensations and RecordFailure (whose DLQ message means the unwind's outcome
+    // was never written).
+    this.saga.grantRedrive(this.functions.Redrive);
 
     this.api = this.createApi(props);
     this.createAlarmsAndDashboard(props);
@@ -391,49 +395,6 @@ export class OrderSagaStack extends Stack {
         sid: 'InvokeRedrive',
         actions: ['lambda:InvokeFunction'],
         resources: [this.functions.Redrive.functionArn],
-      }),
-    );
-  }
-
-  /**
-   * Redrive reads (and re-parks into) the DLQ and invokes only the compensation functions and
-   * RecordFailure (whose DLQ message means the unwind's outcome was never written).
-   */
-  private wireRedriveFunction(): void {
-    const redrive = this.functions.Redrive;
-    const compensations = Object.values(COMPENSATION_OF) as CompensationName[];
-    const replayed = [...compensations, STATE_NAMES.recordFailure] as const;
-    redrive.addEnvironment(ENV.dlqUrl, this.deadLetterQueue.queueUrl);
-    redrive.addEnvironment(
-      ENV.compensationFunctions,
-      this.toJsonString(Object.fromEntries(replayed.map((c) => [c, this.functions[c].functionName]))),
-    );
-    redrive.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ConsumeDeadLetterQueue',
-        actions: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueAttributes',
-          // Resuming an unwind that the pivot guard stopped parks a compensation that fails again.
-          'sqs:SendMessage',
-        ],
-        resources: [this.deadLetterQueue.queueArn],
-      }),
-    );
-    redrive.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeCompensations',
-        actions: ['lambda:InvokeFunction'],
-        resources: compensations.map((c) => this.functions[c].functionArn),
-      }),
-    );
-    redrive.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeRecordFailure',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.functions.RecordFailure.functionArn],
       }),
     );
   }

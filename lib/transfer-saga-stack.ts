@@ -1,24 +1,17 @@
-import {
-  Aws,
-  type CfnElement,
-  CfnOutput,
-  Duration,
-  Fn,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { Saga } from './saga';
-import { SagaFunction } from './saga-function';
+import { Saga } from '../toolkit/construct/saga';
+import { SagaFunction, type SagaFunctionProps } from '../toolkit/construct/saga-function';
+import { acknowledgeSagaFindings } from '../toolkit/construct/saga-nag';
+import { KEY_ACTIONS } from '../toolkit/runtime/key-actions';
 import {
   TRANSFER_ENV,
+  TRANSFER_ID_ATTRIBUTE,
   TRANSFER_OUTPUTS,
   TRANSFER_STEPS,
   type TransferCompensation,
@@ -36,11 +29,12 @@ const kebab = (name: string) => name.replace(/(?<=.)([A-Z])/g, '-$1').toLowerCas
 /**
  * The money transfer saga, built only from the toolkit: two tables (Accounts, IdempotencyKeys), four
  * SagaFunctions (each granted exactly the DynamoDB calls of its step-engine transaction), the Saga
- * construct (Debit → Credit; CreditBack, DebitBack), its DLQ and distinct outputs.
+ * construct (Debit → Credit; CreditBack, DebitBack), its DLQ, its redrive function and distinct outputs.
  */
 export class TransferSagaStack extends Stack {
   public readonly saga: Saga;
   public readonly functions: Record<TransferStep | TransferCompensation, SagaFunction>;
+  public readonly redrive: SagaFunction;
 
   constructor(scope: Construct, id: string, props: TransferSagaStackProps = {}) {
     super(scope, id, props);
@@ -57,8 +51,8 @@ export class TransferSagaStack extends Stack {
         removalPolicy,
       });
     const accounts = table('Accounts', 'accountId');
-    // The step engine's key schema: the saga's business id (here the transferId) and the step name.
-    const idempotency = table('IdempotencyKeys', 'orderId', 'step');
+    // The step engine's key schema: the saga's id attribute and the step name.
+    const idempotency = table('IdempotencyKeys', TRANSFER_ID_ATTRIBUTE, 'step');
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
@@ -66,35 +60,37 @@ export class TransferSagaStack extends Stack {
       removalPolicy,
     });
 
-    const fn = (name: TransferStep | TransferCompensation, keyActions: string[]) => {
-      const f = new SagaFunction(this, `${name}Function`, {
+    const sagaFunction = (name: string, props: Partial<SagaFunctionProps> = {}) =>
+      new SagaFunction(this, `${name}Function`, {
         entry: `transfer-${kebab(name)}.ts`,
         description: `stepsaga transfer ${name}`,
         serviceName: 'stepsaga-transfer',
         logRemovalPolicy: removalPolicy,
+        ...props,
+      });
+    const fn = (name: TransferStep | TransferCompensation, keyActions: readonly string[]) => {
+      const f = sagaFunction(name, {
         environment: {
           [TRANSFER_ENV.accounts]: accounts.tableName,
           [TRANSFER_ENV.idempotency]: idempotency.tableName,
           [TRANSFER_ENV.faults]: props.faults ? 'on' : 'off',
         },
       });
-      const grant = (sid: string, actions: string[], t: dynamodb.Table) =>
-        f.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid,
-            actions: actions.map((a) => `dynamodb:${a}`),
-            resources: [t.tableArn],
-          }),
-        );
-      grant('AccountsTable', ['UpdateItem'], accounts);
-      grant('IdempotencyKeysTable', keyActions, idempotency);
+      const grants = [
+        ['AccountsTable', ['UpdateItem'], accounts],
+        ['IdempotencyKeysTable', keyActions, idempotency],
+      ] as const;
+      for (const [sid, actions, t] of grants) {
+        const statement = { sid, actions: actions.map((a) => `dynamodb:${a}`), resources: [t.tableArn] };
+        f.addToRolePolicy(new iam.PolicyStatement(statement));
+      }
       return f;
     };
     const steps = Object.entries(TRANSFER_STEPS) as [TransferStep, TransferCompensation][];
     this.functions = Object.fromEntries(
       steps.flatMap(([step, undo]) => [
-        [step, fn(step, ['GetItem', 'PutItem'])],
-        [undo, fn(undo, ['GetItem', 'PutItem', 'UpdateItem'])],
+        [step, fn(step, KEY_ACTIONS.action)],
+        [undo, fn(undo, KEY_ACTIONS.compensation)],
       ]),
     ) as Record<TransferStep | TransferCompensation, SagaFunction>;
 
@@ -107,6 +103,7 @@ export class TransferSagaStack extends Stack {
       })),
       deadLetterQueue: dlq,
       correlationIdPath: '$.transferId',
+      correlationIdField: TRANSFER_ID_ATTRIBUTE,
       // Named after the stack, so its executions are told apart from the order saga's at a glance.
       stateMachineName: this.stackName,
       stateNames: { failed: 'TransferFailed' },
@@ -123,31 +120,23 @@ export class TransferSagaStack extends Stack {
       },
     });
 
+    this.redrive = sagaFunction('Redrive', { timeout: Duration.seconds(60) });
+    this.saga.grantRedrive(this.redrive);
+
     const outputs = {
       [TRANSFER_OUTPUTS.stateMachineArn]: this.saga.stateMachine.stateMachineArn,
       [TRANSFER_OUTPUTS.dlqUrl]: dlq.queueUrl,
       [TRANSFER_OUTPUTS.accountsTable]: accounts.tableName,
       [TRANSFER_OUTPUTS.idempotencyTable]: idempotency.tableName,
+      [TRANSFER_OUTPUTS.redriveFunction]: this.redrive.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
 
-    // cdk-nag: the same accepted findings as the order saga (lib/nag-acknowledgements.ts), same reasons.
-    const ack = (scope: Construct, nagId: string, reason: string) =>
-      Validations.of(scope).acknowledge({ id: nagId, reason });
-    const role = this.saga.stateMachine.role;
-    for (const f of Object.values(this.functions)) {
-      ack(f, 'AwsSolutions-L1', 'Node.js 22 on purpose: the bundles, the local cloud and CI target it.');
-      ack(f.executionRole, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray has no resource-level permissions.');
-      const logicalId = this.resolve((f.node.defaultChild as CfnElement).logicalId) as string;
-      ack(
-        role,
-        `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        "LambdaInvoke: the function's versions.",
-      );
-    }
-    ack(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray and log delivery have no resource-level permissions.');
-    ack(dlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter store of the saga: nothing consumes it.');
-    if (props.prod)
-      ack(this.saga.stateMachine, 'AwsSolutions-SF1', 'Prod logs errors without execution data.');
+    acknowledgeSagaFindings(this.saga, {
+      functions: { ...this.functions, Redrive: this.redrive },
+      ...(props.prod
+        ? { withoutExecutionData: 'Prod logs errors without execution data (account ids).' }
+        : {}),
+    });
   }
 }

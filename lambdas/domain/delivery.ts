@@ -3,8 +3,8 @@
  * (condition `booked < capacity`), cancelling gives back the place the booking took.
  */
 import type { BookDeliveryResult, OrderSagaState } from '../../lib/contract';
+import { type CompensationResult, runAction, runCompensation } from '../../toolkit/runtime/step-engine';
 import { SlotFullError, UnknownSlotError } from '../shared/errors';
-import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
 import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
 export type DeliveryDeps = CancellableDeps<'DeliverySlots' | 'IdempotencyKeys'>;
@@ -12,7 +12,7 @@ export type DeliveryDeps = CancellableDeps<'DeliverySlots' | 'IdempotencyKeys'>;
 export async function bookDelivery(saga: OrderSagaState, deps: DeliveryDeps): Promise<BookDeliveryResult> {
   const slotId = saga.deliverySlot;
   return runAction(guardedStoreOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'BookDelivery',
     async plan() {
       return {
@@ -39,7 +39,7 @@ export async function bookDelivery(saga: OrderSagaState, deps: DeliveryDeps): Pr
 
 export async function cancelDelivery(saga: OrderSagaState, deps: DeliveryDeps): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'BookDelivery',
     compensation: 'CancelDelivery',
     reverse(record) {

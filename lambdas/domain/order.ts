@@ -24,14 +24,14 @@ import {
   STATES_TIMEOUT,
   type StepName,
 } from '../../lib/contract';
+import { InvalidSagaInputError, TransientError } from '../../toolkit/runtime/errors';
 import {
-  InvalidSagaInputError,
-  OrderAlreadyConfirmedError,
-  OrderCancelledError,
-  OrderNotPendingError,
-  TransientError,
-} from '../shared/errors';
-import { asTransient, type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
+  asTransient,
+  type CompensationResult,
+  runAction,
+  runCompensation,
+} from '../../toolkit/runtime/step-engine';
+import { OrderAlreadyConfirmedError, OrderCancelledError, OrderNotPendingError } from '../shared/errors';
 import { type StepDeps, storeOf } from '../shared/step-handler';
 
 export type OrderDeps = StepDeps<'Orders' | 'IdempotencyKeys'>;
@@ -52,7 +52,7 @@ export async function confirmOrder(
     throw new InvalidSagaInputError(`Order ${orderId} has no total at results.ReserveStock.total`);
   }
   return runAction<ConfirmOrderResult>(storeOf(deps), {
-    orderId,
+    sagaId: orderId,
     step: 'ConfirmOrder',
     onCommitted: () => hooks.onConfirmed?.(),
     async plan() {
@@ -94,7 +94,7 @@ export async function rejectOrder(
   deps: StepDeps<'IdempotencyKeys'>,
 ): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ConfirmOrder',
     compensation: 'RejectOrder',
     reverse() {

@@ -3,8 +3,9 @@
  * ReserveStock (`saga.results.ReserveStock.total`, integer minor units); refund exactly what was charged.
  */
 import type { ChargePaymentResult, OrderSagaState } from '../../lib/contract';
-import { InsufficientFundsError, InvalidSagaInputError, UnknownCustomerError } from '../shared/errors';
-import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
+import { InvalidSagaInputError } from '../../toolkit/runtime/errors';
+import { type CompensationResult, runAction, runCompensation } from '../../toolkit/runtime/step-engine';
+import { InsufficientFundsError, UnknownCustomerError } from '../shared/errors';
 import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
 export type PaymentDeps = CancellableDeps<'Accounts' | 'IdempotencyKeys'>;
@@ -25,7 +26,7 @@ function orderTotal(saga: OrderSagaState): number {
 export async function chargePayment(saga: OrderSagaState, deps: PaymentDeps): Promise<ChargePaymentResult> {
   const { customerId } = saga;
   return runAction(guardedStoreOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ChargePayment',
     async plan() {
       const amount = orderTotal(saga);
@@ -56,7 +57,7 @@ export async function chargePayment(saga: OrderSagaState, deps: PaymentDeps): Pr
 
 export async function refundPayment(saga: OrderSagaState, deps: PaymentDeps): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ChargePayment',
     compensation: 'RefundPayment',
     reverse(record) {

@@ -5,13 +5,9 @@
 
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderSagaState, ReservePromoResult } from '../../lib/contract';
-import {
-  InvalidSagaInputError,
-  PromoExhaustedError,
-  PromoNotFoundError,
-  TransientError,
-} from '../shared/errors';
-import { type CompensationResult, runAction, runCompensation } from '../shared/step-engine';
+import { InvalidSagaInputError, TransientError } from '../../toolkit/runtime/errors';
+import { type CompensationResult, runAction, runCompensation } from '../../toolkit/runtime/step-engine';
+import { PromoExhaustedError, PromoNotFoundError } from '../shared/errors';
 import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
 export type PromoDeps = CancellableDeps<'Promos' | 'IdempotencyKeys'>;
@@ -24,7 +20,7 @@ function promoCodeOf(saga: OrderSagaState): string {
 export async function reservePromo(saga: OrderSagaState, deps: PromoDeps): Promise<ReservePromoResult> {
   const code = promoCodeOf(saga);
   return runAction(guardedStoreOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ReservePromo',
     async plan() {
       const promo = await deps.doc.send(
@@ -59,7 +55,7 @@ export async function reservePromo(saga: OrderSagaState, deps: PromoDeps): Promi
 
 export async function releasePromo(saga: OrderSagaState, deps: PromoDeps): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ReservePromo',
     compensation: 'ReleasePromo',
     reverse(record) {

@@ -7,8 +7,14 @@
  */
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaState, PricedLine, ReserveStockResult } from '../../lib/contract';
-import { InsufficientStockError, TransientError, UnknownSkuError } from '../shared/errors';
-import { type CompensationResult, type Item, runAction, runCompensation } from '../shared/step-engine';
+import { TransientError } from '../../toolkit/runtime/errors';
+import {
+  type CompensationResult,
+  type Item,
+  runAction,
+  runCompensation,
+} from '../../toolkit/runtime/step-engine';
+import { InsufficientStockError, UnknownSkuError } from '../shared/errors';
 import { type CancellableDeps, guardedStoreOf, storeOf } from '../shared/step-handler';
 
 export type StockDeps = CancellableDeps<'Inventory' | 'IdempotencyKeys'>;
@@ -50,7 +56,7 @@ async function readPrices(deps: StockDeps, skus: string[]): Promise<Map<string, 
 
 export async function reserveStock(saga: OrderSagaState, deps: StockDeps): Promise<ReserveStockResult> {
   return runAction(guardedStoreOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ReserveStock',
     async plan() {
       const items = mergeLines(saga.items);
@@ -93,7 +99,7 @@ export async function reserveStock(saga: OrderSagaState, deps: StockDeps): Promi
 
 export async function releaseStock(saga: OrderSagaState, deps: StockDeps): Promise<CompensationResult> {
   return runCompensation(storeOf(deps), {
-    orderId: saga.orderId,
+    sagaId: saga.orderId,
     step: 'ReserveStock',
     compensation: 'ReleaseStock',
     reverse(record) {

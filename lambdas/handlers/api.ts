@@ -14,12 +14,15 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ENV } from '../../lib/contract';
+import { dynamoDb } from '../../toolkit/runtime/clients/dynamodb';
+import { lambda } from '../../toolkit/runtime/clients/lambda';
+import { stepFunctions } from '../../toolkit/runtime/clients/sfn';
+import { once, requireEnv } from '../../toolkit/runtime/config';
+import { faultsEnabled } from '../../toolkit/runtime/faults';
+import { bindLogContext, logger, traced } from '../../toolkit/runtime/observability';
 import { handleApiRequest, type StepFunctionsPort } from '../domain/api';
-import { dynamoDb } from '../shared/clients/dynamodb';
-import { lambda } from '../shared/clients/lambda';
-import { stepFunctions } from '../shared/clients/sfn';
-import { faultsEnabled, once, requireEnv, tableNamesFromEnv } from '../shared/config';
-import { bindLogContext, countOrder, logger, OrderMetric, traced } from '../shared/observability';
+import { tableNamesFromEnv } from '../shared/config';
+import { countOrder, OrderMetric } from '../shared/metrics';
 
 const config = once(() => ({
   tables: tableNamesFromEnv(['Orders', 'IdempotencyKeys']),

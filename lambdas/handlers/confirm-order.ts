@@ -1,5 +1,5 @@
 import { confirmOrder } from '../domain/order';
-import { countOrder, OrderMetric } from '../shared/observability';
+import { countOrder, OrderMetric } from '../shared/metrics';
 import { createStepHandler } from '../shared/step-handler';
 
 /** ConfirmOrder Task: the point of no return, PENDING → CONFIRMED. */

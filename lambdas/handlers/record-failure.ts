@@ -1,6 +1,6 @@
 import { BUSINESS_ERRORS } from '../../lib/contract';
 import { recordFailure } from '../domain/order';
-import { countOrder, OrderMetric } from '../shared/observability';
+import { countOrder, OrderMetric } from '../shared/metrics';
 import { createStepHandler } from '../shared/step-handler';
 
 const businessErrors: ReadonlySet<string> = new Set(BUSINESS_ERRORS);

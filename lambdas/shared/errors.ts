@@ -1,32 +1,32 @@
 /**
- * Typed saga errors. Each class sets `this.name` to the contract name (lib/contract.ts `BUSINESS_ERRORS`)
- * exactly: Step Functions Catch/Retry match on the error name the Lambda runtime reports, which is
- * `error.name` (bundles keep class names, but the explicit name is what counts).
- *
- * Business errors are never retried by the state machine; `TransientError` is (contract `TRANSIENT_ERRORS`).
+ * The order saga's business errors. Each class sets `this.name` to the contract name (lib/contract.ts
+ * `BUSINESS_ERRORS`) exactly: Step Functions Catch/Retry match on it. The toolkit's own errors
+ * (`SagaStepCancelled`, `InjectedFailure`, `CrashAfterCommit`, `InvalidSagaInput`, `TransientError`) are in
+ * toolkit/runtime/errors.ts.
  */
 import type { BusinessErrorName } from '../../lib/contract';
+import { SagaError } from '../../toolkit/runtime/errors';
 
-/** Base class of every business error: stable name, never retried. */
-export abstract class SagaError extends Error {
+/** Base class of the order's business errors: a contract name, never retried. */
+abstract class OrderError extends SagaError {
   abstract override readonly name: BusinessErrorName;
 }
 
-export class PromoExhaustedError extends SagaError {
+export class PromoExhaustedError extends OrderError {
   override readonly name = 'PromoExhausted';
   constructor(readonly code: string) {
     super(`Promo code ${code} has no uses left`);
   }
 }
 
-export class PromoNotFoundError extends SagaError {
+export class PromoNotFoundError extends OrderError {
   override readonly name = 'PromoNotFound';
   constructor(readonly code: string) {
     super(`Promo code ${code} does not exist`);
   }
 }
 
-export class InsufficientStockError extends SagaError {
+export class InsufficientStockError extends OrderError {
   override readonly name = 'InsufficientStock';
   constructor(
     readonly sku: string,
@@ -41,14 +41,14 @@ export class InsufficientStockError extends SagaError {
   }
 }
 
-export class UnknownSkuError extends SagaError {
+export class UnknownSkuError extends OrderError {
   override readonly name = 'UnknownSku';
   constructor(readonly sku: string) {
     super(`SKU ${sku} does not exist`);
   }
 }
 
-export class InsufficientFundsError extends SagaError {
+export class InsufficientFundsError extends OrderError {
   override readonly name = 'InsufficientFunds';
   constructor(
     readonly customerId: string,
@@ -63,28 +63,28 @@ export class InsufficientFundsError extends SagaError {
   }
 }
 
-export class UnknownCustomerError extends SagaError {
+export class UnknownCustomerError extends OrderError {
   override readonly name = 'UnknownCustomer';
   constructor(readonly customerId: string) {
     super(`Customer ${customerId} does not exist`);
   }
 }
 
-export class SlotFullError extends SagaError {
+export class SlotFullError extends OrderError {
   override readonly name = 'SlotFull';
   constructor(readonly slotId: string) {
     super(`Delivery slot ${slotId} is fully booked`);
   }
 }
 
-export class UnknownSlotError extends SagaError {
+export class UnknownSlotError extends OrderError {
   override readonly name = 'UnknownSlot';
   constructor(readonly slotId: string) {
     super(`Delivery slot ${slotId} does not exist`);
   }
 }
 
-export class OrderNotPendingError extends SagaError {
+export class OrderNotPendingError extends OrderError {
   override readonly name = 'OrderNotPending';
   constructor(
     readonly orderId: string,
@@ -98,57 +98,15 @@ export class OrderNotPendingError extends SagaError {
   }
 }
 
-export class OrderAlreadyConfirmedError extends SagaError {
+export class OrderAlreadyConfirmedError extends OrderError {
   override readonly name = 'OrderAlreadyConfirmed';
   constructor(readonly orderId: string) {
     super(`Order ${orderId} was already confirmed: it is not unwound`);
   }
 }
 
-export class SagaStepCancelledError extends SagaError {
-  override readonly name = 'SagaStepCancelled';
-  constructor(
-    readonly orderId: string,
-    readonly step: string,
-    readonly state: string,
-  ) {
-    super(`${step} for order ${orderId} was already compensated (${state}): it will not run`);
-  }
-}
-
-export class InjectedFailureError extends SagaError {
-  override readonly name = 'InjectedFailure';
-  constructor(readonly operation: string) {
-    super(`Injected failure in ${operation}`);
-  }
-}
-
-export class CrashAfterCommitError extends SagaError {
-  override readonly name = 'CrashAfterCommit';
-  constructor(readonly operation: string) {
-    super(`Injected crash in ${operation} after its effect was committed`);
-  }
-}
-
-export class InvalidSagaInputError extends SagaError {
-  override readonly name = 'InvalidSagaInput';
-  constructor(message: string) {
-    super(message);
-  }
-}
-
-/** A failure worth retrying (throttling, transaction conflicts, injected `transient:N`). */
-export class TransientError extends Error {
-  override readonly name = 'TransientError';
-}
-
-/** Mirrors what the Lambda runtime reports when a function outlives its timeout (injected `timeout`). */
-export class FunctionTimeoutError extends Error {
-  override readonly name = 'Sandbox.Timedout';
-}
-
 /** The order is CANCELLING (or CANCELLED): a forward step refuses, and the saga unwinds. */
-export class OrderCancelledError extends SagaError {
+export class OrderCancelledError extends OrderError {
   override readonly name = 'OrderCancelled';
   constructor(
     readonly orderId: string,
@@ -162,7 +120,7 @@ export class OrderCancelledError extends SagaError {
  * A reviewer rejected the order. Not thrown by a function: `POST /orders/{id}/review` fails the review
  * Task with this name (SendTaskFailure), and the Catch unwinds the saga like any business error.
  */
-export class ReviewRejectedError extends SagaError {
+export class ReviewRejectedError extends OrderError {
   override readonly name = 'ReviewRejected';
   constructor(readonly orderId: string) {
     super(`Order ${orderId} was rejected by a reviewer`);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putAccounts, TransferDriver } from '../../client/transfer';
-import type { TransferInput } from '../../lib/transfer-contract';
+import { TRANSFER_ID_ATTRIBUTE, type TransferInput } from '../../lib/transfer-contract';
 import { startTarget, type Target } from '../support/target';
 
 let target: Target;
@@ -73,6 +73,31 @@ describe('the transfer saga on the local cloud', () => {
     const result = await driver.run(transfer(200, { faults: { Credit: 'fail' } }));
 
     expect(result.status).toBe('FAILED');
+    expect(await balances()).toEqual([500, 10]);
+  });
+
+  it('parks a compensation that keeps failing on the DLQ, and its redrive credits the source back', async () => {
+    const { transfer, balances } = await accounts(500, 10);
+
+    // Credit fails, and so does CreditBack on every retry: the debit stays, CreditBack is dead-lettered.
+    const result = await driver.run(transfer(200, { faults: { Credit: 'fail', CreditBack: 'fail' } }));
+    expect(result).toEqual({ status: 'FAILED', error: 'CompensationFailed' });
+    expect(await balances()).toEqual([300, 10]);
+
+    // The outage is over: redrive replays CreditBack (without the fault plan) and deletes the message.
+    const report = await driver.redrive();
+    expect(report.succeeded).toEqual([
+      expect.objectContaining({
+        [TRANSFER_ID_ATTRIBUTE]: transfer(0).transferId,
+        step: 'CreditBack',
+        detail: 'compensated',
+      }),
+    ]);
+    expect(report.remaining).toBe(0);
+    expect(await balances()).toEqual([500, 10]);
+
+    // The DLQ is empty: a second run replays nothing and moves no money.
+    expect(await driver.redrive()).toMatchObject({ processed: 0, remaining: 0 });
     expect(await balances()).toEqual([500, 10]);
   });
 

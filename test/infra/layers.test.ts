@@ -41,15 +41,17 @@ function lint(files: Record<string, string>): { status: number | null; output: s
 }
 
 const allowed = {
-  'lib/saga.ts': "export const saga = 'generic';\n",
-  'lib/contract.ts': "import { saga } from './saga';\nexport const order = saga;\n",
+  'toolkit/construct/saga.ts': "import { engine } from '../runtime/engine';\nexport const saga = engine;\n",
+  'toolkit/runtime/engine.ts': "export const engine = 'generic';\n",
+  'lib/contract.ts': "import { saga } from '../toolkit/construct/saga';\nexport const order = saga;\n",
+  'lambdas/step.ts': "import { engine } from '../toolkit/runtime/engine';\nexport const step = engine;\n",
   'client/api.ts':
     "import { order } from '../lib/contract';\nimport { cloud } from '../localcloud/cloud';\nexport const api = [order, cloud];\n",
   'localcloud/cloud.ts': "export const cloud = 'any app';\n",
 };
 
 describe('the layer rule (npm run lint:layers)', () => {
-  it('passes imports that point down: order → toolkit, tools → order and local cloud', () => {
+  it('passes imports that point down: toolkit construct → runtime, order → toolkit, tools → order and local cloud', () => {
     const { status, output } = lint(allowed);
     expect(output).toContain('no dependency violations found');
     expect(status).toBe(0);
@@ -64,14 +66,18 @@ describe('the layer rule (npm run lint:layers)', () => {
     expect(output).toMatch(/localcloud-is-app-agnostic: localcloud\/cloud\.ts → lib\/contract\.ts/);
   });
 
-  it('fails an upward import: the toolkit importing the order saga, the order saga importing a tool', () => {
+  it('fails an upward import: the toolkit importing the order saga or the local cloud, the order saga importing a tool', () => {
     const { status, output } = lint({
       ...allowed,
-      'lib/saga.ts': "import { order } from './contract';\nexport const saga = order;\n",
+      'toolkit/construct/saga.ts':
+        "import { order } from '../../lib/contract';\nexport const saga = order;\n",
+      'toolkit/runtime/engine.ts':
+        "import { cloud } from '../../localcloud/cloud';\nexport const engine = cloud;\n",
       'lib/contract.ts': "import { api } from '../client/api';\nexport const order = api;\n",
     });
     expect(status).not.toBe(0);
-    expect(output).toMatch(/toolkit-is-generic: lib\/saga\.ts → lib\/contract\.ts/);
+    expect(output).toMatch(/toolkit-is-generic: toolkit\/construct\/saga\.ts → lib\/contract\.ts/);
+    expect(output).toMatch(/toolkit-is-generic: toolkit\/runtime\/engine\.ts → localcloud\/cloud\.ts/);
     expect(output).toMatch(/order-saga-imports-only-the-toolkit: lib\/contract\.ts → client\/api\.ts/);
   });
 

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FUNCTIONS, OUTPUTS, stackName } from '../../lib/contract';
-import { PROJECT_ROOT } from '../../lib/saga-function';
 import { TRANSFER_STEPS } from '../../lib/transfer-contract';
+import { PROJECT_ROOT } from '../../toolkit/construct/saga-function';
 
 const NEEDED_SERVICES = [
   'stepfunctions',
@@ -111,8 +111,8 @@ describe('LocalStack path', () => {
     const bundles = readdirSync(outdir).filter(
       (d) => d.startsWith('asset.') && existsSync(path.join(outdir, d, 'index.js')),
     );
-    // The order saga's functions and the transfer saga's (a step and a compensation per step).
-    expect(bundles).toHaveLength(Object.keys(FUNCTIONS).length + 2 * Object.keys(TRANSFER_STEPS).length);
+    // The order saga's functions and the transfer saga's (a step and a compensation per step, and redrive).
+    expect(bundles).toHaveLength(Object.keys(FUNCTIONS).length + 2 * Object.keys(TRANSFER_STEPS).length + 1);
     for (const bundle of bundles) {
       const code = readFileSync(path.join(outdir, bundle, 'index.js'), 'utf8');
       expect(existsSync(path.join(outdir, bundle, 'index.js.map'))).toBe(true);

@@ -9,7 +9,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME_PREFIX, STATE_NAMES } from '../../lib/contract';
 import { EXECUTION_TIMEOUT, executionTimeout, REVIEW_DEFAULTS } from '../../lib/order-saga-stack';
-import { PROJECT_ROOT } from '../../lib/saga-function';
+import { PROJECT_ROOT } from '../../toolkit/construct/saga-function';
 import { invokedLogicalId, stateMachineDefinition, synthOrderSaga } from '../support/template';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -321,7 +321,7 @@ function alarmMetrics(properties: Record<string, Json>): AlarmMetric[] {
 async function emittedMetrics(env: Record<string, string>): Promise<AlarmMetric[]> {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
-  const observability = await import('../../lambdas/shared/observability').finally(() => {
+  const observability = await import('../../lambdas/shared/metrics').finally(() => {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;

@@ -17,7 +17,7 @@ import {
   REVIEW_DEFAULTS,
   TASK_TIMEOUT,
 } from '../../lib/order-saga-stack';
-import { Saga, THROTTLE_ERRORS } from '../../lib/saga';
+import { Saga, THROTTLE_ERRORS } from '../../toolkit/construct/saga';
 import {
   type AslDefinition,
   type AslState,

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Saga } from '../../lib/saga';
+import { Saga } from '../../toolkit/construct/saga';
 import { type AslDefinition, type AslState, stateMachineDefinition } from '../support/template';
 
 /** A different saga than the order one: book a seat, then issue a ticket that cannot be undone. */
@@ -27,6 +27,7 @@ function buildTravelSaga(stack: Stack) {
     ],
     deadLetterQueue: dlq,
     correlationIdPath: '$.bookingId',
+    correlationIdField: 'bookingId',
     stateNames: { failed: 'BookingFailed', compensationFailed: 'BookingNeedsAttention' },
     timeout: Duration.minutes(5),
   });
@@ -87,7 +88,7 @@ describe('Saga construct, reused for a two-step saga', () => {
   it('dead-letters a failing compensation with the configured correlation id', () => {
     const toDlq = state('FreeSeatToDLQ');
 
-    expect(toDlq.Parameters?.MessageBody).toMatchObject({ 'orderId.$': '$.bookingId', step: 'FreeSeat' });
+    expect(toDlq.Parameters?.MessageBody).toMatchObject({ 'bookingId.$': '$.bookingId', step: 'FreeSeat' });
     expect(toDlq.Next).toBe('AllCompensated');
   });
 

@@ -83,6 +83,36 @@ describe('TransferSaga stack', () => {
     }
   });
 
+  it('gives its redrive function the DLQ and exactly the compensations to replay', () => {
+    const [redrive] = Object.entries(transfer.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('RedriveFunction'),
+    );
+    const env = redrive?.[1].Properties.Environment.Variables as Record<string, unknown>;
+    expect(env.DLQ_URL).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
+    expect(JSON.stringify(env.COMPENSATION_FUNCTIONS)).toMatch(
+      /CreditBack.*CreditBackFunction.*DebitBack.*DebitBackFunction/,
+    );
+    const policy = Object.entries(transfer.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.startsWith('RedriveFunctionRoleDefaultPolicy'),
+    );
+    const statements = policy?.[1].Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
+    expect([bySid.ConsumeDeadLetterQueue?.Action].flat()).toContain('sqs:DeleteMessage');
+    expect(JSON.stringify(bySid.ConsumeDeadLetterQueue?.Resource)).toMatch(/DeadLetterQueue/);
+    expect(
+      [bySid.InvokeCompensations?.Resource]
+        .flat()
+        .map((r) => fnOf(JSON.stringify(r).match(/"(\w+Function\w*)"/)?.[1])),
+    ).toEqual(['CreditBack', 'DebitBack']);
+    expect(statements.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('dynamodb:'))).toEqual(
+      [],
+    );
+  });
+
   it('names its state machine after the stack', () => {
     transfer.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'TransferSaga-dev',
@@ -95,6 +125,7 @@ describe('TransferSaga stack', () => {
       'TransferAccountsTableName',
       'TransferDlqUrl',
       'TransferIdempotencyKeysTableName',
+      'TransferRedriveFunctionName',
       'TransferStateMachineArn',
     ]);
     const orderOutputs = Object.keys(order.toJSON().Outputs as object);

@@ -1,12 +1,10 @@
-import type { Server } from 'node:http';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bookDelivery } from '../../lambdas/domain/delivery';
 import { chargePayment } from '../../lambdas/domain/payment';
@@ -23,9 +21,10 @@ import type {
 } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
 import { executionArnOf, type Handler, lambdaContext, loadHandler, sagaInput } from '../support/handlers';
+import { type LocalSqs, startSqs } from '../support/sqs-local';
 
 let local: LocalTables;
-let server: Server;
+let localSqs: LocalSqs;
 let sqs: SQSClient;
 let dlqUrl: string;
 let compensations: Record<string, Handler>;
@@ -121,14 +120,8 @@ async function visibleMessages(count: number, deadlineMs = 10_000): Promise<stri
 
 beforeAll(async () => {
   local = await createTables();
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  sqs = new SQSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  localSqs = await startSqs();
+  sqs = localSqs.sqs;
   // Faults ON in the compensations: proves redrive strips the plan that made them fail.
   compensations = {
     [FUNCTION_NAMES.ReleaseStock as string]: await loadHandler('release-stock', local, {
@@ -147,8 +140,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sqs?.destroy();
-  await new Promise((resolve) => server?.close(resolve));
+  await localSqs?.close();
 });
 
 describe('redrive', () => {

@@ -1,6 +1,6 @@
 /**
  * The demo scenarios (success, a failing step at each position, a failing compensation), run through the real handlers against DynamoDB Local, ordered the way the
- * state machine orders them (lib/saga.ts): forward steps with Retry on TransientError; on failure the
+ * state machine orders them (toolkit/construct/saga.ts): forward steps with Retry on TransientError; on failure the
  * failed step's own compensation first, then the earlier ones in reverse; a compensation that keeps
  * failing is dead-lettered and the unwind goes on; RecordFailure last. The local cloud runs the same
  * scenarios end to end through the real state machine.

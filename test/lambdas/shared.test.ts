@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, faultsEnabled, tableNamesFromEnv } from '../../lambdas/shared/config';
-import * as errors from '../../lambdas/shared/errors';
-import { isFaultMode, withFault } from '../../lambdas/shared/faults';
+import { tableNamesFromEnv } from '../../lambdas/shared/config';
+import * as orderErrors from '../../lambdas/shared/errors';
 import { parseStepEvent } from '../../lambdas/shared/step-event';
 import { BUSINESS_ERRORS, TABLES } from '../../lib/contract';
+import * as toolkitErrors from '../../toolkit/runtime/errors';
 
 describe('errors', () => {
   it('has one class per contract business error, named exactly as the contract (with an Error suffix)', () => {
-    const classes = Object.entries(errors).filter(
-      ([, value]) => typeof value === 'function' && value.prototype instanceof errors.SagaError,
+    // The order's business errors and the toolkit's (the step engine's refusal, injected faults, bad input).
+    const classes = Object.entries({ ...orderErrors, ...toolkitErrors }).filter(
+      ([, value]) => typeof value === 'function' && value.prototype instanceof toolkitErrors.SagaError,
     ) as [string, new (...args: never[]) => Error][];
     const names = classes.map(
       ([className, Class]) =>
@@ -19,134 +20,24 @@ describe('errors', () => {
   });
 
   it('keeps the name through rethrow and JSON (what the Lambda runtime reports as errorType)', () => {
-    const error = new errors.InsufficientFundsError('customer-2', 450000, 1000);
+    const error = new orderErrors.InsufficientFundsError('customer-2', 450000, 1000);
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('InsufficientFunds');
     expect(error.message).toBe('Customer customer-2 cannot pay 450000: balance is 1000');
-    expect(new errors.TransientError('throttled').name).toBe('TransientError');
+    expect(new toolkitErrors.TransientError('throttled').name).toBe('TransientError');
   });
 });
 
 describe('config', () => {
   it('names every missing table variable', () => {
     expect(() => tableNamesFromEnv(['Orders', 'IdempotencyKeys'], {})).toThrow(
-      new ConfigurationError(
+      new toolkitErrors.ConfigurationError(
         `Environment variable(s) not set: ${TABLES.Orders.env}, ${TABLES.IdempotencyKeys.env}`,
       ),
     );
     expect(tableNamesFromEnv(['Orders'], { ORDERS_TABLE_NAME: 'orders-table' })).toEqual({
       Orders: 'orders-table',
     });
-  });
-
-  it('enables faults only for STEPSAGA_FAULTS=on exactly', () => {
-    expect(
-      [undefined, 'off', 'ON', 'true', '1', 'on'].map((v) => faultsEnabled({ STEPSAGA_FAULTS: v })),
-    ).toEqual([false, false, false, false, false, true]);
-  });
-});
-
-describe('faults', () => {
-  it('accepts exactly the contract modes', () => {
-    const valid = [
-      'fail',
-      'timeout',
-      'crash-after-commit',
-      'duplicate',
-      'transient:0',
-      'transient:3',
-      'transient:100',
-    ];
-    const invalid = ['FAIL', 'transient', 'transient:-1', 'transient:x', 'transient:01', 'crash', '', 3];
-    expect(valid.filter(isFaultMode)).toEqual(valid);
-    expect(invalid.filter(isFaultMode)).toEqual([]);
-  });
-
-  it('runs the operation untouched when disabled or when no fault is planned for it', async () => {
-    const ctx = { enabled: false, retryCount: 0 };
-    expect(await withFault('ChargePayment', { ChargePayment: 'fail' }, ctx, async () => 'ran')).toBe('ran');
-    expect(
-      await withFault(
-        'ChargePayment',
-        { RefundPayment: 'fail' },
-        { ...ctx, enabled: true },
-        async () => 'ran',
-      ),
-    ).toBe('ran');
-  });
-
-  it('duplicate runs twice and returns the second result', async () => {
-    let runs = 0;
-    const op = async () => ++runs;
-    expect(
-      await withFault('BookDelivery', { BookDelivery: 'duplicate' }, { enabled: true, retryCount: 0 }, op),
-    ).toBe(2);
-    expect(runs).toBe(2);
-  });
-
-  it('crash-after-commit commits then throws on the first attempt only; the retry meets the commit', async () => {
-    // Prepare: an idempotent compensation (the second run is a no-op, like the step engine's COMPENSATED key).
-    let balance = 0;
-    let compensated = false;
-    const refund = async () => {
-      if (!compensated) {
-        balance += 40;
-        compensated = true;
-      }
-      return { compensated: true };
-    };
-    const plan = { RefundPayment: 'crash-after-commit' } as const;
-
-    // Act: the first attempt, then the Retry (States.ALL) with RetryCount 1.
-    const first = withFault('RefundPayment', plan, { enabled: true, retryCount: 0 }, refund);
-    await expect(first).rejects.toMatchObject({ name: 'CrashAfterCommit' });
-    const balanceAfterCrash = balance;
-    const retried = await withFault('RefundPayment', plan, { enabled: true, retryCount: 1 }, refund);
-
-    // Assess: the crash happened after the commit, and the retry succeeded without applying it twice.
-    expect(balanceAfterCrash).toBe(40);
-    expect(retried).toEqual({ compensated: true });
-    expect(balance).toBe(40);
-  });
-
-  it('fail throws on every attempt without running the operation', async () => {
-    let runs = 0;
-    const op = async () => ++runs;
-    for (const retryCount of [0, 1, 2]) {
-      await expect(
-        withFault('ChargePayment', { ChargePayment: 'fail' }, { enabled: true, retryCount }, op),
-      ).rejects.toMatchObject({ name: 'InjectedFailure' });
-    }
-    expect(runs).toBe(0);
-  });
-
-  it('transient:N throws TransientError on the first N attempts, then runs', async () => {
-    let runs = 0;
-    const op = async () => ++runs;
-    const plan = { ReserveStock: 'transient:2' } as const;
-    for (const retryCount of [0, 1]) {
-      await expect(withFault('ReserveStock', plan, { enabled: true, retryCount }, op)).rejects.toMatchObject({
-        name: 'TransientError',
-      });
-    }
-    expect(await withFault('ReserveStock', plan, { enabled: true, retryCount: 2 }, op)).toBe(1);
-    expect(runs).toBe(1);
-  });
-
-  it('timeout outlives the remaining time on every attempt without running the operation', async () => {
-    let runs = 0;
-    const op = async () => ++runs;
-    for (const retryCount of [0, 1]) {
-      await expect(
-        withFault(
-          'BookDelivery',
-          { BookDelivery: 'timeout' },
-          { enabled: true, retryCount, remainingTimeMs: () => -990 },
-          op,
-        ),
-      ).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
-    }
-    expect(runs).toBe(0);
   });
 });
 

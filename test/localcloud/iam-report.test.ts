@@ -2,8 +2,9 @@
  * The minimal-privilege report, proven on a run: a local cloud with IAM enforcement on runs a
  * representative set of sagas through the API — every step and every compensation, the review (approve,
  * reject), a cancel landing in a step's Retry backoff (stop + redrive), the resume of an aborted execution
- * and of two NEEDS_ATTENTION orders (the Redrive function over the DLQ), and four money transfers (both
- * steps, both compensations, a dead letter) — and the report built from its
+ * and of two NEEDS_ATTENTION orders (the Redrive function over the DLQ), and five money transfers (both
+ * steps, both compensations, dead letters replayed by the transfer's Redrive function) — and the report
+ * built from its
  * decisions must find every grant of every role exercised, or justified in scripts/iam-allow-list.json,
  * and no denial. A grant the stack no longer needs (or a new path the saga takes without a grant) fails
  * here with the report's own text.
@@ -189,24 +190,37 @@ const scenarios: Record<string, () => Promise<Order>> = {
   /** Credit committed, then crashed: DebitBack and CreditBack reverse both (UpdateItem). */
   transferUnwound: () =>
     transfer({ from: 'acct-alice', to: 'acct-bob', faults: { Credit: 'crash-after-commit' } }),
-  /** Credit fails before its effect (DebitBack tombstones), CreditBack keeps failing: dead-lettered. */
-  transferDeadLettered: () =>
-    transfer({ from: 'acct-alice', to: 'acct-bob', faults: { Credit: 'fail', CreditBack: 'fail' } }),
+  /**
+   * Two transfers whose Credit fails and whose compensations keep failing: both dead-lettered. The
+   * transfer Redrive function replays the first one's (handing the second one's back), then the rest.
+   */
+  transfersRedriven: async () => {
+    const faults = { Credit: 'fail', DebitBack: 'fail', CreditBack: 'fail' } as const;
+    const [first, second] = [transferId(), transferId()];
+    await Promise.all(
+      [first, second].map((id) => transfer({ from: 'acct-alice', to: 'acct-bob', faults }, id)),
+    );
+    return transferDriver(async (driver) => {
+      const one = await driver.redrive(first);
+      const rest = await driver.redrive();
+      return { status: `${one.succeeded.length} then ${rest.succeeded.length} replayed` };
+    });
+  },
 };
-async function transfer(input: Omit<TransferInput, 'transferId' | 'amount'>): Promise<Order> {
+const transferId = () => `iam-${Date.now().toString(36)}-${++counter}`;
+async function transferDriver<T>(use: (driver: TransferDriver) => Promise<T>): Promise<T> {
   const driver = new TransferDriver(
     { endpoint: cloud.endpoint, region: 'us-east-1', credentials },
     cloud.outputs,
   );
   try {
-    return await driver.run({
-      transferId: `iam-${Date.now().toString(36)}-${++counter}`,
-      amount: 100,
-      ...input,
-    });
+    return await use(driver);
   } finally {
     driver.close();
   }
+}
+function transfer(input: Omit<TransferInput, 'transferId' | 'amount'>, id = transferId()): Promise<Order> {
+  return transferDriver((driver) => driver.run({ transferId: id, amount: 100, ...input }));
 }
 const EXPECTED: Record<keyof typeof scenarios, string> = {
   confirmed: 'CONFIRMED',
@@ -223,7 +237,7 @@ const EXPECTED: Record<keyof typeof scenarios, string> = {
   transferred: 'SUCCEEDED',
   transferRefused: 'FAILED',
   transferUnwound: 'FAILED',
-  transferDeadLettered: 'FAILED',
+  transfersRedriven: '2 then 2 replayed',
 };
 const outcomes: Record<string, string> = {};
 

@@ -50,7 +50,7 @@ export type Handler = (event: unknown, context?: Context) => Promise<unknown>;
  */
 export async function loadHandler(
   entry: string,
-  local: LocalTables,
+  local: Pick<LocalTables, 'endpoint' | 'env'>,
   env: Record<string, string | undefined> = {},
 ): Promise<Handler> {
   vi.resetModules();

@@ -1,8 +1,10 @@
 /**
  * The idempotent step engine: exactly-once effects on at-least-once delivery.
  *
- * Action: ONE `TransactWriteItems` = the business change (conditional) + `IdempotencyKeys[orderId, step]`
- * put with `attribute_not_exists`. A duplicate replays the recorded result; a step whose key was already
+ * Action: ONE `TransactWriteItems` = the business change (conditional) + `IdempotencyKeys[<id>, step]`
+ * put with `attribute_not_exists` (`<id>` is the saga's id attribute, `StepStore.idAttribute`).
+ * An optional guard (`StepStore.guard`) adds one more item to that transaction, for example a
+ * `ConditionCheck` that the saga was not cancelled meanwhile. A duplicate replays the recorded result; a step whose key was already
  * compensated or tombstoned refuses with `SagaStepCancelled`.
  *
  * Compensation: reads the action's key. `DONE` → ONE transaction that reverses the recorded `effect` and
@@ -20,14 +22,7 @@ import {
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  type CompensationName,
-  type IdempotencyRecord,
-  type SagaOperation,
-  STOPPED_STATUSES,
-  type StepName,
-} from '../../lib/contract';
-import { OrderCancelledError, SagaStepCancelledError, TransientError } from './errors';
+import { SagaStepCancelledError, TransientError } from './errors';
 
 /** One item of a `TransactWriteItems` request (DocumentClient form). */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -46,16 +41,44 @@ const CONFLICT_ATTEMPTS = 5;
 /** Full-jitter backoff between those attempts: a random delay in [0, base × 2^attempt) ms. */
 const CONFLICT_BASE_DELAY_MS = 15;
 
+/** The idempotency record of one step of one saga, as stored (`IdempotencyKeys[<id>, step]`). */
+export interface StepRecord {
+  step: string;
+  state: 'DONE' | 'COMPENSATED' | 'TOMBSTONE';
+  /** The action's result, replayed to duplicates (DONE only). */
+  result?: unknown;
+  /** What the action changed: its compensation reverses exactly this. */
+  effect?: Item;
+  /** The compensation that moved the record to COMPENSATED or TOMBSTONE. */
+  compensatedBy?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Epoch seconds: the table's TTL attribute. */
+  expiresAt: number;
+  /** The saga's id, under the saga's `idAttribute`. */
+  [idAttribute: string]: unknown;
+}
+
+/**
+ * A check that rides in every action's transaction, right after the key record: when its condition fails,
+ * the action refuses with `error` (for example: the saga was cancelled in DynamoDB, so a step refuses in
+ * its own transaction, with no extra read or request).
+ */
+export interface ActionGuard {
+  item(sagaId: string): TransactItem;
+  error(sagaId: string, step: string): Error;
+}
+
 export interface StepStore {
   doc: DynamoDBDocumentClient;
-  /** Physical name of the IdempotencyKeys table. */
+  /** Physical name of the IdempotencyKeys table (partition key `idAttribute`, sort key `step`). */
   idempotencyTable: string;
   /**
-   * Physical name of the Orders table: when set, every action's transaction also carries a
-   * `ConditionCheck` that the order is not CANCELLING/CANCELLED, so a cancel decided in DynamoDB refuses
-   * the step in the step's own transaction (`OrderCancelled`). Absent order items pass (unit tests).
+   * The partition key of the IdempotencyKeys table: the attribute that holds the saga's id in every
+   * record. A name of the saga's persisted data: choose it once.
    */
-  cancellationGuardTable?: string;
+  idAttribute: string;
+  guard?: ActionGuard;
   now?: () => Date;
 }
 
@@ -70,13 +93,9 @@ export interface ActionPlan<R> {
   onConditionFailed(index: number, oldItem: Item | undefined): Error;
 }
 
-/**
- * `S`: the step names of the saga (the order's by default). The engine is saga-agnostic: a record is keyed
- * by the saga's business id (attribute `orderId`, the IdempotencyKeys table's partition key in every saga)
- * and the step name (attribute `step`).
- */
-export interface ActionSpec<R, S extends string = StepName> {
-  orderId: string;
+/** `S`: the step names of the saga. A record is keyed by the saga's id and the step name. */
+export interface ActionSpec<R, S extends string = string> {
+  sagaId: string;
   step: S;
   /** Reads what it needs and plans the writes. Only called when the step has not run yet. */
   plan(): Promise<ActionPlan<R>>;
@@ -90,42 +109,82 @@ export interface CompensationPlan {
   onConditionFailed?(index: number, oldItem: Item | undefined): Error;
 }
 
-export interface CompensationSpec<S extends string = StepName, C extends string = CompensationName> {
-  orderId: string;
+export interface CompensationSpec<S extends string = string, C extends string = string> {
+  sagaId: string;
   /** The forward step being compensated (its key is the one that changes state). */
   step: S;
   compensation: C;
   /** Builds the reversal from the action's record (never from current state). May throw to refuse. */
-  reverse(record: IdempotencyRecord): CompensationPlan | Promise<CompensationPlan>;
+  reverse(record: StepRecord): CompensationPlan | Promise<CompensationPlan>;
 }
 
 export type CompensationOutcome = 'compensated' | 'tombstoned' | 'already-compensated' | 'already-tombstoned';
-export interface CompensationResult<S extends string = StepName, C extends string = CompensationName> {
-  orderId: string;
+/** What a compensation returns (its function's output): the saga's id is under the store's `idAttribute`. */
+export type CompensationResult<S extends string = string, C extends string = string> = {
   step: S;
   compensation: C;
   outcome: CompensationOutcome;
-}
+} & Record<string, string>;
 
 function timestamps(store: StepStore): { now: string; expiresAt: number } {
   const date = store.now?.() ?? new Date();
   return { now: date.toISOString(), expiresAt: Math.floor(date.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS };
 }
 
-export async function readRecord(
-  store: StepStore,
-  orderId: string,
-  step: SagaOperation | (string & {}),
-): Promise<IdempotencyRecord | undefined> {
-  const out = await store.doc.send(
-    new GetCommand({ TableName: store.idempotencyTable, Key: { orderId, step }, ConsistentRead: true }),
-  );
-  return out.Item as IdempotencyRecord | undefined;
+/** The key of `step`'s record for saga `sagaId`. */
+function keyOf(store: StepStore, sagaId: string, step: string): Item {
+  return { [store.idAttribute]: sagaId, step };
 }
 
-function replayOrRefuse<R>(record: IdempotencyRecord): R {
+export async function readRecord(
+  store: StepStore,
+  sagaId: string,
+  step: string,
+): Promise<StepRecord | undefined> {
+  const out = await store.doc.send(
+    new GetCommand({
+      TableName: store.idempotencyTable,
+      Key: keyOf(store, sagaId, step),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as StepRecord | undefined;
+}
+
+function replayOrRefuse<R>(record: StepRecord, sagaId: string): R {
   if (record.state === 'DONE') return record.result as R;
-  throw new SagaStepCancelledError(record.orderId, record.step, record.state);
+  throw new SagaStepCancelledError(sagaId, record.step, record.state);
+}
+
+/**
+ * The Put of a new key record of `step` (`state` and `fields`), with the condition that there is none yet
+ * (`attribute_not_exists(<id>)`); a failed condition returns the record that was there.
+ */
+function putNewKey(
+  store: StepStore,
+  spec: { sagaId: string; step: string },
+  state: StepRecord['state'],
+  fields: Partial<StepRecord>,
+): TransactItem {
+  const { now, expiresAt } = timestamps(store);
+  const item: StepRecord = {
+    ...keyOf(store, spec.sagaId, spec.step),
+    step: spec.step,
+    state,
+    ...fields,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt,
+  };
+  return {
+    Put: {
+      TableName: store.idempotencyTable,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#id)',
+      ExpressionAttributeNames: { '#id': store.idAttribute },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
 }
 
 function oldImage(reason: CancellationReason | undefined): Item | undefined {
@@ -198,8 +257,8 @@ function cancellationOrThrow(error: unknown): Cancellation {
   };
 }
 
-/** Runs an action exactly once per (orderId, step); a duplicate gets the recorded result. */
-export function runAction<R, S extends string = StepName>(
+/** Runs an action exactly once per (saga id, step); a duplicate gets the recorded result. */
+export function runAction<R, S extends string = string>(
   store: StepStore,
   spec: ActionSpec<R, S>,
 ): Promise<R> {
@@ -207,34 +266,16 @@ export function runAction<R, S extends string = StepName>(
 }
 
 async function attemptAction<R, S extends string>(store: StepStore, spec: ActionSpec<R, S>): Promise<R> {
-  const existing = await readRecord(store, spec.orderId, spec.step);
-  if (existing) return replayOrRefuse<R>(existing);
+  const existing = await readRecord(store, spec.sagaId, spec.step);
+  if (existing) return replayOrRefuse<R>(existing, spec.sagaId);
 
   const plan = await spec.plan();
-  const { now, expiresAt } = timestamps(store);
-  const key: IdempotencyRecord = {
-    orderId: spec.orderId,
-    step: spec.step as SagaOperation,
-    state: 'DONE',
-    result: plan.result,
-    effect: plan.effect,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt,
-  };
-  const guard = store.cancellationGuardTable ? [cancellationGuard(store.cancellationGuardTable, spec)] : [];
+  const guard = store.guard ? [store.guard.item(spec.sagaId)] : [];
   try {
     await store.doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: store.idempotencyTable,
-              Item: key,
-              ConditionExpression: 'attribute_not_exists(orderId)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
+          putNewKey(store, spec, 'DONE', { result: plan.result, effect: plan.effect }),
           ...guard,
           ...plan.writes,
         ],
@@ -246,14 +287,14 @@ async function attemptAction<R, S extends string>(store: StepStore, spec: Action
     const { reasons, keyTaken, failedWrite } = cancellationOrThrow(error);
     // A concurrent duplicate (or a compensation) got there first: its record decides.
     if (keyTaken) {
-      const winner = oldImage(reasons[0]) as IdempotencyRecord | undefined;
-      if (winner) return replayOrRefuse<R>(winner);
-      const reread = await readRecord(store, spec.orderId, spec.step);
-      if (reread) return replayOrRefuse<R>(reread);
+      const winner = oldImage(reasons[0]) as StepRecord | undefined;
+      if (winner) return replayOrRefuse<R>(winner, spec.sagaId);
+      const reread = await readRecord(store, spec.sagaId, spec.step);
+      if (reread) return replayOrRefuse<R>(reread, spec.sagaId);
     }
-    // The guard sits right after the key: a cancelled order wins over any business refusal.
-    if (failedWrite && guard.length > 0 && failedWrite.index === 0) {
-      throw new OrderCancelledError(spec.orderId, spec.step);
+    // The guard sits right after the key: its refusal wins over any business refusal.
+    if (failedWrite && store.guard && failedWrite.index === 0) {
+      throw store.guard.error(spec.sagaId, spec.step);
     }
     if (failedWrite) throw plan.onConditionFailed(failedWrite.index - guard.length, failedWrite.old);
     throw conflictOf(reasons) ?? error;
@@ -261,28 +302,10 @@ async function attemptAction<R, S extends string>(store: StepStore, spec: Action
 }
 
 /**
- * The ConditionCheck "order `orderId` is not CANCELLING or CANCELLED" (an absent order passes: the API
- * writes the order before it starts the saga, so only tests run steps without one). In a transaction a
- * ConditionCheck costs 2 WCU (per KB of the order item): 2 more per
- * forward step, no extra request and no extra state transition.
- */
-function cancellationGuard(ordersTable: string, spec: { orderId: string }): TransactItem {
-  return {
-    ConditionCheck: {
-      TableName: ordersTable,
-      Key: { orderId: spec.orderId },
-      ConditionExpression: 'attribute_not_exists(orderId) OR NOT (#status IN (:s0, :s1))',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':s0': STOPPED_STATUSES[0], ':s1': STOPPED_STATUSES[1] },
-    },
-  };
-}
-
-/**
  * Compensates an action: reverses its recorded effect once, or tombstones it if it never ran.
  * Safe to repeat, and safe to run before (or concurrently with) a late action.
  */
-export function runCompensation<S extends string = StepName, C extends string = CompensationName>(
+export function runCompensation<S extends string = string, C extends string = string>(
   store: StepStore,
   spec: CompensationSpec<S, C>,
 ): Promise<CompensationResult<S, C>> {
@@ -294,38 +317,21 @@ async function attemptCompensation<S extends string, C extends string>(
   spec: CompensationSpec<S, C>,
 ): Promise<CompensationResult<S, C>> {
   const done = (outcome: CompensationOutcome): CompensationResult<S, C> => ({
-    orderId: spec.orderId,
+    [store.idAttribute]: spec.sagaId,
     step: spec.step,
     compensation: spec.compensation,
     outcome,
   });
   for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
-    const record = await readRecord(store, spec.orderId, spec.step);
+    const record = await readRecord(store, spec.sagaId, spec.step);
     if (record?.state === 'COMPENSATED') return done('already-compensated');
     if (record?.state === 'TOMBSTONE') return done('already-tombstoned');
-    const { now, expiresAt } = timestamps(store);
 
     if (!record) {
-      const tombstone: IdempotencyRecord = {
-        orderId: spec.orderId,
-        step: spec.step as SagaOperation,
-        state: 'TOMBSTONE',
-        createdAt: now,
-        updatedAt: now,
-        expiresAt,
-      };
       try {
         await store.doc.send(
           new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: store.idempotencyTable,
-                  Item: { ...tombstone, compensatedBy: spec.compensation },
-                  ConditionExpression: 'attribute_not_exists(orderId)',
-                },
-              },
-            ],
+            TransactItems: [putNewKey(store, spec, 'TOMBSTONE', { compensatedBy: spec.compensation })],
           }),
         );
         return done('tombstoned');
@@ -337,6 +343,7 @@ async function attemptCompensation<S extends string, C extends string>(
     }
 
     const plan = await spec.reverse(record);
+    const { now, expiresAt } = timestamps(store);
     try {
       await store.doc.send(
         new TransactWriteCommand({
@@ -344,7 +351,7 @@ async function attemptCompensation<S extends string, C extends string>(
             {
               Update: {
                 TableName: store.idempotencyTable,
-                Key: { orderId: spec.orderId, step: spec.step },
+                Key: keyOf(store, spec.sagaId, spec.step),
                 UpdateExpression:
                   'SET #state = :compensated, updatedAt = :now, expiresAt = :exp, compensatedBy = :by',
                 ConditionExpression: '#state = :done',
@@ -372,6 +379,6 @@ async function attemptCompensation<S extends string, C extends string>(
     }
   }
   throw new TransientError(
-    `${spec.compensation} for order ${spec.orderId} kept racing with a concurrent ${spec.step}: retry`,
+    `${spec.compensation} for ${spec.sagaId} kept racing with a concurrent ${spec.step}: retry`,
   );
 }

@@ -21,35 +21,17 @@ tracer.provider.setContextMissingStrategy(
   process.env.AWS_XRAY_CONTEXT_MISSING === 'RUNTIME_ERROR' ? 'RUNTIME_ERROR' : 'IGNORE_ERROR',
 );
 
-/** Business metrics of the order saga (count of orders reaching each outcome). */
-export const OrderMetric = {
-  started: 'OrdersStarted',
-  confirmed: 'OrdersConfirmed',
-  cancelled: 'OrdersCancelled',
-  needsAttention: 'OrdersNeedingAttention',
-  /**
-   * Orders the saga gave up on because a step failed with a technical error (not a business rule) after
-   * all its retries; counted besides OrdersCancelled/OrdersNeedingAttention. `OrdersFailedByErrorAlarm`.
-   */
-  failedByError: 'OrdersFailedByError',
-} as const;
-export type OrderMetricName = (typeof OrderMetric)[keyof typeof OrderMetric];
-
-/** Counts one order reaching `name` and flushes it (one EMF line per invocation). */
-export function countOrder(name: OrderMetricName): void {
+/** Counts one occurrence of the business metric `name` and flushes it (one EMF line per invocation). */
+export function countMetric(name: string): void {
   metrics.addMetric(name, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
 }
 
 /**
- * Puts `orderId` and `executionArn` on every log line of this invocation (temporary keys: the next
- * invocation starts clean).
+ * Puts `keys` (the saga's id, `executionArn`, the operation) on every log line of this invocation
+ * (temporary keys: the next invocation starts clean).
  */
-export function bindLogContext(keys: {
-  orderId?: string;
-  executionArn?: string;
-  [key: string]: unknown;
-}): void {
+export function bindLogContext(keys: Record<string, unknown>): void {
   logger.resetKeys();
   logger.appendKeys(keys);
 }

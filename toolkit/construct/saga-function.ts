@@ -14,8 +14,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { copyBundle, HandlerBundles } from './saga-function-bundles';
 
-/** The repository root (this file lives in `lib/`). */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root (this file lives in `toolkit/construct/`). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where the Lambda handler entry files live (contract `FUNCTIONS[*].entry` is relative to this). */
 export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambdas', 'handlers');

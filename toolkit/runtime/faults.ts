@@ -3,10 +3,45 @@
  * `STEPSAGA_FAULTS=on` (local cloud, dev stages). In any other deployment the plan is ignored here and
  * rejected by the API, so a production payload can never switch behaviour.
  */
-import type { FaultMode, FaultTarget } from '../../lib/contract';
 import { CrashAfterCommitError, FunctionTimeoutError, InjectedFailureError, TransientError } from './errors';
 
-export { FAULT_MODE_PATTERN, isFaultMode } from '../../lib/contract';
+/** A fault to inject into one step or compensation (honoured only when STEPSAGA_FAULTS=on). */
+export type FaultMode =
+  /** Throw `InjectedFailure` (a business error: not retried) before doing anything. */
+  | 'fail'
+  /** Throw `TransientError` on the first N attempts (uses the state's RetryCount), then work. */
+  | `transient:${number}`
+  /** Sleep past the function's timeout before doing anything. */
+  | 'timeout'
+  /** Commit the effect, then throw `CrashAfterCommit`: the orchestrator sees a failure for work done. */
+  | 'crash-after-commit'
+  /** Run the operation twice (the second must replay, not re-apply) and return the second result. */
+  | 'duplicate';
+
+/** The fault modes: the one place they are listed (input validation, the tools, the console). */
+export const FAULT_MODE_NAMES = ['fail', 'timeout', 'crash-after-commit', 'duplicate'] as const;
+/** `transient:N`: N from 0 to 999. */
+export const FAULT_MODE_PATTERN = new RegExp(`^(${FAULT_MODE_NAMES.join('|')}|transient:(0|[1-9]\\d{0,2}))$`);
+/** The modes a form offers (one `transient:N` example). */
+export const FAULT_MODES = [
+  'fail',
+  'transient:2',
+  'timeout',
+  'crash-after-commit',
+  'duplicate',
+] as const satisfies readonly FaultMode[];
+
+export function isFaultMode(value: unknown): value is FaultMode {
+  return typeof value === 'string' && FAULT_MODE_PATTERN.test(value);
+}
+
+/** Environment variable that switches fault plans on (`on`) in a deployment. */
+export const FAULTS_ENV = 'STEPSAGA_FAULTS';
+
+/** `STEPSAGA_FAULTS=on` enables fault plans in saga input. Anything else (or unset) is off. */
+export function faultsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[FAULTS_ENV] === 'on';
+}
 
 export interface FaultContext {
   /** Whether the deployment enables faults (`STEPSAGA_FAULTS=on`). */
@@ -29,7 +64,7 @@ export interface FaultContext {
  * - `duplicate`: run twice, return the second result (which must be a replay).
  */
 export async function withFault<T>(
-  name: FaultTarget | (string & {}),
+  name: string,
   plan: Partial<Record<string, FaultMode>> | undefined,
   ctx: FaultContext,
   operation: () => Promise<T>,

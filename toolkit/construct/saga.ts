@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   Choice,
@@ -23,6 +24,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { REDRIVE_ENV } from '../runtime/config';
 import { TRANSIENT_ERRORS } from './saga-errors';
 
 /** Lambda's throttling error as Step Functions reports it (retried by {@link Saga.THROTTLE_RETRY}). */
@@ -37,13 +39,13 @@ export interface SagaCompensation {
   /**
    * Error names that mean "the step's effect is final and must be kept": the compensation's Catch sends
    * them to the success state instead of unwinding (placed before the `States.ALL` catcher, and never
-   * retried). Used by the pivot's guard, e.g. `OrderAlreadyConfirmed`.
+   * retried). Used by a pivot's guard: its "the pivot had committed" error.
    * @default - none
    */
   readonly succeedOnErrors?: string[];
 }
 
-/** Runs a step only when a condition on the input holds (for example: the order has a promo code). */
+/** Runs a step only when a condition on the input holds (for example: the input has a promo code). */
 export interface SagaStepCondition {
   /** Name of the Choice state in front of the step. */
   readonly choiceName: string;
@@ -119,7 +121,7 @@ export const DEFAULT_STATE_NAMES: Required<SagaStateNames> = {
 };
 
 export interface SagaProps {
-  /** The forward steps, in execution order. At least one. */
+  /** The forward steps, first to last. At least one. */
   readonly steps: SagaStep[];
   /**
    * Where a compensation that still fails after its retries is sent (contract `DeadLetterMessage`), so
@@ -132,10 +134,16 @@ export interface SagaProps {
    */
   readonly recordFailure?: IFunction;
   /**
-   * JSONPath of the business key copied into the DLQ message's `orderId`.
-   * @default '$.orderId'
+   * JSONPath of the saga's id in the execution input, copied into every DLQ message.
+   * @default '$.sagaId'
    */
   readonly correlationIdPath?: string;
+  /**
+   * The DLQ message's field that holds the saga's id (a name of the messages' contract: what redrive and
+   * operators read).
+   * @default 'sagaId'
+   */
+  readonly correlationIdField?: string;
   /**
    * Standard (exactly-once transitions, 90-day history, redrive) or Express (at-least-once, cheaper,
    * history only in logs). The steps are idempotent, so both are safe.
@@ -154,7 +162,7 @@ export interface SagaProps {
   readonly tracing?: boolean;
   /**
    * State names of the fixed states.
-   * @default - the order saga's names from the contract
+   * @default - {@link DEFAULT_STATE_NAMES}
    */
   readonly stateNames?: SagaStateNames;
   /**
@@ -176,7 +184,7 @@ export interface SagaProps {
 }
 
 /**
- * A saga orchestrated by Step Functions. The construct only orders steps and compensations; the work is
+ * A saga orchestrated by Step Functions. The construct only sequences steps and compensations; the work is
  * done by the injected functions, which must be idempotent (see docs/architecture.md).
  *
  * Shape (JSONPath, no JSONata):
@@ -184,11 +192,12 @@ export interface SagaProps {
  *   `$.results.<Step>`, Retry on Lambda throttles ({@link Saga.THROTTLE_RETRY}), then on transient errors
  *   only, Catch `States.ALL` at `$.failure` →
  * - Pass `<Step>Failed` (`$.failure = {step, error, cause}`) → the step's OWN compensation first (its
- *   outcome is unknown: it may have committed before failing), then the earlier ones in reverse order →
+ *   outcome is unknown: it may have committed before failing), then the earlier ones, last first →
  * - each compensation: Retry Lambda throttles, then `States.ALL`; Catch `States.ALL` at `$.compensationError` →
  *   `<Compensation>ToDLQ` (SqsSendMessage, result at `$.deadLettered.<Compensation>`) → the next
  *   compensation: the unwind never stops half way →
- * - `RecordFailure` → Choice `AllCompensated` → Fail `OrderFailed` | Fail `CompensationFailed`.
+ * - `RecordFailure` → Choice `AllCompensated` → Fail `SagaFailed` | Fail `CompensationFailed`
+ *   (default state names: `stateNames` renames them).
  *
  * The success path is the forward Tasks (and their Choices) only: the last step ends the execution, so a
  * saga of N steps costs at most N + C state transitions when it succeeds, C being the number of steps
@@ -199,7 +208,7 @@ export class Saga extends Construct {
    * Lambda throttling (`Lambda.TooManyRequestsException`: the account's or the function's concurrency,
    * or Lambda's scaling rate, exceeded under a burst). The invoke never reached the function, so it is
    * safe to retry on every Lambda Task, forward steps and compensations alike, and a throttle must never
-   * cancel an order: AWS's retry for Lambda's service errors (Step Functions' best practice "Handle Lambda
+   * fail a saga: AWS's retry for Lambda's service errors (Step Functions' best practice "Handle Lambda
    * service exceptions" and CDK's `LambdaInvoke` `retryOnServiceExceptions`: 2 s, ×2, 6 attempts, up to
    * 126 s of waits), with full jitter so that the invocations a burst throttled together do not come back
    * together. Its own retrier, placed first: its attempts do not spend the transient or compensation
@@ -261,13 +270,22 @@ export class Saga extends Construct {
   /** Every state of the definition by name (useful for per-state assertions in tests). */
   public readonly states: ReadonlyMap<string, State>;
 
+  /** Where a compensation that keeps failing is parked (`SagaProps.deadLetterQueue`). */
+  public readonly deadLetterQueue: IQueue;
+
+  /** Every function a Task invokes, by state name: the steps, the compensations and `recordFailure`. */
+  public readonly invokedFunctions: ReadonlyMap<string, IFunction>;
+
   private readonly names: Required<SagaStateNames>;
   /** `{taskTimeout}` for every non-callback Task, or nothing. */
   private readonly taskTimeout: { taskTimeout?: Timeout };
   private readonly registry = new Map<string, State>();
+  private readonly props: SagaProps;
 
   constructor(scope: Construct, id: string, props: SagaProps) {
     super(scope, id);
+    this.props = props;
+    this.deadLetterQueue = props.deadLetterQueue;
     if (props.steps.length === 0) {
       throw new Error(`Saga ${id}: 'steps' must contain at least one step`);
     }
@@ -280,6 +298,13 @@ export class Saga extends Construct {
       }
     }
     this.names = { ...DEFAULT_STATE_NAMES, ...props.stateNames };
+    this.invokedFunctions = new Map([
+      ...props.steps.flatMap((s) => [
+        [s.name, s.action] as const,
+        ...(s.compensation ? [[s.compensation.name, s.compensation.function] as const] : []),
+      ]),
+      ...(props.recordFailure ? [[this.names.recordFailure, props.recordFailure] as const] : []),
+    ]);
     this.states = this.registry;
     this.taskTimeout = props.taskTimeout ? { taskTimeout: Timeout.duration(props.taskTimeout) } : {};
     for (const step of props.steps) {
@@ -298,7 +323,7 @@ export class Saga extends Construct {
     // Compensation path, built from the first step up: unwindFrom[i] is where step i's failure goes.
     const unwindFrom: State[] = [];
     let next: State = unwindEnd;
-    const earlier: string[] = []; // compensations that run after the one being built, in unwind order
+    const earlier: string[] = []; // compensations that run after the one being built, as the unwind runs them
     for (const step of props.steps) {
       if (step.compensation) {
         next = this.buildCompensation(step, next, props, succeed, unwindEnd, [...earlier]);
@@ -369,6 +394,56 @@ export class Saga extends Construct {
   }
 
   /**
+   * Makes `fn` the saga's redrive function (toolkit/runtime/redrive-handler.ts): it gets the DLQ's URL
+   * (`DLQ_URL`) and the function of each step it may replay (`COMPENSATION_FUNCTIONS`: every compensation,
+   * and `recordFailure`), and may consume the DLQ (re-parking a compensation that fails again while it
+   * resumes an unwind) and invoke exactly those functions.
+   */
+  public grantRedrive(fn: LambdaFunction): void {
+    const compensations = this.props.steps.flatMap((s) => (s.compensation ? [s.compensation] : []));
+    const queue = this.props.deadLetterQueue;
+    const replayed = [
+      ...compensations.map((c) => [c.name, c.function] as const),
+      ...(this.props.recordFailure ? [[this.names.recordFailure, this.props.recordFailure] as const] : []),
+    ];
+    fn.addEnvironment(REDRIVE_ENV.dlqUrl, queue.queueUrl);
+    fn.addEnvironment(
+      REDRIVE_ENV.compensationFunctions,
+      Stack.of(this).toJsonString(Object.fromEntries(replayed.map(([name, f]) => [name, f.functionName]))),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ConsumeDeadLetterQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          // Resuming an unwind that a pivot guard stopped parks a compensation that fails again.
+          'sqs:SendMessage',
+        ],
+        resources: [queue.queueArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'InvokeCompensations',
+        actions: ['lambda:InvokeFunction'],
+        resources: compensations.map((c) => c.function.functionArn),
+      }),
+    );
+    if (this.props.recordFailure) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: `Invoke${this.names.recordFailure}`,
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.props.recordFailure.functionArn],
+        }),
+      );
+    }
+  }
+
+  /**
    * The whole definition as the ASL object Step Functions receives (`StartAt` + `States`), with tokens
    * resolved to CloudFormation intrinsics, e.g. for per-state assertions or documentation.
    */
@@ -422,7 +497,7 @@ export class Saga extends Construct {
     record.addRetry(Saga.COMPENSATION_RETRY);
     record.next(check);
 
-    // The unwind is done but its outcome could not be written (the order would stay PENDING): park the
+    // The unwind is done but its outcome could not be written (the saga's record of it would never learn it): park the
     // write itself in the DLQ, where redrive replays it, and end as CompensationFailed.
     const toDlq = this.register(
       new SqsSendMessage(this, `${this.names.recordFailure}${this.names.dlqSuffix}`, {
@@ -446,7 +521,7 @@ export class Saga extends Construct {
    * follow it in the unwind.
    *
    * A pivot guard (a compensation with `succeedOnErrors`) that keeps failing has not decided whether the
-   * pivot committed, so undoing the earlier steps could unwind a committed saga (a confirmed order with
+   * pivot committed, so undoing the earlier steps could unwind a committed saga (a committed purchase with
    * its money refunded). Its DLQ hand-off therefore stops the unwind: the message carries
    * `resume: after`, and redrive runs those only once the guard succeeds.
    */
@@ -520,7 +595,7 @@ export class Saga extends Construct {
     extra: Record<string, unknown> = {},
   ): TaskInput {
     return TaskInput.fromObject({
-      orderId: JsonPath.stringAt(props.correlationIdPath ?? '$.orderId'),
+      [props.correlationIdField ?? 'sagaId']: JsonPath.stringAt(props.correlationIdPath ?? '$.sagaId'),
       step,
       error: JsonPath.stringAt(`${errorPath}.Error`),
       cause: JsonPath.stringAt(`${errorPath}.Cause`),
