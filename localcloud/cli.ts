@@ -188,11 +188,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  // The JVM is the long pole (about 3 s to its first answer): spawn it before loading the app config and
+  // the rest of the local cloud (about a second of module loading on a small machine).
+  const dynamoDbLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
+  dynamoDbLocal.start().catch(() => undefined);
   let plugin: LocalCloudPlugin;
   try {
     plugin = await loadPlugin(options.configFile);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
+    await dynamoDbLocal.stop();
     return 2;
   }
   const context = plugin.synthContext ?? {};
@@ -214,10 +219,6 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    // The JVM is the long pole: spawn it before loading the rest of the local cloud (about a second of
-    // module loading on a small machine).
-    const dynamoDbLocal = new DynamoDbLocal(options.persistDir ? { persistDir: options.persistDir } : {});
-    dynamoDbLocal.start().catch(() => undefined);
     const { startLocalCloud } = await import('./cloud');
     cloud = await startLocalCloud({
       dynamoDbLocal,

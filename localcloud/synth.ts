@@ -10,7 +10,8 @@
  * (`npm run synth`, `cdk deploy`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** CDK context as the CLI's `-c key=value` gives it. */
@@ -92,19 +93,49 @@ export interface StaleOptions {
   sources?: string[];
 }
 
-/** Why the assembly must be (re)synthesized, or undefined when it is up to date. */
+/** What the marker records: the extra context, the whole context's hash and the manifest it produced. */
+interface Marker {
+  context: SynthContext;
+  contextHash: string;
+  manifestHash: string;
+}
+
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+const fullContext = (project: CdkProject, context: SynthContext) => ({
+  ...project.context,
+  ...CLI_CONTEXT,
+  ...context,
+});
+
+/**
+ * Why the assembly must be (re)synthesized, or undefined when it is up to date: missing; older than the
+ * app's sources; synthesized by something else since the local cloud did (`npm run synth`, `cdk deploy`
+ * write into the same folder: the manifest is no longer the one noted); or with other context (the extra
+ * context, or `cdk.json`/`cdk.context.json` edited). Outside a CDK project (no `cdk.json`) an existing
+ * assembly is taken as it is.
+ */
 export function staleReason(assemblyDir: string, options: StaleOptions = {}): string | undefined {
   const manifest = path.join(assemblyDir, 'manifest.json');
-  if (!existsSync(manifest)) return `${assemblyDir} is missing`;
+  const hasProject = existsSync(path.join(process.cwd(), 'cdk.json'));
+  if (!existsSync(manifest))
+    return hasProject
+      ? `${assemblyDir} is missing`
+      : `${assemblyDir} is missing (and there is no cdk.json here to synthesize it from)`;
+  if (!hasProject && options.sources === undefined) return undefined;
+  const project = hasProject ? readCdkProject() : undefined;
   const builtAt = statSync(manifest).mtimeMs;
-  const sources = options.sources ?? readCdkProject().sources;
+  const sources = options.sources ?? project?.sources ?? [];
   const changed = sources.find((dir) => newestMtime(dir) > builtAt);
   if (changed) return `${path.relative(process.cwd(), changed) || changed}/ changed since the last synth`;
   const wanted = options.context ?? {};
-  const marker = path.join(assemblyDir, MARKER);
-  const had = existsSync(marker) ? (readJson(marker).context as SynthContext | undefined) : undefined;
-  if (!had || canonical(had) !== canonical(wanted))
+  const markerFile = path.join(assemblyDir, MARKER);
+  const marker = existsSync(markerFile) ? (readJson(markerFile) as Partial<Marker>) : undefined;
+  if (!marker?.context || canonical(marker.context) !== canonical(wanted))
     return `${assemblyDir} was not synthesized with ${asFlags(wanted)}`;
+  if (marker.manifestHash !== sha256(readFileSync(manifest)))
+    return `${assemblyDir} was synthesized by another command since (e.g. npm run synth)`;
+  if (project && marker.contextHash !== sha256(JSON.stringify(fullContext(project, wanted))))
+    return 'the context in cdk.json or cdk.context.json changed since the last synth';
   return undefined;
 }
 
@@ -121,6 +152,8 @@ export function synthesize(
 ): Promise<string> {
   const project = readCdkProject(root);
   const outdir = path.resolve(root, assemblyDir);
+  // A failed synth must not leave the previous note beside a half-written assembly.
+  rmSync(path.join(outdir, MARKER), { force: true });
   return new Promise((resolve, reject) => {
     const child = spawn(project.app, {
       cwd: root,
@@ -129,7 +162,7 @@ export function synthesize(
       env: {
         ...process.env,
         CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ ...project.context, ...CLI_CONTEXT, ...context }),
+        CDK_CONTEXT_JSON: JSON.stringify(fullContext(project, context)),
         CDK_VALIDATION: 'false',
       },
     });
@@ -143,7 +176,12 @@ export function synthesize(
         reject(new Error(`synth failed (${project.app}, exit ${code}):\n${stderr.trim()}`));
         return;
       }
-      writeFileSync(path.join(outdir, MARKER), `${JSON.stringify({ context }, null, 2)}\n`);
+      const marker: Marker = {
+        context,
+        contextHash: sha256(JSON.stringify(fullContext(project, context))),
+        manifestHash: sha256(readFileSync(path.join(outdir, 'manifest.json'))),
+      };
+      writeFileSync(path.join(outdir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
       resolve(assemblyDir);
     });
   });

@@ -160,6 +160,8 @@ export class DynamoDbLocal {
     }
     const javaPath = findExecutable(java);
     if (!javaPath) throw new JavaMissingError(java);
+    // stop() before the spawn (the CLI gave up while the port was being found): spawn nothing.
+    if (this.closed) throw new DynamoDbLocalStartError('DynamoDB Local was stopped before it started');
     // On Linux the kernel kills the JVM if this process dies without cleaning up (even SIGKILL):
     // `setpriv --pdeathsig KILL` sets PR_SET_PDEATHSIG and execs java (same pid).
     const [command, commandArgs] = existsSync(SETPRIV)

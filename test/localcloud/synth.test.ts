@@ -3,7 +3,7 @@
  * CDK CLI: the assembly must be the one `cdk synth` makes with the same `-c` flags.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,14 @@ describe('synthesize', () => {
 
     expect(staleReason(direct, { context: { faults: 'on' } })).toBeUndefined();
     expect(staleReason(viaCli, { context: { faults: 'on' } })).toMatch(/not synthesized with -c faults=on/);
+    // `npm run synth --output` the same folder afterwards (the CLI leaves the note): not ours any more
+    writeFileSync(
+      path.join(direct, 'manifest.json'),
+      readFileSync(path.join(direct, 'manifest.json'), 'utf8').replace('{', '{ '),
+    );
+    expect(staleReason(direct, { context: { faults: 'on' } })).toMatch(
+      /synthesized by another command since/,
+    );
   });
 
   it('names the folder when the project has no cdk.json', () => {
@@ -57,6 +65,11 @@ describe('synthesize', () => {
     const project = readCdkProject();
     expect(project.app).toBe('node --import tsx bin/app.ts');
     expect(project.context).toMatchObject({ stage: 'dev' });
-    expect(project.sources.map((s) => path.relative(process.cwd(), s))).toEqual(['bin', 'lib', 'lambdas']);
+    expect(project.sources.map((s) => path.relative(process.cwd(), s))).toEqual([
+      'bin',
+      'lib',
+      'lambdas',
+      'toolkit',
+    ]);
   });
 });

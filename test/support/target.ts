@@ -1,7 +1,7 @@
 /**
  * The target of the end-to-end suite. By default the project's shared local cloud (`localcloud.ts`: the
- * real assembly synthesized with `-c faults=on` into `.stepsaga/test-assembly`, only re-synthesized when
- * `bin/ lib/ lambdas/` changed, and a small `retryScale`). With
+ * real assembly synthesized with the app config's `synthContext` (`-c faults=on`) into
+ * `.stepsaga/test-assembly`, re-synthesized only when stale (localcloud/synth.ts), and a small `retryScale`). With
  * `STEPSAGA_TARGET=localstack|aws` it reads the outputs file named by `STEPSAGA_OUTPUTS` (flat, or the
  * nested `cdk deploy --outputs-file` form) instead.
  *
