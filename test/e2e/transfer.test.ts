@@ -84,8 +84,9 @@ describe('the transfer saga on the local cloud', () => {
     expect(result).toEqual({ status: 'FAILED', error: 'CompensationFailed' });
     expect(await balances()).toEqual([300, 10]);
 
-    // The outage is over: redrive replays CreditBack (without the fault plan) and deletes the message.
-    const report = await driver.redrive();
+    // The outage is over: redrive replays CreditBack (without the fault plan) and deletes the message. Scoped
+    // to this transfer: other files share this cloud and its DLQ.
+    const report = await driver.redrive(transfer(0).transferId);
     expect(report.succeeded).toEqual([
       expect.objectContaining({
         [TRANSFER_ID_ATTRIBUTE]: transfer(0).transferId,
@@ -97,7 +98,7 @@ describe('the transfer saga on the local cloud', () => {
     expect(await balances()).toEqual([500, 10]);
 
     // The DLQ is empty: a second run replays nothing and moves no money.
-    expect(await driver.redrive()).toMatchObject({ processed: 0, remaining: 0 });
+    expect(await driver.redrive(transfer(0).transferId)).toMatchObject({ processed: 0, remaining: 0 });
     expect(await balances()).toEqual([500, 10]);
   });
 

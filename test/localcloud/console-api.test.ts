@@ -29,9 +29,11 @@ const app: LocalCloudPlugin = {
           return { status: 202, body: { executionArn: 'arn:aws:states:us-east-1:0:execution:m:w-1' } };
         },
         item: async (_ctx, id) => ({ status: 200, body: { widgetId: id, status: 'MADE' } }),
-        actions: ['paint'],
+        actions: ['paint', 'varnish'],
         action: async (_ctx, id, action, body) => {
           calls.push([action, id, body]);
+          if (action === 'varnish')
+            return { status: 409, body: { code: 'NotPainted', message: `Widget ${id} is not painted yet` } };
           return { status: 200, body: { status: 'PAINTED', action } };
         },
         web: webModule,
@@ -70,7 +72,7 @@ describe('console API client', () => {
       saga: 'widgets',
       sagas: ['widgets', 'plain'],
       statuses: [...EXECUTION_STATUSES],
-      actions: ['paint'],
+      actions: ['paint', 'varnish'],
       app: { colours: ['red', 'blue'] },
     });
     const plain = await createConsoleApi({ origin, saga: 'plain' }).choices();
@@ -104,7 +106,11 @@ describe('console API client', () => {
     expect(noHook.message).toBe('The app config\'s saga "widgets" has no console hook "data"');
     const unknownAction = await refusal(api.action('w-1', 'melt', {}));
     expect(unknownAction).toMatchObject({ route: 'POST items/w-1/melt', status: 404 });
-    expect(unknownAction.message).toBe('No action "melt": one of paint');
+    expect(unknownAction.message).toBe('No action "melt": one of paint, varnish');
+    // the app's own refusal, passed through as it answered it ({ code, message }): its sentence reaches the page
+    const appRefusal = await refusal(api.action('w-1', 'varnish', {}));
+    expect(appRefusal).toMatchObject({ route: 'POST items/w-1/varnish', status: 409 });
+    expect(appRefusal.message).toBe('NotPainted: Widget w-1 is not painted yet');
     const unknownSaga = await refusal(createConsoleApi({ origin, saga: 'gadgets' }).choices());
     expect(unknownSaga.message).toBe('No saga "gadgets" in the app config (have: widgets, plain)');
     const badStatus = await refusal(api.executions('BOGUS' as (typeof EXECUTION_STATUSES)[number]));

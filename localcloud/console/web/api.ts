@@ -75,11 +75,19 @@ export function createConsoleApi({ origin = '', saga }: ConsoleApiOptions = {}) 
       parsed = undefined;
     }
     if (!response.ok) {
-      const error = (parsed as Partial<ApiErrorBody> | undefined)?.error;
+      // The console's own refusals say `error`; an app's answer passed through (e.g. the order API's
+      // `{ code, message }`) keeps its sentence too.
+      const body = (parsed ?? {}) as Partial<ApiErrorBody> & { message?: unknown; code?: unknown };
+      const appMessage =
+        typeof body.message === 'string'
+          ? `${typeof body.code === 'string' ? `${body.code}: ` : ''}${body.message}`
+          : undefined;
       throw new ConsoleApiError(
         `${method} ${route}`,
         response.status,
-        typeof error === 'string' ? error : `${response.status} ${response.statusText}`.trim(),
+        typeof body.error === 'string'
+          ? body.error
+          : (appMessage ?? `${response.status} ${response.statusText}`.trim()),
       );
     }
     if (parsed === undefined)
