@@ -1,4 +1,5 @@
 import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -131,6 +132,20 @@ export class TransferSagaStack extends Stack {
       [TRANSFER_OUTPUTS.redriveFunction]: this.redrive.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+
+    // Money parked in the DLQ (a CreditBack/DebitBack that kept failing) must be seen: redrive it.
+    new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmptyAlarm', {
+      metric: dlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'A transfer compensation failed after all its retries and is parked in the DLQ: fix the cause, then invoke the Redrive function.',
+    });
 
     acknowledgeSagaFindings(this.saga, {
       functions: { ...this.functions, Redrive: this.redrive },

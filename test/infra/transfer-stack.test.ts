@@ -131,4 +131,16 @@ describe('TransferSaga stack', () => {
     const orderOutputs = Object.keys(order.toJSON().Outputs as object);
     expect(outputs.filter((o) => orderOutputs.includes(o))).toEqual([]);
   });
+
+  it('alarms as soon as a compensation is parked in its DLQ (money waiting for a redrive)', () => {
+    const [queueId] = Object.keys(transfer.findResources('AWS::SQS::Queue'));
+    transfer.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
 });
