@@ -10,7 +10,10 @@ import type { LocalCloudPlugin } from './localcloud/plugin';
 import { seedEmptyTables } from './scripts/seed';
 
 export default {
-  sagas: [{ name: 'order', seed: (ctx) => seedEmptyTables(ctx), console: orderConsole }, transferSaga],
+  sagas: [
+    { name: 'order', idField: 'orderId', seed: (ctx) => seedEmptyTables(ctx), console: orderConsole },
+    transferSaga,
+  ],
   outputsFile: '.stepsaga/outputs.json',
   // The dev stage with fault injection on: the console's fault presets and the chaos tool need it.
   synthContext: { faults: 'on' },

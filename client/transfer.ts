@@ -49,6 +49,7 @@ async function seedTransferAccounts(ctx: PluginContext): Promise<SeedReport> {
 export const transferSaga: SagaPlugin = {
   name: 'transfer',
   outputNames: { stateMachineArn: TRANSFER_OUTPUTS.stateMachineArn, dlqUrl: TRANSFER_OUTPUTS.dlqUrl },
+  idField: TRANSFER_ID_ATTRIBUTE,
   seed: seedTransferAccounts,
 };
 

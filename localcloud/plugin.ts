@@ -86,6 +86,11 @@ export interface SagaPlugin {
   name: string;
   /** The stack outputs naming its parts. @default { stateMachineArn: 'StateMachineArn', dlqUrl: 'DlqUrl', redriveFunctionName: 'RedriveFunctionName' } */
   outputNames?: Partial<SagaOutputNames>;
+  /**
+   * The field of its DLQ messages naming the saga's id (the toolkit `Saga`'s `correlationIdField`): the
+   * console's DLQ table shows it. @default 'sagaId' (the toolkit's default)
+   */
+  idField?: string;
   /** Loads demo data into the saga's tables that are empty (a `--persist`ed table keeps its data). */
   seed?(ctx: PluginContext): Promise<SeedReport>;
   console?: ConsoleExtension;
@@ -96,6 +101,9 @@ export interface SagaOutputNames {
   dlqUrl: string;
   redriveFunctionName: string;
 }
+
+/** A saga's id field when its plugin names none: the toolkit `Saga`'s default `correlationIdField`. */
+export const DEFAULT_ID_FIELD = 'sagaId';
 
 export const DEFAULT_OUTPUT_NAMES: SagaOutputNames = {
   stateMachineArn: 'StateMachineArn',

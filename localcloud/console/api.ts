@@ -83,7 +83,7 @@ export interface ExecutionDetail {
 /** A message parked in the saga's DLQ (peeked, not received). */
 export interface DeadLetter {
   messageId: string;
-  /** The saga's business id (the execution's name): the message's `orderId`, the toolkit's name for it. */
+  /** The saga's business id (the execution's name): the message's field the saga plugin's `idField` names. */
   id?: string;
   step?: string;
   error?: string;

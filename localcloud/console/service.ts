@@ -28,6 +28,7 @@ import {
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   type ConsoleExtension,
+  DEFAULT_ID_FIELD,
   type LocalCloudPlugin,
   outputNames,
   type PluginContext,
@@ -319,7 +320,7 @@ class ConsoleBackend {
         const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
         seen.set(message.MessageId ?? '', {
           messageId: message.MessageId ?? '',
-          id: text(parsed.orderId),
+          id: text(parsed[saga?.idField ?? DEFAULT_ID_FIELD]),
           step: text(parsed.step),
           error: text(parsed.error),
           cause: text(parsed.cause),
