@@ -108,6 +108,19 @@ async function orderNeedingAttention(saga: OrderSagaState, failed: CompensationN
   });
 }
 
+/** The order as `POST /orders/{id}/cancel` left it: CANCELLING, its outcome not recorded yet. */
+async function orderCancelledByCustomer(saga: OrderSagaState): Promise<void> {
+  await putItem(local, 'Orders', {
+    orderId: saga.orderId,
+    status: 'CANCELLING',
+    cancelReason: 'CustomerCancelled',
+    customerId: saga.customerId,
+    items: saga.items,
+    deliverySlot: saga.deliverySlot,
+    requestHash: 'test',
+  });
+}
+
 /** Receives until `count` messages are visible again (after their visibility timeout) or the deadline. */
 async function visibleMessages(count: number, deadlineMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + deadlineMs;
@@ -322,15 +335,7 @@ describe('redrive', () => {
     saga.results = { ReserveStock: await reserveStock(saga, { doc: local.doc, tables: local.tables }) };
     await compensations[FUNCTION_NAMES.ReleaseStock as string]?.(stepEvent(saga), lambdaContext());
     saga.failure = { step: 'ChargePayment', error: 'OrderCancelled', cause: 'the customer cancelled' };
-    await putItem(local, 'Orders', {
-      orderId: saga.orderId,
-      status: 'CANCELLING',
-      cancelReason: 'CustomerCancelled',
-      customerId: saga.customerId,
-      items: saga.items,
-      deliverySlot: saga.deliverySlot,
-      requestHash: 'test',
-    });
+    await orderCancelledByCustomer(saga);
     await sendDeadLetter('RecordFailure', saga);
 
     const report = await redriveDeadLetters({ ...deps(), visibilityTimeoutSeconds: 30 });
@@ -359,15 +364,7 @@ describe('redrive', () => {
     saga.results.ChargePayment = await chargePayment(saga, { doc: local.doc, tables: local.tables });
     saga.failure = { step: 'BookDelivery', error: 'OrderCancelled', cause: 'the customer cancelled' };
     saga.deadLettered = { RefundPayment: { messageId: 'm-4' } };
-    await putItem(local, 'Orders', {
-      orderId: saga.orderId,
-      status: 'CANCELLING',
-      cancelReason: 'CustomerCancelled',
-      customerId,
-      items: saga.items,
-      deliverySlot: saga.deliverySlot,
-      requestHash: 'test',
-    });
+    await orderCancelledByCustomer(saga);
     await sendDeadLetter('RefundPayment', saga);
 
     // Act: a redrive while the execution is still unwinding.
