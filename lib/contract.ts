@@ -388,6 +388,9 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** Statuses that are not an outcome yet: the saga may still be running or unwinding (RecordFailure settles them). */
+export const UNSETTLED_STATUSES: readonly OrderStatus[] = ['PENDING', 'AWAITING_REVIEW', 'CANCELLING'];
+
 /** The POST actions on one order (`/orders/{orderId}/{action}`): the API's routes, the stack, the console. */
 export const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
 export type OrderAction = (typeof ORDER_ACTIONS)[number];

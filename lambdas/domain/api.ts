@@ -32,6 +32,7 @@ import {
   type SagaOperation,
   STATE_NAMES,
   STEP_NAMES,
+  UNSETTLED_STATUSES,
 } from '../../lib/contract';
 import type { TableNames } from '../shared/config';
 import { buildTimeline } from './history';
@@ -119,7 +120,10 @@ function actionLinks(orderId: string, status: OrderStatus, resumable: boolean) {
 }
 
 /** Statuses that are not an outcome yet. */
-const UNSETTLED: ReadonlySet<OrderStatus> = new Set(['PENDING', 'AWAITING_REVIEW', 'CANCELLING']);
+const UNSETTLED: ReadonlySet<OrderStatus> = new Set(UNSETTLED_STATUSES);
+
+/** `POST /orders/{orderId}/{action}` when the event names no resource (a plain HTTP server). */
+const ACTION_PATH = new RegExp(`/orders/([^/]+)/(${ORDER_ACTIONS.join('|')})$`);
 
 /**
  * Whether an execution ended without an outcome: ABORTED, TIMED_OUT, or FAILED outside the saga's own
@@ -154,7 +158,7 @@ function route(event: APIGatewayProxyEvent): Route {
   const path = (event.path ?? '').replace(/\/+$/, '');
   const match = /\/orders(?:\/([^/]+)(\/history)?)?$/.exec(path);
   const resource = event.resource;
-  const actionMatch = /\/orders\/([^/]+)\/(cancel|resume|review)$/.exec(path);
+  const actionMatch = ACTION_PATH.exec(path);
   const action =
     (ORDER_ACTIONS as readonly string[]).find((a) => resource === `/orders/{orderId}/${a}`) ??
     (resource === undefined ? actionMatch?.[2] : undefined);

@@ -23,6 +23,7 @@ import {
   STATE_NAMES,
   STATES_TIMEOUT,
   type StepName,
+  UNSETTLED_STATUSES,
 } from '../../lib/contract';
 import { InvalidSagaInputError, TransientError } from '../../toolkit/runtime/errors';
 import {
@@ -163,9 +164,6 @@ export function cancelReasonOf(
   return undefined;
 }
 
-/** Statuses RecordFailure may settle: everything that is not an outcome yet. */
-const UNSETTLED: readonly OrderStatus[] = ['PENDING', 'AWAITING_REVIEW', 'CANCELLING'];
-
 /** Writes the final read model of an unwound order. Idempotent: a re-run writes the same. */
 export async function recordFailure(
   saga: OrderSagaState,
@@ -205,7 +203,7 @@ async function decideAndWrite(
       })
   ).Item as OrderRecord | undefined;
   // Unsettled: the write below is conditioned on it. Absent or settled: the usual condition decides.
-  const readStatus = current && UNSETTLED.includes(current.status) ? current.status : undefined;
+  const readStatus = current && UNSETTLED_STATUSES.includes(current.status) ? current.status : undefined;
   const cancelReason = cancelReasonOf(saga, current);
   const reason = cancelReason ?? failureReason(saga.failure);
   const step = saga.failure?.step;
@@ -240,13 +238,13 @@ async function decideAndWrite(
         // settled; a confirmed order is left alone. And only while it still has the status read above.
         ConditionExpression: readStatus
           ? '#status = :read'
-          : 'attribute_not_exists(orderId) OR #status IN (:u0, :u1, :u2)',
+          : `attribute_not_exists(orderId) OR #status IN (${UNSETTLED_STATUSES.map((_, i) => `:u${i}`).join(', ')})`,
         ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
         ExpressionAttributeValues: {
           ':status': status,
           ...(readStatus
             ? { ':read': readStatus }
-            : { ':u0': UNSETTLED[0], ':u1': UNSETTLED[1], ':u2': UNSETTLED[2] }),
+            : Object.fromEntries(UNSETTLED_STATUSES.map((s, i) => [`:u${i}`, s]))),
           ':reason': reason,
           ':now': now,
           ':customerId': saga.customerId,
@@ -272,7 +270,7 @@ async function decideAndWrite(
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       const current = error.Item?.status?.S as OrderStatus | undefined;
-      if (current && UNSETTLED.includes(current)) return 'raced';
+      if (current && UNSETTLED_STATUSES.includes(current)) return 'raced';
       return {
         orderId: saga.orderId,
         status,

@@ -5,7 +5,8 @@
  * A failed compensation left the order NEEDS_ATTENTION with the step in `failedCompensations`. Once its
  * replay succeeded, the step leaves `failedCompensations` and the order becomes CANCELLED when none is
  * left, before the message is deleted (so a crash in between only causes a harmless replay). An order
- * still PENDING is still unwinding: its compensations are held back. A `RecordFailure` message means the
+ * not settled yet (PENDING, AWAITING_REVIEW, CANCELLING: `UNSETTLED_STATUSES`) may still be unwinding: its
+ * compensations are held back until its outcome is written. A `RecordFailure` message means the
  * unwind's outcome was never written: the replay writes it, unless an earlier attempt already did. The pivot
  * guard (RejectOrder) answering `OrderAlreadyConfirmed` means the order is confirmed and nothing is undone.
  * ReleasePromo only applies to an order with a promo code, as in the state machine.
@@ -21,6 +22,7 @@ import {
   type OrderStatus,
   STATE_NAMES,
   TABLES,
+  UNSETTLED_STATUSES,
 } from '../../lib/contract';
 import {
   type DeadLetter,
@@ -149,14 +151,17 @@ export function orderRedrive(deps: OrderDeps): RedriveApp {
     hooks: {
       triage: async (letter) => {
         const status = await orderStatus(deps, letter.sagaId);
+        const unsettled = status !== undefined && UNSETTLED_STATUSES.includes(status);
         if (letter.step === RECORD_FAILURE) {
           // A replay whose outcome is already written (an earlier attempt committed): nothing to do.
-          return status !== undefined && status !== 'PENDING'
+          return status !== undefined && !unsettled
             ? { action: 'settle', detail: `order ${status}: outcome already recorded` }
             : { action: 'replay' };
         }
-        return status === 'PENDING'
-          ? { action: 'hold', detail: 'order is still PENDING: its execution is still unwinding' }
+        // Its outcome not written yet, the unwind may still be running: RecordFailure has to list this
+        // compensation as failed first, or the order would end NEEDS_ATTENTION with nothing left to redrive.
+        return unsettled
+          ? { action: 'hold', detail: `order is still ${status}: its execution is still unwinding` }
           : { action: 'replay' };
       },
       settled: async (letter, settled) => {

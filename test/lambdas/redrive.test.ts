@@ -1,6 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -20,7 +21,14 @@ import type {
   OrderSagaState,
 } from '../../lib/contract';
 import { createTables, getItem, type LocalTables, newOrderId, putItem } from '../support/dynamodb-local';
-import { executionArnOf, type Handler, lambdaContext, loadHandler, sagaInput } from '../support/handlers';
+import {
+  executionArnOf,
+  type Handler,
+  lambdaContext,
+  loadHandler,
+  sagaInput,
+  stepEvent,
+} from '../support/handlers';
 import { type LocalSqs, startSqs } from '../support/sqs-local';
 
 let local: LocalTables;
@@ -100,6 +108,19 @@ async function orderNeedingAttention(saga: OrderSagaState, failed: CompensationN
   });
 }
 
+/** The order as `POST /orders/{id}/cancel` left it: CANCELLING, its outcome not recorded yet. */
+async function orderCancelledByCustomer(saga: OrderSagaState): Promise<void> {
+  await putItem(local, 'Orders', {
+    orderId: saga.orderId,
+    status: 'CANCELLING',
+    cancelReason: 'CustomerCancelled',
+    customerId: saga.customerId,
+    items: saga.items,
+    deliverySlot: saga.deliverySlot,
+    requestHash: 'test',
+  });
+}
+
 /** Receives until `count` messages are visible again (after their visibility timeout) or the deadline. */
 async function visibleMessages(count: number, deadlineMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + deadlineMs;
@@ -116,6 +137,18 @@ async function visibleMessages(count: number, deadlineMs = 10_000): Promise<stri
     for (const m of out.Messages ?? []) bodies.set(m.MessageId ?? '', m.Body ?? '');
   }
   return [...bodies.values()];
+}
+
+/** Redrives until a run replays something (held or failed messages reappear after their visibility timeout). */
+async function redriveUntilSucceeded(deadlineMs = 10_000): Promise<string[]> {
+  const succeeded: string[] = [];
+  const deadline = Date.now() + deadlineMs;
+  while (succeeded.length === 0 && Date.now() < deadline) {
+    const run = await redriveDeadLetters(deps());
+    succeeded.push(...run.succeeded.map((e) => `${e.orderId}:${e.step}`));
+    if (succeeded.length === 0) await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval
+  }
+  return succeeded;
 }
 
 beforeAll(async () => {
@@ -217,14 +250,7 @@ describe('redrive', () => {
     // Act again once the slot is back: the last failed compensation succeeds, b becomes CANCELLED.
     await putItem(local, 'DeliverySlots', { slotId, capacity: 5, booked: 1 });
     // Its message reappears once the visibility timeout of the receive above lapses: redrive until it did.
-    const succeeded: string[] = [];
-    const deadline = Date.now() + 10_000;
-    while (succeeded.length === 0 && Date.now() < deadline) {
-      const run = await redriveDeadLetters(deps());
-      succeeded.push(...run.succeeded.map((e) => `${e.orderId}:${e.step}`));
-      if (succeeded.length === 0) await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval
-    }
-    expect(succeeded).toEqual([`${b.orderId}:CancelDelivery`]);
+    expect(await redriveUntilSucceeded()).toEqual([`${b.orderId}:CancelDelivery`]);
     expect(await orderOf(b.orderId)).toMatchObject({ status: 'CANCELLED' });
     expect((await getItem(local, 'DeliverySlots', { slotId }))?.booked).toBe(0);
   });
@@ -295,6 +321,89 @@ describe('redrive', () => {
     ]);
     expect(invoked.length).toBe(calls);
     expect((await orderOf(saga.orderId))?.failedCompensations).toEqual(new Set(['RefundPayment']));
+  });
+
+  it('records the outcome of a cancelled order (CANCELLING) whose RecordFailure was dead-lettered', async () => {
+    // Prepare: the customer cancelled, the unwind released the stock, then RecordFailure kept failing:
+    // the execution ended CompensationFailed with the order still CANCELLING (resume refuses that).
+    const sku = newOrderId('SKU');
+    await putItem(local, 'Inventory', { sku, name: 'mug', price: 800, stock: 4 });
+    const saga = sagaInput(newOrderId('h'), {
+      items: [{ sku, quantity: 1 }],
+      faults: { RecordFailure: 'fail' },
+    });
+    saga.results = { ReserveStock: await reserveStock(saga, { doc: local.doc, tables: local.tables }) };
+    await compensations[FUNCTION_NAMES.ReleaseStock as string]?.(stepEvent(saga), lambdaContext());
+    saga.failure = { step: 'ChargePayment', error: 'OrderCancelled', cause: 'the customer cancelled' };
+    await orderCancelledByCustomer(saga);
+    await sendDeadLetter('RecordFailure', saga);
+
+    const report = await redriveDeadLetters({ ...deps(), visibilityTimeoutSeconds: 30 });
+
+    expect(report.succeeded.map((e) => `${e.step}: ${e.detail}`)).toEqual([
+      'RecordFailure: order CANCELLED: outcome recorded',
+    ]);
+    expect(report.remaining).toBe(0);
+    expect(await orderOf(saga.orderId)).toMatchObject({ status: 'CANCELLED', reason: 'CustomerCancelled' });
+    expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(4);
+  });
+
+  it('holds back a compensation of a CANCELLING order until its unwind recorded it, then refunds once', async () => {
+    // Prepare: the customer cancelled; RefundPayment was dead-lettered and the execution is still unwinding
+    // (ReleaseStock and RecordFailure are still to come), so the order is CANCELLING.
+    const sku = newOrderId('SKU');
+    const customerId = newOrderId('customer');
+    await putItem(local, 'Inventory', { sku, name: 'teapot', price: 3_000, stock: 6 });
+    await putItem(local, 'Accounts', { customerId, name: 'Ada', balance: 20_000 });
+    const saga = sagaInput(newOrderId('i'), {
+      customerId,
+      items: [{ sku, quantity: 2 }],
+      faults: { RefundPayment: 'fail' },
+    });
+    saga.results = { ReserveStock: await reserveStock(saga, { doc: local.doc, tables: local.tables }) };
+    saga.results.ChargePayment = await chargePayment(saga, { doc: local.doc, tables: local.tables });
+    saga.failure = { step: 'BookDelivery', error: 'OrderCancelled', cause: 'the customer cancelled' };
+    saga.deadLettered = { RefundPayment: { messageId: 'm-4' } };
+    await orderCancelledByCustomer(saga);
+    await sendDeadLetter('RefundPayment', saga);
+
+    // Act: a redrive while the execution is still unwinding.
+    const early = await redriveDeadLetters(deps());
+
+    // Assess: held back, nothing refunded yet.
+    expect(early.succeeded).toEqual([]);
+    expect(early.skipped).toEqual([
+      expect.objectContaining({
+        step: 'RefundPayment',
+        detail: 'order is still CANCELLING: its execution is still unwinding',
+      }),
+    ]);
+    expect((await getItem<AccountRecord>(local, 'Accounts', { customerId }))?.balance).toBe(14_000);
+
+    // Act: the execution finishes its unwind, recording the parked compensation; then redrive again.
+    const { faults: _, ...unwinding } = saga;
+    await compensations[FUNCTION_NAMES.ReleaseStock as string]?.(stepEvent(unwinding), lambdaContext());
+    await compensations[FUNCTION_NAMES.RecordFailure as string]?.(stepEvent(unwinding), lambdaContext());
+    expect(await orderOf(saga.orderId)).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      failedCompensations: new Set(['RefundPayment']),
+    });
+    expect(await redriveUntilSucceeded()).toEqual([`${saga.orderId}:RefundPayment`]);
+
+    // Assess: settled, the money back once, the stock back, nothing left on the DLQ.
+    expect(await orderOf(saga.orderId)).toMatchObject({ status: 'CANCELLED', reason: 'CustomerCancelled' });
+    expect((await getItem<AccountRecord>(local, 'Accounts', { customerId }))?.balance).toBe(20_000);
+    expect((await getItem<InventoryRecord>(local, 'Inventory', { sku }))?.stock).toBe(6);
+    const queue = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(queue.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('a replay of a compensation that had in fact gone through is a no-op', async () => {
