@@ -1,4 +1,4 @@
-import { BUSINESS_ERRORS } from '../../lib/contract';
+import { BUSINESS_ERRORS, UNSETTLED_STATUSES } from '../../lib/contract';
 import { recordFailure } from '../domain/order';
 import { countOrder, OrderMetric } from '../shared/metrics';
 import { createStepHandler } from '../shared/step-handler';
@@ -16,7 +16,13 @@ export function isTechnicalFailure(failure: { error: string } | undefined): bool
 /** RecordFailure: writes CANCELLED or NEEDS_ATTENTION to the Orders read model after the unwind. */
 export const handler = createStepHandler('RecordFailure', ['Orders'], async (saga, deps) => {
   const recorded = await recordFailure(saga, deps);
-  if (recorded.changed && recorded.previousStatus === 'PENDING') {
+  // Counted once, when the order first gets its outcome: from any unsettled status (a customer cancel or a
+  // review reject unwinds from CANCELLING), not again when a redrive moves NEEDS_ATTENTION on.
+  if (
+    recorded.changed &&
+    recorded.previousStatus !== undefined &&
+    UNSETTLED_STATUSES.includes(recorded.previousStatus)
+  ) {
     countOrder(recorded.status === 'CANCELLED' ? OrderMetric.cancelled : OrderMetric.needsAttention);
     if (isTechnicalFailure(saga.failure)) countOrder(OrderMetric.failedByError);
   }
