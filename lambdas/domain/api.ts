@@ -543,11 +543,13 @@ const TASK_CLOSINGS = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut']);
 
 /**
  * How the last review wait of an execution closed: the closing event of the last attempt of the most recent
- * RequestReview Task, read newest first in small pages (the review is near the end of a waiting history).
- * Undefined: no such wait, or it has not closed.
+ * RequestReview Task entry, matched by event ids. The history is read newest first in small pages (the
+ * review is near the end of a waiting history) and kept by id, so a page that repeats events changes
+ * nothing. Undefined: no such wait, or it has not closed.
  */
 async function reviewWaitClosing(deps: ApiDeps, executionArn: string): Promise<HistoryEvent | undefined> {
-  let closing: HistoryEvent | undefined;
+  const seen = new Map<number, HistoryEvent>();
+  let entry: number | undefined;
   let nextToken: string | undefined;
   do {
     const page = await deps.sfn.getExecutionHistory({
@@ -557,35 +559,49 @@ async function reviewWaitClosing(deps: ApiDeps, executionArn: string): Promise<H
       ...(nextToken ? { nextToken } : {}),
     });
     for (const event of page.events) {
-      if (event.type !== undefined && TASK_CLOSINGS.has(event.type)) {
-        closing ??= event;
-      } else if (event.type?.endsWith('StateEntered')) {
-        if (event.stateEnteredEventDetails?.name === STATE_NAMES.requestReview) return closing;
-        closing = undefined;
-      }
+      if (event.id === undefined || seen.has(event.id)) continue;
+      seen.set(event.id, event);
+      if (
+        event.type?.endsWith('StateEntered') &&
+        event.stateEnteredEventDetails?.name === STATE_NAMES.requestReview
+      )
+        entry = Math.max(entry ?? 0, event.id);
     }
     nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
+  } while (nextToken && entry === undefined);
+  if (entry === undefined) return undefined;
+  const after = [...seen.entries()].filter(([id]) => id > entry).sort(([a], [b]) => a - b);
+  let closing: HistoryEvent | undefined;
+  for (const [, event] of after) {
+    if (event.type?.endsWith('StateEntered') || event.type?.endsWith('StateExited')) break;
+    if (event.type !== undefined && TASK_CLOSINGS.has(event.type)) closing = event;
+  }
+  return closing;
 }
 
 /**
- * Whether `decision` is what closed the review wait of the order's execution. SendTask* answers the same
- * "gone" error whether an earlier call of ours closed the wait or its deadline did; the history tells.
+ * What closed the review wait of the order's execution, for a decision whose token call answered "gone"
+ * (SendTask* answers the same whether an earlier call of ours closed the wait or its deadline did): our
+ * `decision` (`delivered`), the deadline (`timedOut`, the only answer that takes the decision back), or
+ * nothing known (`unknown`: the wait has not closed, the execution closed it otherwise, or its history
+ * could not be read).
  */
-async function decisionDelivered(
+async function reviewWaitOutcome(
   deps: ApiDeps,
   order: OrderRecord,
   decision: ReviewRequest['decision'],
-): Promise<boolean> {
-  if (!order.executionArn || isExpressExecution(order.executionArn)) return false;
+): Promise<'delivered' | 'timedOut' | 'unknown'> {
+  if (!order.executionArn || isExpressExecution(order.executionArn)) return 'unknown';
   const closing = await reviewWaitClosing(deps, order.executionArn).catch((error: unknown) => {
-    if (isGone(error)) return undefined;
-    throw error;
+    if (!isGone(error)) deps.onUnexpectedError?.(error, `reading the review wait of ${order.orderId}`);
+    return undefined;
   });
-  return decision === 'approve'
-    ? closing?.type === 'TaskSucceeded'
-    : closing?.type === 'TaskFailed' && closing.taskFailedEventDetails?.error === REVIEW_REJECTED;
+  if (closing?.type === 'TaskTimedOut') return 'timedOut';
+  const delivered =
+    decision === 'approve'
+      ? closing?.type === 'TaskSucceeded'
+      : closing?.type === 'TaskFailed' && closing.taskFailedEventDetails?.error === REVIEW_REJECTED;
+  return delivered ? 'delivered' : 'unknown';
 }
 
 /**
@@ -617,7 +633,8 @@ function reviewAnswer(orderId: string, decision: ReviewRequest['decision']): API
  * completed with it, and only then is the token removed. Whatever dies in between, the same decision
  * sent again completes what the first left undone (202); the Task's "gone" answer is resolved from the
  * execution history (our decision closed it: 202; its deadline did: the decision is taken back, 409
- * ReviewDeadlinePassed). A different decision after one was recorded: 409 NotAwaitingReview.
+ * ReviewDeadlinePassed; nothing shows which: 503 ReviewOutcomeUnknown, the order as it was). A different
+ * decision after one was recorded: 409 NotAwaitingReview.
  */
 async function reviewOrder(
   event: APIGatewayProxyEvent,
@@ -686,7 +703,8 @@ async function reviewOrder(
     }
   } catch (error) {
     if (!isGone(error)) throw error;
-    if (!(await decisionDelivered(deps, old, review.decision))) {
+    const outcome = await reviewWaitOutcome(deps, old, review.decision);
+    if (outcome === 'timedOut') {
       // Too late: the wait timed out and the saga is unwinding. The decision never reached it, so it must
       // not stay on the order either (RecordFailure would record a late reject as ReviewRejected).
       await updateDecided(deps, orderId, review.decision, taskToken, 'undo');
@@ -695,6 +713,16 @@ async function reviewOrder(
         `The review of order ${orderId} is over (its deadline passed): the order is being cancelled (ReviewTimedOut)`,
         [],
         'ReviewDeadlinePassed',
+      );
+    }
+    if (outcome === 'unknown') {
+      // Nothing shows who closed the wait: the decision and its token stay, the same decision again
+      // settles it once the history does.
+      throw new RequestError(
+        503,
+        `The review decision for order ${orderId} is recorded, but its execution does not show yet whether it reached the saga: send the same decision again`,
+        [],
+        'ReviewOutcomeUnknown',
       );
     }
   }

@@ -26,7 +26,7 @@ export interface FieldError {
 export class RequestError extends Error {
   override readonly name = 'RequestError';
   constructor(
-    readonly statusCode: 400 | 404 | 409 | 413,
+    readonly statusCode: 400 | 404 | 409 | 413 | 503,
     message: string,
     readonly errors: FieldError[] = [],
     /** A stable machine-readable name of the refusal (e.g. `AlreadyConfirmed`). */

@@ -707,8 +707,10 @@ export class StepFunctionsService implements Service {
     const includeData = p.includeExecutionData !== false;
     const events = [...execution.run.history];
     if (reverse) events.reverse();
-    const shaped = events.map((event) => shapeEvent(event, includeData));
-    return paginate(shaped, p, 'events', 100, 1000);
+    // The token names the last event returned, as AWS's holds its place: events the execution appends
+    // between two pages neither repeat nor skip one, newest first included.
+    const { page, next } = pageOf(events, p, 100, 1000, (event) => event.id);
+    return { events: page.map((event) => shapeEvent(event, includeData)), ...next };
   }
 
   private apiStopExecution(p: Params) {
@@ -890,7 +892,23 @@ function optionalString(p: Params, key: string): string | undefined {
   return value;
 }
 
+/** One page of `items` under `key`, and the token of the next. */
 function paginate<T>(items: T[], p: Params, key: string, defaultSize = 100, maxSize = 1000) {
+  const { page, next } = pageOf(items, p, defaultSize, maxSize);
+  return { [key]: page, ...next };
+}
+
+/**
+ * One page of `items` and the token of the next: the position of the next item, or with `idOf` the id of
+ * the last item returned (the next page goes on after that item wherever it stands now).
+ */
+function pageOf<T>(
+  items: T[],
+  p: Params,
+  defaultSize: number,
+  maxSize: number,
+  idOf?: (item: T) => number,
+): { page: T[]; next: { nextToken?: string } } {
   const maxResults = p.maxResults;
   if (
     maxResults !== undefined &&
@@ -906,14 +924,17 @@ function paginate<T>(items: T[], p: Params, key: string, defaultSize = 100, maxS
   if (token !== undefined && token !== null) {
     const decoded =
       typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8')) : Number.NaN;
-    if (!Number.isInteger(decoded) || decoded < 0)
+    const index = idOf ? items.findIndex((item) => idOf(item) === decoded) + 1 : decoded;
+    if (!Number.isInteger(decoded) || decoded < 0 || (idOf !== undefined && index === 0))
       throw new StatesApiError('InvalidToken', `Invalid Token: '${String(token)}'`);
-    start = decoded;
+    start = index;
   }
   const page = items.slice(start, start + size);
+  const last = page.at(-1);
+  const position = idOf && last !== undefined ? idOf(last) : start + size;
   const next =
-    start + size < items.length ? { nextToken: Buffer.from(String(start + size)).toString('base64url') } : {};
-  return { [key]: page, ...next };
+    start + size < items.length ? { nextToken: Buffer.from(String(position)).toString('base64url') } : {};
+  return { page, next };
 }
 
 function shapeEvent(event: HistoryEventLike, includeData: boolean): Record<string, unknown> {

@@ -754,6 +754,7 @@ describe('POST /orders/{orderId}/review', () => {
       };
       deps.sfn.sendTaskSuccess = timedOut;
       deps.sfn.sendTaskFailure = timedOut;
+      deps.sfn.historyEvents = reviewHistory({ type: 'TaskTimedOut' } as HistoryEvent);
 
       const late = await handleApiRequest(act(orderId, 'review', { decision }), deps);
       // The execution's unwind then records the outcome of the timed-out review Task.
@@ -906,6 +907,74 @@ describe('POST /orders/{orderId}/review when the API dies between its decision a
       const saga = sagaInput(orderId, { failure: { step: 'RequestReview', error: 'States.Timeout' } });
       await recordFailure(saga, { doc: local.doc, tables: local.tables });
       expect(await orderOf(orderId)).toMatchObject({ status: 'CANCELLED', reason: 'ReviewTimedOut' });
+    },
+  );
+
+  it('the retried approve reads pages that repeat events (the saga appends between two pages): it still finds the wait closed by it, 202, nothing undone', async () => {
+    const deps = newDeps();
+    const orderId = await decidedThenDied(deps, 'approve');
+    deps.sfn.historyPageSize = 3;
+    deps.sfn.historyEvents = reviewHistory({ type: 'TaskSucceeded' } as HistoryEvent, afterApproval);
+    tokenCallsThrow(deps.sfn, gone);
+    const read = deps.sfn.getExecutionHistory.bind(deps.sfn);
+    const repeated: number[] = [];
+    const seen = new Set<number>();
+    deps.sfn.getExecutionHistory = async (input) => {
+      const page = await read(input);
+      for (const event of page.events) {
+        if (seen.has(event.id ?? 0)) repeated.push(event.id ?? 0);
+        seen.add(event.id ?? 0);
+      }
+      // ChargePayment is retried meanwhile: a history paged by position shifts, the next page repeats.
+      const id = deps.sfn.historyEvents.length;
+      deps.sfn.historyEvents = [
+        ...deps.sfn.historyEvents,
+        { type: 'TaskScheduled', id: id + 1 },
+        { type: 'TaskFailed', id: id + 2, taskFailedEventDetails: { error: 'TransientError' } },
+      ] as HistoryEvent[];
+      return page;
+    };
+
+    const retry = await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps);
+
+    expect(repeated).toContain(14); // TaskStateEntered ChargePayment, read twice
+    expect(retry.statusCode).toBe(202);
+    const order = await orderOf(orderId);
+    expect(order).toMatchObject({ status: 'PENDING', reviewDecision: 'approve' });
+    expect(order?.taskToken).toBeUndefined();
+  });
+
+  const noClosing: Array<[string, (() => HistoryEvent[]) | undefined]> = [
+    ['the wait is still open', () => reviewHistory(undefined)],
+    [
+      'the execution was aborted',
+      () => reviewHistory(undefined, [{ type: 'ExecutionAborted' } as HistoryEvent]),
+    ],
+    ['the history cannot be read', undefined],
+  ];
+  it.each(
+    decisions.flatMap(([decision]) => noClosing.map(([what, history]) => [decision, what, history] as const)),
+  )(
+    'the retried %s finds no closing event (%s): 503 ReviewOutcomeUnknown, the order and its token kept',
+    async (decision, _case, history) => {
+      const deps = newDeps();
+      const orderId = await decidedThenDied(deps, decision);
+      if (history) deps.sfn.historyEvents = history();
+      else
+        deps.sfn.getExecutionHistory = async () => {
+          throw networkError();
+        };
+      tokenCallsThrow(deps.sfn, gone);
+      const before = await orderOf(orderId);
+
+      const retry = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+
+      expect(retry.statusCode).toBe(503);
+      expect(parse(retry.body)).toMatchObject({ code: 'ReviewOutcomeUnknown' });
+      expect(parse(retry.body).message).toContain('send the same decision again');
+      // The retry's own write only renews updatedAt; nothing is taken back.
+      expect(await orderOf(orderId)).toEqual({ ...before, updatedAt: expect.any(String) });
+      expect(before).toMatchObject({ reviewDecision: decision, taskToken: 'token-1' });
     },
   );
 

@@ -250,6 +250,51 @@ describe('Step Functions service', () => {
     expect(bare.events?.[0]?.executionStartedEventDetails?.input).toBeUndefined();
   });
 
+  it('pages a running history newest first without repeating or skipping the events it appends meanwhile', async () => {
+    const arn = await createMachine('appending', {
+      StartAt: 'Work',
+      States: {
+        Work: {
+          Type: 'Task',
+          Resource: fnArn('slow'),
+          Parameters: { ms: 1 },
+          ResultPath: null,
+          Next: 'Again',
+        },
+        Again: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.stop', IsPresent: true, Next: 'Done' }],
+          Default: 'Work',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    const { executionArn = '' } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+    /** Resolves once the execution has recorded more than `count` events. */
+    const grownPast = async (count: number) => {
+      while ((await history(executionArn)).length <= count) await new Promise((r) => setTimeout(r, 5));
+    };
+    await grownPast(4);
+
+    const seen: number[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 3, nextToken }),
+      );
+      seen.push(...(page.events ?? []).map((event) => event.id ?? 0));
+      nextToken = page.nextToken;
+      // The execution appends events before the next page is read.
+      if (nextToken) await grownPast((await history(executionArn)).length);
+    } while (nextToken);
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+
+    const newest = seen[0] ?? 0;
+    expect(newest).toBeGreaterThan(4);
+    expect(seen).toEqual(Array.from({ length: newest }, (_, i) => newest - i));
+    expect((await history(executionArn)).length).toBeGreaterThan(newest + 1);
+  });
+
   it('validates definitions, names, inputs and ARNs with AWS errors', async () => {
     const machine = await createMachine('valid', retryFlow(0));
     const same = await createMachine('valid', retryFlow(0));
