@@ -15,7 +15,11 @@ import { BEHAVE_ARN, type Finished, interpreterRunner, withBehave } from '../../
 
 const { run, start, finish } = interpreterRunner({ name: 'asl-retry', ...withBehave });
 
-afterEach(() => {
+afterEach(async () => {
+  // A function the Task stopped waiting for (a hang past TimeoutSeconds) runs on to its own 30 s timeout, as
+  // on AWS. Let that happen on the fake clock, or its container stays busy and the pool (one per CPU) runs dry
+  // for the next tests.
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(60_000);
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
