@@ -150,7 +150,7 @@ export class IamEnforcer {
   private readonly listeners = new Set<(record: DecisionRecord) => void>();
   /** Problems met while loading policies (unknown managed policies, unparsable documents). */
   readonly warnings: string[] = [];
-  /** Denials seen since start, for the ready line and tests. */
+  /** Decisions and denials seen since start (the chaos report, the test clouds' check on close). */
   denials = 0;
   decisions = 0;
 
@@ -376,6 +376,10 @@ export class IamEnforcer {
         ? { unknownOperators: decision.unknownOperators }
         : {}),
     };
+    if (decision.decision === 'explicitDeny' && decision.unknownOperators)
+      this.options.log?.(
+        `IAM: ${authorization.action} on ${authorization.resource} denied to ${principal.arn} by ${decision.matched.sid ?? `${decision.matched.policy} Statement[${decision.matched.index}]`}: the local cloud does not evaluate ${decision.unknownOperators.join(', ')}, and a Deny it cannot evaluate applies (fails closed)`,
+      );
     // The administrator's allowed calls are not part of the least-privilege story: not logged.
     if (principal.kind !== 'root' || !allowed) {
       this.writeLine(record);

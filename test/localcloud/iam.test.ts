@@ -136,6 +136,125 @@ describe('the policy evaluator', () => {
     });
   });
 
+  it('holds a negated operator when its key is absent from the request, as AWS documents', () => {
+    const queue = 'arn:aws:sqs:us-east-1:000000000000:q';
+    const denyUnless = (operator: string, value: string) =>
+      identity([
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        {
+          Sid: 'Only',
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Resource: '*',
+          Condition: { [operator]: { 'aws:SourceVpce': value } },
+        },
+      ]);
+    const send = (keys: Record<string, string> = {}) => ctx('sqs:SendMessage', queue, keys);
+    for (const operator of ['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike']) {
+      const policies = denyUnless(operator, 'vpce-1*');
+      // No aws:SourceVpce in the request: "not vpce-1" holds, the Deny applies.
+      expect(evaluate(send(), policies, []).decision, operator).toBe('explicitDeny');
+      expect(evaluate(send({ 'aws:sourcevpce': 'vpce-2' }), policies, []).decision, operator).toBe(
+        'explicitDeny',
+      );
+    }
+    expect(
+      evaluate(send({ 'aws:sourcevpce': 'vpce-1' }), denyUnless('StringNotEquals', 'vpce-1'), []),
+    ).toMatchObject({ decision: 'allow' });
+    expect(
+      evaluate(send({ 'aws:sourcevpce': 'vpce-12' }), denyUnless('StringNotLike', 'vpce-1*'), []).decision,
+    ).toBe('allow');
+    // ...IfExists: an absent key passes the condition, for negated and plain operators alike.
+    expect(evaluate(send(), denyUnless('StringNotEqualsIfExists', 'vpce-1'), []).decision).toBe(
+      'explicitDeny',
+    );
+    expect(evaluate(send(), denyUnless('StringEqualsIfExists', 'vpce-1'), []).decision).toBe('explicitDeny');
+    // A plain operator with the key absent does not hold; ForAnyValue needs a value even when negated.
+    expect(evaluate(send(), denyUnless('StringEquals', 'vpce-1'), []).decision).toBe('allow');
+    expect(evaluate(send(), denyUnless('ForAnyValue:StringNotEquals', 'vpce-1'), []).decision).toBe('allow');
+
+    const arnKey = (operator: string) =>
+      identity([
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: '*',
+          Condition: { [operator]: { 'aws:SourceArn': 'arn:aws:execute-api:us-east-1:000000000000:api/*' } },
+        },
+      ]);
+    const invoke = (keys: Record<string, string> = {}) =>
+      ctx('lambda:InvokeFunction', 'arn:aws:lambda:us-east-1:000000000000:function:f', keys);
+    for (const operator of ['ArnNotEquals', 'ArnNotLike']) {
+      expect(evaluate(invoke(), arnKey(operator), []).decision, operator).toBe('allow');
+      expect(
+        evaluate(
+          invoke({ 'aws:sourcearn': 'arn:aws:execute-api:us-east-1:000000000000:api/v1' }),
+          arnKey(operator),
+          [],
+        ).decision,
+        operator,
+      ).toBe('implicitDeny');
+    }
+    expect(evaluate(invoke(), arnKey('ArnLike'), []).decision).toBe('implicitDeny');
+  });
+
+  it('fails closed on an operator it does not know: an Allow grants nothing, a Deny denies and names it', () => {
+    const queue = 'arn:aws:sqs:us-east-1:000000000000:q';
+    const policies = identity([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      {
+        Sid: 'NotAfter2000',
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } },
+      },
+    ]);
+    expect(evaluate(ctx('sqs:SendMessage', queue), policies, [])).toEqual({
+      decision: 'explicitDeny',
+      matched: {
+        policy: 'Policy',
+        kind: 'identity',
+        sid: 'NotAfter2000',
+        index: 1,
+        actionPattern: 'sqs:*',
+        resourcePattern: '*',
+      },
+      unknownOperators: ['DateGreaterThan'],
+    });
+    // The Deny's other conditions still decide whether it applies.
+    const scoped = identity([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      {
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: {
+          DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' },
+          StringEquals: { 'aws:SourceVpce': 'vpce-1' },
+        },
+      },
+    ]);
+    expect(evaluate(ctx('sqs:SendMessage', queue), scoped, []).decision).toBe('allow');
+    expect(evaluate(ctx('sqs:SendMessage', queue, { 'aws:sourcevpce': 'vpce-1' }), scoped, []).decision).toBe(
+      'explicitDeny',
+    );
+    // An unknown set qualifier is an unknown operator too.
+    const qualified = identity([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      {
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { 'ForSomeValues:StringEquals': { 'aws:TagKeys': 'x' } },
+      },
+    ]);
+    expect(evaluate(ctx('sqs:SendMessage', queue), qualified, [])).toMatchObject({
+      decision: 'explicitDeny',
+      unknownOperators: ['ForSomeValues:StringEquals'],
+    });
+  });
+
   it('lets a Lambda permission admit a service only from its SourceArn', () => {
     const fn = 'arn:aws:lambda:us-east-1:000000000000:function:Api';
     const permission: PolicySource[] = [
