@@ -46,6 +46,33 @@ function run(args: string[], env: Record<string, string> = {}): Run {
 const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
   pollUntil(what, probe, { timeoutMs });
 
+/** A quiet start on the test assembly without the demo data, its outputs in `dir/<outputs>`. */
+const unseeded = (outputs: string) => [
+  '--port',
+  '0',
+  '--assembly',
+  assembly,
+  '--no-synth',
+  '--no-seed',
+  '--quiet',
+  '--outputs',
+  path.join(dir, outputs),
+];
+
+/** The CLI's `ready` line, once printed (an exit before it fails with the CLI's stderr). */
+const untilReady = (cli: Run) =>
+  until(
+    'the ready line',
+    () => {
+      if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
+      return cli
+        .stdout()
+        .split('\n')
+        .find((l) => l.startsWith('ready'));
+    },
+    150_000,
+  );
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -96,17 +123,7 @@ describe('npm start', () => {
       '--quiet',
     ]);
     try {
-      const readyLine = await until(
-        'the ready line',
-        () => {
-          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
-          return cli
-            .stdout()
-            .split('\n')
-            .find((l) => l.startsWith('ready'));
-        },
-        150_000,
-      );
+      const readyLine = await untilReady(cli);
       const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, string>;
       const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
         status: string;
@@ -206,34 +223,15 @@ describe('npm start', () => {
   });
 
   it('takes the JVM down with it even when killed with SIGKILL', async () => {
-    const cli = run([
-      '--port',
-      '0',
-      '--assembly',
-      assembly,
-      '--no-synth',
-      '--no-seed',
-      '--quiet',
-      '--iam',
-      'off',
-      '--outputs',
-      path.join(dir, 'k.json'),
-    ]);
+    const cli = run([...unseeded('k.json'), '--iam', 'off']);
     try {
-      await until(
-        'the ready line',
-        () => {
-          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
-          return cli.stdout().includes('ready') ? true : undefined;
-        },
-        150_000,
-      );
+      const readyLine = await untilReady(cli);
       const outputs = JSON.parse(readFileSync(path.join(dir, 'k.json'), 'utf8')) as Record<string, string>;
       const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
         processes: { dynamoDbLocal: number };
       };
       const iam = (await (await fetch(`${outputs.Endpoint}/_localcloud/iam`)).json()) as { enabled: boolean };
-      expect(cli.stdout()).toContain('; IAM not enforced (--iam off);');
+      expect(readyLine).toContain('; IAM not enforced (--iam off);');
       expect(iam.enabled).toBe(false);
 
       cli.child.kill('SIGKILL');
@@ -251,32 +249,9 @@ describe('npm start', () => {
   });
 
   it('turns IAM off with STEPSAGA_IAM=off, and says so in the ready line', async () => {
-    const cli = run(
-      [
-        '--port',
-        '0',
-        '--assembly',
-        assembly,
-        '--no-synth',
-        '--no-seed',
-        '--quiet',
-        '--outputs',
-        path.join(dir, 'e.json'),
-      ],
-      { STEPSAGA_IAM: 'off' },
-    );
+    const cli = run(unseeded('e.json'), { STEPSAGA_IAM: 'off' });
     try {
-      const readyLine = await until(
-        'the ready line',
-        () => {
-          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
-          return cli
-            .stdout()
-            .split('\n')
-            .find((l) => l.startsWith('ready'));
-        },
-        150_000,
-      );
+      const readyLine = await untilReady(cli);
       const outputs = JSON.parse(readFileSync(path.join(dir, 'e.json'), 'utf8')) as Record<string, string>;
       const iam = (await (await fetch(`${outputs.Endpoint}/_localcloud/iam`)).json()) as { enabled: boolean };
 
