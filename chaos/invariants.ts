@@ -100,6 +100,7 @@ export const INVARIANTS = {
   plans: 'every outcome consistent with its fault plan',
   actions:
     'every cancel, review decision and resume did what its answer said (a cancel after the pivot: 409, still CONFIRMED), and a cancel reason only where someone cancelled, rejected or let the review deadline pass',
+  iam: "IAM denied no call during the run: the stack's roles are sufficient (local cloud targets: GET /_localcloud/iam)",
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 

@@ -16,6 +16,7 @@ import {
   type StepName,
 } from '../lib/contract';
 import { act, callApi } from './actors';
+import { formatIam, type IamCounts, iamDuring, readIam } from './iam';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -109,6 +110,11 @@ export interface ChaosReport {
     sagasPerSecond: number;
   };
   invariants: InvariantReport;
+  /**
+   * The local cloud's IAM decisions and denials during the run (`GET /_localcloud/iam`, before and after);
+   * absent when the target is not a local cloud. Each denial is a violation of the `iam` invariant.
+   */
+  iam?: IamCounts;
   violations: number;
 }
 
@@ -257,6 +263,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   const concurrency = options.concurrency ?? 16;
   const clients = clientsFor(target);
   const began = performance.now();
+  const iamBefore = await readIam(target.aws.endpoint);
   try {
     const scenario = generateScenario(options);
     const filter = filterFor(scenario.dataset);
@@ -381,6 +388,16 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     };
     invariants.results.unshift(api);
     invariants.violations += problems.length;
+    const iam = iamDuring(iamBefore, await readIam(target.aws.endpoint));
+    if (iam) {
+      invariants.results.push({
+        id: 'iam',
+        description: INVARIANTS.iam,
+        checked: iam.counts.decisions,
+        violations: iam.violations,
+      });
+      invariants.violations += iam.violations.length;
+    }
     const checkMs = performance.now() - checkStart;
 
     // Outcomes.
@@ -451,6 +468,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         sagasPerSecond: Number((scenario.sagas.length / ((settledAt - submitStart) / 1000)).toFixed(1)),
       },
       invariants,
+      ...(iam ? { iam: iam.counts } : {}),
       violations: invariants.violations,
     };
   } finally {
@@ -506,6 +524,7 @@ export function formatReport(report: ChaosReport, maxViolationsShown = 50): stri
     '',
     `DLQ depth: ${report.dlq.beforeRedrive} before redrive, ${report.dlq.afterRedrive} after (${report.dlq.redriveRounds} redrive rounds)`,
     `timings: submit ${t.submitMs} ms, settle ${t.settleMs} ms, redrive ${t.redriveMs} ms, check ${t.checkMs} ms, total ${t.totalMs} ms; ${t.sagasPerSecond} sagas/s`,
+    formatIam(report.iam),
     `invariant violations: ${report.violations}`,
   );
   return lines.join('\n');

@@ -14,6 +14,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientSettings } from '../client/aws';
 import { putAccounts, TransferDriver } from '../client/transfer';
 import { TRANSFER_OUTPUTS, type TransferInput } from '../lib/transfer-contract';
+import { formatIam, iamDuring, readIam } from './iam';
 import { Random } from './random';
 
 export interface TransferChaosOptions {
@@ -71,6 +72,7 @@ export async function runTransferChaos(
     );
   const plan = planTransfers(options);
   const driver = new TransferDriver(sdk, outputs);
+  const iamBefore = await readIam(sdk.endpoint);
   const violations: string[] = [];
   const outcomes = new Map<string, string>();
   try {
@@ -132,6 +134,8 @@ export async function runTransferChaos(
       Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0) +
       Number(dlq.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     if (letters > 0) violations.push(`${letters} dead letter(s) in the transfer DLQ`);
+    const iam = iamDuring(iamBefore, await readIam(sdk.endpoint));
+    violations.push(...(iam?.violations ?? []));
 
     const count = (s: string) => [...outcomes.values()].filter((o) => o === s).length;
     return {
@@ -139,6 +143,7 @@ export async function runTransferChaos(
       lines: [
         `transfers: ${plan.transfers.length} (succeeded ${count('SUCCEEDED')}, failed ${count('FAILED')})`,
         `money: ${before} before, ${after} after`,
+        formatIam(iam?.counts),
         ...violations.map((v) => `  violation: ${v}`),
         `invariant violations: ${violations.length}`,
       ],

@@ -252,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
   const mocks = cloud.services.states.mockConfig;
   const iam = cloud.iam.enabled
     ? `IAM enforced (${cloud.iam.listRoles().length} roles${cloud.iam.logFile ? `, decisions in ${cloud.iam.logFile}` : ''})`
-    : 'IAM not enforced (--iam off)';
+    : `IAM not enforced (${options.iam === false ? '--iam off' : 'STEPSAGA_IAM=off'})`;
   process.stdout.write(
     `ready in ${sinceCommand.toFixed(1)}s  API ${outputs.ApiUrl || '(none)'}  console ${cloud.consoleUrl}  endpoint ${cloud.endpoint}  (DynamoDB Local ${(cloud.timings.dynamoDbMs / 1000).toFixed(1)}s, deploy ${(cloud.timings.deployMs / 1000).toFixed(1)}s in parallel; ${iam}; ${cloud.seeding ? `${cloud.seeding}; ` : ''}${cloud.restored ? `${cloud.restored}; ` : ''}outputs ${outputsFile}${extraHosts.length > 0 ? `; also answering ${extraHosts.join(', ')}` : ''}${mocks ? `; mocks loaded: ${mocks.testCaseCount} test case${mocks.testCaseCount === 1 ? '' : 's'} from ${mocks.source}, run one with <stateMachineArn>#<TestCase>` : ''})\n`,
   );

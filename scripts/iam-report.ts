@@ -39,8 +39,24 @@ export function readAllowList(file = ALLOW_LIST_FILE): AllowListEntry[] {
   });
 }
 
+/** The index of the allow-list entry that covers a role's grant, or -1. */
+export function allowListEntryOf(
+  logicalId: string,
+  grant: { action: string; resource: string },
+  allowList: readonly AllowListEntry[],
+): number {
+  return allowList.findIndex(
+    (a) =>
+      wildcardMatch(a.role, logicalId) &&
+      wildcardMatch(a.action, grant.action, true) &&
+      wildcardMatch(a.resource, grant.resource),
+  );
+}
+
 export interface RoleReport {
   role: string;
+  /** The role's stack (absent for a principal the stack does not declare). */
+  stackName?: string;
   logicalId: string;
   grants: number;
   exercised: number;
@@ -83,6 +99,7 @@ export function buildReport(
   for (const [role, record] of grantsByRole) {
     const report: RoleReport = {
       role,
+      stackName: record.stackName,
       logicalId: record.logicalId,
       grants: record.grants.length,
       exercised: 0,
@@ -95,12 +112,7 @@ export function buildReport(
         report.exercised++;
         continue;
       }
-      const entry = allowList.findIndex(
-        (a) =>
-          wildcardMatch(a.role, record.logicalId) &&
-          wildcardMatch(a.action, grant.action, true) &&
-          wildcardMatch(a.resource, grant.resource),
-      );
+      const entry = allowListEntryOf(record.logicalId, grant, allowList);
       const allowed = allowList[entry];
       if (allowed)
         report.allowListed.push({ action: grant.action, resource: grant.resource, why: allowed.why, entry });
@@ -126,7 +138,8 @@ export function buildReport(
         unexercised: [],
         denials: [...byRole.values()],
       });
-  return reports.sort((a, b) => a.logicalId.localeCompare(b.logicalId));
+  const name = (r: RoleReport) => `${r.stackName ?? ''} ${r.logicalId}`;
+  return reports.sort((a, b) => name(a).localeCompare(name(b)));
 }
 
 export function readLog(file: string): Array<DecisionRecord | GrantsRecord> {
@@ -141,7 +154,7 @@ export function formatReport(reports: RoleReport[]): string {
   const short = (resource: string) => resource.replace(/^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:/, '');
   for (const r of reports) {
     out.push(
-      `${r.logicalId}: ${r.grants} grants, ${r.exercised} exercised, ${r.allowListed.length} allow-listed, ${r.unexercised.length} never exercised, ${r.denials.reduce((n, d) => n + d.count, 0)} denials`,
+      `${r.stackName ? `${r.stackName} ` : ''}${r.logicalId}: ${r.grants} grants, ${r.exercised} exercised, ${r.allowListed.length} allow-listed, ${r.unexercised.length} never exercised, ${r.denials.reduce((n, d) => n + d.count, 0)} denials`,
     );
     for (const u of r.unexercised)
       out.push(`  never exercised: ${u.action} on ${short(u.resource)} (${u.sid ?? u.policy})`);

@@ -61,6 +61,22 @@ export interface DecisionRecord {
   unknownOperators?: string[];
 }
 
+/** How many denial records the enforcer keeps for {@link IamSummary} (the count goes on). */
+export const MAX_DENIED_KEPT = 100;
+
+/** `GET /_localcloud/iam`: whether IAM is enforced, decisions and denials since start, the first denials. */
+export interface IamSummary {
+  enabled: boolean;
+  decisions: number;
+  denials: number;
+  denied: DecisionRecord[];
+}
+
+/** One line per denial, for a failing check: `principal: action on resource (decision)`. */
+export function describeDenial(record: DecisionRecord): string {
+  return `${record.principal}: ${record.action} on ${record.resource} (${record.decision}${record.unknownOperators ? `, ${record.unknownOperators.join(', ')}` : ''})`;
+}
+
 /** Written once per role when a stack is loaded: what the report compares the decisions with. */
 export interface GrantsRecord {
   type: 'grants';
@@ -150,9 +166,11 @@ export class IamEnforcer {
   private readonly listeners = new Set<(record: DecisionRecord) => void>();
   /** Problems met while loading policies (unknown managed policies, unparsable documents). */
   readonly warnings: string[] = [];
-  /** Denials seen since start, for the ready line and tests. */
+  /** Decisions and denials seen since start (the chaos report, the test clouds' check on close). */
   denials = 0;
   decisions = 0;
+  /** The first {@link MAX_DENIED_KEPT} denials, as logged. */
+  readonly denied: DecisionRecord[] = [];
 
   constructor(private readonly options: IamOptions = {}) {
     this.enabled = options.enabled ?? true;
@@ -376,6 +394,11 @@ export class IamEnforcer {
         ? { unknownOperators: decision.unknownOperators }
         : {}),
     };
+    if (decision.decision === 'explicitDeny' && decision.unknownOperators)
+      this.options.log?.(
+        `IAM: ${authorization.action} on ${authorization.resource} denied to ${principal.arn} by ${decision.matched.sid ?? `${decision.matched.policy} Statement[${decision.matched.index}]`}: the local cloud does not evaluate ${decision.unknownOperators.join(', ')}, and a Deny it cannot evaluate applies (fails closed)`,
+      );
+    if (!allowed && this.denied.length < MAX_DENIED_KEPT) this.denied.push(record);
     // The administrator's allowed calls are not part of the least-privilege story: not logged.
     if (principal.kind !== 'root' || !allowed) {
       this.writeLine(record);
@@ -383,6 +406,11 @@ export class IamEnforcer {
       for (const listener of this.listeners) listener(record);
     }
     return { allowed, message: allowed ? '' : denialMessage(context, decision), decision };
+  }
+
+  /** What `GET /_localcloud/iam` answers: the counts since start and the first denials. */
+  summary(): IamSummary {
+    return { enabled: this.enabled, decisions: this.decisions, denials: this.denials, denied: this.denied };
   }
 
   private resourcePoliciesOf(resourceArn: string): PolicySource[] {

@@ -7,9 +7,17 @@
  * Covered: `Action`/`NotAction` (case-insensitive, `*` and `?`), `Resource`/`NotResource` (case-sensitive
  * wildcards), `Principal`/`NotPrincipal` in resource policies (`*`, `AWS` ARNs and account ids, `Service`),
  * and the condition operators of the String, Arn, Bool and Null families (with `...IfExists` and the
- * `ForAnyValue:`/`ForAllValues:` set qualifiers). An operator this evaluator does not know never matches:
- * an Allow using it grants nothing, and the decision names it, so nothing is allowed silently.
+ * `ForAnyValue:`/`ForAllValues:` set qualifiers). A key absent from the request makes a condition false,
+ * except for the negated operators (`StringNotEquals`, `ArnNotLike`, ...), which hold, as AWS documents
+ * ("IAM JSON policy elements: Condition operators"); `...IfExists` holds when the key is absent.
+ * An operator this evaluator does not know fails closed, and the decision names it: an Allow using it grants
+ * nothing, a Deny using it denies (as if its condition held), so nothing is ever allowed silently.
  * Not covered: policy variables (`${aws:username}`), Numeric/Date/IpAddress/Binary operators.
+ *
+ * Why our own evaluator: the issue suggested a kept one, `@cloud-copilot/iam-simulate`, but its licence is
+ * AGPL-3.0-or-later (npm metadata, v0.1.173, checked 2026-12-05), which does not fit this Apache-2.0
+ * project; the subset this stack's policies use is small enough to evaluate here and test in
+ * test/localcloud/iam.test.ts.
  */
 
 export type Effect = 'Allow' | 'Deny';
@@ -65,7 +73,8 @@ export interface MatchedStatement {
 
 export type Decision =
   | { decision: 'allow'; matched?: MatchedStatement }
-  | { decision: 'explicitDeny'; matched: MatchedStatement }
+  /** `unknownOperators`: the Deny matched only because operators this evaluator does not know fail closed. */
+  | { decision: 'explicitDeny'; matched: MatchedStatement; unknownOperators?: string[] }
   | { decision: 'implicitDeny'; unknownOperators?: string[] };
 
 // ------------------------------------------------------------------------------------------------------
@@ -204,6 +213,15 @@ const noneOf =
   (patterns, values) =>
     !values.some((v) => patterns.some((p) => test(p, v)));
 
+/** The negated operators: with the key absent from the request they hold (AWS: "the condition is true"). */
+const NEGATED = new Set([
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
+
 const OPERATORS: Record<string, Operator> = {
   StringEquals: anyOf((p, v) => p === v),
   StringNotEquals: noneOf((p, v) => p === v),
@@ -218,10 +236,14 @@ const OPERATORS: Record<string, Operator> = {
   Bool: anyOf((p, v) => p.toLowerCase() === v.toLowerCase()),
 };
 
-/** Whether every condition of a statement holds; unknown operators are collected and fail. */
+/**
+ * Whether every condition of a statement holds. An operator this evaluator does not know is collected in
+ * `unknown` and fails closed: it fails in an Allow and holds in a Deny (`effect`).
+ */
 function conditionsHold(
   condition: Statement['Condition'],
   keys: RequestContext['keys'],
+  effect: Effect,
   unknown: string[],
 ): boolean {
   if (!condition) return true;
@@ -231,30 +253,32 @@ function conditionsHold(
     const colon = operator.indexOf(':');
     if (colon > 0) {
       const prefix = operator.slice(0, colon);
-      if (prefix !== 'ForAnyValue' && prefix !== 'ForAllValues') {
-        unknown.push(rawOperator);
-        return false;
-      }
-      qualifier = prefix;
-      operator = operator.slice(colon + 1);
+      qualifier = prefix === 'ForAnyValue' || prefix === 'ForAllValues' ? prefix : undefined;
+      operator = qualifier ? operator.slice(colon + 1) : '';
     }
     const ifExists = operator.endsWith('IfExists');
     if (ifExists) operator = operator.slice(0, -'IfExists'.length);
+    const test = OPERATORS[operator];
+    if (!test && operator !== 'Null') {
+      unknown.push(rawOperator);
+      if (effect === 'Allow') return false;
+      continue;
+    }
     for (const [key, patterns] of Object.entries(block)) {
       const raw = keys[key.toLowerCase()];
       const values = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
-      if (operator === 'Null') {
+      const absent = values === undefined || values.length === 0;
+      if (!test) {
+        // Null: `true` asks for the key to be absent, `false` for it to be present.
         const wantsAbsent = patterns.some((p) => p.toLowerCase() === 'true');
-        if (wantsAbsent !== (values === undefined || values.length === 0)) return false;
+        if (wantsAbsent !== absent) return false;
         continue;
       }
-      const test = OPERATORS[operator];
-      if (!test) {
-        unknown.push(rawOperator);
-        return false;
-      }
-      if (values === undefined) {
+      if (absent) {
+        // Absent key: false, except ...IfExists, ForAllValues (vacuously true) and the negated operators
+        // (ForAnyValue needs a value, whatever the operator).
         if (ifExists || qualifier === 'ForAllValues') continue;
+        if (qualifier === undefined && NEGATED.has(operator)) continue;
         return false;
       }
       if (qualifier === 'ForAllValues') {
@@ -296,7 +320,7 @@ function statementApplies(
     if (statement.NotPrincipal && principalMatches(statement.NotPrincipal, ctx.principal)) return undefined;
     if (!statement.Principal && !statement.NotPrincipal) return undefined;
   }
-  if (!conditionsHold(statement.Condition, ctx.keys, unknown)) return undefined;
+  if (!conditionsHold(statement.Condition, ctx.keys, statement.Effect, unknown)) return undefined;
   return hit;
 }
 
@@ -314,7 +338,9 @@ export function evaluate(
   let allow: MatchedStatement | undefined;
   for (const source of [...identity, ...resource]) {
     for (const [index, statement] of source.statements.entries()) {
-      const hit = statementApplies(statement, ctx, source, unknown);
+      const unknownHere: string[] = [];
+      const hit = statementApplies(statement, ctx, source, unknownHere);
+      unknown.push(...unknownHere);
       if (!hit) continue;
       const matched: MatchedStatement = {
         policy: source.name,
@@ -323,7 +349,10 @@ export function evaluate(
         ...(statement.Sid ? { sid: statement.Sid } : {}),
         ...hit,
       };
-      if (statement.Effect === 'Deny') return { decision: 'explicitDeny', matched };
+      if (statement.Effect === 'Deny')
+        return unknownHere.length > 0
+          ? { decision: 'explicitDeny', matched, unknownOperators: unknownHere }
+          : { decision: 'explicitDeny', matched };
       if (allow) continue;
       // A resource policy naming only the account delegates to identity policies (same account).
       if (

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatIam, iamDuring } from '../../chaos/iam';
 import {
   DEFAULT_REVIEW_THRESHOLD,
   FAULT_KINDS,
@@ -10,6 +11,7 @@ import {
 } from '../../chaos/plan';
 import { mixSeed, Random } from '../../chaos/random';
 import { COMPENSATION_NAMES, STEP_NAMES } from '../../lib/contract';
+import type { DecisionRecord } from '../../localcloud/iam/enforcer';
 
 describe('seeded random', () => {
   it('gives the same sequence for the same seed and a different one for another seed', () => {
@@ -241,5 +243,43 @@ describe('predictOutcome', () => {
         faults: { ConfirmOrder: 'fail', RejectOrder: 'fail', RefundPayment: 'fail' },
       }),
     ).toEqual({ outcome: 'needs-attention', failedStep: 'ConfirmOrder', deadLettered: ['RejectOrder'] });
+  });
+});
+
+describe('the IAM check of a chaos run (GET /_localcloud/iam before and after)', () => {
+  const denial: DecisionRecord = {
+    type: 'decision',
+    principal: 'arn:aws:sts::000000000000:assumed-role/R/F',
+    role: 'arn:aws:iam::000000000000:role/R',
+    action: 'dynamodb:PutItem',
+    resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/T',
+    decision: 'implicitDeny',
+    via: 'edge',
+  };
+  const before = { enabled: true, decisions: 10, denials: 1, denied: [denial] };
+
+  it('counts what happened during the run, and each denial is a violation naming it', () => {
+    expect(iamDuring(before, { ...before, decisions: 50 })).toEqual({
+      counts: { enabled: true, decisions: 40, denials: 0 },
+      violations: [],
+    });
+    const during = iamDuring(before, { enabled: true, decisions: 60, denials: 2, denied: [denial, denial] });
+    expect(during?.violations).toEqual([
+      'IAM denied arn:aws:sts::000000000000:assumed-role/R/F: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:000000000000:table/T (implicitDeny)',
+    ]);
+    expect(formatIam(during?.counts)).toBe('IAM: 50 decisions, 1 denials (each one an invariant violation)');
+  });
+
+  it('counts from the restart after a kill, and says when the target is not a local cloud', () => {
+    expect(iamDuring(before, { enabled: true, decisions: 5, denials: 0, denied: [] })?.counts).toEqual({
+      enabled: true,
+      decisions: 5,
+      denials: 0,
+    });
+    expect(iamDuring(before, undefined)).toBeUndefined();
+    expect(formatIam(undefined)).toBe('IAM: not observed (the target is not a local cloud)');
+    expect(formatIam({ enabled: false, decisions: 0, denials: 0 })).toBe(
+      'IAM: not enforced on this local cloud (--iam off)',
+    );
   });
 });

@@ -40,6 +40,12 @@ describe('transfer chaos', () => {
       options(`clean${Date.now().toString(36)}`),
     );
     expect(report.lines.at(-1)).toBe('invariant violations: 0');
+    // On a local cloud the run's IAM decisions are counted, and a denial would be a violation.
+    expect(report.lines).toContainEqual(
+      target.name === 'local'
+        ? expect.stringMatching(/^IAM: [1-9]\d* decisions, 0 denials$/)
+        : 'IAM: not observed (the target is not a local cloud)',
+    );
   });
 
   it('reports the transfers to an account that should not exist', async () => {

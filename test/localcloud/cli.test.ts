@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../../client/api';
 import { parseCliArgs, UsageError } from '../../localcloud/cli';
 import { staleReason } from '../../localcloud/synth';
 import { ensureAssembly } from '../support/localcloud';
@@ -25,10 +26,10 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(args: string[]): Run {
+function run(args: string[], env: Record<string, string> = {}): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -44,6 +45,33 @@ function run(args: string[]): Run {
 
 const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
   pollUntil(what, probe, { timeoutMs });
+
+/** A quiet start on the test assembly without the demo data, its outputs in `dir/<outputs>`. */
+const unseeded = (outputs: string) => [
+  '--port',
+  '0',
+  '--assembly',
+  assembly,
+  '--no-synth',
+  '--no-seed',
+  '--quiet',
+  '--outputs',
+  path.join(dir, outputs),
+];
+
+/** The CLI's `ready` line, once printed (an exit before it fails with the CLI's stderr). */
+const untilReady = (cli: Run) =>
+  until(
+    'the ready line',
+    () => {
+      if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
+      return cli
+        .stdout()
+        .split('\n')
+        .find((l) => l.startsWith('ready'));
+    },
+    150_000,
+  );
 
 function alive(pid: number): boolean {
   try {
@@ -66,6 +94,7 @@ afterAll(() => {
 describe('npm start', () => {
   it('prints one ready line, writes outputs.json, seeds, and SIGINT leaves no child process', async () => {
     const outputsFile = path.join(dir, 'outputs.json');
+    const iamLog = path.join(dir, 'iam.jsonl');
     const mockFile = path.join(dir, 'MockConfigFile.json');
     writeFileSync(
       mockFile,
@@ -89,20 +118,12 @@ describe('npm start', () => {
       outputsFile,
       '--mock-config',
       mockFile,
+      '--iam-log',
+      iamLog,
       '--quiet',
     ]);
     try {
-      const readyLine = await until(
-        'the ready line',
-        () => {
-          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
-          return cli
-            .stdout()
-            .split('\n')
-            .find((l) => l.startsWith('ready'));
-        },
-        150_000,
-      );
+      const readyLine = await untilReady(cli);
       const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, string>;
       const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
         status: string;
@@ -120,7 +141,17 @@ describe('npm start', () => {
         }),
       );
       dynamodb.destroy();
+      // A call through the REST API: API Gateway invokes the Api function, which reads the Orders table.
+      const api = createApiClient({
+        apiUrl: outputs.ApiUrl as string,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      });
+      const order = await api.get('orders/cli-no-such-order');
 
+      expect(readyLine).toMatch(/; IAM enforced \(\d+ roles, decisions in /);
+      expect(readyLine).toContain(`decisions in ${iamLog});`);
+      expect(order.status).toBe(404);
       expect(readyLine).toContain(outputs.ApiUrl);
       expect(readyLine).toContain(outputs.ConsoleUrl);
       expect(readyLine).toContain(outputs.Endpoint);
@@ -141,36 +172,67 @@ describe('npm start', () => {
 
       expect(code).toBe(0);
       expect(alive(health.processes.dynamoDbLocal)).toBe(false);
+
+      // --iam-log: each role's grants at deploy, then one JSON line per decision of a role or service.
+      const lines = readFileSync(iamLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          type: 'grants',
+          logicalId: expect.stringMatching(/^ApiFunctionRole/),
+          grants: expect.arrayContaining([
+            expect.objectContaining({
+              action: 'dynamodb:GetItem',
+              resource: expect.stringContaining('Orders'),
+            }),
+          ]),
+        }),
+      );
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          type: 'decision',
+          principal: 'apigateway.amazonaws.com',
+          action: 'lambda:InvokeFunction',
+          resource: expect.stringMatching(/^arn:aws:lambda:us-east-1:000000000000:function:.*ApiFunction/),
+          decision: 'allow',
+          via: 'apigateway',
+          matched: expect.objectContaining({ kind: 'resource' }),
+        }),
+      );
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          type: 'decision',
+          principal: expect.stringMatching(/^arn:aws:sts::000000000000:assumed-role\/.*ApiFunctionRole.*\//),
+          role: expect.stringMatching(/^arn:aws:iam::000000000000:role\/.*ApiFunctionRole/),
+          action: 'dynamodb:GetItem',
+          resource: expect.stringMatching(/^arn:aws:dynamodb:us-east-1:000000000000:table\/.*Orders/),
+          decision: 'allow',
+          via: 'edge',
+          matched: expect.objectContaining({
+            kind: 'identity',
+            actionPattern: 'dynamodb:GetItem',
+            resourcePattern: expect.stringContaining('Orders'),
+          }),
+        }),
+      );
     } finally {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
   });
 
   it('takes the JVM down with it even when killed with SIGKILL', async () => {
-    const cli = run([
-      '--port',
-      '0',
-      '--assembly',
-      assembly,
-      '--no-synth',
-      '--no-seed',
-      '--quiet',
-      '--outputs',
-      path.join(dir, 'k.json'),
-    ]);
+    const cli = run([...unseeded('k.json'), '--iam', 'off']);
     try {
-      await until(
-        'the ready line',
-        () => {
-          if (cli.child.exitCode !== null) throw new Error(`npm start exited early:\n${cli.stderr()}`);
-          return cli.stdout().includes('ready') ? true : undefined;
-        },
-        150_000,
-      );
+      const readyLine = await untilReady(cli);
       const outputs = JSON.parse(readFileSync(path.join(dir, 'k.json'), 'utf8')) as Record<string, string>;
       const health = (await (await fetch(`${outputs.Endpoint}/_localcloud/health`)).json()) as {
         processes: { dynamoDbLocal: number };
       };
+      const iam = (await (await fetch(`${outputs.Endpoint}/_localcloud/iam`)).json()) as { enabled: boolean };
+      expect(readyLine).toContain('; IAM not enforced (--iam off);');
+      expect(iam.enabled).toBe(false);
 
       cli.child.kill('SIGKILL');
       await cli.exited;
@@ -181,6 +243,22 @@ describe('npm start', () => {
       );
 
       expect(alive(health.processes.dynamoDbLocal)).toBe(false);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('turns IAM off with STEPSAGA_IAM=off, and says so in the ready line', async () => {
+    const cli = run(unseeded('e.json'), { STEPSAGA_IAM: 'off' });
+    try {
+      const readyLine = await untilReady(cli);
+      const outputs = JSON.parse(readFileSync(path.join(dir, 'e.json'), 'utf8')) as Record<string, string>;
+      const iam = (await (await fetch(`${outputs.Endpoint}/_localcloud/iam`)).json()) as { enabled: boolean };
+
+      expect(readyLine).toContain('; IAM not enforced (STEPSAGA_IAM=off);');
+      expect(iam.enabled).toBe(false);
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
     } finally {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
@@ -217,6 +295,12 @@ describe('npm start: arguments', () => {
     expect(
       parseCliArgs(['--port', '0', '--persist', 'data', '--no-seed', '--retry-scale', '0.01']),
     ).toMatchObject({ port: 0, persistDir: 'data', seed: false, retryScale: 0.01 });
+    expect(parseCliArgs([]).iam).toBeUndefined();
+    expect(parseCliArgs(['--iam', 'off', '--iam-log', 'd.jsonl'])).toMatchObject({
+      iam: false,
+      iamLog: 'd.jsonl',
+    });
+    expect(parseCliArgs(['--iam', 'on'])).toMatchObject({ iam: true });
   });
 
   it('rejects bad values with a message naming the option', () => {
@@ -224,6 +308,7 @@ describe('npm start: arguments', () => {
     expect(() => parseCliArgs(['--port', '70000'])).toThrow(/--port/);
     expect(() => parseCliArgs(['--retry-scale', '-1'])).toThrow(/--retry-scale/);
     expect(() => parseCliArgs(['--bogus'])).toThrow(/bogus/);
+    expect(() => parseCliArgs(['--iam', 'no'])).toThrow("--iam must be on or off, got 'no'");
   });
 
   it('asks for a synth when the assembly is missing, stale or synthesized with other context', () => {

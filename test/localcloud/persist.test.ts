@@ -46,7 +46,6 @@ describe('npm start -- --persist DIR, stopped and started again', () => {
       assembly: await ensureAssembly(),
       retryScale: 0.01,
       outputsFile: path.join(dir, 'outputs.json'),
-      extraArgs: ['--iam', 'off'],
     });
     await cloud.start();
   });

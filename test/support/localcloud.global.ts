@@ -1,7 +1,8 @@
 /**
  * Vitest global setup of the projects that run against a local cloud: synthesizes the test assembly (dev
  * stage, fault injection on) when it is missing or older than the sources, then starts the project's
- * shared local cloud (`SHARED_CLOUD_OPTIONS`) and provides it to the test files (`sharedCloud()`). In the
+ * shared local cloud (`SHARED_CLOUD_OPTIONS`) and provides it to the test files (`sharedCloud()`); its
+ * teardown fails the run (exit code 1) when IAM denied any call on it (`startTestCloud`). In the
  * e2e project with `STEPSAGA_TARGET=localstack|aws` it does neither: its files read the target's outputs
  * (the localcloud project tests the local cloud itself, whatever the target).
  */
@@ -23,5 +24,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     outputs: { ...cloud.outputs },
     deployment: { created: cloud.deployment?.created ?? [], skipped: cloud.deployment?.skipped ?? [] },
   });
-  return () => cloud.close();
+  return async () => {
+    // vitest only logs a teardown's error: the exit code says the run saw a denial no test asked for.
+    await cloud.close().catch((error: unknown) => {
+      process.exitCode = 1;
+      throw error;
+    });
+  };
 }

@@ -12,6 +12,7 @@ import type { Outputs } from '../../client/outputs';
 import { ensureAssembly } from '../../localcloud/assembly';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../localcloud/cloud';
 import type { DeployReport } from '../../localcloud/deploy/deploy';
+import { describeDenial } from '../../localcloud/iam/enforcer';
 
 /** What a test file gets of the shared local cloud (plain data: it crosses from the runner to the files). */
 export interface SharedCloud {
@@ -44,16 +45,32 @@ export const SHARED_CLOUD_OPTIONS: Record<string, Pick<LocalCloudOptions, 'seed'
 
 /**
  * Starts a local cloud of its own for one test file: port 0, quiet, Lambda logs dropped, and the test
- * assembly unless `assembly` says otherwise. Close it in `afterAll`.
+ * assembly unless `assembly` says otherwise. Close it in `afterAll`: `close()` rejects, naming them, if
+ * IAM denied any call — the stack's roles must be sufficient for everything a test does. The shared
+ * clouds' teardown (`localcloud.global.ts`) closes theirs the same way; a file that denies on purpose
+ * (iam.test.ts) runs a cloud of its own and asserts that rejection.
  */
 export async function startTestCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
-  return startLocalCloud({
+  const cloud = await startLocalCloud({
     port: 0,
     quiet: true,
     onLog: () => undefined,
     ...options,
     assembly: options.assembly ?? (await ensureAssembly()),
   });
+  const close = cloud.close;
+  let closing: Promise<void> | undefined;
+  cloud.close = () => {
+    closing ??= close().then(() => {
+      const { denials, denied } = cloud.iam.summary();
+      if (denials > 0)
+        throw new Error(
+          `IAM denied ${denials} call${denials === 1 ? '' : 's'} on this test cloud (a role of the stack lacks a grant; a test that denies on purpose needs a cloud of its own, as in test/localcloud/iam.test.ts):\n${denied.map((d) => `  ${describeDenial(d)}`).join('\n')}`,
+        );
+    });
+    return closing;
+  };
+  return cloud;
 }
 
 /** The shared local cloud of this test project (see `localcloud.global.ts`). */
