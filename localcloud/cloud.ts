@@ -175,6 +175,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
+  /** `--persist`: lets the requests held during start-up through (see below). */
+  let restoring: (() => void) | undefined;
   try {
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
     const lambda = new LambdaService({
@@ -209,6 +211,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           return awsJson(
             {
               status: ready ? 'ready' : 'starting',
+              ...(edge.held > 0 ? { heldRequests: edge.held } : {}),
               endpoint: edge.endpoint,
               processes: { localCloud: process.pid, dynamoDbLocal: dynamoLocal.pid ?? null },
             },
@@ -229,6 +232,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     for (const service of [dynamodb, sqs, lambda, states, apigateway, consoleService, health])
       edge.register(service);
+    // --persist: clients' Step Functions and SQS requests wait until what the last run left is back (see
+    // restore below); one served before would land beside it: lost at the next restart, or doubled.
+    if (options.persistDir)
+      edge.holdUntil(
+        [states.name, sqs.name],
+        new Promise<void>((resolve) => {
+          restoring = resolve;
+        }),
+      );
 
     await Promise.all([sqs.start(), edge.listen()]);
     sqs.setPublicEndpoint(edge.endpoint);
@@ -292,15 +304,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     let restored: string | undefined;
     if (options.persistDir) {
       // The functions are deployed and the tables are up: what the last run left goes on, with a warm
-      // container per function (a take-over on AWS finds Lambda's environments as they were).
+      // container per function (a take-over on AWS finds Lambda's environments as they were). The queues
+      // first: what a continuing execution sends lands after their messages.
+      const { messages } = await sqs.restore();
       if (states.toTakeOver > 0) await lambda.prewarm();
       const { running, closed } = states.restore();
-      const { messages } = await sqs.restore();
       restored =
         running + closed + messages > 0
           ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages from ${options.persistDir}`
           : `persisting to ${options.persistDir}`;
       log(restored);
+      restoring?.();
     }
     ready = true;
     const cloud: LocalCloud = {
@@ -320,6 +334,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     return cloud;
   } catch (error) {
+    restoring?.();
     await close().catch(() => undefined);
     throw error;
   }

@@ -176,6 +176,26 @@ export class SqsService implements Service {
     return { queues: this.state.size, messages };
   }
 
+  /**
+   * CreateQueue for the deployment: straight to the emulator (the edge holds clients' SQS requests while
+   * `--persist` restores), journaled like a client's. Returns the queue URL; a refusal throws, naming it.
+   */
+  async createQueue(spec: SqsQueueSpec): Promise<string> {
+    const response = await this.call('CreateQueue', { ...spec });
+    const text = response.body?.toString() ?? '';
+    let answer: { QueueUrl?: unknown; message?: unknown; __type?: unknown } = {};
+    try {
+      answer = JSON.parse(text || '{}') as typeof answer;
+    } catch {
+      // Not JSON: the refusal below quotes the text.
+    }
+    if (response.status !== 200)
+      throw new Error(
+        `CreateQueue ${spec.QueueName} was refused (${response.status}): ${String(answer.message ?? answer.__type ?? text)}`,
+      );
+    return typeof answer.QueueUrl === 'string' ? answer.QueueUrl : this.queueUrl(spec.QueueName);
+  }
+
   /** One JSON-protocol request to the emulator, as a client would send it (journaled like one). */
   private call(action: string, body: Record<string, unknown>): Promise<AwsResponse> {
     return this.handle({

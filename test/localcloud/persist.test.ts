@@ -1,7 +1,8 @@
 /**
  * `npm start -- --persist DIR`, stopped (SIGTERM) and started again on the same directory: executions and
  * their histories, SQS messages (the DLQ, one in flight, one delayed) and a waiting callback token are all
- * there, and the console lists the executions.
+ * there, and the console lists the executions. And what clients send while a restart restores: it waits,
+ * then lands beside what the last run left, once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,9 +28,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudProcess } from '../../chaos/process';
 import { runChaos } from '../../chaos/run';
 import { awsSettings, makeTarget, parseOutputs } from '../../client/target';
+import type { LocalCloud } from '../../localcloud/cloud';
 import { freePort } from '../../localcloud/dynamodb/local';
-import { ensureAssembly } from '../support/localcloud';
-import { pollUntil } from '../support/waiting';
+import { ensureAssembly, sdkConfig, startTestCloud } from '../support/localcloud';
+import { pollUntil, untilExecutionEnds } from '../support/waiting';
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
   pollUntil(what, probe, { timeoutMs: 60_000, intervalMs: 200 });
@@ -174,6 +176,128 @@ describe('npm start -- --persist DIR, stopped and started again', () => {
     };
     const arns = new Set(listed.executions.map((x) => x.executionArn));
     for (const x of sagaBefore) expect(arns).toContain(x.executionArn);
+    sfn.destroy();
+    sqs.destroy();
+  }, 300_000);
+});
+
+describe('--persist: requests sent while the local cloud restores', () => {
+  const clouds: LocalCloud[] = [];
+  let dir: string;
+
+  afterAll(async () => {
+    for (const cloud of clouds) await cloud.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('wait for the restore: an execution started and a message sent then are kept once, and the executions of the last run stay', async () => {
+    // Prepare: a run leaves a finished execution named 'kept' and a queued message
+    dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-persist-window-'));
+    const first = await startTestCloud({ persistDir: dir, assembly: false });
+    clouds.push(first);
+    let sfn = new SFNClient(sdkConfig(first));
+    let sqs = new SQSClient(sdkConfig(first));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'persist-window',
+        roleArn: 'arn:aws:iam::000000000000:role/persist-window',
+        definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+      }),
+    );
+    const { executionArn: kept } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'kept', input: '{"run":1}' }),
+    );
+    expect((await untilExecutionEnds(sfn, kept ?? '')).status).toBe('SUCCEEDED');
+    const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'persist-window' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'before' }));
+    await first.close();
+    sfn.destroy();
+    sqs.destroy();
+
+    // Act: start again on the directory; while it deploys (the assembly is handed over only once the
+    // requests are in), start an execution, start one named 'kept' again, and send a message
+    const port = await freePort();
+    let handOver: (assembly: string) => void = () => undefined;
+    const starting = startTestCloud({
+      persistDir: dir,
+      port,
+      assembly: new Promise<string>((resolve) => {
+        handOver = resolve;
+      }),
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const health = async () => {
+      try {
+        const response = await fetch(`${endpoint}/_localcloud/health`);
+        return response.ok
+          ? ((await response.json()) as { status: string; heldRequests?: number })
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    await pollUntil('the restarting edge to answer', health, { timeoutMs: 60_000 });
+    sfn = new SFNClient(sdkConfig({ endpoint }));
+    sqs = new SQSClient(sdkConfig({ endpoint }));
+    const requests = [
+      sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'during-restart', input: '{"run":2}' })),
+      sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'kept', input: '{"run":2}' })),
+      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'during' })),
+    ].map((request) =>
+      request.then(
+        () => 'answered' as const,
+        (error: Error) => error,
+      ),
+    );
+    let answered = 0;
+    for (const request of requests) void request.then(() => answered++);
+    await pollUntil('the three requests to be answered or held', async () =>
+      answered === requests.length || (await health())?.heldRequests === requests.length ? true : undefined,
+    );
+    handOver(await ensureAssembly());
+    const second = await starting;
+    clouds.push(second);
+    const [started, again, sent] = await Promise.all(requests);
+
+    // Assess: each request was served as if the restart had been over
+    expect(started).toBe('answered');
+    expect(again).toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(sent).toBe('answered');
+    const duringArn = kept?.replace(/:kept$/, ':during-restart') ?? '';
+    expect((await untilExecutionEnds(sfn, duringArn)).status).toBe('SUCCEEDED');
+    const visible = async () =>
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages'],
+          }),
+        )
+      ).Attributes?.ApproximateNumberOfMessages;
+    expect(await visible()).toBe('2');
+    await second.close();
+    sfn.destroy();
+    sqs.destroy();
+
+    // ...and all of it is there after one more restart
+    const third = await startTestCloud({ persistDir: dir, assembly: false });
+    clouds.push(third);
+    sfn = new SFNClient(sdkConfig(third));
+    sqs = new SQSClient(sdkConfig(third));
+    const during = await sfn.send(new DescribeExecutionCommand({ executionArn: duringArn }));
+    expect(during).toMatchObject({ status: 'SUCCEEDED', input: '{"run":2}' });
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: duringArn }));
+    expect(history.events?.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: kept }))).toMatchObject({
+      status: 'SUCCEEDED',
+      input: '{"run":1}',
+    });
+    expect(await visible()).toBe('2');
     sfn.destroy();
     sqs.destroy();
   }, 300_000);
