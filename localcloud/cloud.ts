@@ -163,7 +163,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const endpoint = () => edge.endpoint;
-  const sqs = new SqsService(options.persistDir ? { persistDir: options.persistDir } : {});
 
   let closed = false;
   const close = async () => {
@@ -178,6 +177,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   /** `--persist`: lets the requests held during start-up through (see below). */
   let restoring: (() => void) | undefined;
   try {
+    // With --persist, a damaged journal fails here (JournalError names the file and line).
+    const sqs = new SqsService(options.persistDir ? { persistDir: options.persistDir } : {});
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
     const lambda = new LambdaService({
       dataDir,
