@@ -182,6 +182,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
     const lambda = new LambdaService({
       dataDir,
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       endpoint,
       onLog,
       credentialsFor: (roleArn, session) => iam.credentialsFor(roleArn, session),
@@ -233,11 +234,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     for (const service of [dynamodb, sqs, lambda, states, apigateway, consoleService, health])
       edge.register(service);
-    // --persist: clients' Step Functions and SQS requests wait until what the last run left is back (see
-    // restore below); one served before would land beside it: lost at the next restart, or doubled.
+    // --persist: clients' Step Functions, SQS and Lambda requests wait until what the last run left is back
+    // (see restore below); one served before would land beside it: lost at the next restart, or doubled.
     if (options.persistDir)
       edge.holdUntil(
-        [states.name, sqs.name],
+        [states.name, sqs.name, lambda.name],
         new Promise<void>((resolve) => {
           restoring = resolve;
         }),
@@ -306,13 +307,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.persistDir) {
       // The functions are deployed and the tables are up: what the last run left goes on, with a warm
       // container per function (a take-over on AWS finds Lambda's environments as they were). The queues
-      // first: what a continuing execution sends lands after their messages.
+      // first: what a continuing execution sends lands after their messages. Then the functions created
+      // through the Lambda API (a continuing execution may call one).
       const { messages } = await sqs.restore();
+      const { functions } = await lambda.restore();
       if (states.toTakeOver > 0) await lambda.prewarm();
       const { running, closed } = states.restore();
       restored =
-        running + closed + messages > 0
-          ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages from ${options.persistDir}`
+        running + closed + messages + functions > 0
+          ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages${functions > 0 ? ` (and ${functions} function${functions === 1 ? '' : 's'} created through the Lambda API)` : ''} from ${options.persistDir}`
           : `persisting to ${options.persistDir}`;
       log(restored);
       restoring?.();

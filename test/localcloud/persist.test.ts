@@ -1,12 +1,19 @@
 /**
  * `npm start -- --persist DIR`, stopped (SIGTERM) and started again on the same directory: executions and
  * their histories, SQS messages (the DLQ, one in flight, one delayed) and a waiting callback token are all
- * there, and the console lists the executions. And what clients send while a restart restores: it waits,
- * then lands beside what the last run left, once.
+ * there, and the console lists the executions. What clients send while a restart restores: it waits, then
+ * lands beside what the last run left, once. Functions created through the Lambda API come back.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -24,6 +31,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudProcess } from '../../chaos/process';
 import { runChaos } from '../../chaos/run';
@@ -181,18 +189,26 @@ describe('npm start -- --persist DIR, stopped and started again', () => {
   }, 300_000);
 });
 
+/** Local clouds started in this process (closed after the file), and their --persist directories. */
+const clouds: LocalCloud[] = [];
+const dirs: string[] = [];
+
+afterAll(async () => {
+  for (const cloud of clouds) await cloud.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh --persist directory, removed after the file. */
+function persistDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-persist-'));
+  dirs.push(dir);
+  return dir;
+}
+
 describe('--persist: requests sent while the local cloud restores', () => {
-  const clouds: LocalCloud[] = [];
-  let dir: string;
-
-  afterAll(async () => {
-    for (const cloud of clouds) await cloud.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('wait for the restore: an execution started and a message sent then are kept once, and the executions of the last run stay', async () => {
     // Prepare: a run leaves a finished execution named 'kept' and a queued message
-    dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-persist-window-'));
+    const dir = persistDir();
     const first = await startTestCloud({ persistDir: dir, assembly: false });
     clouds.push(first);
     let sfn = new SFNClient(sdkConfig(first));
@@ -300,5 +316,56 @@ describe('--persist: requests sent while the local cloud restores', () => {
     expect(await visible()).toBe('2');
     sfn.destroy();
     sqs.destroy();
+  }, 300_000);
+});
+
+describe('--persist: functions created through the Lambda API', () => {
+  it('come back after a restart with their code and configuration; one deleted stays deleted', async () => {
+    // Prepare: two functions created through the API, one of them deleted again
+    const dir = persistDir();
+    const first = await startTestCloud({ persistDir: dir, assembly: false });
+    clouds.push(first);
+    let lambda = new LambdaClient(sdkConfig(first));
+    const create = (name: string) =>
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: 'arn:aws:iam::000000000000:role/persist-function',
+          Code: {
+            ZipFile: zipSync({
+              'index.js': new TextEncoder().encode('exports.handler = async (e) => ({ kept: e.n });'),
+            }),
+          },
+          Environment: { Variables: { STAGE: 'persisted' } },
+        }),
+      );
+    await create('persist-kept');
+    await create('persist-deleted');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'persist-deleted' }));
+    const before = (await lambda.send(new GetFunctionCommand({ FunctionName: 'persist-kept' })))
+      .Configuration;
+    await first.close();
+    lambda.destroy();
+
+    // Act
+    const second = await startTestCloud({ persistDir: dir, assembly: false });
+    clouds.push(second);
+    lambda = new LambdaClient(sdkConfig(second));
+
+    // Assess
+    expect(second.restored).toContain('1 function created through the Lambda API');
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'persist-kept', Payload: JSON.stringify({ n: 16 }) }),
+    );
+    expect(out.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(out.Payload ?? []).toString())).toEqual({ kept: 16 });
+    const after = (await lambda.send(new GetFunctionCommand({ FunctionName: 'persist-kept' }))).Configuration;
+    expect(after).toEqual(before);
+    await expect(
+      lambda.send(new GetFunctionCommand({ FunctionName: 'persist-deleted' })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    lambda.destroy();
   }, 300_000);
 });
