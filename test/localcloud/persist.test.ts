@@ -36,7 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudProcess } from '../../chaos/process';
 import { runChaos } from '../../chaos/run';
 import { awsSettings, makeTarget, parseOutputs } from '../../client/target';
-import type { LocalCloud } from '../../localcloud/cloud';
+import type { LocalCloud, LocalCloudOptions } from '../../localcloud/cloud';
 import { freePort } from '../../localcloud/dynamodb/local';
 import { ensureAssembly, sdkConfig, startTestCloud } from '../support/localcloud';
 import { pollUntil, untilExecutionEnds } from '../support/waiting';
@@ -198,6 +198,13 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A local cloud on the --persist directory `dir` (bare services unless `options` say otherwise). */
+async function startPersisted(dir: string, options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const cloud = await startTestCloud({ persistDir: dir, assembly: false, ...options });
+  clouds.push(cloud);
+  return cloud;
+}
+
 /** A fresh --persist directory, removed after the file. */
 function persistDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-persist-'));
@@ -209,8 +216,7 @@ describe('--persist: requests sent while the local cloud restores', () => {
   it('wait for the restore: an execution started and a message sent then are kept once, and the executions of the last run stay', async () => {
     // Prepare: a run leaves a finished execution named 'kept' and a queued message
     const dir = persistDir();
-    const first = await startTestCloud({ persistDir: dir, assembly: false });
-    clouds.push(first);
+    const first = await startPersisted(dir);
     let sfn = new SFNClient(sdkConfig(first));
     let sqs = new SQSClient(sdkConfig(first));
     const { stateMachineArn } = await sfn.send(
@@ -234,8 +240,7 @@ describe('--persist: requests sent while the local cloud restores', () => {
     // requests are in), start an execution, start one named 'kept' again, and send a message
     const port = await freePort();
     let handOver: (assembly: string) => void = () => undefined;
-    const starting = startTestCloud({
-      persistDir: dir,
+    const starting = startPersisted(dir, {
       port,
       assembly: new Promise<string>((resolve) => {
         handOver = resolve;
@@ -272,7 +277,6 @@ describe('--persist: requests sent while the local cloud restores', () => {
     );
     handOver(await ensureAssembly());
     const second = await starting;
-    clouds.push(second);
     const [started, again, sent] = await Promise.all(requests);
 
     // Assess: each request was served as if the restart had been over
@@ -296,8 +300,7 @@ describe('--persist: requests sent while the local cloud restores', () => {
     sqs.destroy();
 
     // ...and all of it is there after one more restart
-    const third = await startTestCloud({ persistDir: dir, assembly: false });
-    clouds.push(third);
+    const third = await startPersisted(dir);
     sfn = new SFNClient(sdkConfig(third));
     sqs = new SQSClient(sdkConfig(third));
     const during = await sfn.send(new DescribeExecutionCommand({ executionArn: duringArn }));
@@ -323,8 +326,7 @@ describe('--persist: functions created through the Lambda API', () => {
   it('come back after a restart with their code and configuration; one deleted stays deleted', async () => {
     // Prepare: two functions created through the API, one of them deleted again
     const dir = persistDir();
-    const first = await startTestCloud({ persistDir: dir, assembly: false });
-    clouds.push(first);
+    const first = await startPersisted(dir);
     let lambda = new LambdaClient(sdkConfig(first));
     const create = (name: string) =>
       lambda.send(
@@ -350,8 +352,7 @@ describe('--persist: functions created through the Lambda API', () => {
     lambda.destroy();
 
     // Act
-    const second = await startTestCloud({ persistDir: dir, assembly: false });
-    clouds.push(second);
+    const second = await startPersisted(dir);
     lambda = new LambdaClient(sdkConfig(second));
 
     // Assess
