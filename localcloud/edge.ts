@@ -99,8 +99,8 @@ export class Edge {
 
   /**
    * Requests to `services` wait until `until` settles before anything (IAM included) sees them: `--persist`
-   * holds Step Functions and SQS while the state the last run left is restored, so nothing a client sends
-   * during start-up lands beside it (or under it). Calls made in-process (the deployment) do not wait.
+   * holds Step Functions, SQS and Lambda while the state the last run left is restored, so nothing a client
+   * sends during start-up lands beside it (or under it). Calls made in-process (the deployment) do not wait.
    */
   holdUntil(services: readonly ServiceName[], until: Promise<unknown>): void {
     const settled = until.then(

@@ -113,7 +113,8 @@ export interface LambdaServiceOptions {
   dataDir: string;
   /**
    * `--persist`: keep the functions created through the Lambda API (configuration in `lambda.*.jsonl`,
-   * code unpacked in `<persistDir>/lambda/<name>/<sha>`); call `restore()` after the deployment.
+   * code unpacked in `<persistDir>/lambda/<name>/<sha>`, recorded relative to the directory, which can
+   * move); call `restore()` after the deployment.
    */
   persistDir?: string;
   /** The edge URL, given to functions as `AWS_ENDPOINT_URL` so their SDK clients reach the local cloud. */
@@ -344,16 +345,22 @@ export class LambdaService implements Service {
         this.created.delete(name);
         continue;
       }
-      if (!existsSync(saved.spec.codeDir))
+      const spec = { ...saved.spec, codeDir: this.persisted(saved.spec.codeDir) };
+      if (!existsSync(spec.codeDir))
         throw new Error(
-          `--persist: the code of function ${name} (created through the Lambda API) is gone from ${saved.spec.codeDir}; restore it, or remove the function's records from ${this.opts.persistDir}/lambda.*.jsonl`,
+          `--persist: the code of function ${name} (created through the Lambda API) is gone from ${spec.codeDir}; restore it, or remove the function's records from ${this.opts.persistDir}/lambda.*.jsonl`,
         );
-      const config = await this.createFunction(saved.spec, saved.sha, saved.size);
+      const config = await this.createFunction(spec, saved.sha, saved.size);
       if (saved.modified) config.LastModified = saved.modified;
       functions++;
     }
     journal.compact([...this.created.values()].map((f) => ({ k: 'f', ...f })));
     return { functions };
+  }
+
+  /** `--persist`: a path recorded relative to the directory, resolved. */
+  private persisted(relative: string): string {
+    return path.resolve(this.opts.persistDir ?? '', relative);
   }
 
   async deleteFunction(nameOrArn: string): Promise<void> {
@@ -364,7 +371,7 @@ export class LambdaService implements Service {
       this.journal.append(deleted);
       const saved = this.created.get(record.spec.name);
       applyFunctionRecord(this.created, deleted);
-      if (saved) rmSync(path.dirname(saved.spec.codeDir), { recursive: true, force: true });
+      if (saved) rmSync(path.dirname(this.persisted(saved.spec.codeDir)), { recursive: true, force: true });
     }
     for (const waiter of record.queue) waiter.reject(notFound(record.config.FunctionArn));
     await Promise.all(record.containers.map((c) => c.terminate()));
@@ -707,9 +714,16 @@ export class LambdaService implements Service {
       ...(typeof body.Role === 'string' ? { role: body.Role } : {}),
       ...(Array.isArray(body.Architectures) ? { architectures: body.Architectures.map(String) } : {}),
     };
-    const config = await this.createFunction(spec, sha, zip.length);
+    let config: FunctionConfigurationLike;
+    try {
+      config = await this.createFunction(spec, sha, zip.length);
+    } catch (error) {
+      if (this.opts.persistDir) rmSync(codeDir, { recursive: true, force: true });
+      throw error;
+    }
     if (this.journal) {
-      const record = { k: 'f', spec, sha, size: zip.length, modified: config.LastModified };
+      const kept = { ...spec, codeDir: path.relative(this.opts.persistDir ?? '', codeDir) };
+      const record = { k: 'f', spec: kept, sha, size: zip.length, modified: config.LastModified };
       this.journal.append(record);
       applyFunctionRecord(this.created, record);
     }

@@ -4,7 +4,7 @@
  * there, and the console lists the executions. What clients send while a restart restores: it waits, then
  * lands beside what the last run left, once. Functions created through the Lambda API come back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -323,7 +323,7 @@ describe('--persist: requests sent while the local cloud restores', () => {
 });
 
 describe('--persist: functions created through the Lambda API', () => {
-  it('come back after a restart with their code and configuration; one deleted stays deleted', async () => {
+  it('come back after a restart (the directory moved meanwhile) with their code and configuration; one deleted stays deleted', async () => {
     // Prepare: two functions created through the API, one of them deleted again
     const dir = persistDir();
     const first = await startPersisted(dir);
@@ -350,9 +350,12 @@ describe('--persist: functions created through the Lambda API', () => {
       .Configuration;
     await first.close();
     lambda.destroy();
+    const moved = `${dir}-moved`;
+    renameSync(dir, moved);
+    dirs.push(moved);
 
     // Act
-    const second = await startPersisted(dir);
+    const second = await startPersisted(moved);
     lambda = new LambdaClient(sdkConfig(second));
 
     // Assess
