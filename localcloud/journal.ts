@@ -35,6 +35,8 @@ import {
 import path from 'node:path';
 
 const SYNC_INTERVAL_MS = 200;
+/** `due` never comes before this many appended records. */
+const COMPACT_AFTER_RECORDS = 10_000;
 
 /** A journal or snapshot that cannot be read: which file, which line, what is wrong. */
 export class JournalError extends Error {
@@ -53,15 +55,19 @@ export class Journal {
   private readonly timer: NodeJS.Timeout;
   /** Records appended since the last compaction. */
   appended = 0;
+  /** Records the last snapshot (or, before any compaction here, the files opened) held. */
+  private kept: number;
 
   private constructor(
     private readonly dir: string,
     private readonly name: string,
     generation: number,
     size: number,
+    kept: number,
   ) {
     this.generation = generation;
     this.size = size;
+    this.kept = kept;
     this.fd = openSync(this.journalFile(generation), 'a');
     this.timer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
     this.timer.unref();
@@ -102,7 +108,7 @@ export class Journal {
     for (const f of found)
       if (f.kind.endsWith('.tmp') || f.generation < generation)
         rmSync(path.join(dir, f.file), { force: true });
-    return { journal: new Journal(dir, name, generation, size), records };
+    return { journal: new Journal(dir, name, generation, size, records.length), records };
   }
 
   /** Appends one record (one line, written before this returns). */
@@ -130,6 +136,15 @@ export class Journal {
   }
 
   /**
+   * Whether a compaction would pay now: at least as many records were appended since the last one as
+   * its snapshot held (and at least 10,000), so compacting costs O(1) per appended record. A service
+   * whose records mostly replace earlier ones (SQS: sent, received, deleted) compacts when this says so.
+   */
+  get due(): boolean {
+    return this.appended >= Math.max(COMPACT_AFTER_RECORDS, this.kept);
+  }
+
+  /**
    * Replaces everything with `records` (the state as it is now): the next generation's snapshot, then an
    * empty journal; the previous generation's files are deleted.
    */
@@ -138,9 +153,11 @@ export class Journal {
     const snapshot = path.join(this.dir, `${this.name}.${next}.snapshot.jsonl`);
     const tmp = `${snapshot}.tmp`;
     const fd = openSync(tmp, 'w');
+    let kept = 0;
     try {
       let chunk = '';
       for (const record of records) {
+        kept++;
         chunk += `${JSON.stringify(record)}\n`;
         if (chunk.length > 1 << 20) {
           writeAll(fd, chunk, tmp);
@@ -162,6 +179,7 @@ export class Journal {
     rmSync(this.journalFile(previous), { force: true });
     rmSync(path.join(this.dir, `${this.name}.${previous}.snapshot.jsonl`), { force: true });
     this.appended = 0;
+    this.kept = kept;
     this.dirty = false;
   }
 

@@ -118,6 +118,9 @@ export class SqsService implements Service {
       this.journal?.append(record);
       apply(this.state, record);
     }
+    // Most records are replaced by later ones (a message sent, received, deleted): a busy queue would grow
+    // the journal without end between two starts.
+    if (this.journal?.due) this.journal.compact(snapshotRecords(this.state));
   }
 
   /**

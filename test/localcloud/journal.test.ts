@@ -1,8 +1,8 @@
 /**
  * The `--persist` journal (localcloud/journal.ts) on a real directory: what a kill or a power cut can leave
  * (a torn last line, a compaction stopped between two steps), what it must refuse (a damaged line in the
- * middle), a short write (a real file size limit, `ulimit -f`, in a child process), and the Step Functions
- * and SQS records surviving replay → snapshot → replay unchanged.
+ * middle), a short write (a real file size limit, `ulimit -f`, in a child process), when a compaction
+ * pays, and the Step Functions and SQS records surviving replay → snapshot → replay unchanged.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -151,6 +151,25 @@ process.stdout.write(JSON.stringify({ error }));
     const { error } = JSON.parse(stdout) as { error: string };
     expect(error).toMatch(/states\.0\.jsonl: short write \(\d+ of \d+ bytes/);
     expect(open().records.map((r) => (r as { n: number }).n)).toEqual([1, 3]);
+  });
+});
+
+describe('when a compaction pays', () => {
+  it('is due once as many records were appended as the last snapshot held, and at least 10,000', () => {
+    const { journal } = open('sqs');
+    const append = (n: number) => {
+      for (let i = 0; i < n; i++) journal.append({ i });
+    };
+    append(9_999);
+    expect(journal.due).toBe(false);
+    append(1);
+    expect(journal.due).toBe(true);
+
+    journal.compact(Array.from({ length: 15_000 }, (_, i) => ({ kept: i })));
+    append(14_999);
+    expect(journal.due).toBe(false);
+    append(1);
+    expect(journal.due).toBe(true);
   });
 });
 
