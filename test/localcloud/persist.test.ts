@@ -47,6 +47,21 @@ import { pollUntil, untilExecutionEnds } from '../support/waiting';
 const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
   pollUntil(what, probe, { timeoutMs: 60_000, intervalMs: 200 });
 
+/** A queue's visible, in-flight and delayed message counts. */
+const depthOf = async (sqs: SQSClient, url: string | undefined) =>
+  (
+    await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    )
+  ).Attributes;
+
 describe('npm start -- --persist DIR, stopped and started again', () => {
   let dir: string;
   let cloud: CloudProcess;
@@ -120,19 +135,7 @@ describe('npm start -- --persist DIR, stopped and started again', () => {
     const historyBefore = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn: sagaBefore[0]?.executionArn, maxResults: 1000 }),
     );
-    const depth = async (url: string | undefined) =>
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: url,
-            AttributeNames: [
-              'ApproximateNumberOfMessages',
-              'ApproximateNumberOfMessagesNotVisible',
-              'ApproximateNumberOfMessagesDelayed',
-            ],
-          }),
-        )
-      ).Attributes;
+    const depth = (url: string | undefined) => depthOf(sqs, url);
     const dlqBefore = await depth(dlq);
 
     // Act: a graceful stop, and a start on the same directory
@@ -288,15 +291,7 @@ describe('--persist: requests sent while the local cloud restores', () => {
     expect(sent).toBe('answered');
     const duringArn = kept?.replace(/:kept$/, ':during-restart') ?? '';
     expect((await untilExecutionEnds(sfn, duringArn)).status).toBe('SUCCEEDED');
-    const visible = async () =>
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages'],
-          }),
-        )
-      ).Attributes?.ApproximateNumberOfMessages;
+    const visible = async () => (await depthOf(sqs, queueUrl))?.ApproximateNumberOfMessages;
     expect(await visible()).toBe('2');
     await second.close();
     sfn.destroy();
@@ -384,15 +379,7 @@ describe('--persist: a busy queue', () => {
     const first = await startPersisted(dir);
     let sqs = new SQSClient(sdkConfig(first));
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'persist-busy' }));
-    const depth = async () =>
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        )
-      ).Attributes;
+    const depth = () => depthOf(sqs, QueueUrl);
 
     // Act: 7,000 messages sent, received and deleted ten at a time (21,000 journal records)
     for (let round = 0; round < 700; round++) {
