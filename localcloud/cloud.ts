@@ -163,7 +163,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const endpoint = () => edge.endpoint;
-  const sqs = new SqsService(options.persistDir ? { persistDir: options.persistDir } : {});
 
   let closed = false;
   const close = async () => {
@@ -175,10 +174,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
+  /** `--persist`: lets the requests held during start-up through (see below). */
+  let restoring: (() => void) | undefined;
   try {
+    // With --persist, a damaged journal fails here (JournalError names the file and line).
+    const sqs = new SqsService(options.persistDir ? { persistDir: options.persistDir } : {});
     const onLog = options.onLog ?? ((fn: string, line: string) => log(`[${fn}] ${line}`));
     const lambda = new LambdaService({
       dataDir,
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
       endpoint,
       onLog,
       credentialsFor: (roleArn, session) => iam.credentialsFor(roleArn, session),
@@ -209,6 +213,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           return awsJson(
             {
               status: ready ? 'ready' : 'starting',
+              ...(edge.held > 0 ? { heldRequests: edge.held } : {}),
               endpoint: edge.endpoint,
               processes: { localCloud: process.pid, dynamoDbLocal: dynamoLocal.pid ?? null },
             },
@@ -230,6 +235,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     for (const service of [dynamodb, sqs, lambda, states, apigateway, consoleService, health])
       edge.register(service);
+    // --persist: clients' Step Functions, SQS and Lambda requests wait until what the last run left is back
+    // (see restore below); one served before would land beside it: lost at the next restart, or doubled.
+    if (options.persistDir)
+      edge.holdUntil(
+        [states.name, sqs.name, lambda.name],
+        new Promise<void>((resolve) => {
+          restoring = resolve;
+        }),
+      );
 
     await Promise.all([sqs.start(), edge.listen()]);
     sqs.setPublicEndpoint(edge.endpoint);
@@ -293,15 +307,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     let restored: string | undefined;
     if (options.persistDir) {
       // The functions are deployed and the tables are up: what the last run left goes on, with a warm
-      // container per function (a take-over on AWS finds Lambda's environments as they were).
+      // container per function (a take-over on AWS finds Lambda's environments as they were). The queues
+      // first: what a continuing execution sends lands after their messages. Then the functions created
+      // through the Lambda API (a continuing execution may call one).
+      const { messages } = await sqs.restore();
+      const { functions } = await lambda.restore();
       if (states.toTakeOver > 0) await lambda.prewarm();
       const { running, closed } = states.restore();
-      const { messages } = await sqs.restore();
       restored =
-        running + closed + messages > 0
-          ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages from ${options.persistDir}`
+        running + closed + messages + functions > 0
+          ? `restored ${running + closed} executions (${running} continuing) and ${messages} SQS messages${functions > 0 ? ` (and ${functions} function${functions === 1 ? '' : 's'} created through the Lambda API)` : ''} from ${options.persistDir}`
           : `persisting to ${options.persistDir}`;
       log(restored);
+      restoring?.();
     }
     ready = true;
     const cloud: LocalCloud = {
@@ -321,6 +339,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     return cloud;
   } catch (error) {
+    restoring?.();
     await close().catch(() => undefined);
     throw error;
   }

@@ -74,6 +74,9 @@ export interface EdgeOptions {
 
 export class Edge {
   private readonly services = new Map<ServiceName, Service>();
+  /** Services whose requests wait (`holdUntil`), and until what. */
+  private readonly holds = new Map<ServiceName, Promise<void>>();
+  private holding = 0;
   private server: http.Server | undefined;
   private baseUrl = '';
   /** Which requests are for the local cloud (Host and Origin); see hosts.ts. */
@@ -92,6 +95,27 @@ export class Edge {
 
   get endpoint(): string {
     return this.baseUrl;
+  }
+
+  /**
+   * Requests to `services` wait until `until` settles before anything (IAM included) sees them: `--persist`
+   * holds Step Functions, SQS and Lambda while the state the last run left is restored, so nothing a client
+   * sends during start-up lands beside it (or under it). Calls made in-process (the deployment) do not wait.
+   */
+  holdUntil(services: readonly ServiceName[], until: Promise<unknown>): void {
+    const settled = until.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const service of services) this.holds.set(service, settled);
+    void settled.then(() => {
+      for (const service of services) if (this.holds.get(service) === settled) this.holds.delete(service);
+    });
+  }
+
+  /** How many requests wait for a `holdUntil` now. */
+  get held(): number {
+    return this.holding;
   }
 
   async listen(): Promise<string> {
@@ -159,6 +183,11 @@ export class Edge {
         ),
       );
       return;
+    }
+    const hold = this.holds.get(route.service);
+    if (hold) {
+      this.holding++;
+      await hold.finally(() => this.holding--);
     }
     const service = this.services.get(route.service);
     const target = req.headers['x-amz-target'];

@@ -19,7 +19,6 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiMethod, RestApiModel } from '../apigateway/model';
 import type { ApiGatewayService } from '../apigateway/service';
 import { IAM_TYPES, type IamResource } from '../iam/enforcer';
@@ -51,11 +50,11 @@ export interface DeployReport {
 
 export interface DeployOptions {
   assemblyDir: string;
-  /** The edge URL: tables and queues are created through it with the AWS SDK, like any client. */
+  /** The edge URL: tables are created through it with the AWS SDK, like any client (queues in-process). */
   endpoint: string;
   lambda: Pick<LambdaService, 'createFunction' | 'functionArn'>;
   states: Pick<StepFunctionsService, 'createStateMachine'>;
-  sqs: Pick<SqsService, 'queueUrl'>;
+  sqs: Pick<SqsService, 'queueUrl' | 'createQueue'>;
   apigateway: Pick<ApiGatewayService, 'addRestApi'>;
   /** Receives the stack's roles, policies and resource policies, resolved (IAM enforcement). */
   iam?: { loadStack(resources: IamResource[]): void };
@@ -79,7 +78,6 @@ export async function deployAssembly(options: DeployOptions): Promise<DeployRepo
   const stacks = readAssembly(options.assemblyDir);
   const clients = {
     dynamodb: new DynamoDBClient(sdkConfig(options.endpoint)),
-    sqs: new SQSClient(sdkConfig(options.endpoint)),
   };
   try {
     const reports: DeployReport[] = [];
@@ -95,7 +93,6 @@ export async function deployAssembly(options: DeployOptions): Promise<DeployRepo
     return merged;
   } finally {
     clients.dynamodb.destroy();
-    clients.sqs.destroy();
   }
 }
 
@@ -139,7 +136,6 @@ function shortId(seed: string, length: number): string {
 
 interface Clients {
   dynamodb: DynamoDBClient;
-  sqs: SQSClient;
 }
 
 interface StackState {
@@ -570,10 +566,11 @@ async function createQueue(
   const tags = Array.isArray(props.Tags)
     ? Object.fromEntries(props.Tags.map((t) => [str(obj(t).Key, 'Tag key'), str(obj(t).Value, 'Tag value')]))
     : undefined;
-  const out = await state.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, ...(tags ? { tags } : {}) }),
-  );
-  const queueUrl = out.QueueUrl ?? state.options.sqs.queueUrl(queueName);
+  const queueUrl = await state.options.sqs.createQueue({
+    QueueName: queueName,
+    Attributes: attributes,
+    ...(tags ? { tags } : {}),
+  });
   return {
     ref: queueUrl,
     attributes: { Arn: arn('sqs', queueName), QueueName: queueName, QueueUrl: queueUrl },

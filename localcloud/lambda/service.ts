@@ -48,6 +48,7 @@ import {
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { waitingForCapacity } from '../capacity';
+import { Journal } from '../journal';
 import type { AwsRequest, AwsResponse, Service } from '../types';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../types';
 import { Container, type InvocationOutcome } from './container';
@@ -110,6 +111,12 @@ export interface FunctionConfigurationLike {
 export interface LambdaServiceOptions {
   /** Where zipped code is unpacked (`<dataDir>/functions/<name>/<sha>`). */
   dataDir: string;
+  /**
+   * `--persist`: keep the functions created through the Lambda API (configuration in `lambda.*.jsonl`,
+   * code unpacked in `<persistDir>/lambda/<name>/<sha>`, recorded relative to the directory, which can
+   * move); call `restore()` after the deployment.
+   */
+  persistDir?: string;
   /** The edge URL, given to functions as `AWS_ENDPOINT_URL` so their SDK clients reach the local cloud. */
   endpoint: () => string;
   /** Worker-thread containers per function. @default 2 × os.availableParallelism(), at least 2 */
@@ -202,8 +209,16 @@ export class LambdaService implements Service {
   private readonly initSlots = LAMBDA_LIMITS.concurrentInits();
   private initsRunning = 0;
   private readonly initQueue: Array<() => void> = [];
+  /** `--persist`: the journal, and the functions created through the API it describes (by name). */
+  private journal: Journal | undefined;
+  private readonly created = new Map<string, SavedFunction>();
 
   constructor(private readonly opts: LambdaServiceOptions) {
+    if (opts.persistDir) {
+      const { journal, records } = Journal.open(opts.persistDir, 'lambda');
+      this.journal = journal;
+      for (const record of records) applyFunctionRecord(this.created, record);
+    }
     this.maxContainers = opts.maxContainersPerFunction ?? LAMBDA_LIMITS.containersPerFunction();
     this.concurrencyLimit = opts.concurrencyLimit ?? LAMBDA_LIMITS.accountConcurrency;
     if (!Number.isInteger(this.concurrencyLimit) || this.concurrencyLimit < 1)
@@ -316,9 +331,48 @@ export class LambdaService implements Service {
     return staged;
   }
 
+  /**
+   * `--persist`: creates again the functions created through the API before the last stop (call once the
+   * deployment is done: a function the assembly deployed under the same name is kept, as deployed). Their
+   * code must still be where it was unpacked. The journal is then compacted. Returns how many came back.
+   */
+  async restore(): Promise<{ functions: number }> {
+    const journal = this.journal;
+    if (!journal) return { functions: 0 };
+    let functions = 0;
+    for (const [name, saved] of this.created) {
+      if (this.functions.has(name)) {
+        this.created.delete(name);
+        continue;
+      }
+      const spec = { ...saved.spec, codeDir: this.persisted(saved.spec.codeDir) };
+      if (!existsSync(spec.codeDir))
+        throw new Error(
+          `--persist: the code of function ${name} (created through the Lambda API) is gone from ${spec.codeDir}; restore it, or remove the function's records from ${this.opts.persistDir}/lambda.*.jsonl`,
+        );
+      const config = await this.createFunction(spec, saved.sha, saved.size);
+      if (saved.modified) config.LastModified = saved.modified;
+      functions++;
+    }
+    journal.compact([...this.created.values()].map((f) => ({ k: 'f', ...f })));
+    return { functions };
+  }
+
+  /** `--persist`: a path recorded relative to the directory, resolved. */
+  private persisted(relative: string): string {
+    return path.resolve(this.opts.persistDir ?? '', relative);
+  }
+
   async deleteFunction(nameOrArn: string): Promise<void> {
     const record = this.lookup(nameOrArn);
     this.functions.delete(record.spec.name);
+    if (this.journal) {
+      const deleted = { k: 'fd', name: record.spec.name };
+      this.journal.append(deleted);
+      const saved = this.created.get(record.spec.name);
+      applyFunctionRecord(this.created, deleted);
+      if (saved) rmSync(path.dirname(this.persisted(saved.spec.codeDir)), { recursive: true, force: true });
+    }
     for (const waiter of record.queue) waiter.reject(notFound(record.config.FunctionArn));
     await Promise.all(record.containers.map((c) => c.terminate()));
   }
@@ -556,6 +610,8 @@ export class LambdaService implements Service {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.reaper);
+    this.journal?.close();
+    this.journal = undefined;
     const records = [...this.functions.values()];
     this.functions.clear();
     for (const record of records) {
@@ -639,7 +695,10 @@ export class LambdaService implements Service {
     if (this.functions.has(ref.name)) throw conflict(`Function already exist: ${ref.name}`);
     const zip = Buffer.from(code.ZipFile, 'base64');
     const sha = createHash('sha256').update(zip).digest('base64');
-    const codeDir = path.join(this.opts.dataDir, 'functions', ref.name, sha.replace(/[/+=]/g, '_'));
+    // --persist: the code is kept in the directory (the function comes back at the next start).
+    const codeDir = this.opts.persistDir
+      ? path.join(this.opts.persistDir, 'lambda', ref.name, sha.replace(/[/+=]/g, '_'))
+      : path.join(this.opts.dataDir, 'functions', ref.name, sha.replace(/[/+=]/g, '_'));
     unpack(zip, codeDir);
     const environment =
       isRecord(body.Environment) && isRecord(body.Environment.Variables) ? body.Environment.Variables : {};
@@ -655,7 +714,19 @@ export class LambdaService implements Service {
       ...(typeof body.Role === 'string' ? { role: body.Role } : {}),
       ...(Array.isArray(body.Architectures) ? { architectures: body.Architectures.map(String) } : {}),
     };
-    const config = await this.createFunction(spec, sha, zip.length);
+    let config: FunctionConfigurationLike;
+    try {
+      config = await this.createFunction(spec, sha, zip.length);
+    } catch (error) {
+      if (this.opts.persistDir) rmSync(codeDir, { recursive: true, force: true });
+      throw error;
+    }
+    if (this.journal) {
+      const kept = { ...spec, codeDir: path.relative(this.opts.persistDir ?? '', codeDir) };
+      const record = { k: 'f', spec: kept, sha, size: zip.length, modified: config.LastModified };
+      this.journal.append(record);
+      applyFunctionRecord(this.created, record);
+    }
     return json(201, config);
   }
 
@@ -984,6 +1055,30 @@ function validateSpec(spec: FunctionSpec): void {
   if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 128 || spec.memoryMb > 10_240) {
     throw invalidParameter(`MemorySize ${spec.memoryMb} must be an integer between 128 and 10240 MB`);
   }
+}
+
+/** `--persist`: a function created through the API, as its `f` record keeps it. */
+interface SavedFunction {
+  spec: FunctionSpec;
+  sha: string;
+  size: number;
+  modified: string;
+}
+
+/**
+ * Applies one `lambda.*.jsonl` record: `{k:'f', spec, sha, size, modified}` CreateFunction (the spec as
+ * given, its code in the persist directory), `{k:'fd', name}` DeleteFunction. Others are skipped.
+ */
+function applyFunctionRecord(created: Map<string, SavedFunction>, raw: unknown): void {
+  if (!isRecord(raw)) return;
+  if (raw.k === 'fd' && typeof raw.name === 'string') created.delete(raw.name);
+  if (raw.k === 'f' && isRecord(raw.spec) && typeof raw.spec.name === 'string')
+    created.set(raw.spec.name, {
+      spec: raw.spec as unknown as FunctionSpec,
+      sha: String(raw.sha ?? ''),
+      size: Number(raw.size ?? 0),
+      modified: String(raw.modified ?? ''),
+    });
 }
 
 function unpack(zip: Buffer, dir: string): void {

@@ -118,6 +118,9 @@ export class SqsService implements Service {
       this.journal?.append(record);
       apply(this.state, record);
     }
+    // Most records are replaced by later ones (a message sent, received, deleted): a busy queue would grow
+    // the journal without end between two starts.
+    if (this.journal?.due) this.journal.compact(snapshotRecords(this.state));
   }
 
   /**
@@ -174,6 +177,26 @@ export class SqsService implements Service {
     }
     journal.compact(snapshotRecords(this.state));
     return { queues: this.state.size, messages };
+  }
+
+  /**
+   * CreateQueue for the deployment: straight to the emulator (the edge holds clients' SQS requests while
+   * `--persist` restores), journaled like a client's. Returns the queue URL; a refusal throws, naming it.
+   */
+  async createQueue(spec: SqsQueueSpec): Promise<string> {
+    const response = await this.call('CreateQueue', { ...spec });
+    const text = response.body?.toString() ?? '';
+    let answer: { QueueUrl?: unknown; message?: unknown; __type?: unknown } = {};
+    try {
+      answer = JSON.parse(text || '{}') as typeof answer;
+    } catch {
+      // Not JSON: the refusal below quotes the text.
+    }
+    if (response.status !== 200)
+      throw new Error(
+        `CreateQueue ${spec.QueueName} was refused (${response.status}): ${String(answer.message ?? answer.__type ?? text)}`,
+      );
+    return typeof answer.QueueUrl === 'string' ? answer.QueueUrl : this.queueUrl(spec.QueueName);
   }
 
   /** One JSON-protocol request to the emulator, as a client would send it (journaled like one). */

@@ -277,6 +277,12 @@ export class StepFunctionsService implements Service {
     this.saved = undefined;
     const counts = { running: 0, closed: 0 };
     if (!saved || !this.journal) return counts;
+    // The snapshot below is made of `saved` alone: an execution started before this would be left out of
+    // it (lost at the next restart). The local cloud holds StartExecution until this has run.
+    if (this.executions.size > 0)
+      throw new Error(
+        `restore() must run before any execution starts: ${this.executions.size} started already (${[...this.executions.keys()][0]})`,
+      );
     saved.machines.clear();
     for (const m of this.machines.values())
       saved.machines.set(m.arn, {
@@ -289,7 +295,7 @@ export class StepFunctionsService implements Service {
         ...(m.updateDate ? { updated: m.updateDate.toISOString() } : {}),
       });
     for (const [arn, x] of saved.executions)
-      if (!this.machines.has(x.machineArn) || this.executions.has(arn)) saved.executions.delete(arn);
+      if (!this.machines.has(x.machineArn)) saved.executions.delete(arn);
     // Compact first: the executions that continue append to the new generation's journal at once.
     this.journal.compact(snapshotRecords(saved));
     for (const x of saved.executions.values()) {

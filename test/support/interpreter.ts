@@ -73,6 +73,8 @@ export interface StartOptions {
   taskTokens?: TaskTokens;
   /** @default 0.001 */
   retryScale?: number;
+  /** Multiplies Wait delays. @default 0.001 */
+  waitScale?: number;
   /** `--persist`: what a previous run left of the execution (a restart takes it over). */
   restored?: RestoredExecution;
 }
@@ -146,7 +148,7 @@ export function interpreterRunner(options: InterpreterOptions): InterpreterRunne
       roleArn: 'arn:aws:iam::000000000000:role/StatesRole',
       startTime: new Date(),
       retryScale: startOptions.retryScale ?? 0.001,
-      waitScale: 0.001,
+      waitScale: startOptions.waitScale ?? 0.001,
       integrations: integrations(),
       ...(startOptions.taskTokens ? { taskTokens: startOptions.taskTokens } : {}),
       ...(startOptions.restored ? { restored: startOptions.restored } : {}),

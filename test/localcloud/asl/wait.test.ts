@@ -1,15 +1,20 @@
 /**
  * Wait on stepsaga's interpreter: Seconds, Timestamp, SecondsPath, TimestampPath and their errors. The
- * delays run 1000 times faster (waitScale 0.001): these tests assert outcomes, never durations. Case ids
- * name AWS recordings (conformance/cases).
+ * delays run 1000 times faster (waitScale 0.001): these tests assert outcomes, never durations; the
+ * take-over after a restart runs at scale 1 on a fake clock (setTimeout only). Case ids name AWS recordings
+ * (conformance/cases).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
 import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
 import { interpreterRunner } from '../../support/interpreter';
 
 // These machines call no Task resource: the integrations only complete the execution's parameters.
-const { run } = interpreterRunner({ name: 'asl-wait' });
+const { run, start, finish } = interpreterRunner({ name: 'asl-wait' });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const waitMachine = (wait: Record<string, JsonValue>): StateMachineDefinition => ({
   StartAt: 'WaitState',
@@ -17,6 +22,36 @@ const waitMachine = (wait: Record<string, JsonValue>): StateMachineDefinition =>
 });
 
 describe('Wait', () => {
+  it('taken over by a restart (--persist) goes on at the deadline it had before: Seconds run from its entry', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    // Prepare: a Wait of 600 s was entered 590 s before the restart
+    const enteredTime = new Date(Date.now() - 590_000).toISOString();
+
+    // Act: take it over; 9 s later it still waits, 10 s later it has gone on
+    const execution = start(
+      waitMachine({ Seconds: 600 }),
+      { a: 1 },
+      {
+        waitScale: 1,
+        restored: {
+          events: [],
+          redriveCount: 0,
+          checkpoint: { state: 'WaitState', input: { a: 1 }, variables: {}, takeOver: { enteredTime } },
+        },
+      },
+    );
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(execution.history.map((event) => event.type)).not.toContain('WaitStateExited');
+    await vi.advanceTimersByTimeAsync(1_500);
+
+    // Assess: not 600 s after the restart
+    expect(execution.history.map((event) => event.type)).toContain('WaitStateExited');
+    const { outcome, output, types } = await finish(execution);
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(output).toEqual({ a: 1 });
+    expect(types.slice(-2)).toEqual(['WaitStateExited', 'ExecutionSucceeded']);
+  });
+
   it('waits Seconds and passes its input on', async () => {
     const { outcome, output, types } = await run(waitMachine({ Seconds: 2 }), { a: 1 });
     expect(outcome.status).toBe('SUCCEEDED');
