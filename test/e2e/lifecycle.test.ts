@@ -386,54 +386,37 @@ describe('resume', () => {
     expect(again.body).toMatchObject({ code: 'NotResumable' });
   }, 120_000);
 
-  withFaults(
-    'a NEEDS_ATTENTION order: POST resume redrives its dead letters and it ends CANCELLED',
-    async () => {
-      const input = order({
-        items: [{ sku: world.sku1, quantity: 1 }],
-        faults: { BookDelivery: 'fail', ReleaseStock: 'fail' },
-      });
-      const before = await world.snapshot();
-      await place(input);
-      const attention = await until(input.orderId, settled, 120_000);
-      expect(attention).toMatchObject({ status: 'NEEDS_ATTENTION', failedCompensations: ['ReleaseStock'] });
-      expect(attention.links).toHaveProperty('resume');
-
-      const resumed = await world.api.post<Record<string, unknown>>(`orders/${input.orderId}/resume`, {});
-
-      expect(resumed.status, resumed.text).toBe(202);
-      expect(resumed.body).toMatchObject({ action: 'dead-letters-redriven', status: 'CANCELLED' });
-      expect(world.delta(before, await world.snapshot())).toEqual(world.noChange);
-    },
-    180_000,
-  );
-
-  withFaults(
-    'an order whose outcome write failed (RecordFailure dead-lettered, the order still PENDING): POST resume redrives its dead letter and it ends CANCELLED',
-    async () => {
-      // Prepare: BookDelivery fails, the unwind puts everything back, then RecordFailure fails after its
-      // retries: its write is parked in the DLQ and the execution ends CompensationFailed.
-      const input = order({
-        items: [{ sku: world.sku1, quantity: 1 }],
-        faults: { BookDelivery: 'fail', RecordFailure: 'fail' },
-      });
+  withFaults.each([
+    [
+      'a NEEDS_ATTENTION order (ReleaseStock dead-lettered)',
+      { BookDelivery: 'fail', ReleaseStock: 'fail' },
+      { status: 'NEEDS_ATTENTION', failedCompensations: ['ReleaseStock'] },
+    ],
+    [
+      // The unwind put everything back, then RecordFailure failed after its retries: its write is parked.
+      'an order whose outcome write failed (RecordFailure dead-lettered), still PENDING',
+      { BookDelivery: 'fail', RecordFailure: 'fail' },
+      { status: 'PENDING' },
+    ],
+  ] as const)(
+    '%s: its execution ended CompensationFailed; POST resume redrives its dead letters and it ends CANCELLED',
+    async (_what, faults, stuck) => {
+      const input = order({ items: [{ sku: world.sku1, quantity: 1 }], faults });
       const before = await world.snapshot();
       const executionArn = await place(input);
-      const stuck = await until(
+      const waiting = await until(
         input.orderId,
         (o) => typeof (o.links as Record<string, unknown>).resume === 'string',
         120_000,
       );
-      expect(stuck.status).toBe('PENDING');
+      expect(waiting).toMatchObject(stuck);
       expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({
         status: 'FAILED',
         error: 'CompensationFailed',
       });
 
-      // Act
       const resumed = await world.api.post<Record<string, unknown>>(`orders/${input.orderId}/resume`, {});
 
-      // Assess: the replayed RecordFailure wrote the outcome the unwind had reached.
       expect(resumed.status, resumed.text).toBe(202);
       expect(resumed.body).toMatchObject({ action: 'dead-letters-redriven', status: 'CANCELLED' });
       const final = await world.getOrder(input.orderId);

@@ -1097,52 +1097,31 @@ describe('POST /orders/{orderId}/resume', () => {
     },
   );
 
-  it("NEEDS_ATTENTION: the order's dead letters are redriven and the answer has the order as it now is", async () => {
-    const redriven: string[] = [];
-    const deps = newDeps({
-      redriveDeadLetters: async (orderId) => {
-        redriven.push(orderId);
-        await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'CANCELLED' });
-        return { processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 };
-      },
-    });
-    const orderId = await placed(deps, 'NEEDS_ATTENTION', {
-      failedCompensations: new Set(['RefundPayment']),
-    });
-    expect(await linksOf(deps, orderId)).toContain('resume');
-
-    const response = await handleApiRequest(act(orderId, 'resume'), deps);
-
-    expect(response.statusCode).toBe(202);
-    expect(parse(response.body)).toMatchObject({
-      orderId,
-      status: 'CANCELLED',
-      action: 'dead-letters-redriven',
-      succeeded: ['m-1'],
-      remaining: 0,
-    });
-    expect(redriven).toEqual([orderId]);
-    expect(deps.sfn.calls).toEqual([]);
-  });
-
-  it.each(['PENDING', 'AWAITING_REVIEW', 'CANCELLING'] as const)(
-    '%s whose execution ended CompensationFailed (RecordFailure dead-lettered): its dead letters are redriven, as for NEEDS_ATTENTION',
-    async (status) => {
+  it.each([
+    ['NEEDS_ATTENTION', 'a compensation in the DLQ'],
+    ['PENDING', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+    ['AWAITING_REVIEW', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+    ['CANCELLING', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+  ] as const)(
+    "%s (%s): the order's dead letters are redriven and the answer has the order as it now is",
+    async (status, _why) => {
       const redriven: string[] = [];
       const deps = newDeps({
         redriveDeadLetters: async (orderId) => {
           redriven.push(orderId);
-          await putItem(local, 'Orders', {
-            ...(await orderOf(orderId)),
-            status: 'CANCELLED',
-            reason: 'CustomerCancelled',
-          });
+          await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'CANCELLED' });
           return { processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 };
         },
       });
-      const orderId = await placed(deps, status);
+      const attention = status === 'NEEDS_ATTENTION';
+      const orderId = await placed(
+        deps,
+        status,
+        attention ? { failedCompensations: new Set(['RefundPayment']) } : {},
+      );
       const execution = deps.sfn.executions.get(orderId);
-      if (execution) Object.assign(execution, { status: 'FAILED', error: 'CompensationFailed' });
+      if (execution && !attention)
+        Object.assign(execution, { status: 'FAILED', error: 'CompensationFailed' });
       expect(await linksOf(deps, orderId)).toContain('resume');
 
       const response = await handleApiRequest(act(orderId, 'resume'), deps);

@@ -217,55 +217,37 @@ describe('console (chromium)', () => {
     await page.close();
   });
 
-  it('cancels an order from the page: the stock comes back and the order is CANCELLED (CustomerCancelled)', async () => {
-    // Prepare
-    const page = await openConsole();
-    const orderId = await startWaitingForReview(page);
-    // Act
-    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
-    // Assess: the unwind ran at once (the review wait is woken, not left to its deadline)
-    await expect
-      .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
-      .toBe('FAILED');
-    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
-    expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
-    await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
-    expect(await page.locator('#order-actions').textContent()).toContain('CustomerCancelled');
-    expect(await page.locator('#order-actions button').count()).toBe(0);
-    await expect
-      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
-        timeout: 15_000,
-      })
-      .toContain('CustomerCancelled');
-    await page.screenshot({ path: path.join(SHOTS, 'cancelled.png'), fullPage: true });
-    await page.close();
-  });
-
-  it('rejects an order waiting for review from the page: the stock comes back and the order is CANCELLED (ReviewRejected)', async () => {
-    // Prepare
-    const page = await openConsole();
-    const orderId = await startWaitingForReview(page);
-    // Act
-    await page.getByLabel('Review note').fill('address does not match');
-    await page.getByRole('button', { name: 'Reject', exact: true }).click();
-    // Assess: the rejection reached the review wait, which unwound what was reserved; nothing was charged
-    await expect
-      .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
-      .toBe('FAILED');
-    expect(await stateStatus(page, 'RequestReview')).toMatch(/caught|failed/);
-    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
-    expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
-    await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
-    expect(await page.locator('#order-actions').textContent()).toContain('ReviewRejected');
-    expect(await page.locator('#order-actions button').count()).toBe(0);
-    await expect
-      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
-        timeout: 15_000,
-      })
-      .toContain('ReviewRejected');
-    await page.screenshot({ path: path.join(SHOTS, 'review-rejected.png'), fullPage: true });
-    await page.close();
-  });
+  it.each([
+    ['Cancel', 'CustomerCancelled', undefined, 'cancelled.png'],
+    ['Reject', 'ReviewRejected', 'address does not match', 'review-rejected.png'],
+  ] as const)(
+    '%s on an order waiting for review, from the page: the wait ends at once, the stock comes back, nothing is charged, the order is CANCELLED (%s)',
+    async (button, reason, note, shot) => {
+      // Prepare
+      const page = await openConsole();
+      const orderId = await startWaitingForReview(page);
+      // Act
+      if (note) await page.getByLabel('Review note').fill(note);
+      await page.getByRole('button', { name: button, exact: true }).click();
+      // Assess: the review wait is woken (not left to its deadline) and the unwind runs at once
+      await expect
+        .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
+        .toBe('FAILED');
+      expect(await stateStatus(page, 'RequestReview')).toMatch(/caught|failed/);
+      expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
+      expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
+      await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
+      expect(await page.locator('#order-actions').textContent()).toContain(reason);
+      expect(await page.locator('#order-actions button').count()).toBe(0);
+      await expect
+        .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
+          timeout: 15_000,
+        })
+        .toContain(reason);
+      await page.screenshot({ path: path.join(SHOTS, shot), fullPage: true });
+      await page.close();
+    },
+  );
 
   it('resumes an order whose execution an operator stopped: Resume redrives it, the review is asked again and approving it confirms the order', async () => {
     // Prepare: an order waits for its review, and an operator stops its execution (StopExecution)
