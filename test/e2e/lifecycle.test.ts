@@ -206,8 +206,19 @@ describe('cancel', () => {
         }),
       ),
     ]);
-    const orders = Array.from({ length: 100 }, () =>
-      order({ customerId, deliverySlot: slot, items: [{ sku, quantity: 1 }] }),
+    // How fast a saga runs against how fast a cancel gets through the Api decides who wins, and that varies
+    // with the machine's load (measured here: 86 confirmed / 14 cancelled in one run, 100 / 0 in the next),
+    // so a race left to itself may not race. Where faults are on, every other order's ConfirmOrder fails
+    // transiently three times (it confirms on its fourth attempt, after seconds of jittered backoff): the
+    // pivot is then slow, and its cancels reach it first; the others' pivot is a single write.
+    const slowPivot = faultScenariosUnavailable() === undefined;
+    const orders = Array.from({ length: 100 }, (_, i) =>
+      order({
+        customerId,
+        deliverySlot: slot,
+        items: [{ sku, quantity: 1 }],
+        ...(slowPivot && i % 2 === 1 ? { faults: { ConfirmOrder: 'transient:3' } } : {}),
+      }),
     );
 
     // Act: every order placed, and cancelled at a moment spread over its whole saga: once the order is
@@ -234,8 +245,10 @@ describe('cancel', () => {
       (moment) =>
         `${moment}: ${finals.filter((o, i) => momentOf(i) === moment && o.status === 'CONFIRMED').length} confirmed`,
     );
-    expect(confirmed.length, outcomes.join(', ')).toBeGreaterThan(0);
-    expect(cancelled.length, outcomes.join(', ')).toBeGreaterThan(0);
+    if (slowPivot) {
+      expect(confirmed.length, outcomes.join(', ')).toBeGreaterThan(0);
+      expect(cancelled.length, outcomes.join(', ')).toBeGreaterThan(0);
+    }
     finals.forEach((final, i) => {
       // A 202 means the cancel won; a 409 means the confirmation had already committed.
       expect(final.status).toBe(answers[i] === 202 ? 'CANCELLED' : 'CONFIRMED');
