@@ -368,7 +368,14 @@ async function resumable(deps: ApiDeps, order: OrderRecord): Promise<boolean> {
   if (!UNSETTLED.has(order.status) || !order.executionArn || deps.express) return false;
   if (isExpressExecution(order.executionArn)) return false;
   const execution = await deps.sfn.describeExecution(order.executionArn).catch(() => undefined);
-  if (execution === undefined) return false;
+  if (execution === undefined || !resumableWith(deps, execution, order)) return false;
+  // The order was read before the execution ended: its unwind may have written the outcome in between.
+  const now = await readOrder(deps, order.orderId).catch(() => undefined);
+  return now !== undefined && resumableWith(deps, execution, now);
+}
+
+/** Whether resume would act on `order` given how its (ended) execution ended. */
+function resumableWith(deps: ApiDeps, execution: ExecutionDescription, order: OrderRecord): boolean {
   if (outcomeDeadLettered(execution, order)) return deps.redriveDeadLetters !== undefined;
   return endedWithoutOutcome(execution, order);
 }
@@ -806,6 +813,11 @@ async function resumeOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayPr
     );
   }
   const execution = await deps.sfn.describeExecution(order.executionArn);
+  // The order was read before the execution ended: if its unwind wrote the outcome in between (an ended
+  // execution wrote everything it will), decide again on the order as it is now.
+  if (execution.status !== 'RUNNING' && (await readOrder(deps, orderId)).status !== order.status) {
+    return resumeOrder(orderId, deps);
+  }
   if (outcomeDeadLettered(execution, order)) {
     return redriveOrderDeadLetters(
       deps,

@@ -1139,6 +1139,35 @@ describe('POST /orders/{orderId}/resume', () => {
     },
   );
 
+  it.each([
+    ['NEEDS_ATTENTION', 'CompensationFailed', 202],
+    ['CANCELLED', 'InjectedFailure', 409],
+  ] as const)(
+    'an unwind that writes %s between the read of the order and of its execution (%s): decided on the order as it is now (%s)',
+    async (outcome, error, statusCode) => {
+      const deps = newDeps({
+        redriveDeadLetters: async () => ({ processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 }),
+      });
+      const orderId = await placed(deps, 'PENDING');
+      const { describeExecution } = deps.sfn;
+      // RecordFailure commits, then the execution ends, just after the API read the order PENDING.
+      deps.sfn.describeExecution = async (arn) => {
+        await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: outcome });
+        return { ...(await describeExecution.call(deps.sfn, arn)), status: 'FAILED', error };
+      };
+
+      const links = await linksOf(deps, orderId);
+      await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'PENDING' });
+      const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+      expect(links).not.toContain('resume');
+      expect(response.statusCode).toBe(statusCode);
+      if (statusCode === 202) expect(parse(response.body)).toMatchObject({ action: 'dead-letters-redriven' });
+      else expect(parse(response.body).message).toContain('has its outcome');
+      expect(deps.sfn.calls).toEqual([]);
+    },
+  );
+
   it('an unsettled order whose outcome is in the DLQ, where the API cannot redrive dead letters: 409 naming the DLQ and the command', async () => {
     const deps = newDeps();
     const orderId = await placed(deps, 'PENDING');
