@@ -6,6 +6,7 @@
  */
 import { orderConsole } from './client/order-console';
 import { transferSaga } from './client/transfer';
+import { TEST_REVIEW_TIMEOUT_SECONDS } from './lib/contract';
 import type { LocalCloudPlugin } from './localcloud/plugin';
 import { seedEmptyTables } from './scripts/seed';
 
@@ -15,6 +16,9 @@ export default {
     transferSaga,
   ],
   outputsFile: '.stepsaga/outputs.json',
-  // The dev stage with fault injection on: the console's fault presets and the chaos tool need it.
+  // The dev stage with fault injection on: the console's fault presets and the chaos tool need it. Its
+  // review deadline is a few minutes (lib/app.ts), time for a person at the console.
   synthContext: { faults: 'on' },
+  // Tests, benchmarks and chaos runs wait reviews out: a short deadline.
+  testSynthContext: { reviewTimeout: String(TEST_REVIEW_TIMEOUT_SECONDS) },
 } satisfies LocalCloudPlugin;

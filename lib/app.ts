@@ -3,7 +3,7 @@ import path from 'node:path';
 import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PROJECT_ROOT } from '../toolkit/construct/saga-function';
-import { type Stage, stackName } from './contract';
+import { LOCAL_REVIEW_TIMEOUT_SECONDS, type Stage, stackName } from './contract';
 import { OrderSagaStack, REVIEW_DEFAULTS } from './order-saga-stack';
 import { transferStackName } from './transfer-contract';
 import { TransferSagaStack } from './transfer-saga-stack';
@@ -34,14 +34,12 @@ export interface StepSagaContext {
   /** Orders whose total (minor units) reaches this wait for a review. Default 100000. */
   readonly reviewThreshold?: string;
   /**
-   * Seconds an order waits for its review. Default 24 hours; a stack with `faults=on` (the local cloud,
-   * chaos and e2e runs, which synthesize with only that flag) defaults to {@link TEST_REVIEW_TIMEOUT_SECONDS}.
+   * Seconds an order waits for its review. Default 24 hours; a stack with `faults=on` (the local cloud of
+   * `npm start`) defaults to {@link LOCAL_REVIEW_TIMEOUT_SECONDS}. The tests, benchmarks and the chaos
+   * tool pass a short one (`TEST_REVIEW_TIMEOUT_SECONDS`, stepsaga.config.ts `testSynthContext`).
    */
   readonly reviewTimeout?: string;
 }
-
-/** The review deadline of a fault-injection (test) stack unless `-c reviewTimeout` says otherwise. */
-export const TEST_REVIEW_TIMEOUT_SECONDS = 20;
 
 export interface StepSagaApp {
   readonly app: App;
@@ -119,7 +117,7 @@ export function createApp(props: AppProps = {}): StepSagaApp {
       positiveInt(
         app,
         'reviewTimeout',
-        faultsValue === 'on' ? TEST_REVIEW_TIMEOUT_SECONDS : REVIEW_DEFAULTS.timeout.toSeconds(),
+        faultsValue === 'on' ? LOCAL_REVIEW_TIMEOUT_SECONDS : REVIEW_DEFAULTS.timeout.toSeconds(),
       ),
     ),
     tags: { project: 'stepsaga', stage },

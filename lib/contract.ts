@@ -395,6 +395,14 @@ export const UNSETTLED_STATUSES: readonly OrderStatus[] = ['PENDING', 'AWAITING_
 export const ORDER_ACTIONS = ['cancel', 'resume', 'review'] as const;
 export type OrderAction = (typeof ORDER_ACTIONS)[number];
 
+/**
+ * Review deadlines (seconds) off AWS, where `-c reviewTimeout` is not given: `local` for a `faults=on` stack
+ * (the local cloud of `npm start`: a person has a few minutes to click Approve), `test` for the assembly
+ * of the tests, benchmarks and the chaos tool (stepsaga.config.ts `testSynthContext`), short enough to wait out.
+ */
+export const LOCAL_REVIEW_TIMEOUT_SECONDS = 300;
+export const TEST_REVIEW_TIMEOUT_SECONDS = 20;
+
 /** Why an order was cancelled when no step failed on its own. */
 export const CANCEL_REASONS = ['CustomerCancelled', 'ReviewRejected', 'ReviewTimedOut'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];

@@ -562,9 +562,14 @@ export class OrderSagaStack extends Stack {
     );
     const aborted = stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM });
     // A cancel wakes a running saga by StopExecution then RedriveExecution: one abort and one redrive.
-    // Only an abort nobody redrove is stuck, so the alarm is on the difference.
+    // Only an abort nobody redrove is stuck, so the alarm is on the difference. Each metric is published
+    // only for periods that had one, and metric math gives no value where a term has none: FILL makes an
+    // abort with no redrive in its period 1 - 0 (not a missing point that NOT_BREACHING would swallow).
+    // One period: the difference is a per-period count, so an abort nobody redrives shows in one period
+    // only (2 of 2 periods would never page); a cancel's stop and redrive, milliseconds apart, fall in
+    // different periods only across a period boundary (then +1 and -1: one false page, OK again next period).
     const unredriven = new cloudwatch.MathExpression({
-      expression: 'aborted - redriven',
+      expression: 'FILL(aborted, 0) - FILL(redriven, 0)',
       usingMetrics: {
         aborted,
         redriven: stateMachine.metric('ExecutionsRedriven', { period, statistic: cloudwatch.Stats.SUM }),

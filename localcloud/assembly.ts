@@ -1,6 +1,6 @@
 /**
- * The app's assembly as the local cloud runs it (with the app config's `synthContext`), kept current for
- * tests, benchmarks and the chaos tool: synthesized into `.stepsaga/test-assembly` when missing, older
+ * The app's assembly as the local cloud runs it (with the app config's `synthContext`, plus its
+ * `testSynthContext`), kept current for tests, benchmarks and the chaos tool: synthesized into `.stepsaga/test-assembly` when missing, older
  * than the sources or synthesized with other context. Parallel processes synthesize once: one holds a
  * lock directory, the others wait for it.
  */
@@ -22,7 +22,7 @@ function processAlive(pid: number): boolean {
 
 /**
  * Synthesizes the app into `dir` unless it is up to date, with `context` (default: the app config's
- * `synthContext`). Test files run in parallel workers, so one synthesizes under a lock directory and the
+ * `synthContext` with its `testSynthContext` on top). Test files run in parallel workers, so one synthesizes under a lock directory and the
  * others wait for it.
  */
 export async function ensureAssembly(
@@ -30,7 +30,8 @@ export async function ensureAssembly(
   timeoutMs = 240_000,
   context?: SynthContext,
 ): Promise<string> {
-  const wanted = context ?? (await loadPlugin()).synthContext ?? {};
+  const plugin = context === undefined ? await loadPlugin() : undefined;
+  const wanted = context ?? { ...plugin?.synthContext, ...plugin?.testSynthContext };
   const lock = `${dir}.lock`;
   const deadline = Date.now() + timeoutMs;
   mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });

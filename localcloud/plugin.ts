@@ -123,6 +123,12 @@ export interface LocalCloudPlugin {
    * other context is synthesized again.
    */
   synthContext?: Readonly<Record<string, string>>;
+  /**
+   * CDK context added on top of `synthContext` for the assembly of the tests, benchmarks and the chaos tool
+   * (`ensureAssembly`, `.stepsaga/test-assembly`), e.g. a deadline short enough for a test to wait out
+   * where a person at the console of `npm start` needs minutes.
+   */
+  testSynthContext?: Readonly<Record<string, string>>;
 }
 
 /** The saga's output names, the defaults filled in. */
@@ -144,12 +150,16 @@ export async function loadPlugin(file?: string, cwd = process.cwd()): Promise<Lo
   const plugin = loaded.default;
   if (!plugin || typeof plugin !== 'object')
     throw new Error(`${resolved} must export default an app config object ({ sagas: [...] })`);
-  const synthContext = (plugin as LocalCloudPlugin).synthContext;
-  if (
-    synthContext !== undefined &&
-    (typeof synthContext !== 'object' || Object.values(synthContext).some((v) => typeof v !== 'string'))
-  )
-    throw new Error(`${resolved}: "synthContext" must be an object of strings ({ key: 'value' })`);
+  for (const key of ['synthContext', 'testSynthContext'] as const) {
+    const context = (plugin as LocalCloudPlugin)[key];
+    if (
+      context !== undefined &&
+      (typeof context !== 'object' ||
+        context === null ||
+        Object.values(context).some((v) => typeof v !== 'string'))
+    )
+      throw new Error(`${resolved}: "${key}" must be an object of strings ({ key: 'value' })`);
+  }
   const sagas = (plugin as LocalCloudPlugin).sagas;
   if (sagas !== undefined && (!Array.isArray(sagas) || sagas.some((s) => typeof s?.name !== 'string')))
     throw new Error(`${resolved}: "sagas" must be an array of objects with a "name"`);

@@ -140,6 +140,24 @@ export function endedWithoutOutcome(
   return execution.error !== STATE_NAMES.failCompensation && UNSETTLED.has(order.status);
 }
 
+/**
+ * Whether an unsettled order's outcome is parked in the DLQ: its execution ended in the saga's
+ * `CompensationFailed` Fail state while the order never got an outcome, which happens only when
+ * RecordFailure itself failed after its retries (the unwind is done; `RecordFailureToDLQ` parked the write).
+ * A compensation dead-lettered alone still has RecordFailure write NEEDS_ATTENTION. Resume redrives the
+ * order's dead letters, as for NEEDS_ATTENTION.
+ */
+export function outcomeDeadLettered(
+  execution: ExecutionDescription,
+  order: Pick<OrderRecord, 'status'>,
+): boolean {
+  return (
+    execution.status === 'FAILED' &&
+    execution.error === STATE_NAMES.failCompensation &&
+    UNSETTLED.has(order.status)
+  );
+}
+
 /** The execution ARN Step Functions gives execution `name` of `stateMachineArn`. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -350,7 +368,16 @@ async function resumable(deps: ApiDeps, order: OrderRecord): Promise<boolean> {
   if (!UNSETTLED.has(order.status) || !order.executionArn || deps.express) return false;
   if (isExpressExecution(order.executionArn)) return false;
   const execution = await deps.sfn.describeExecution(order.executionArn).catch(() => undefined);
-  return execution !== undefined && endedWithoutOutcome(execution, order);
+  if (execution === undefined || !resumableWith(deps, execution, order)) return false;
+  // The order was read before the execution ended: its unwind may have written the outcome in between.
+  const now = await readOrder(deps, order.orderId).catch(() => undefined);
+  return now !== undefined && resumableWith(deps, execution, now);
+}
+
+/** Whether resume would act on `order` given how its (ended) execution ended. */
+function resumableWith(deps: ApiDeps, execution: ExecutionDescription, order: OrderRecord): boolean {
+  if (outcomeDeadLettered(execution, order)) return deps.redriveDeadLetters !== undefined;
+  return endedWithoutOutcome(execution, order);
 }
 
 /** `ConditionalCheckFailedException` → the item's old image (or undefined when there was none). */
@@ -389,6 +416,12 @@ async function wakeUp(deps: ApiDeps, old: OrderRecord, error: string, cause: str
     deps.onUnexpectedError?.(failure, `wake-up of ${old.orderId}`);
     return 'next-step';
   }
+}
+
+/** Whether the customer cancelled the order (CANCELLING, or CANCELLED, with reason CustomerCancelled). */
+function customerCancelled(order: OrderRecord): boolean {
+  const customer = order.cancelReason === 'CustomerCancelled' || order.reason === 'CustomerCancelled';
+  return (order.status === 'CANCELLING' || order.status === 'CANCELLED') && customer;
 }
 
 /** The 202 answer of a cancel (the same for a repeated cancel). */
@@ -440,10 +473,7 @@ async function cancelOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayPr
         'AlreadyConfirmed',
       );
     }
-    const customer = current.cancelReason === 'CustomerCancelled' || current.reason === 'CustomerCancelled';
-    if ((current.status === 'CANCELLING' || current.status === 'CANCELLED') && customer) {
-      return cancelAnswer(orderId);
-    }
+    if (customerCancelled(current)) return cancelAnswer(orderId);
     throw new RequestError(
       409,
       `Order ${orderId} is ${current.status}${current.reason ? ` (${current.reason})` : ''}: there is nothing to cancel`,
@@ -673,6 +703,18 @@ async function reviewOrder(
     const current = conditionFailedItem(error);
     if (!current) throw new RequestError(404, `Order ${orderId} not found`);
     if (alreadyDelivered(current, review.decision)) return reviewAnswer(orderId, review.decision);
+    if (customerCancelled(current)) {
+      // A cancel needs PENDING or AWAITING_REVIEW, so a decision on the order was recorded before it (an
+      // approval, perhaps never delivered): the cancel stands and the saga unwinds.
+      throw new RequestError(
+        409,
+        `Order ${orderId} is ${current.status}: the customer cancelled it (CustomerCancelled)${
+          current.reviewDecision ? ` after the ${current.reviewDecision} was recorded; the cancel stands` : ''
+        }, there is no review to decide`,
+        [],
+        'CancelledByCustomer',
+      );
+    }
     throw new RequestError(
       409,
       `Order ${orderId} is ${current.status}${current.reason ? ` (${current.reason})` : ''}, not AWAITING_REVIEW: ${
@@ -736,24 +778,15 @@ async function reviewOrder(
 
 /**
  * `POST /orders/{orderId}/resume`: an execution that ended without an outcome is redriven from where it
- * stopped; a NEEDS_ATTENTION order gets its dead letters redriven (the code path of `npm run redrive`,
- * scoped to this order). Anything else: 409 naming why.
+ * stopped; a NEEDS_ATTENTION order, or an unsettled one whose outcome write is parked in the DLQ
+ * ({@link outcomeDeadLettered}), gets its dead letters redriven (the code path of `npm run redrive`, scoped
+ * to this order). Anything else: 409 naming why.
  */
 async function resumeOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayProxyResult> {
   checkOrderId(orderId);
   const order = await readOrder(deps, orderId);
   if (order.status === 'NEEDS_ATTENTION') {
-    if (!deps.redriveDeadLetters) {
-      throw new RequestError(
-        409,
-        'This deployment cannot redrive dead letters from the API',
-        [],
-        'NotResumable',
-      );
-    }
-    const report = await deps.redriveDeadLetters(orderId);
-    const now = await readOrder(deps, orderId);
-    return respond(202, { ...report, orderId, status: now.status, action: 'dead-letters-redriven' });
+    return redriveOrderDeadLetters(deps, orderId, 'a compensation is parked in the DLQ');
   }
   if (!UNSETTLED.has(order.status)) {
     throw new RequestError(
@@ -780,13 +813,25 @@ async function resumeOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayPr
     );
   }
   const execution = await deps.sfn.describeExecution(order.executionArn);
+  // The order was read before the execution ended: if its unwind wrote the outcome in between (an ended
+  // execution wrote everything it will), decide again on the order as it is now.
+  if (execution.status !== 'RUNNING' && (await readOrder(deps, orderId)).status !== order.status) {
+    return resumeOrder(orderId, deps);
+  }
+  if (outcomeDeadLettered(execution, order)) {
+    return redriveOrderDeadLetters(
+      deps,
+      orderId,
+      `its execution ended ${STATE_NAMES.failCompensation} before ${STATE_NAMES.recordFailure} could write its outcome (parked in the DLQ)`,
+    );
+  }
   if (!endedWithoutOutcome(execution, order)) {
     throw new RequestError(
       409,
       `Order ${orderId} is ${order.status} and its execution is ${execution.status}${
-        execution.status === 'RUNNING'
+        execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE'
           ? ': it is still going, nothing to resume'
-          : ': it ended with its outcome'
+          : `: nothing to resume (GET /orders/${orderId}/history shows how it ended)`
       }`,
       [],
       'NotResumable',
@@ -799,6 +844,28 @@ async function resumeOrder(orderId: string, deps: ApiDeps): Promise<APIGatewayPr
     action: 'redriven',
     executionArn: order.executionArn,
   });
+}
+
+/**
+ * Resume of an order whose dead letters hold what is left of its saga (`why`): this order's DLQ messages
+ * are replayed (the code path of `npm run redrive`, scoped to it); the answer has the order as it now is.
+ */
+async function redriveOrderDeadLetters(
+  deps: ApiDeps,
+  orderId: string,
+  why: string,
+): Promise<APIGatewayProxyResult> {
+  if (!deps.redriveDeadLetters) {
+    throw new RequestError(
+      409,
+      `Order ${orderId} needs its dead letters redriven (${why}), which this deployment cannot do from the API: run \`npm run redrive -- --order ${orderId}\``,
+      [],
+      'NotResumable',
+    );
+  }
+  const report = await deps.redriveDeadLetters(orderId);
+  const now = await readOrder(deps, orderId);
+  return respond(202, { ...report, orderId, status: now.status, action: 'dead-letters-redriven' });
 }
 
 /** Whether an execution ARN is an Express workflow's (`arn:<partition>:states:<region>:<account>:express:…`). */

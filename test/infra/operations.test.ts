@@ -254,7 +254,7 @@ describe('execution deadline', () => {
 });
 
 describe('ExecutionsAbortedAlarm', () => {
-  it("pages on executions stopped and not redriven (aborted - redriven), so a cancel's stop + redrive does not", () => {
+  it("pages on executions stopped and not redriven (aborted - redriven, each missing point filled with 0), so a cancel's stop + redrive does not", () => {
     const [alarm] = Object.entries(templates.dev!.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
       id.startsWith('ExecutionsAbortedAlarm'),
     );
@@ -267,9 +267,17 @@ describe('ExecutionsAbortedAlarm', () => {
     const byId = Object.fromEntries(metrics.map((m) => [m.Id, m]));
     const returned = metrics.filter((m) => m.ReturnData !== false);
 
-    expect(alarm?.[1].Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm?.[1].Properties).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+    });
     expect(returned).toHaveLength(1);
-    expect(returned[0]?.Expression).toBe('aborted - redriven');
+    // An abort in a period with no redrive: ExecutionsRedriven has no data point there, and without FILL
+    // the difference would have none either (missing, not breaching): the alarm would never fire.
+    expect(returned[0]?.Expression).toBe('FILL(aborted, 0) - FILL(redriven, 0)');
     expect(byId.aborted?.MetricStat?.Metric).toMatchObject({
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsAborted',

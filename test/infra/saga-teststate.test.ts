@@ -9,10 +9,10 @@
  */
 import { SFNClient, TestStateCommand, type TestStateCommandOutput } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/app';
 import {
   BUSINESS_ERRORS,
   COMPENSATION_OF,
+  LOCAL_REVIEW_TIMEOUT_SECONDS,
   REVIEW_REJECTED,
   STATE_NAMES,
   STATES_TIMEOUT,
@@ -282,8 +282,8 @@ describe('manual review', () => {
     }
   });
 
-  it('RequestReview waits reviewTimeout (a faults=on stack: the test deadline)', () => {
-    expect((state(REVIEW) as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(TEST_REVIEW_TIMEOUT_SECONDS);
+  it("RequestReview waits reviewTimeout (a faults=on stack: the local cloud's few minutes)", () => {
+    expect((state(REVIEW) as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(LOCAL_REVIEW_TIMEOUT_SECONDS);
   });
 
   it('an approval (SendTaskSuccess) goes on to ChargePayment with the decision in the results', async () => {

@@ -768,6 +768,31 @@ describe('POST /orders/{orderId}/review', () => {
       expect(order?.reviewDecision).toBeUndefined();
     },
   );
+
+  it('a review of an order the customer cancelled while it waited: 409 CancelledByCustomer, also once CANCELLED', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'AWAITING_REVIEW', { taskToken: 'token-1', total: 150000 });
+    expect((await handleApiRequest(act(orderId, 'cancel'), deps)).statusCode).toBe(202);
+
+    const cancelling = await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps);
+    await putItem(local, 'Orders', {
+      ...(await orderOf(orderId)),
+      status: 'CANCELLED',
+      reason: 'CustomerCancelled',
+    });
+    const cancelled = await handleApiRequest(act(orderId, 'review', { decision: 'approve' }), deps);
+
+    for (const [response, status] of [
+      [cancelling, 'CANCELLING'],
+      [cancelled, 'CANCELLED'],
+    ] as const) {
+      expect(response.statusCode).toBe(409);
+      expect(parse(response.body)).toMatchObject({ code: 'CancelledByCustomer' });
+      expect(parse(response.body).message).toBe(
+        `Order ${orderId} is ${status}: the customer cancelled it (CustomerCancelled), there is no review to decide`,
+      );
+    }
+  });
 });
 
 /** An error that is not a "gone" answer: the connection dropped, the function died, the cloud was killed. */
@@ -978,6 +1003,31 @@ describe('POST /orders/{orderId}/review when the API dies between its decision a
     },
   );
 
+  it.each([
+    ['the approval retried', 'approve'],
+    ['a rejection', 'reject'],
+  ] as const)(
+    'an approval recorded but not delivered, then a customer cancel: %s is 409 CancelledByCustomer, nothing sent, the cancel stands',
+    async (_, decision) => {
+      const deps = newDeps();
+      const orderId = await decidedThenDied(deps, 'approve');
+      expect((await handleApiRequest(act(orderId, 'cancel'), deps)).statusCode).toBe(202);
+      const calls = [...deps.sfn.calls];
+      const before = await orderOf(orderId);
+
+      const retry = await handleApiRequest(act(orderId, 'review', { decision }), deps);
+
+      expect(retry.statusCode).toBe(409);
+      expect(parse(retry.body)).toMatchObject({ code: 'CancelledByCustomer' });
+      expect(parse(retry.body).message).toBe(
+        `Order ${orderId} is CANCELLING: the customer cancelled it (CustomerCancelled) after the approve was recorded; the cancel stands, there is no review to decide`,
+      );
+      expect(deps.sfn.calls).toEqual(calls);
+      expect(await orderOf(orderId)).toEqual(before);
+      expect(before).toMatchObject({ status: 'CANCELLING', cancelReason: 'CustomerCancelled' });
+    },
+  );
+
   it('a different decision after one was recorded: 409 NotAwaitingReview, and the first one is still sent on its retry', async () => {
     const deps = newDeps();
     const orderId = await decidedThenDied(deps, 'approve');
@@ -1026,7 +1076,7 @@ describe('POST /orders/{orderId}/resume', () => {
 
   it.each([
     ['PENDING', 'RUNNING', undefined, 'still going'],
-    ['PENDING', 'FAILED', 'CompensationFailed', 'ended with its outcome'],
+    ['CANCELLING', 'PENDING_REDRIVE', undefined, 'still going'],
     ['CONFIRMED', 'SUCCEEDED', undefined, 'has its outcome'],
     ['CANCELLED', 'FAILED', 'OrderFailed', 'has its outcome'],
   ] as const)(
@@ -1047,32 +1097,94 @@ describe('POST /orders/{orderId}/resume', () => {
     },
   );
 
-  it("NEEDS_ATTENTION: the order's dead letters are redriven and the answer has the order as it now is", async () => {
-    const redriven: string[] = [];
-    const deps = newDeps({
-      redriveDeadLetters: async (orderId) => {
-        redriven.push(orderId);
-        await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'CANCELLED' });
-        return { processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 };
-      },
-    });
-    const orderId = await placed(deps, 'NEEDS_ATTENTION', {
-      failedCompensations: new Set(['RefundPayment']),
-    });
-    expect(await linksOf(deps, orderId)).toContain('resume');
+  it.each([
+    ['NEEDS_ATTENTION', 'a compensation in the DLQ'],
+    ['PENDING', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+    ['AWAITING_REVIEW', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+    ['CANCELLING', 'execution FAILED with CompensationFailed: RecordFailure in the DLQ'],
+  ] as const)(
+    "%s (%s): the order's dead letters are redriven and the answer has the order as it now is",
+    async (status, _why) => {
+      const redriven: string[] = [];
+      const deps = newDeps({
+        redriveDeadLetters: async (orderId) => {
+          redriven.push(orderId);
+          await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'CANCELLED' });
+          return { processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 };
+        },
+      });
+      const attention = status === 'NEEDS_ATTENTION';
+      const orderId = await placed(
+        deps,
+        status,
+        attention ? { failedCompensations: new Set(['RefundPayment']) } : {},
+      );
+      const execution = deps.sfn.executions.get(orderId);
+      if (execution && !attention)
+        Object.assign(execution, { status: 'FAILED', error: 'CompensationFailed' });
+      expect(await linksOf(deps, orderId)).toContain('resume');
+
+      const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+      expect(response.statusCode).toBe(202);
+      expect(parse(response.body)).toMatchObject({
+        orderId,
+        status: 'CANCELLED',
+        action: 'dead-letters-redriven',
+        succeeded: ['m-1'],
+        remaining: 0,
+      });
+      expect(redriven).toEqual([orderId]);
+      expect(deps.sfn.calls).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['NEEDS_ATTENTION', 'CompensationFailed', 202],
+    ['CANCELLED', 'InjectedFailure', 409],
+  ] as const)(
+    'an unwind that writes %s between the read of the order and of its execution (%s): decided on the order as it is now (%s)',
+    async (outcome, error, statusCode) => {
+      const deps = newDeps({
+        redriveDeadLetters: async () => ({ processed: 1, succeeded: ['m-1'], failed: [], remaining: 0 }),
+      });
+      const orderId = await placed(deps, 'PENDING');
+      const { describeExecution } = deps.sfn;
+      // RecordFailure commits, then the execution ends, just after the API read the order PENDING.
+      deps.sfn.describeExecution = async (arn) => {
+        await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: outcome });
+        return { ...(await describeExecution.call(deps.sfn, arn)), status: 'FAILED', error };
+      };
+
+      const links = await linksOf(deps, orderId);
+      await putItem(local, 'Orders', { ...(await orderOf(orderId)), status: 'PENDING' });
+      const response = await handleApiRequest(act(orderId, 'resume'), deps);
+
+      expect(links).not.toContain('resume');
+      expect(response.statusCode).toBe(statusCode);
+      if (statusCode === 202) expect(parse(response.body)).toMatchObject({ action: 'dead-letters-redriven' });
+      else expect(parse(response.body).message).toContain('has its outcome');
+      expect(deps.sfn.calls).toEqual([]);
+    },
+  );
+
+  it('an unsettled order whose outcome is in the DLQ, where the API cannot redrive dead letters: 409 naming the DLQ and the command', async () => {
+    const deps = newDeps();
+    const orderId = await placed(deps, 'PENDING');
+    const execution = deps.sfn.executions.get(orderId);
+    if (execution) Object.assign(execution, { status: 'FAILED', error: 'CompensationFailed' });
+    expect(await linksOf(deps, orderId)).not.toContain('resume');
 
     const response = await handleApiRequest(act(orderId, 'resume'), deps);
 
-    expect(response.statusCode).toBe(202);
-    expect(parse(response.body)).toMatchObject({
-      orderId,
-      status: 'CANCELLED',
-      action: 'dead-letters-redriven',
-      succeeded: ['m-1'],
-      remaining: 0,
-    });
-    expect(redriven).toEqual([orderId]);
+    expect(response.statusCode).toBe(409);
+    expect(parse(response.body).code).toBe('NotResumable');
+    expect(parse(response.body).message).toContain(
+      'RecordFailure could write its outcome (parked in the DLQ)',
+    );
+    expect(parse(response.body).message).toContain(`npm run redrive -- --order ${orderId}`);
     expect(deps.sfn.calls).toEqual([]);
+    expect((await orderOf(orderId))?.status).toBe('PENDING');
   });
 
   it('NEEDS_ATTENTION where the API cannot redrive dead letters: 409; an unknown order: 404', async () => {

@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferDriver } from '../../client/transfer';
@@ -216,28 +217,72 @@ describe('console (chromium)', () => {
     await page.close();
   });
 
-  it('cancels an order from the page: the stock comes back and the order is CANCELLED (CustomerCancelled)', async () => {
-    // Prepare
+  it.each([
+    ['Cancel', 'CustomerCancelled', undefined, 'cancelled.png'],
+    ['Reject', 'ReviewRejected', 'address does not match', 'review-rejected.png'],
+  ] as const)(
+    '%s on an order waiting for review, from the page: the wait ends at once, the stock comes back, nothing is charged, the order is CANCELLED (%s)',
+    async (button, reason, note, shot) => {
+      // Prepare
+      const page = await openConsole();
+      const orderId = await startWaitingForReview(page);
+      // Act
+      if (note) await page.getByLabel('Review note').fill(note);
+      await page.getByRole('button', { name: button, exact: true }).click();
+      // Assess: the review wait is woken (not left to its deadline) and the unwind runs at once
+      await expect
+        .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
+        .toBe('FAILED');
+      expect(await stateStatus(page, 'RequestReview')).toMatch(/caught|failed/);
+      expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
+      expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
+      await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
+      expect(await page.locator('#order-actions').textContent()).toContain(reason);
+      expect(await page.locator('#order-actions button').count()).toBe(0);
+      await expect
+        .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
+          timeout: 15_000,
+        })
+        .toContain(reason);
+      await page.screenshot({ path: path.join(SHOTS, shot), fullPage: true });
+      await page.close();
+    },
+  );
+
+  it('resumes an order whose execution an operator stopped: Resume redrives it, the review is asked again and approving it confirms the order', async () => {
+    // Prepare: an order waits for its review, and an operator stops its execution (StopExecution)
     const page = await openConsole();
     const orderId = await startWaitingForReview(page);
-    // Act
-    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
-    // Assess: the unwind ran at once (the review wait is woken, not left to its deadline)
-    await expect
-      .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
-      .toBe('FAILED');
-    expect(await stateStatus(page, 'ReleaseStock')).toBe('succeeded');
-    expect(await stateStatus(page, 'ChargePayment')).toBe('not-reached');
-    await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CANCELLED');
-    expect(await page.locator('#order-actions').textContent()).toContain('CustomerCancelled');
-    expect(await page.locator('#order-actions button').count()).toBe(0);
-    await expect
-      .poll(() => page.locator(`#data [data-order="${orderId}"]`).locator('..').textContent(), {
-        timeout: 15_000,
-      })
-      .toContain('CustomerCancelled');
-    await page.screenshot({ path: path.join(SHOTS, 'cancelled.png'), fullPage: true });
-    await page.close();
+    const sfn = new SFNClient(sdkConfig(cloud));
+    const executionArn = `${String(cloud.outputs.StateMachineArn).replace(':stateMachine:', ':execution:')}:${orderId}`;
+    try {
+      await sfn.send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'console test' }));
+      await expect
+        .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 15_000 })
+        .toBe('ABORTED');
+      await page.getByRole('button', { name: 'Resume', exact: true }).waitFor({ timeout: 15_000 });
+      expect(await page.locator('#order-actions .badge').textContent()).toBe('AWAITING_REVIEW');
+      expect(await page.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(1);
+      // Act
+      await page.getByRole('button', { name: 'Resume', exact: true }).click();
+      // Assess: the page says what was done; the execution runs again and asks for the review again
+      await expect
+        .poll(() => page.locator('#order-action-result').textContent(), { timeout: 15_000 })
+        .toBe(`resume: ${orderId} is AWAITING_REVIEW (redriven).`);
+      expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).not.toBe('ABORTED');
+      await page.getByRole('button', { name: 'Approve', exact: true }).waitFor({ timeout: 20_000 });
+      expect(await page.getByRole('button', { name: 'Resume', exact: true }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Approve', exact: true }).click();
+      await expect
+        .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 30_000 })
+        .toBe('SUCCEEDED');
+      await expect.poll(() => page.locator('#order-actions .badge').textContent()).toBe('CONFIRMED');
+      expect(await page.locator('#order-actions button').count()).toBe(0);
+      await page.screenshot({ path: path.join(SHOTS, 'resumed.png'), fullPage: true });
+    } finally {
+      sfn.destroy();
+      await page.close();
+    }
   });
 
   it('stays usable on a narrow window: the graph and the form fit the width', async () => {

@@ -6,11 +6,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STATE_NAMES, TEST_REVIEW_TIMEOUT_SECONDS } from '../../lib/contract';
 import { createConsoleService } from '../../localcloud/console/service';
 import { loadPlugin } from '../../localcloud/plugin';
 import type { AwsRequest } from '../../localcloud/types';
 import appConfig from '../../stepsaga.config';
+import { sdkConfig, sharedCloud } from '../support/localcloud';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stepsaga-plugin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +46,30 @@ describe('app config', () => {
     await expect(loadPlugin('bad.config.mjs', dir)).rejects.toThrow(/must export default an app config/);
     writeFileSync(path.join(dir, 'nameless.config.mjs'), 'export default { sagas: [{}] };\n');
     await expect(loadPlugin('nameless.config.mjs', dir)).rejects.toThrow(/"sagas" must be an array/);
+    writeFileSync(
+      path.join(dir, 'numbers.config.mjs'),
+      'export default { testSynthContext: { reviewTimeout: 20 } };\n',
+    );
+    await expect(loadPlugin('numbers.config.mjs', dir)).rejects.toThrow(
+      /"testSynthContext" must be an object of strings/,
+    );
+  });
+
+  it("gives the tests' assembly (ensureAssembly: tests, benchmarks, chaos) its testSynthContext on top: a review deadline short enough to wait out", async () => {
+    const cloud = sharedCloud();
+    const sfn = new SFNClient(sdkConfig(cloud));
+    try {
+      const machine = await sfn.send(
+        new DescribeStateMachineCommand({ stateMachineArn: String(cloud.outputs.StateMachineArn) }),
+      );
+      const definition = JSON.parse(machine.definition ?? '{}') as {
+        States: Record<string, { TimeoutSeconds?: number }>;
+      };
+      expect(appConfig.testSynthContext).toEqual({ reviewTimeout: String(TEST_REVIEW_TIMEOUT_SECONDS) });
+      expect(definition.States[STATE_NAMES.requestReview]?.TimeoutSeconds).toBe(TEST_REVIEW_TIMEOUT_SECONDS);
+    } finally {
+      sfn.destroy();
+    }
   });
 
   it('without a config the console serves its generic routes and names the hook an app route needs', async () => {

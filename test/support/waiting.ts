@@ -62,6 +62,58 @@ export async function untilStepFailedOnce(
   );
 }
 
+/** Events that close a Lambda Task's invocation. */
+const LAMBDA_CLOSINGS = new Set([
+  'LambdaFunctionSucceeded',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+]);
+
+/**
+ * How `step`'s Lambda invocations stand in `events` (up to the first event of type `until`, if given):
+ * whether one was started, and whether the last one is still in flight (started, not answered).
+ */
+export function stepInvocation(
+  events: HistoryEvent[],
+  step: StepName,
+  until?: string,
+): { started: boolean; inFlight: boolean } {
+  let current = '';
+  let started = false;
+  let inFlight = false;
+  for (const event of events) {
+    if (until !== undefined && event.type === until) break;
+    const entered = event.stateEnteredEventDetails?.name;
+    if (entered && event.type?.endsWith('StateEntered')) current = entered;
+    if (event.type === 'LambdaFunctionStarted') {
+      inFlight = current === step;
+      started ||= inFlight;
+    } else if (event.type !== undefined && LAMBDA_CLOSINGS.has(event.type)) inFlight = false;
+  }
+  return { started, inFlight };
+}
+
+/**
+ * Polls an execution's history until `step`'s function was invoked, or with `inFlight`, until it is being
+ * invoked now (started, not answered yet): the synchronisation for a cancel that must land while a step
+ * executes, not in its backoff.
+ */
+export async function untilStepInvoked(
+  history: (executionArn: string) => Promise<HistoryEvent[]>,
+  executionArn: string,
+  step: StepName,
+  { inFlight = false }: { inFlight?: boolean } = {},
+): Promise<void> {
+  await pollUntil(
+    `${step} to be invoked${inFlight ? ' (in flight)' : ''} in ${executionArn}`,
+    async () => {
+      const invocation = stepInvocation(await history(executionArn), step);
+      return (inFlight ? invocation.inFlight : invocation.started) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 25 },
+  );
+}
+
 /** Polls DescribeExecution until the execution is no longer RUNNING; returns that description. */
 export function untilExecutionEnds(
   sfn: SFNClient,
