@@ -169,6 +169,8 @@ interface FunctionRecord {
   events: QueuedEvent[];
   /** Containers asked for and waiting for an init slot (not in `containers` yet). */
   starting: number;
+  /** Synchronous invocations refused for concurrency (429) so far: AWS's `Throttles` metric. */
+  throttled: number;
 }
 
 interface QueuedEvent {
@@ -309,6 +311,7 @@ export class LambdaService implements Service {
       inFlight: 0,
       events: [],
       starting: 0,
+      throttled: 0,
     });
     return config;
   }
@@ -516,13 +519,24 @@ export class LambdaService implements Service {
     return { requestId };
   }
 
-  /** Invocations in flight: the account's (all functions) and, when named, one function's. */
-  concurrency(functionName?: string): { inFlight: number; queuedEvents: number } {
+  /**
+   * Invocations in flight and queued, and synchronous invocations throttled so far (AWS's `Throttles`
+   * metric): the account's (all functions) and, when named, one function's.
+   */
+  concurrency(functionName?: string): { inFlight: number; queuedEvents: number; throttled: number } {
     const records = functionName ? [this.lookup(functionName)] : [...this.functions.values()];
     return {
       inFlight: records.reduce((sum, r) => sum + r.inFlight, 0),
       queuedEvents: records.reduce((sum, r) => sum + r.events.length, 0),
+      throttled: records.reduce((sum, r) => sum + r.throttled, 0),
     };
+  }
+
+  /** Synchronous invocations throttled so far, per function that was throttled at least once. */
+  throttlesByFunction(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [name, record] of this.functions) if (record.throttled > 0) counts[name] = record.throttled;
+    return counts;
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -545,6 +559,7 @@ export class LambdaService implements Service {
   /** Counts a synchronous invocation in, or throttles it at once (429) when its pool is full. */
   private admit(record: FunctionRecord): void {
     if (!this.hasCapacity(record)) {
+      record.throttled++;
       throw tooManyRequests(
         record.spec.reservedConcurrency === undefined
           ? 'ConcurrentInvocationLimitExceeded'
