@@ -108,6 +108,20 @@ export interface FunctionConfigurationLike {
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
 }
 
+/** The local Lambda's concurrency figures (`GET /_localcloud/lambda`). */
+export interface LambdaStats {
+  /** The account's concurrency limit (`--lambda-concurrency`). */
+  concurrencyLimit: number;
+  /** Invocations in flight (running or waiting for a container). */
+  inFlight: number;
+  /** Event invocations waiting for concurrency. */
+  queuedEvents: number;
+  /** Synchronous invocations throttled (429) since the start: AWS's `Throttles` metric. */
+  throttled: number;
+  /** The same, per function that was throttled at least once. */
+  throttledByFunction: Record<string, number>;
+}
+
 export interface LambdaServiceOptions {
   /** Where zipped code is unpacked (`<dataDir>/functions/<name>/<sha>`). */
   dataDir: string;
@@ -532,11 +546,12 @@ export class LambdaService implements Service {
     };
   }
 
-  /** Synchronous invocations throttled so far, per function that was throttled at least once. */
-  throttlesByFunction(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const [name, record] of this.functions) if (record.throttled > 0) counts[name] = record.throttled;
-    return counts;
+  /** The account's limit, what is in flight, and the throttles so far (served at `/_localcloud/lambda`). */
+  stats(): LambdaStats {
+    const throttledByFunction: Record<string, number> = {};
+    for (const [name, record] of this.functions)
+      if (record.throttled > 0) throttledByFunction[name] = record.throttled;
+    return { concurrencyLimit: this.concurrencyLimit, ...this.concurrency(), throttledByFunction };
   }
 
   // ---------------------------------------------------------------------------------------------------

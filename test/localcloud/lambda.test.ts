@@ -553,7 +553,11 @@ exports.handler = (event) => new Promise((resolve, reject) => {
     });
     expect([...arrivals].sort()).toEqual(['a', 'b']);
     expect(burst.concurrency('held').throttled).toBe(1);
-    expect(burst.throttlesByFunction()).toEqual({ held: 1 });
+    expect(burst.stats()).toMatchObject({
+      concurrencyLimit: 4,
+      throttled: 1,
+      throttledByFunction: { held: 1 },
+    });
     releaseAll();
     await arrived(3);
     releaseAll();
