@@ -23,6 +23,7 @@ import type {
   PromoRecord,
   SeedData,
 } from '../lib/contract';
+import type { LambdaStats } from '../localcloud/lambda/service';
 import type { BusinessSnapshot, ExecutionObservation, FinalObservation } from './invariants';
 
 export interface Clients {
@@ -172,6 +173,20 @@ export async function mapLimit<T, R>(
   });
   await Promise.all(workers);
   return results;
+}
+
+/**
+ * The local cloud's Lambda figures (`GET <endpoint>/_localcloud/lambda`: its concurrency limit and the
+ * throttles so far), or undefined for a target that does not serve them (LocalStack, AWS: there the
+ * `AWS/Lambda` `Throttles` metric counts them).
+ */
+export async function readLambdaStats(target: ChaosTarget): Promise<LambdaStats | undefined> {
+  if (target.name !== 'local' || !target.aws.endpoint) return undefined;
+  const response = await fetch(new URL('/_localcloud/lambda', target.aws.endpoint), {
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  return (await response.json()) as LambdaStats;
 }
 
 /** Executions of the state machine whose name is in `names` (all of them when omitted), with Fail errors. */
