@@ -4,7 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
@@ -187,6 +192,26 @@ export async function readLambdaStats(target: ChaosTarget): Promise<LambdaStats 
   }).catch(() => undefined);
   if (!response?.ok) return undefined;
   return (await response.json()) as LambdaStats;
+}
+
+/** The states of an execution whose Lambda Task was throttled at least once (`Lambda.TooManyRequestsException`). */
+export async function throttledStates(clients: Clients, executionArn: string): Promise<Set<string>> {
+  const throttled = new Set<string>();
+  let current = '';
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    for (const event of page.events ?? []) {
+      const entered = event.stateEnteredEventDetails?.name;
+      if (entered && event.type?.endsWith('StateEntered')) current = entered;
+      const error = event.lambdaFunctionFailedEventDetails?.error ?? event.taskFailedEventDetails?.error;
+      if (error === 'Lambda.TooManyRequestsException') throttled.add(current);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return throttled;
 }
 
 /** Executions of the state machine whose name is in `names` (all of them when omitted), with Fail errors. */

@@ -39,6 +39,7 @@ import {
   readFinal,
   readLambdaStats,
   scanAll,
+  throttledStates,
 } from './observe';
 import {
   type ActionObservation,
@@ -390,6 +391,25 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
     const redriveMs = performance.now() - redriveStart;
     const lambdaAfter = await readLambdaStats(target);
+    // Orders whose RetryCount-keyed fault sat in a throttled Task (InvariantInput.throttleShifted); only
+    // looked for when Lambda throttled (or nobody counted: another target).
+    const throttleShifted = new Set<string>();
+    if (
+      lambdaAfter === undefined ||
+      throttlesDuring(lambdaBefore, lambdaAfter, interrupt !== undefined).throttled > 0
+    ) {
+      const keyed = scenario.sagas.flatMap((saga, i) => {
+        const arn = submissions[i]?.executionArn;
+        const faulted = Object.entries(saga.input.faults ?? {})
+          .filter(([, mode]) => mode === 'crash-after-commit' || mode?.startsWith('transient:'))
+          .map(([operation]) => operation);
+        return arn && faulted.length > 0 ? [{ orderId: saga.input.orderId, arn, faulted }] : [];
+      });
+      await mapLimit(keyed, 8, async ({ orderId, arn, faulted }) => {
+        const throttled = await throttledStates(clients, arn);
+        if (faulted.some((operation) => throttled.has(operation))) throttleShifted.add(orderId);
+      });
+    }
 
     // Check.
     const checkStart = performance.now();
@@ -409,6 +429,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       deadLettersBeforeRedrive,
       actions,
       reviewThreshold: options.reviewThreshold ?? DEFAULT_REVIEW_THRESHOLD,
+      throttleShifted,
     });
     const api: InvariantResult = {
       id: 'api',
@@ -578,6 +599,13 @@ export function formatReport(report: ChaosReport, maxViolationsShown = 50): stri
     for (const [name, n] of Object.entries(throttles.throttledByFunction).sort(([, a], [, b]) => b - a))
       lines.push(`  ${name} ${n}`);
   if (report.apiRetries > 0) lines.push(`API calls sent again after a 5xx: ${report.apiRetries}`);
+  const shifted = report.invariants.shiftedByThrottles ?? [];
+  if (shifted.length > 0) {
+    lines.push(
+      `plan deviations explained by throttles (a fault keyed on RetryCount in a throttled Task): ${shifted.length}`,
+    );
+    for (const line of shifted.slice(0, maxViolationsShown)) lines.push(`  - ${line}`);
+  }
   lines.push(
     '',
     `DLQ depth: ${report.dlq.beforeRedrive} before redrive, ${report.dlq.afterRedrive} after (${report.dlq.redriveRounds} redrive rounds)`,

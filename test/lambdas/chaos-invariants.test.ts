@@ -570,4 +570,33 @@ describe('checkInvariants', () => {
       expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ChargePayment/),
     ]);
   });
+
+  it('lists apart, not as a violation, the deviation of a fault keyed on RetryCount in a throttled Task', async () => {
+    // A crash planned for ReserveStock's first attempt: that attempt was throttled, so the function first
+    // ran with RetryCount 1, did not crash, and the order was confirmed.
+    const world = consistentWorld();
+    const input: OrderSagaInput = {
+      orderId: 'o-conf',
+      customerId: 'c1',
+      items: [{ sku: 'A', quantity: 2 }],
+      promoCode: 'P',
+      deliverySlot: 'S',
+      faults: { ReserveStock: 'crash-after-commit' },
+    };
+    const plans: PlannedSaga[] = [
+      { index: 0, kind: 'crash-after-commit', input, postTwice: false, expected: predictOutcome(input) },
+    ];
+
+    const throttled = await check(world, { plans, throttleShifted: new Set(['o-conf']) });
+    const unthrottled = await check(world, { plans, throttleShifted: new Set(['o-other']) });
+
+    expect(throttled.results.flatMap((r) => r.violations)).toEqual([]);
+    expect(throttled.shiftedByThrottles).toEqual([
+      expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ReserveStock/),
+    ]);
+    expect(violationsOf(unthrottled, 'plans')).toEqual([
+      expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ReserveStock/),
+    ]);
+    expect(unthrottled.shiftedByThrottles).toBeUndefined();
+  });
 });
