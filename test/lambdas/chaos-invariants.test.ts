@@ -552,19 +552,25 @@ describe('checkInvariants', () => {
     ]);
   });
 
-  it('catches an outcome its fault plan cannot explain', async () => {
-    const world = consistentWorld();
+  /** The plan of the confirmed order `o-conf` of `consistentWorld`, had it been given `faults`. */
+  const confirmedOrderPlanned = (
+    kind: PlannedSaga['kind'],
+    faults: OrderSagaInput['faults'],
+  ): PlannedSaga[] => {
     const input: OrderSagaInput = {
       orderId: 'o-conf',
       customerId: 'c1',
       items: [{ sku: 'A', quantity: 2 }],
       promoCode: 'P',
       deliverySlot: 'S',
-      faults: { ChargePayment: 'fail' },
+      faults,
     };
-    const plans: PlannedSaga[] = [
-      { index: 0, kind: 'fail', input, postTwice: false, expected: predictOutcome(input) },
-    ];
+    return [{ index: 0, kind, input, postTwice: false, expected: predictOutcome(input) }];
+  };
+
+  it('catches an outcome its fault plan cannot explain', async () => {
+    const world = consistentWorld();
+    const plans = confirmedOrderPlanned('fail', { ChargePayment: 'fail' });
     const report = await check(world, { plans });
     expect(violationsOf(report, 'plans')).toEqual([
       expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ChargePayment/),
@@ -575,17 +581,7 @@ describe('checkInvariants', () => {
     // A crash planned for ReserveStock's first attempt: that attempt was throttled, so the function first
     // ran with RetryCount 1, did not crash, and the order was confirmed.
     const world = consistentWorld();
-    const input: OrderSagaInput = {
-      orderId: 'o-conf',
-      customerId: 'c1',
-      items: [{ sku: 'A', quantity: 2 }],
-      promoCode: 'P',
-      deliverySlot: 'S',
-      faults: { ReserveStock: 'crash-after-commit' },
-    };
-    const plans: PlannedSaga[] = [
-      { index: 0, kind: 'crash-after-commit', input, postTwice: false, expected: predictOutcome(input) },
-    ];
+    const plans = confirmedOrderPlanned('crash-after-commit', { ReserveStock: 'crash-after-commit' });
 
     const throttled = await check(world, { plans, throttleShifted: new Set(['o-conf']) });
     const unthrottled = await check(world, { plans, throttleShifted: new Set(['o-other']) });
