@@ -9,6 +9,7 @@
  * action key is still DONE). A cancelled order holds nothing. Anything else is money or stock created or
  * lost, and is reported against the item.
  */
+
 import {
   CANCEL_REASONS,
   COMPENSATION_NAMES,
@@ -26,6 +27,7 @@ import {
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
+import { THROTTLE_ERRORS } from '../toolkit/construct/saga-errors';
 import { type ActionObservation, type PlannedSaga, pathOf, plannedDeadLetters } from './plan';
 
 /** The business tables (what conservation is about). */
@@ -621,8 +623,13 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     const before = new Map((input.ordersBeforeRedrive ?? []).map((o) => [o.orderId, o]));
     const shifted: string[] = [];
     for (const saga of input.plans) {
-      const sink = input.throttleShifted?.has(saga.input.orderId) ? shifted : plan;
       const order = orders.get(saga.input.orderId);
+      // A throttle may move a fault, never fail an order: one that failed with it stays a violation.
+      const sink =
+        input.throttleShifted?.has(saga.input.orderId) &&
+        !THROTTLE_ERRORS.some((error) => order?.reason?.includes(error))
+          ? shifted
+          : plan;
       if (!order) continue; // reported above
       const id = `order ${order.orderId} (saga #${saga.index}, ${saga.kind}, faults ${fmt(saga.input.faults ?? {})})`;
       const expected = saga.expected;

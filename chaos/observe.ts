@@ -29,6 +29,7 @@ import type {
   SeedData,
 } from '../lib/contract';
 import type { LambdaStats } from '../localcloud/lambda/service';
+import { THROTTLE_ERRORS } from '../toolkit/construct/saga-errors';
 import type { BusinessSnapshot, ExecutionObservation, FinalObservation } from './invariants';
 
 export interface Clients {
@@ -207,7 +208,7 @@ export async function throttledStates(clients: Clients, executionArn: string): P
       const entered = event.stateEnteredEventDetails?.name;
       if (entered && event.type?.endsWith('StateEntered')) current = entered;
       const error = event.lambdaFunctionFailedEventDetails?.error ?? event.taskFailedEventDetails?.error;
-      if (error === 'Lambda.TooManyRequestsException') throttled.add(current);
+      if (THROTTLE_ERRORS.some((name) => name === error)) throttled.add(current);
     }
     nextToken = page.nextToken;
   } while (nextToken);

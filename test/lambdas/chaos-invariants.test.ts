@@ -595,4 +595,27 @@ describe('checkInvariants', () => {
     ]);
     expect(unthrottled.shiftedByThrottles).toBeUndefined();
   });
+
+  it('still counts an order a throttle failed as a violation, throttled Task or not', async () => {
+    const world = consistentWorld();
+    const cancelled = world.orders.find((o) => o.orderId === 'o-canc');
+    if (cancelled) cancelled.reason = 'Lambda.TooManyRequestsException: Rate Exceeded.';
+    const input: OrderSagaInput = {
+      orderId: 'o-canc',
+      customerId: 'c2',
+      items: [{ sku: 'B', quantity: 1 }],
+      deliverySlot: 'S',
+      faults: { ChargePayment: 'transient:1' },
+    };
+    const plans: PlannedSaga[] = [
+      { index: 1, kind: 'transient', input, postTwice: false, expected: predictOutcome(input) },
+    ];
+
+    const report = await check(world, { plans, throttleShifted: new Set(['o-canc']) });
+
+    expect(violationsOf(report, 'plans')).toEqual([
+      expect.stringMatching(/o-canc .*CANCELLED at ChargePayment \(Lambda\.TooManyRequestsException/),
+    ]);
+    expect(report.shiftedByThrottles).toBeUndefined();
+  });
 });

@@ -25,10 +25,9 @@ import {
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { REDRIVE_ENV } from '../runtime/config';
-import { TRANSIENT_ERRORS } from './saga-errors';
+import { THROTTLE_ERRORS, TRANSIENT_ERRORS } from './saga-errors';
 
-/** Lambda's throttling error as Step Functions reports it (retried by {@link Saga.THROTTLE_RETRY}). */
-export const THROTTLE_ERRORS = ['Lambda.TooManyRequestsException'] as const;
+export { THROTTLE_ERRORS };
 
 /** The compensation of a saga step: the function that semantically undoes the step's effect. */
 export interface SagaCompensation {
