@@ -182,17 +182,26 @@ export async function mapLimit<T, R>(
 }
 
 /**
- * The local cloud's Lambda figures (`GET <endpoint>/_localcloud/lambda`: its concurrency limit and the
- * throttles so far), or undefined for a target that does not serve them (LocalStack, AWS: there the
- * `AWS/Lambda` `Throttles` metric counts them).
+ * A page of the local cloud (`GET <endpoint>/_localcloud/<page>`), or undefined where none answers (AWS,
+ * LocalStack).
  */
-export async function readLambdaStats(target: ChaosTarget): Promise<LambdaStats | undefined> {
-  if (target.name !== 'local' || !target.aws.endpoint) return undefined;
-  const response = await fetch(new URL('/_localcloud/lambda', target.aws.endpoint), {
+export async function readLocalCloudPage<T>(
+  endpoint: string | undefined,
+  page: string,
+): Promise<T | undefined> {
+  if (!endpoint) return undefined;
+  const response = await fetch(`${endpoint}/_localcloud/${page}`, {
     signal: AbortSignal.timeout(10_000),
   }).catch(() => undefined);
-  if (!response?.ok) return undefined;
-  return (await response.json()) as LambdaStats;
+  return response?.ok ? ((await response.json()) as T) : undefined;
+}
+
+/**
+ * The local cloud's Lambda figures (`/_localcloud/lambda`: its concurrency limit and the throttles so
+ * far); undefined on AWS and LocalStack, where the `AWS/Lambda` `Throttles` metric counts them.
+ */
+export function readLambdaStats(target: ChaosTarget): Promise<LambdaStats | undefined> {
+  return readLocalCloudPage<LambdaStats>(target.aws.endpoint, 'lambda');
 }
 
 /** The states of an execution whose Lambda Task was throttled at least once (`Lambda.TooManyRequestsException`). */
