@@ -30,32 +30,56 @@ export interface ActorOptions {
   deadlineMs?: number;
   /** During a crash (`interrupt`): a promise that resolves once the target is back. */
   outage?: () => Promise<void> | undefined;
+  /**
+   * Under a burst (`--lambda-concurrency`): a 5xx is sent again with backoff, as a client retries a
+   * server error of an idempotent request (every call of the API is: by orderId). API Gateway answers 5xx
+   * when Lambda throttles the Api function (a proxy integration cannot pass the 429 on).
+   */
+  retryServerErrors?: RetryServerErrors;
 }
 
-/** One API call; no answer (status 0) or a 5xx during an outage is sent again once the target is back. */
+/** How a client retries a 5xx under a burst, and a count of the retries it sent. */
+export interface RetryServerErrors {
+  /** Retry for this long after the first answer. */
+  forMs: number;
+  /** Called once per retry sent. */
+  onRetry: () => void;
+}
+
+/**
+ * One API call. No answer (status 0) or a 5xx during an outage is sent again once the target is back; a
+ * 5xx under a burst (`retryServerErrors`) is sent again after a jittered exponential backoff.
+ */
 export async function callApi(
   target: ChaosTarget,
   method: string,
   path: string,
   body: string,
-  outage?: () => Promise<void> | undefined,
+  options: Pick<ActorOptions, 'outage' | 'retryServerErrors'> = {},
 ): Promise<ApiResponse> {
+  const { outage, retryServerErrors } = options;
   const once = () =>
     target.api({ method, path, body }).catch((error: unknown) => ({
       status: 0,
       headers: new Headers(),
       body: `network error: ${error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error)}`,
     }));
+  const failed = (status: number) => status === 0 || status >= 500;
   let response = await once();
-  for (
-    let attempt = 0;
-    outage && attempt < 5 && (response.status === 0 || response.status >= 500);
-    attempt++
-  ) {
+  for (let attempt = 0; outage && attempt < 5 && failed(response.status); attempt++) {
     const down = outage();
     if (down) await down;
     else await new Promise((r) => setTimeout(r, 500));
     response = await once();
+  }
+  if (retryServerErrors) {
+    const until = Date.now() + retryServerErrors.forMs;
+    for (let attempt = 0; response.status >= 500 && Date.now() < until; attempt++) {
+      // Full jitter: 250 ms × 2^attempt, at most 5 s (AWS's advice for retrying throttles).
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(5_000, 250 * 2 ** attempt)));
+      retryServerErrors.onRetry();
+      response = await once();
+    }
   }
   return response;
 }
@@ -171,7 +195,7 @@ export async function act(
         const { trigger, order } = await until(clients, target, orderId, moment, options);
         Object.assign(seen, { trigger, ...(order ? { statusBefore: order.status } : {}) });
         if (trigger === 'gave-up') return seen;
-        seen.answer = answerOf(await callApi(target, 'POST', `${path}/cancel`, '{}', options.outage));
+        seen.answer = answerOf(await callApi(target, 'POST', `${path}/cancel`, '{}', options));
         return seen;
       }
       case 'review': {
@@ -181,13 +205,13 @@ export async function act(
         if (trigger !== 'reached' || action.choice === 'wait') return seen;
         const response =
           action.choice === 'cancel'
-            ? await callApi(target, 'POST', `${path}/cancel`, '{}', options.outage)
+            ? await callApi(target, 'POST', `${path}/cancel`, '{}', options)
             : await callApi(
                 target,
                 'POST',
                 `${path}/review`,
                 JSON.stringify({ decision: action.choice, note: `chaos saga #${saga.index}` }),
-                options.outage,
+                options,
               );
         seen.answer = answerOf(response);
         return seen;
@@ -204,7 +228,7 @@ export async function act(
           clients.sfn.send(new DescribeExecutionCommand({ executionArn })),
         );
         seen.stoppedStatus = stopped.status ?? 'UNKNOWN';
-        seen.answer = answerOf(await callApi(target, 'POST', `${path}/resume`, '{}', options.outage));
+        seen.answer = answerOf(await callApi(target, 'POST', `${path}/resume`, '{}', options));
         return seen;
       }
     }

@@ -4,6 +4,7 @@
  * must be sufficient for everything the saga does, faults and compensations included.
  */
 import { describeDenial, type IamSummary } from '../localcloud/iam/enforcer';
+import { readLocalCloudPage } from './observe';
 
 /** Decisions and denials of one run (absent from a report whose target is not a local cloud). */
 export interface IamCounts {
@@ -13,10 +14,8 @@ export interface IamCounts {
 }
 
 /** A local cloud's IAM summary; undefined for a target that is not a local cloud (AWS, LocalStack). */
-export async function readIam(endpoint: string | undefined): Promise<IamSummary | undefined> {
-  if (!endpoint) return undefined;
-  const res = await fetch(`${endpoint}/_localcloud/iam`).catch(() => undefined);
-  return res?.ok ? ((await res.json()) as IamSummary) : undefined;
+export function readIam(endpoint: string | undefined): Promise<IamSummary | undefined> {
+  return readLocalCloudPage<IamSummary>(endpoint, 'iam');
 }
 
 /** What happened between two summaries (after a restart, `--kill-at`: since the restart). */

@@ -4,7 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
@@ -23,6 +28,8 @@ import type {
   PromoRecord,
   SeedData,
 } from '../lib/contract';
+import type { LambdaStats } from '../localcloud/lambda/service';
+import { THROTTLE_ERRORS } from '../toolkit/construct/saga-errors';
 import type { BusinessSnapshot, ExecutionObservation, FinalObservation } from './invariants';
 
 export interface Clients {
@@ -172,6 +179,49 @@ export async function mapLimit<T, R>(
   });
   await Promise.all(workers);
   return results;
+}
+
+/**
+ * A page of the local cloud (`GET <endpoint>/_localcloud/<page>`), or undefined where none answers (AWS,
+ * LocalStack).
+ */
+export async function readLocalCloudPage<T>(
+  endpoint: string | undefined,
+  page: string,
+): Promise<T | undefined> {
+  if (!endpoint) return undefined;
+  const response = await fetch(`${endpoint}/_localcloud/${page}`, {
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => undefined);
+  return response?.ok ? ((await response.json()) as T) : undefined;
+}
+
+/**
+ * The local cloud's Lambda figures (`/_localcloud/lambda`: its concurrency limit and the throttles so
+ * far); undefined on AWS and LocalStack, where the `AWS/Lambda` `Throttles` metric counts them.
+ */
+export function readLambdaStats(target: ChaosTarget): Promise<LambdaStats | undefined> {
+  return readLocalCloudPage<LambdaStats>(target.aws.endpoint, 'lambda');
+}
+
+/** The states of an execution whose Lambda Task was throttled at least once (`Lambda.TooManyRequestsException`). */
+export async function throttledStates(clients: Clients, executionArn: string): Promise<Set<string>> {
+  const throttled = new Set<string>();
+  let current = '';
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    for (const event of page.events ?? []) {
+      const entered = event.stateEnteredEventDetails?.name;
+      if (entered && event.type?.endsWith('StateEntered')) current = entered;
+      const error = event.lambdaFunctionFailedEventDetails?.error ?? event.taskFailedEventDetails?.error;
+      if (THROTTLE_ERRORS.some((name) => name === error)) throttled.add(current);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return throttled;
 }
 
 /** Executions of the state machine whose name is in `names` (all of them when omitted), with Fail errors. */

@@ -138,6 +138,8 @@ export async function persistedCloud(options: {
   assembly: string;
   retryScale: number;
   killAfterPosted?: number;
+  /** `--lambda-concurrency N` for the local cloud (and its restart). */
+  lambdaConcurrency?: number;
   log?: (line: string) => void;
 }): Promise<{
   target: ChaosTarget;
@@ -155,6 +157,9 @@ export async function persistedCloud(options: {
     assembly: options.assembly,
     retryScale: options.retryScale,
     outputsFile: path.join(persistDir, 'outputs.json'),
+    ...(options.lambdaConcurrency !== undefined
+      ? { extraArgs: ['--lambda-concurrency', String(options.lambdaConcurrency)] }
+      : {}),
   });
   log(`chaos: starting a local cloud with --persist ${persistDir} (child process)`);
   log(`  ${await cloud.start()}`);

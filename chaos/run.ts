@@ -15,7 +15,8 @@ import {
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
-import { act, callApi } from './actors';
+import type { LambdaStats } from '../localcloud/lambda/service';
+import { type ActorOptions, act, callApi } from './actors';
 import { formatIam, type IamCounts, iamDuring, readIam } from './iam';
 import {
   checkInvariants,
@@ -36,7 +37,9 @@ import {
   readBusiness,
   readExecutions,
   readFinal,
+  readLambdaStats,
   scanAll,
+  throttledStates,
 } from './observe';
 import {
   type ActionObservation,
@@ -70,6 +73,12 @@ export interface ChaosOptions extends ScenarioOptions {
    * as a client would (the API is idempotent by orderId); everything else is checked as usual.
    */
   interrupt?: { afterPosted: number; crash: () => Promise<void> };
+  /**
+   * A throttled run (`--lambda-concurrency`): an API call answered 5xx (API Gateway's answer when Lambda
+   * throttles the Api function) is sent again with backoff for up to 2 minutes, as a client would (the
+   * API is idempotent by orderId); the report counts those retries. Default false: a 5xx is a violation.
+   */
+  retryServerErrors?: boolean;
 }
 
 export type Outcome = 'confirmed' | 'cancelled' | 'needs-attention' | 'redriven' | 'pending' | 'missing';
@@ -109,6 +118,18 @@ export interface ChaosReport {
     /** Sagas per second from the first POST to the last terminal execution. */
     sagasPerSecond: number;
   };
+  /**
+   * Lambda throttles during the run (from the warm-up's end), on a local cloud (`/_localcloud/lambda`);
+   * undefined on other targets. After a kill -9 (`interrupt`), counted from the restart.
+   */
+  lambda?: {
+    concurrencyLimit: number;
+    throttled: number;
+    throttledByFunction: Record<string, number>;
+    sinceRestart: boolean;
+  };
+  /** API calls sent again after a 5xx (`retryServerErrors`). */
+  apiRetries: number;
   invariants: InvariantReport;
   /**
    * The local cloud's IAM decisions and denials during the run (`GET /_localcloud/iam`, before and after);
@@ -219,12 +240,13 @@ export function outcomeOf(
 async function submit(
   target: ChaosTarget,
   saga: PlannedSaga,
-  outage?: () => Promise<void> | undefined,
+  retry: Pick<ActorOptions, 'outage' | 'retryServerErrors'>,
 ): Promise<{ accepted: boolean; executionArn?: string; problems: string[] }> {
   const body = JSON.stringify(saga.input);
   // A network-level failure is recorded as a refused POST (status 0), not a crash of the run; during a
-  // crash (`interrupt`), no answer or a 5xx is sent again once the target is back (a few times).
-  const post = () => callApi(target, 'POST', 'orders', body, outage);
+  // crash (`interrupt`), no answer or a 5xx is sent again once the target is back (a few times); under a
+  // burst (`retryServerErrors`), a 5xx is sent again with backoff.
+  const post = () => callApi(target, 'POST', 'orders', body, retry);
   const responses = await Promise.all(saga.postTwice ? [post(), post()] : [post()]);
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -273,6 +295,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     await putDataset(clients, target, scenario.dataset);
     if (options.warmUp) await warmUp(clients, options.warmUp, log);
     const start = await readBusiness(clients, target, filter);
+    const lambdaBefore = await readLambdaStats(target);
     log(
       `chaos: seed ${scenario.seed}, ${scenario.sagas.length} sagas, namespace ${scenario.namespace}, target ${target.name}`,
     );
@@ -284,16 +307,23 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     let crashed: Promise<void> | undefined;
     const interrupt = options.interrupt;
     const outage = interrupt ? () => down : undefined;
+    let apiRetries = 0;
+    const retry: Pick<ActorOptions, 'outage' | 'retryServerErrors'> = {
+      ...(outage ? { outage } : {}),
+      ...(options.retryServerErrors
+        ? { retryServerErrors: { forMs: 120_000, onRetry: () => apiRetries++ } }
+        : {}),
+    };
     // The customers, reviewers and operators of the `cancel`, `review` and `abort-resume` sagas act in
     // the background from the moment their saga is accepted; the settle waits for every one of them.
     const actors: Array<Promise<ActionObservation>> = [];
     const submissions = await mapLimit(scenario.sagas, concurrency, async (saga) => {
-      const result = await submit(target, saga, outage);
+      const result = await submit(target, saga, retry);
       if (saga.action && result.accepted && result.executionArn) {
         actors.push(
           act(target, clients, { ...saga, action: saga.action }, result.executionArn, {
             deadlineMs: options.settleTimeoutMs ?? 600_000,
-            ...(outage ? { outage } : {}),
+            ...retry,
           }),
         );
       }
@@ -360,6 +390,26 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       depth = next;
     }
     const redriveMs = performance.now() - redriveStart;
+    const lambdaAfter = await readLambdaStats(target);
+    // Orders whose RetryCount-keyed fault sat in a throttled Task (InvariantInput.throttleShifted); only
+    // looked for when Lambda throttled (or nobody counted: another target).
+    const throttleShifted = new Set<string>();
+    if (
+      lambdaAfter === undefined ||
+      throttlesDuring(lambdaBefore, lambdaAfter, interrupt !== undefined).throttled > 0
+    ) {
+      const keyed = scenario.sagas.flatMap((saga, i) => {
+        const arn = submissions[i]?.executionArn;
+        const faulted = Object.entries(saga.input.faults ?? {})
+          .filter(([, mode]) => mode === 'crash-after-commit' || mode?.startsWith('transient:'))
+          .map(([operation]) => operation);
+        return arn && faulted.length > 0 ? [{ orderId: saga.input.orderId, arn, faulted }] : [];
+      });
+      await mapLimit(keyed, 8, async ({ orderId, arn, faulted }) => {
+        const throttled = await throttledStates(clients, arn);
+        if (faulted.some((operation) => throttled.has(operation))) throttleShifted.add(orderId);
+      });
+    }
 
     // Check.
     const checkStart = performance.now();
@@ -379,6 +429,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       deadLettersBeforeRedrive,
       actions,
       reviewThreshold: options.reviewThreshold ?? DEFAULT_REVIEW_THRESHOLD,
+      throttleShifted,
     });
     const api: InvariantResult = {
       id: 'api',
@@ -467,6 +518,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         totalMs: Math.round(totalMs),
         sagasPerSecond: Number((scenario.sagas.length / ((settledAt - submitStart) / 1000)).toFixed(1)),
       },
+      ...(lambdaAfter ? { lambda: throttlesDuring(lambdaBefore, lambdaAfter, interrupt !== undefined) } : {}),
+      apiRetries,
       invariants,
       ...(iam ? { iam: iam.counts } : {}),
       violations: invariants.violations,
@@ -474,6 +527,26 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   } finally {
     clients.destroy();
   }
+}
+
+/** The throttles between two readings of the local Lambda's figures (`after` alone after a restart). */
+function throttlesDuring(
+  before: LambdaStats | undefined,
+  after: LambdaStats,
+  restarted: boolean,
+): NonNullable<ChaosReport['lambda']> {
+  const base = restarted ? undefined : before;
+  const throttledByFunction: Record<string, number> = {};
+  for (const [name, n] of Object.entries(after.throttledByFunction)) {
+    const during = n - (base?.throttledByFunction[name] ?? 0);
+    if (during > 0) throttledByFunction[name] = during;
+  }
+  return {
+    concurrencyLimit: after.concurrencyLimit,
+    throttled: after.throttled - (base?.throttled ?? 0),
+    throttledByFunction,
+    sinceRestart: restarted,
+  };
 }
 
 /** The human-readable report; its last line is `invariant violations: V`. */
@@ -520,6 +593,19 @@ export function formatReport(report: ChaosReport, maxViolationsShown = 50): stri
     );
   }
   const t = report.timings;
+  const throttles = report.lambda;
+  lines.push('', `Lambda throttles: ${throttleLine(report)}`);
+  if (throttles)
+    for (const [name, n] of Object.entries(throttles.throttledByFunction).sort(([, a], [, b]) => b - a))
+      lines.push(`  ${name} ${n}`);
+  if (report.apiRetries > 0) lines.push(`API calls sent again after a 5xx: ${report.apiRetries}`);
+  const shifted = report.invariants.shiftedByThrottles ?? [];
+  if (shifted.length > 0) {
+    lines.push(
+      `plan deviations explained by throttles (a fault keyed on RetryCount in a throttled Task): ${shifted.length}`,
+    );
+    for (const line of shifted.slice(0, maxViolationsShown)) lines.push(`  - ${line}`);
+  }
   lines.push(
     '',
     `DLQ depth: ${report.dlq.beforeRedrive} before redrive, ${report.dlq.afterRedrive} after (${report.dlq.redriveRounds} redrive rounds)`,
@@ -528,4 +614,11 @@ export function formatReport(report: ChaosReport, maxViolationsShown = 50): stri
     `invariant violations: ${report.violations}`,
   );
   return lines.join('\n');
+}
+
+function throttleLine(report: ChaosReport): string {
+  const throttles = report.lambda;
+  if (!throttles)
+    return `not counted on target ${report.target} (see the AWS/Lambda Throttles metric in CloudWatch)`;
+  return `${throttles.throttled} (concurrency limit ${throttles.concurrencyLimit}${throttles.sinceRestart ? ', counted from the restart' : ''})`;
 }

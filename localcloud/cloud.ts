@@ -222,6 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           );
         if (req.path === '/_localcloud/outputs') return awsJson(outputs, 200, 'application/json');
         if (req.path === '/_localcloud/iam') return awsJson(iam.summary(), 200, 'application/json');
+        if (req.path === '/_localcloud/lambda') return awsJson(lambda.stats(), 200, 'application/json');
         if (req.path === '/_localcloud/deployment')
           return awsJson(deployment ?? null, 200, 'application/json');
         return awsJsonError(404, 'NotFound', `No such local cloud resource: ${req.path}`);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readLambdaStats } from '../chaos/observe';
 import { DEFAULT_REVIEW_THRESHOLD, MIN_REVIEW_THRESHOLD } from '../chaos/plan';
 import { persistedCloud, randomKillPoint } from '../chaos/process';
 import { formatReport, runChaos } from '../chaos/run';
@@ -11,12 +12,16 @@ import { ensureAssembly } from '../localcloud/assembly';
 const USAGE = `usage: npm run chaos -- --sagas N --seed S [--saga order|transfer] [--concurrency C] [--target local|localstack|aws]
                       [--outputs FILE] [--namespace NS] [--no-timeouts] [--retry-scale X]
                       [--assembly DIR] [--json] [--persist DIR [--kill-at random|N]]
-                      [--review-threshold N]
+                      [--review-threshold N] [--lambda-concurrency N]
 
   --saga S       which saga: order (default) or transfer (money conserved across all accounts; the
                   options below are the order saga's, except --target, --outputs and --retry-scale)
   --review-threshold N  the target stack's review threshold in minor units (-c reviewThreshold; default
                   100000): the review sagas order an article priced over it
+  --lambda-concurrency N  a burst run: the local cloud's Lambda concurrency limit (npm start's
+                  --lambda-concurrency; target local only, and a running local cloud must have been
+                  started with the same N); API calls answered 5xx (a throttled Api function) are sent
+                  again with backoff; the report counts the Lambda throttles either way
   --persist DIR   run a local cloud of its own with --persist DIR in a child process (own process group)
   --kill-at X     SIGKILL that whole process group once X orders were posted (random: a point drawn from
                   the seed, anywhere up to all of them posted, i.e. while executions run), restart it on
@@ -53,11 +58,29 @@ async function answers(endpoint: string): Promise<boolean> {
   }
 }
 
+/**
+ * `--lambda-concurrency N` on a local cloud chaos did not start: refused unless that cloud's limit is N
+ * (a running cloud's limit is set when it starts).
+ */
+async function assertLambdaConcurrency(target: ChaosTarget, wanted: number, where: string): Promise<void> {
+  const stats = await readLambdaStats(target);
+  if (stats?.concurrencyLimit === wanted) return;
+  throw new UsageError(
+    `--lambda-concurrency ${wanted}: the running local cloud at ${where} ${
+      stats
+        ? `has a Lambda concurrency limit of ${stats.concurrencyLimit}`
+        : 'does not tell its Lambda concurrency limit'
+    }, and a running cloud's limit cannot be changed. Restart it with npm start -- --lambda-concurrency ${wanted}, ` +
+      'or stop it so that chaos starts a local cloud of its own',
+  );
+}
+
 async function resolveTarget(
   name: string,
   outputsFile: string | undefined,
   retryScale: number,
   assemblyDir: string | undefined,
+  lambdaConcurrency: number | undefined,
 ): Promise<{ target: ChaosTarget; close: () => Promise<void> }> {
   const noop = async () => {};
   if (name === 'localstack' || name === 'aws') {
@@ -89,18 +112,23 @@ async function resolveTarget(
     const { outputs, endpoint } = read ?? { outputs: undefined, endpoint: undefined };
     if (outputs && endpoint && (await answers(endpoint))) {
       process.stderr.write(`chaos: using the running local cloud at ${endpoint} (${file})\n`);
-      return { target: makeTarget('local', outputs, endpoint), close: noop };
+      const target = makeTarget('local', outputs, endpoint);
+      if (lambdaConcurrency !== undefined) await assertLambdaConcurrency(target, lambdaConcurrency, endpoint);
+      return { target, close: noop };
     }
     if (outputsFile)
       throw new Error(`${outputsFile}: the local cloud at ${endpoint ?? '(no Endpoint)'} does not answer`);
   }
-  process.stderr.write(`chaos: starting a local cloud (retry scale ${retryScale})\n`);
+  process.stderr.write(
+    `chaos: starting a local cloud (retry scale ${retryScale}${lambdaConcurrency !== undefined ? `, Lambda concurrency ${lambdaConcurrency}` : ''})\n`,
+  );
   const { startLocalCloud } = await import('../localcloud/cloud');
   const cloud = await startLocalCloud({
     port: 0,
     assembly: await faultsAssembly(assemblyDir),
     retryScale,
     quiet: true,
+    ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
   });
   return {
     target: makeTarget('local', parseOutputs(cloud.outputs, 'local cloud'), cloud.endpoint),
@@ -130,6 +158,7 @@ async function main(): Promise<number> {
       persist: { type: 'string' },
       'kill-at': { type: 'string' },
       'review-threshold': { type: 'string' },
+      'lambda-concurrency': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -147,6 +176,15 @@ async function main(): Promise<number> {
     DEFAULT_REVIEW_THRESHOLD,
     MIN_REVIEW_THRESHOLD,
   );
+  const lambdaConcurrency =
+    values['lambda-concurrency'] === undefined
+      ? undefined
+      : wholeNumber('lambda-concurrency', values['lambda-concurrency'], undefined, 1);
+  if (lambdaConcurrency !== undefined && values.target !== 'local')
+    throw new UsageError(
+      `--lambda-concurrency sets the local cloud's Lambda concurrency limit: it needs --target local, not ${values.target} ` +
+        "(on AWS the account's concurrency quota and the functions' reserved concurrency set it)",
+    );
   const retryScale = Number(values['retry-scale']);
   if (!(retryScale > 0))
     throw new UsageError(`--retry-scale must be a positive number, got "${values['retry-scale']}"`);
@@ -162,7 +200,13 @@ async function main(): Promise<number> {
   if (values.saga !== 'order' && values.saga !== 'transfer')
     throw new UsageError(`--saga must be order or transfer, got "${values.saga}"`);
   if (values.saga === 'transfer') {
-    const { target, close } = await resolveTarget(values.target, values.outputs, retryScale, values.assembly);
+    const { target, close } = await resolveTarget(
+      values.target,
+      values.outputs,
+      retryScale,
+      values.assembly,
+      lambdaConcurrency,
+    );
     try {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const report = await runTransferChaos(target.aws, target.outputs, {
@@ -187,10 +231,12 @@ async function main(): Promise<number> {
           assembly: await faultsAssembly(values.assembly),
           retryScale,
           ...(killAt !== undefined ? { killAfterPosted: killAt } : {}),
+          ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
           log: (line) => process.stderr.write(`${line}\n`),
         });
   const { target, close } =
-    persisted ?? (await resolveTarget(values.target, values.outputs, retryScale, values.assembly));
+    persisted ??
+    (await resolveTarget(values.target, values.outputs, retryScale, values.assembly, lambdaConcurrency));
   const interrupt = persisted?.interrupt;
   if (killAt !== undefined) process.stderr.write(`chaos: kill -9 once ${killAt} orders were posted\n`);
   try {
@@ -204,6 +250,7 @@ async function main(): Promise<number> {
       warmUp: target.name === 'local' ? concurrency : 0,
       log: (line) => process.stderr.write(`${line}\n`),
       ...(interrupt ? { interrupt } : {}),
+      retryServerErrors: lambdaConcurrency !== undefined,
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.violations > 0 ? 1 : 0;

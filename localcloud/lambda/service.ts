@@ -108,6 +108,20 @@ export interface FunctionConfigurationLike {
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
 }
 
+/** The local Lambda's concurrency figures (`GET /_localcloud/lambda`). */
+export interface LambdaStats {
+  /** The account's concurrency limit (`--lambda-concurrency`). */
+  concurrencyLimit: number;
+  /** Invocations in flight (running or waiting for a container). */
+  inFlight: number;
+  /** Event invocations waiting for concurrency. */
+  queuedEvents: number;
+  /** Synchronous invocations throttled (429) since the start: AWS's `Throttles` metric. */
+  throttled: number;
+  /** The same, per function that was throttled at least once. */
+  throttledByFunction: Record<string, number>;
+}
+
 export interface LambdaServiceOptions {
   /** Where zipped code is unpacked (`<dataDir>/functions/<name>/<sha>`). */
   dataDir: string;
@@ -169,6 +183,8 @@ interface FunctionRecord {
   events: QueuedEvent[];
   /** Containers asked for and waiting for an init slot (not in `containers` yet). */
   starting: number;
+  /** Synchronous invocations refused for concurrency (429) so far: AWS's `Throttles` metric. */
+  throttled: number;
 }
 
 interface QueuedEvent {
@@ -309,6 +325,7 @@ export class LambdaService implements Service {
       inFlight: 0,
       events: [],
       starting: 0,
+      throttled: 0,
     });
     return config;
   }
@@ -516,13 +533,25 @@ export class LambdaService implements Service {
     return { requestId };
   }
 
-  /** Invocations in flight: the account's (all functions) and, when named, one function's. */
-  concurrency(functionName?: string): { inFlight: number; queuedEvents: number } {
+  /**
+   * Invocations in flight and queued, and synchronous invocations throttled so far (AWS's `Throttles`
+   * metric): the account's (all functions) and, when named, one function's.
+   */
+  concurrency(functionName?: string): { inFlight: number; queuedEvents: number; throttled: number } {
     const records = functionName ? [this.lookup(functionName)] : [...this.functions.values()];
     return {
       inFlight: records.reduce((sum, r) => sum + r.inFlight, 0),
       queuedEvents: records.reduce((sum, r) => sum + r.events.length, 0),
+      throttled: records.reduce((sum, r) => sum + r.throttled, 0),
     };
+  }
+
+  /** The account's limit, what is in flight, and the throttles so far (served at `/_localcloud/lambda`). */
+  stats(): LambdaStats {
+    const throttledByFunction: Record<string, number> = {};
+    for (const [name, record] of this.functions)
+      if (record.throttled > 0) throttledByFunction[name] = record.throttled;
+    return { concurrencyLimit: this.concurrencyLimit, ...this.concurrency(), throttledByFunction };
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -545,6 +574,7 @@ export class LambdaService implements Service {
   /** Counts a synchronous invocation in, or throttles it at once (429) when its pool is full. */
   private admit(record: FunctionRecord): void {
     if (!this.hasCapacity(record)) {
+      record.throttled++;
       throw tooManyRequests(
         record.spec.reservedConcurrency === undefined
           ? 'ConcurrentInvocationLimitExceeded'

@@ -30,7 +30,10 @@ export interface StepFunctionsServiceOptions {
   lambda: LambdaService;
   /** The edge URL: SQS and DynamoDB integrations call the local cloud through it. */
   endpoint: () => string;
-  /** Multiplies Retry intervals (and MaxDelaySeconds); 0.01 makes retry-heavy tests fast. @default 1 */
+  /**
+   * Multiplies Retry intervals (and MaxDelaySeconds); 0.01 makes retry-heavy tests fast. A Lambda throttle's
+   * retry keeps real time (asl/retry.ts `retryScaleFor`). @default 1
+   */
   retryScale?: number;
   /** Mocked service integrations (SFN Local's mock config): StartExecution with `<arn>#<TestCase>`. */
   mockConfig?: MockConfig;

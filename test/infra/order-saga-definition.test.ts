@@ -43,8 +43,9 @@ const STEP_PARAMETERS = {
 const THROTTLE_RETRIER = {
   ErrorEquals: [...THROTTLE_ERRORS],
   IntervalSeconds: 2,
-  MaxAttempts: 6,
+  MaxAttempts: 12,
   BackoffRate: 2,
+  MaxDelaySeconds: 30,
   JitterStrategy: 'FULL',
 };
 
@@ -380,6 +381,7 @@ describe('Lambda throttles', () => {
       jitterStrategy: THROTTLE_RETRIER.JitterStrategy,
     });
     expect(Saga.THROTTLE_RETRY.interval?.toSeconds()).toBe(THROTTLE_RETRIER.IntervalSeconds);
+    expect(Saga.THROTTLE_RETRY.maxDelay?.toSeconds()).toBe(THROTTLE_RETRIER.MaxDelaySeconds);
     // The throttle is transient, but retried on its own retrier: the transient one leaves it out.
     expect(Saga.TRANSIENT_RETRY.errors).toEqual(
       TRANSIENT_ERRORS.filter((e) => !(THROTTLE_ERRORS as readonly string[]).includes(e)),

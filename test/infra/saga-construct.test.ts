@@ -76,7 +76,7 @@ describe('Saga construct, reused for a two-step saga', () => {
 
   it('merges a step retry override into the transient-error retrier, after the throttle retrier', () => {
     expect(state('BookSeat').Retry).toEqual([
-      expect.objectContaining({ ErrorEquals: Saga.THROTTLE_RETRY.errors, MaxAttempts: 6 }),
+      expect.objectContaining({ ErrorEquals: Saga.THROTTLE_RETRY.errors, MaxAttempts: 12 }),
       expect.objectContaining({
         ErrorEquals: Saga.TRANSIENT_RETRY.errors,
         MaxAttempts: 5,

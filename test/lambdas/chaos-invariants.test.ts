@@ -552,22 +552,70 @@ describe('checkInvariants', () => {
     ]);
   });
 
-  it('catches an outcome its fault plan cannot explain', async () => {
-    const world = consistentWorld();
+  /** The plan of the confirmed order `o-conf` of `consistentWorld`, had it been given `faults`. */
+  const confirmedOrderPlanned = (
+    kind: PlannedSaga['kind'],
+    faults: OrderSagaInput['faults'],
+  ): PlannedSaga[] => {
     const input: OrderSagaInput = {
       orderId: 'o-conf',
       customerId: 'c1',
       items: [{ sku: 'A', quantity: 2 }],
       promoCode: 'P',
       deliverySlot: 'S',
-      faults: { ChargePayment: 'fail' },
+      faults,
     };
-    const plans: PlannedSaga[] = [
-      { index: 0, kind: 'fail', input, postTwice: false, expected: predictOutcome(input) },
-    ];
+    return [{ index: 0, kind, input, postTwice: false, expected: predictOutcome(input) }];
+  };
+
+  it('catches an outcome its fault plan cannot explain', async () => {
+    const world = consistentWorld();
+    const plans = confirmedOrderPlanned('fail', { ChargePayment: 'fail' });
     const report = await check(world, { plans });
     expect(violationsOf(report, 'plans')).toEqual([
       expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ChargePayment/),
     ]);
+  });
+
+  it('lists apart, not as a violation, the deviation of a fault keyed on RetryCount in a throttled Task', async () => {
+    // A crash planned for ReserveStock's first attempt: that attempt was throttled, so the function first
+    // ran with RetryCount 1, did not crash, and the order was confirmed.
+    const world = consistentWorld();
+    const plans = confirmedOrderPlanned('crash-after-commit', { ReserveStock: 'crash-after-commit' });
+
+    const throttled = await check(world, { plans, throttleShifted: new Set(['o-conf']) });
+    const unthrottled = await check(world, { plans, throttleShifted: new Set(['o-other']) });
+
+    expect(throttled.results.flatMap((r) => r.violations)).toEqual([]);
+    expect(throttled.shiftedByThrottles).toEqual([
+      expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ReserveStock/),
+    ]);
+    expect(violationsOf(unthrottled, 'plans')).toEqual([
+      expect.stringMatching(/o-conf .*CONFIRMED, planned to fail at ReserveStock/),
+    ]);
+    expect(unthrottled.shiftedByThrottles).toBeUndefined();
+  });
+
+  it('still counts an order a throttle failed as a violation, throttled Task or not', async () => {
+    const world = consistentWorld();
+    const cancelled = world.orders.find((o) => o.orderId === 'o-canc');
+    if (cancelled) cancelled.reason = 'Lambda.TooManyRequestsException: Rate Exceeded.';
+    const input: OrderSagaInput = {
+      orderId: 'o-canc',
+      customerId: 'c2',
+      items: [{ sku: 'B', quantity: 1 }],
+      deliverySlot: 'S',
+      faults: { ChargePayment: 'transient:1' },
+    };
+    const plans: PlannedSaga[] = [
+      { index: 1, kind: 'transient', input, postTwice: false, expected: predictOutcome(input) },
+    ];
+
+    const report = await check(world, { plans, throttleShifted: new Set(['o-canc']) });
+
+    expect(violationsOf(report, 'plans')).toEqual([
+      expect.stringMatching(/o-canc .*CANCELLED at ChargePayment \(Lambda\.TooManyRequestsException/),
+    ]);
+    expect(report.shiftedByThrottles).toBeUndefined();
   });
 });

@@ -111,10 +111,18 @@ describe('edge: local cloud pages', () => {
   it('serves the health, the outputs and the console on the edge', async () => {
     const health = await fetch(`${cloud.endpoint}/_localcloud/health`);
     const outputs = await fetch(`${cloud.endpoint}/_localcloud/outputs`);
+    const lambda = await fetch(`${cloud.endpoint}/_localcloud/lambda`);
     const page = await fetch(cloud.consoleUrl);
 
     expect(await health.json()).toMatchObject({ status: 'ready', endpoint: cloud.endpoint });
     expect(await outputs.json()).toMatchObject({ Endpoint: cloud.endpoint, ConsoleUrl: cloud.consoleUrl });
+    expect(await lambda.json()).toEqual({
+      concurrencyLimit: 1000,
+      inFlight: expect.any(Number),
+      queuedEvents: expect.any(Number),
+      throttled: 0,
+      throttledByFunction: {},
+    });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
   });

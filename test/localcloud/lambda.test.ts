@@ -552,6 +552,12 @@ exports.handler = (event) => new Promise((resolve, reject) => {
       $metadata: { httpStatusCode: 429 },
     });
     expect([...arrivals].sort()).toEqual(['a', 'b']);
+    expect(burst.concurrency('held').throttled).toBe(1);
+    expect(burst.stats()).toMatchObject({
+      concurrencyLimit: 4,
+      throttled: 1,
+      throttledByFunction: { held: 1 },
+    });
     releaseAll();
     await arrived(3);
     releaseAll();
@@ -609,7 +615,7 @@ exports.handler = (event) => new Promise((resolve, reject) => {
 
     // Assess: every event accepted (202), none run yet; then all run as concurrency frees up
     expect(accepted.map((a) => a.StatusCode)).toEqual([202, 202, 202, 202, 202, 202]);
-    expect(burst.concurrency('held')).toEqual({ inFlight: 3, queuedEvents: 6 });
+    expect(burst.concurrency('held')).toMatchObject({ inFlight: 3, queuedEvents: 6 });
     for (let seen = 3; seen <= 9; seen++) {
       releaseAll();
       await arrived(seen);

@@ -25,10 +25,9 @@ import {
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { REDRIVE_ENV } from '../runtime/config';
-import { TRANSIENT_ERRORS } from './saga-errors';
+import { THROTTLE_ERRORS, TRANSIENT_ERRORS } from './saga-errors';
 
-/** Lambda's throttling error as Step Functions reports it (retried by {@link Saga.THROTTLE_RETRY}). */
-export const THROTTLE_ERRORS = ['Lambda.TooManyRequestsException'] as const;
+export { THROTTLE_ERRORS };
 
 /** The compensation of a saga step: the function that semantically undoes the step's effect. */
 export interface SagaCompensation {
@@ -208,17 +207,22 @@ export class Saga extends Construct {
    * Lambda throttling (`Lambda.TooManyRequestsException`: the account's or the function's concurrency,
    * or Lambda's scaling rate, exceeded under a burst). The invoke never reached the function, so it is
    * safe to retry on every Lambda Task, forward steps and compensations alike, and a throttle must never
-   * fail a saga: AWS's retry for Lambda's service errors (Step Functions' best practice "Handle Lambda
-   * service exceptions" and CDK's `LambdaInvoke` `retryOnServiceExceptions`: 2 s, ×2, 6 attempts, up to
-   * 126 s of waits), with full jitter so that the invocations a burst throttled together do not come back
-   * together. Its own retrier, placed first: its attempts do not spend the transient or compensation
-   * budgets, and theirs do not spend it.
+   * fail a saga. AWS's retry for Lambda's service errors (Step Functions' best practice "Handle Lambda
+   * service exceptions", CDK's `LambdaInvoke` `retryOnServiceExceptions`: 2 s, ×2, 6 attempts) waits at
+   * most 126 s, about 63 s with full jitter: a burst whose backlog takes longer to drain cancelled orders
+   * (test/e2e/burst.test.ts: 30 orders against 3 concurrent executions on a loaded machine drain in
+   * 70–85 s). So: the same start, 12 attempts, each wait capped at 30 s: up to 270 s of waits (about
+   * 135 s with full jitter), and once the backoff reaches its cap a throttled step tries again every 15 s
+   * on average, so it runs soon after the backlog drained. Full jitter, so that the invocations a burst
+   * throttled together do not come back together. Its own retrier, placed first: its attempts do not
+   * spend the transient or compensation budgets, and theirs do not spend it.
    */
   public static readonly THROTTLE_RETRY: RetryProps = {
     errors: [...THROTTLE_ERRORS],
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 6,
+    maxAttempts: 12,
+    maxDelay: Duration.seconds(30),
     jitterStrategy: JitterType.FULL,
   };
 

@@ -59,6 +59,19 @@ export function retryDelaySeconds(retrier: Retrier, attempt: number): number {
   return delay;
 }
 
+/**
+ * Errors that say "no capacity now" (Lambda's throttle: the account's or the function's concurrency is
+ * exceeded). The retry scale does not shorten their waits: it stands for faster simulated failures, but
+ * the wait before retrying a throttle is the time the real load takes to drain, which no scale shrinks. A
+ * scaled throttle retrier would give up in a second or two and fail the saga under a burst.
+ */
+const CAPACITY_ERRORS = new Set(['Lambda.TooManyRequestsException']);
+
+/** The retry scale for a retry of `error`: `retryScale`, except 1 for a capacity error (see above). */
+export function retryScaleFor(error: string, retryScale: number): number {
+  return CAPACITY_ERRORS.has(error) ? 1 : retryScale;
+}
+
 export function maxAttempts(retrier: Retrier): number {
   return retrier.MaxAttempts ?? 3;
 }
@@ -94,7 +107,8 @@ export async function withRetryAndCatch(
           throw error;
         }
         counts[index] = count + 1;
-        const seconds = retryDelaySeconds(retrier, count) * run.frame.env.retryScale;
+        const seconds =
+          retryDelaySeconds(retrier, count) * retryScaleFor(error.error, run.frame.env.retryScale);
         await sleep(seconds * 1000, run.frame.signal);
         run.retryCount++;
         hooks.onRetry?.();

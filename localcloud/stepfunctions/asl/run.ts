@@ -17,7 +17,7 @@ export interface ExecutionEnv {
   taskTokens: TaskTokens;
   /** Tokens of callback Tasks still waiting (closed when the execution ends). */
   openTokens: Set<string>;
-  /** Multiplies Retry intervals (and MaxDelaySeconds). */
+  /** Multiplies Retry intervals (and MaxDelaySeconds), except a throttle's (retry.ts `retryScaleFor`). */
   retryScale: number;
   /** Multiplies Wait state delays. */
   waitScale: number;

@@ -49,9 +49,9 @@ const failingParallel = (
  * Runs an execution on a fake clock (setTimeout, clearTimeout and Date): each turn lets the interpreter
  * run, then moves the clock to its next timer. The history's timestamps are then the clock's times.
  */
-async function onFakeClock(definition: StateMachineDefinition): Promise<Finished> {
+async function onFakeClock(definition: StateMachineDefinition, retryScale = 1): Promise<Finished> {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 0 });
-  const execution = start(definition, {}, { retryScale: 1 });
+  const execution = start(definition, {}, { retryScale });
   let settled = false;
   void execution.done.then(() => {
     settled = true;
@@ -310,6 +310,26 @@ describe('Retry: backoff', () => {
       }),
     );
     expect(retryWaits(history)).toEqual([1_500, 2_500]);
+  });
+});
+
+describe('Retry: the retry scale (--retry-scale)', () => {
+  it('multiplies the waits of a retry', async () => {
+    const { history } = await onFakeClock(
+      failingParallel('Custom', { Retry: [{ ErrorEquals: ['Custom'] }] }),
+      0.01,
+    );
+    expect(retryWaits(history)).toEqual([10, 20, 40]);
+  });
+
+  it("keeps real time for a Lambda throttle's retry: the load it waits for does not shrink", async () => {
+    const { history } = await onFakeClock(
+      failingParallel('Lambda.TooManyRequestsException', {
+        Retry: [{ ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 2 }],
+      }),
+      0.01,
+    );
+    expect(retryWaits(history)).toEqual([2_000, 4_000, 8_000]);
   });
 });
 
