@@ -110,12 +110,12 @@ export const TASK_TIMEOUT = Duration.seconds(15);
  * ({@link executionTimeout}). The worst case of the Retry budget (every Task of both directions
  * exhausting its retries at its full timeout, and every Lambda Task also riding out a throttle to its
  * last retry: 126 s of waits each, every attempt counted at its Task's `TimeoutSeconds`, see
- * test/infra/operations.test.ts) is about 44 minutes; 90 minutes is more than twice that, so one that
+ * test/infra/operations.test.ts) is about 46 minutes; 100 minutes is more than twice that, so one that
  * times out is stuck, not slow. Express workflows cannot
  * run longer than 5 minutes (an AWS limit), so their deadline is that limit (and they have no review).
  */
 export const EXECUTION_TIMEOUT = {
-  standard: Duration.minutes(90),
+  standard: Duration.minutes(100),
   express: Duration.minutes(5),
 } as const;
 
