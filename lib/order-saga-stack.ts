@@ -110,8 +110,8 @@ export const TASK_TIMEOUT = Duration.seconds(15);
  * ({@link executionTimeout}). The worst case of the Retry budget (every Task of both directions
  * exhausting its retries at its full timeout, and every Lambda Task also riding out a throttle to its
  * last retry: 270 s of waits each, every attempt counted at its Task's `TimeoutSeconds`, see
- * test/infra/operations.test.ts) is about 71 minutes; 150 minutes is more than twice that, so one that
- * times out is stuck, not slow. Express workflows cannot
+ * test/infra/operations.test.ts; a forward step's timeout retry included) is about 73 minutes; 150
+ * minutes is more than twice that, so one that times out is stuck, not slow. Express workflows cannot
  * run longer than 5 minutes (an AWS limit), so their deadline is that limit (and they have no review).
  */
 export const EXECUTION_TIMEOUT = {

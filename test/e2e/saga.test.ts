@@ -323,13 +323,15 @@ describe('the order saga, through the API', () => {
     expect(world.delta(before, await world.snapshot())).toEqual(world.confirmedDelta(1));
   });
 
-  withFaults('compensates a step whose Lambda timed out', async () => {
+  withFaults('compensates a step whose Lambda timed out again on its one timeout retry', async () => {
     const input = order({ items: [{ sku: world.sku1, quantity: 1 }], faults: { BookDelivery: 'timeout' } });
     const before = await world.snapshot();
 
     const result = await world.run(input);
 
     expect(result.order).toMatchObject({ status: 'CANCELLED', failedStep: 'BookDelivery' });
+    // Timed out twice: a timeout is an unknown outcome, attempted once more before the saga unwinds.
+    expect(result.retries.BookDelivery).toBe(1);
     expect(world.compensationOrder(result.statesEntered)).toEqual([
       'CancelDelivery',
       'RefundPayment',

@@ -17,7 +17,7 @@ import {
   REVIEW_DEFAULTS,
   TASK_TIMEOUT,
 } from '../../lib/order-saga-stack';
-import { Saga, THROTTLE_ERRORS } from '../../toolkit/construct/saga';
+import { Saga, THROTTLE_ERRORS, TIMEOUT_ERRORS } from '../../toolkit/construct/saga';
 import {
   type AslDefinition,
   type AslState,
@@ -174,15 +174,15 @@ describe('forward path', () => {
   );
 
   it.each(STEP_NAMES)(
-    '%s retries only throttles and transient errors, with backoff and full jitter',
+    '%s retries throttles and transient errors with backoff and full jitter, and a timeout once; never a business error',
     (step) => {
       const retry = state(step).Retry ?? [];
 
-      expect(retry).toHaveLength(2);
+      expect(retry).toHaveLength(3);
       for (const retrier of retry) {
         expect(retrier.ErrorEquals).not.toContain('States.ALL');
         for (const error of retrier.ErrorEquals) {
-          expect(TRANSIENT_ERRORS).toContain(error);
+          expect([...TRANSIENT_ERRORS, ...TIMEOUT_ERRORS]).toContain(error);
           expect(BUSINESS_ERRORS).not.toContain(error);
         }
       }
@@ -193,6 +193,14 @@ describe('forward path', () => {
         MaxAttempts: 3,
         BackoffRate: 2,
         MaxDelaySeconds: 10,
+        JitterStrategy: 'FULL',
+      });
+      // The function's own timeout or the Task's TimeoutSeconds: the outcome is unknown and the step is
+      // idempotent, so one more attempt learns it (replays a commit, or does the work) before unwinding.
+      expect(retry[2]).toEqual({
+        ErrorEquals: ['Sandbox.Timedout', 'States.Timeout'],
+        IntervalSeconds: 1,
+        MaxAttempts: 1,
         JitterStrategy: 'FULL',
       });
     },

@@ -23,7 +23,8 @@ function buildTravelSaga(stack: Stack) {
         compensation: { name: 'FreeSeat', function: fn('FreeSeatFn') },
         retry: { maxAttempts: 5 },
       },
-      { name: 'IssueTicket', action: fn('IssueTicketFn') },
+      // Issuing twice would print two tickets if the first attempt's outcome is not recorded: no timeout retry.
+      { name: 'IssueTicket', action: fn('IssueTicketFn'), retryOnTimeout: false },
     ],
     deadLetterQueue: dlq,
     correlationIdPath: '$.bookingId',
@@ -74,7 +75,7 @@ describe('Saga construct, reused for a two-step saga', () => {
     expect(Object.values(asl.States).filter((s) => s.Type === 'Succeed')).toEqual([]);
   });
 
-  it('merges a step retry override into the transient-error retrier, after the throttle retrier', () => {
+  it('merges a step retry override into the transient-error retrier, after the throttle retrier and before the timeout retrier', () => {
     expect(state('BookSeat').Retry).toEqual([
       expect.objectContaining({ ErrorEquals: Saga.THROTTLE_RETRY.errors, MaxAttempts: 12 }),
       expect.objectContaining({
@@ -82,6 +83,14 @@ describe('Saga construct, reused for a two-step saga', () => {
         MaxAttempts: 5,
         JitterStrategy: 'FULL',
       }),
+      expect.objectContaining({ ErrorEquals: ['Sandbox.Timedout', 'States.Timeout'], MaxAttempts: 1 }),
+    ]);
+  });
+
+  it('a step with retryOnTimeout: false unwinds at its first timeout', () => {
+    expect(state('IssueTicket').Retry?.map((r) => r.ErrorEquals)).toEqual([
+      Saga.THROTTLE_RETRY.errors,
+      Saga.TRANSIENT_RETRY.errors,
     ]);
   });
 

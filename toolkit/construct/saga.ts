@@ -29,6 +29,12 @@ import { THROTTLE_ERRORS, TRANSIENT_ERRORS } from './saga-errors';
 
 export { THROTTLE_ERRORS };
 
+/**
+ * A forward step that did not answer in time: the function's own timeout (`Sandbox.Timedout`) or the
+ * Task's `TimeoutSeconds` (`States.Timeout`). Retried once by {@link Saga.TIMEOUT_RETRY}.
+ */
+export const TIMEOUT_ERRORS = ['Sandbox.Timedout', Errors.TIMEOUT] as const;
+
 /** The compensation of a saga step: the function that semantically undoes the step's effect. */
 export interface SagaCompensation {
   /** State name of the compensation Task (also its name in the DLQ message, `step`). */
@@ -88,6 +94,12 @@ export interface SagaStep {
    * @default - {@link Saga.TRANSIENT_RETRY}
    */
   readonly retry?: Partial<RetryProps>;
+  /**
+   * Whether a request-response step that timed out is attempted once more ({@link Saga.TIMEOUT_RETRY})
+   * before the saga unwinds. Callback steps never are: their timeout is a deadline.
+   * @default true
+   */
+  readonly retryOnTimeout?: boolean;
 }
 
 /** State names of the saga's fixed states. */
@@ -189,7 +201,8 @@ export interface SagaProps {
  * Shape (JSONPath, no JSONata):
  * - forward Task `<Step>`: Parameters `{saga: $, context: {executionArn, retryCount}}`, result at
  *   `$.results.<Step>`, Retry on Lambda throttles ({@link Saga.THROTTLE_RETRY}), then on transient errors
- *   only, Catch `States.ALL` at `$.failure` →
+ *   only, then once on a timeout ({@link Saga.TIMEOUT_RETRY}; not a callback step), Catch `States.ALL` at
+ *   `$.failure` →
  * - Pass `<Step>Failed` (`$.failure = {step, error, cause}`) → the step's OWN compensation first (its
  *   outcome is unknown: it may have committed before failing), then the earlier ones, last first →
  * - each compensation: Retry Lambda throttles, then `States.ALL`; Catch `States.ALL` at `$.compensationError` →
@@ -233,6 +246,22 @@ export class Saga extends Construct {
     backoffRate: 2,
     maxAttempts: 3,
     maxDelay: Duration.seconds(10),
+    jitterStrategy: JitterType.FULL,
+  };
+
+  /**
+   * A forward step that timed out (`TIMEOUT_ERRORS`) is attempted once more before the saga unwinds. Its
+   * outcome is unknown — it may have committed before the clock ran out — and the step is idempotent, so a
+   * second attempt is safe and turns the unknown into an answer: it replays the recorded result if the
+   * first attempt committed, does the work if it did not. Without it a one-off slow invocation (a cold
+   * start, a GC pause, a slow dependency) cancels a customer's order that would have gone through; with it
+   * a step that really hangs unwinds one attempt later. Placed after the throttle and transient retriers,
+   * with its own budget; never on a callback Task (its `States.Timeout` is the deadline passing).
+   */
+  public static readonly TIMEOUT_RETRY: RetryProps = {
+    errors: [...TIMEOUT_ERRORS],
+    interval: Duration.seconds(1),
+    maxAttempts: 1,
     jitterStrategy: JitterType.FULL,
   };
 
@@ -373,6 +402,7 @@ export class Saga extends Construct {
       );
       task.addRetry(Saga.THROTTLE_RETRY);
       task.addRetry({ ...Saga.TRANSIENT_RETRY, ...step.retry });
+      if (!step.callback && step.retryOnTimeout !== false) task.addRetry(Saga.TIMEOUT_RETRY);
       task.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.failure' });
       const after = forward;
       if (after) task.next(after);
