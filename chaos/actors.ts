@@ -104,13 +104,18 @@ async function throughOutage<T>(
 }
 
 function answerOf(response: ApiResponse): ApiAnswer {
-  let code: unknown;
+  let body: Record<string, unknown> = {};
   try {
-    code = (JSON.parse(response.body) as Record<string, unknown>).code;
+    body = JSON.parse(response.body) as Record<string, unknown>;
   } catch {
     // no JSON body: the status says enough
   }
-  return { status: response.status, ...(typeof code === 'string' ? { code } : {}) };
+  const { code, action } = body;
+  return {
+    status: response.status,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof action === 'string' ? { action } : {}),
+  };
 }
 
 async function readOrder(clients: Clients, target: ChaosTarget, orderId: string) {

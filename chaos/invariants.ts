@@ -777,7 +777,12 @@ function checkActions(
       case 'abort': {
         if (seen.stoppedStatus === 'RUNNING') fail('StopExecution left the execution RUNNING');
         const settled = SETTLED.has(order.status);
-        if (answer?.status === 202) {
+        if (answer?.status === 202 && answer.action === 'dead-letters-redriven') {
+          // The execution had ended on its own with the outcome parked in the DLQ (NEEDS_ATTENTION, or a
+          // dead-lettered RecordFailure): the resume redrove the order's dead letters, not the execution.
+          if (seen.stoppedStatus !== 'FAILED')
+            fail(`resumed its dead letters (202) while its execution was ${seen.stoppedStatus}`);
+        } else if (answer?.status === 202) {
           if (seen.stoppedStatus !== 'ABORTED')
             fail(`resumed (202) an execution that was ${seen.stoppedStatus}`);
           const final = executions.get(order.orderId)?.status;

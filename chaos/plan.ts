@@ -469,6 +469,8 @@ export function generateScenario(options: ScenarioOptions): ChaosScenario {
 export interface ApiAnswer {
   status: number;
   code?: string;
+  /** What an accepted resume did: `redriven` (the execution) or `dead-letters-redriven` (the DLQ). */
+  action?: string;
 }
 
 /** What one actor saw and was answered. */

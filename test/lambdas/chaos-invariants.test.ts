@@ -552,6 +552,29 @@ describe('checkInvariants', () => {
     ]);
   });
 
+  it('accepts a resume that redrove the dead letters of an execution that had ended FAILED, and only of one', async () => {
+    // The operator's stop came after the execution ended CompensationFailed with the order unsettled
+    // (RecordFailure dead-lettered): POST resume redrives the order's dead letters, 202.
+    const resumeOf = (stoppedStatus: 'FAILED' | 'ABORTED') => {
+      const world = consistentWorld();
+      world.actions.push({
+        orderId: 'o-canc',
+        index: 1,
+        action: { kind: 'abort', moment: { at: 'after', step: 'ReserveStock' } },
+        trigger: 'reached',
+        statusBefore: 'PENDING',
+        stoppedStatus,
+        answer: { status: 202, action: 'dead-letters-redriven' },
+      });
+      return check(world);
+    };
+
+    expect(violationsOf(await resumeOf('FAILED'), 'actions')).toEqual([]);
+    expect(violationsOf(await resumeOf('ABORTED'), 'actions')).toEqual([
+      expect.stringMatching(/resumed its dead letters \(202\) while its execution was ABORTED/),
+    ]);
+  });
+
   /** The plan of the confirmed order `o-conf` of `consistentWorld`, had it been given `faults`. */
   const confirmedOrderPlanned = (
     kind: PlannedSaga['kind'],
