@@ -20,8 +20,9 @@ const USAGE = `usage: npm run chaos -- --sagas N --seed S [--saga order|transfer
                   100000): the review sagas order an article priced over it
   --lambda-concurrency N  a burst run: the local cloud's Lambda concurrency limit (npm start's
                   --lambda-concurrency; target local only, and a running local cloud must have been
-                  started with the same N); API calls answered 5xx (a throttled Api function) are sent
-                  again with backoff; the report counts the Lambda throttles either way
+                  started with the same N); the report counts the Lambda throttles either way, and
+                  API calls answered 5xx (a throttled Api function) are sent again with backoff in
+                  every run
   --persist DIR   run a local cloud of its own with --persist DIR in a child process (own process group)
   --kill-at X     SIGKILL that whole process group once X orders were posted (random: a point drawn from
                   the seed, anywhere up to all of them posted, i.e. while executions run), restart it on
@@ -250,7 +251,6 @@ async function main(): Promise<number> {
       warmUp: target.name === 'local' ? concurrency : 0,
       log: (line) => process.stderr.write(`${line}\n`),
       ...(interrupt ? { interrupt } : {}),
-      retryServerErrors: lambdaConcurrency !== undefined,
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.violations > 0 ? 1 : 0;
