@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_REVIEW_TIMEOUT_SECONDS } from '../lib/contract';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -72,6 +73,9 @@ run([
   'OrderSaga-dev',
   '-c',
   'faults=on',
+  // The e2e suite waits out a review deadline: the short one its local runs use (TEST_REVIEW_TIMEOUT_SECONDS).
+  '-c',
+  `reviewTimeout=${TEST_REVIEW_TIMEOUT_SECONDS}`,
   '--require-approval',
   'never',
   '--outputs-file',

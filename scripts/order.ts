@@ -441,7 +441,9 @@ async function main(): Promise<number> {
   let waitingForReview = false;
   let seen = 0;
   let status = 'RUNNING';
-  const deadline = Date.now() + 5 * 60_000;
+  // Five minutes for the saga; a review wait adds its own deadline (TimeoutSeconds) once it starts.
+  const unwindMs = 5 * 60_000;
+  let deadline = Date.now() + unwindMs;
   while (Date.now() < deadline) {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
@@ -462,6 +464,9 @@ async function main(): Promise<number> {
         await act('cancel', {});
       }
       if (event.type === 'TaskStarted' && trace.state === STATE_NAMES.requestReview) waitingForReview = true;
+      const reviewWait = event.taskScheduledEventDetails?.timeoutInSeconds;
+      if (event.type === 'TaskScheduled' && trace.state === STATE_NAMES.requestReview && reviewWait)
+        deadline = Math.max(deadline, Date.now() + reviewWait * 1000 + unwindMs);
     }
     seen = events.length;
     if (waitingForReview && !reviewed && parsed.review) {
