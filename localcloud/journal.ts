@@ -145,6 +145,21 @@ export class Journal {
   }
 
   /**
+   * Compacts when {@link due}, for a service that compacts while it serves: a compaction that fails (a
+   * full disk) changes nothing and must not fail the request whose change is already journaled, so it is
+   * reported to `onError` and the next attempt waits as long again.
+   */
+  compactIfDue(records: () => Iterable<object>, onError: (error: unknown) => void): void {
+    if (!this.due) return;
+    try {
+      this.compact(records());
+    } catch (error) {
+      this.appended = 0;
+      onError(error);
+    }
+  }
+
+  /**
    * Replaces everything with `records` (the state as it is now): the next generation's snapshot, then an
    * empty journal; the previous generation's files are deleted.
    */
@@ -166,9 +181,13 @@ export class Journal {
       }
       if (chunk) writeAll(fd, chunk, tmp);
       fsyncSync(fd);
-    } finally {
+    } catch (error) {
+      // Nothing changed: the journal and its snapshot stay as they were; no half snapshot is left behind.
       closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw error;
     }
+    closeSync(fd);
     renameSync(tmp, snapshot);
     const previous = this.generation;
     closeSync(this.fd);

@@ -91,7 +91,11 @@ export interface SagaPlugin {
    * console's DLQ table shows it. @default 'sagaId' (the toolkit's default)
    */
   idField?: string;
-  /** Loads demo data into the saga's tables that are empty (a `--persist`ed table keeps its data). */
+  /**
+   * Loads demo data into the saga's tables that are empty (a `--persist`ed table keeps its data). It runs
+   * during start-up: DynamoDB only (with `--persist`, Step Functions, SQS and Lambda requests wait at the
+   * edge until the restore, which comes after the seed).
+   */
   seed?(ctx: PluginContext): Promise<SeedReport>;
   console?: ConsoleExtension;
 }

@@ -258,7 +258,8 @@ function conditionsHold(
     }
     const ifExists = operator.endsWith('IfExists');
     if (ifExists) operator = operator.slice(0, -'IfExists'.length);
-    const test = OPERATORS[operator];
+    // Own keys only: an operator named like an Object.prototype member (`constructor`) is unknown too.
+    const test = Object.hasOwn(OPERATORS, operator) ? OPERATORS[operator] : undefined;
     if (!test && operator !== 'Null') {
       unknown.push(rawOperator);
       if (effect === 'Allow') return false;

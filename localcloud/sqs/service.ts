@@ -120,7 +120,13 @@ export class SqsService implements Service {
     }
     // Most records are replaced by later ones (a message sent, received, deleted): a busy queue would grow
     // the journal without end between two starts.
-    if (this.journal?.due) this.journal.compact(snapshotRecords(this.state));
+    this.journal?.compactIfDue(
+      () => snapshotRecords(this.state),
+      (error) =>
+        process.stderr.write(
+          `sqs: compacting the --persist journal failed (it keeps growing; retried later): ${error instanceof Error ? error.message : String(error)}\n`,
+        ),
+    );
   }
 
   /**

@@ -30,6 +30,7 @@ import { waitForExecutions } from '../../chaos/run';
 import { type ChaosTarget, makeTarget, parseOutputs } from '../../client/target';
 import { type OrderSagaInput, type SeedData, STEP_NAMES } from '../../lib/contract';
 import type { LocalCloud } from '../../localcloud/cloud';
+import { Saga } from '../../toolkit/construct/saga';
 import { startTestCloud } from '../support/localcloud';
 
 /** The account's concurrency: the Api function and the steps of every saga share these. */
@@ -74,46 +75,64 @@ function burst(n: number): { data: SeedData; orders: OrderSagaInput[] } {
   };
 }
 
+/** The longest the executions may take to settle: a step's throttle retrier at its worst, twice over. */
+const SETTLE_MS = 2 * throttleWaitsMs() + 60_000;
+
+/** The waits of `Saga.THROTTLE_RETRY` at their longest (full jitter waits at most the capped interval). */
+function throttleWaitsMs(): number {
+  const { interval, backoffRate = 2, maxAttempts = 3, maxDelay } = Saga.THROTTLE_RETRY;
+  let total = 0;
+  for (let i = 0; i < maxAttempts; i++)
+    total += Math.min((interval?.toSeconds() ?? 1) * backoffRate ** i, maxDelay?.toSeconds() ?? Infinity);
+  return total * 1000;
+}
+
 describe('a burst against the Lambda concurrency limit', () => {
-  it(`${ORDERS} orders at once, ${LAMBDA_CONCURRENCY} concurrent executions: throttled, and every order CONFIRMED with exact balances and stock`, async () => {
-    const { data, orders } = burst(ORDERS);
-    await putDataset(clients, target, data);
-    const filter = filterFor(data);
-    const start = await readBusiness(clients, target, filter);
-    const throttledBefore = (await readLambdaStats(target))?.throttledByFunction ?? {};
+  it(
+    `${ORDERS} orders at once, ${LAMBDA_CONCURRENCY} concurrent executions: throttled, and every order CONFIRMED with exact balances and stock`,
+    async () => {
+      const { data, orders } = burst(ORDERS);
+      await putDataset(clients, target, data);
+      const filter = filterFor(data);
+      const start = await readBusiness(clients, target, filter);
+      const throttledBefore = (await readLambdaStats(target))?.throttledByFunction ?? {};
 
-    // Act: every order at once. A POST the throttled Api function could not answer (5xx) is sent again, as
-    // a client does (the API is idempotent by orderId).
-    const retry = { retryServerErrors: { forMs: 120_000, onRetry: () => undefined } };
-    const answers = await mapLimit(orders, orders.length, (order) =>
-      callApi(target, 'POST', 'orders', JSON.stringify(order), retry),
-    );
-    const names = new Set(orders.map((o) => o.orderId));
-    await waitForExecutions(target, clients, names, { timeoutMs: 240_000 });
+      // Act: every order at once. A POST the throttled Api function could not answer (5xx) is sent again, as
+      // a client does (the API is idempotent by orderId).
+      const retry = { retryServerErrors: { forMs: 120_000, onRetry: () => undefined } };
+      const answers = await mapLimit(orders, orders.length, (order) =>
+        callApi(target, 'POST', 'orders', JSON.stringify(order), retry),
+      );
+      const names = new Set(orders.map((o) => o.orderId));
+      // A throttled step may rightly wait out its whole throttle retrier (up to 270 s) before it runs: wait
+      // for that on a slow machine (a fast one settles in a minute or two).
+      await waitForExecutions(target, clients, names, { timeoutMs: SETTLE_MS });
 
-    // Assess
-    expect(answers.map((a) => a.status).filter((s) => s !== 202)).toEqual([]);
-    const [final, executions, stats] = await Promise.all([
-      readFinal(clients, target, filter),
-      readExecutions(clients, target, names),
-      readLambdaStats(target),
-    ]);
-    const outcomes = final.orders
-      .filter((o) => names.has(o.orderId))
-      .map((o) => `${o.orderId} ${o.status}${o.reason ? ` (${o.failedStep}: ${o.reason})` : ''}`);
-    expect(outcomes.filter((o) => !o.endsWith(' CONFIRMED'))).toEqual([]);
-    expect(outcomes).toHaveLength(ORDERS);
-    expect(executions.map((e) => e.status)).toEqual(orders.map(() => 'SUCCEEDED'));
-    expect(final.accounts.map((a) => a.balance)).toEqual(orders.map(() => BALANCE - 2 * PRICE));
-    expect(final.inventory.map((i) => i.stock)).toEqual(orders.map(() => STOCK - 2));
-    expect(final.deliverySlots.map((s) => s.booked)).toEqual(orders.map(() => 1));
-    const report = checkInvariants({ start, final, executions, deadLetters: [], orderIds: [...names] });
-    expect(report.results.flatMap((r) => r.violations)).toEqual([]);
-    // Throttled for real: Lambda refused the saga's own steps, not only the Api function (how often depends
-    // on the machine's speed: 25 at load average ~5 on 2 cores, over 100 at ~15).
-    const stepThrottles = Object.entries(stats?.throttledByFunction ?? {})
-      .filter(([name]) => STEP_NAMES.some((step) => name.includes(step)))
-      .reduce((sum, [name, n]) => sum + n - (throttledBefore[name] ?? 0), 0);
-    expect(stepThrottles).toBeGreaterThan(0);
-  }, 300_000);
+      // Assess
+      expect(answers.map((a) => a.status).filter((s) => s !== 202)).toEqual([]);
+      const [final, executions, stats] = await Promise.all([
+        readFinal(clients, target, filter),
+        readExecutions(clients, target, names),
+        readLambdaStats(target),
+      ]);
+      const outcomes = final.orders
+        .filter((o) => names.has(o.orderId))
+        .map((o) => `${o.orderId} ${o.status}${o.reason ? ` (${o.failedStep}: ${o.reason})` : ''}`);
+      expect(outcomes.filter((o) => !o.endsWith(' CONFIRMED'))).toEqual([]);
+      expect(outcomes).toHaveLength(ORDERS);
+      expect(executions.map((e) => e.status)).toEqual(orders.map(() => 'SUCCEEDED'));
+      expect(final.accounts.map((a) => a.balance)).toEqual(orders.map(() => BALANCE - 2 * PRICE));
+      expect(final.inventory.map((i) => i.stock)).toEqual(orders.map(() => STOCK - 2));
+      expect(final.deliverySlots.map((s) => s.booked)).toEqual(orders.map(() => 1));
+      const report = checkInvariants({ start, final, executions, deadLetters: [], orderIds: [...names] });
+      expect(report.results.flatMap((r) => r.violations)).toEqual([]);
+      // Throttled for real: Lambda refused the saga's own steps, not only the Api function (how often depends
+      // on the machine's speed: 25 at load average ~5 on 2 cores, over 100 at ~15).
+      const stepThrottles = Object.entries(stats?.throttledByFunction ?? {})
+        .filter(([name]) => STEP_NAMES.some((step) => name.includes(step)))
+        .reduce((sum, [name, n]) => sum + n - (throttledBefore[name] ?? 0), 0);
+      expect(stepThrottles).toBeGreaterThan(0);
+    },
+    SETTLE_MS + 180_000,
+  );
 });

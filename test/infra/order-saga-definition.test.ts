@@ -38,7 +38,7 @@ const STEP_PARAMETERS = {
 
 /**
  * The Lambda throttle retrier of every Lambda Task (`Saga.THROTTLE_RETRY` as rendered): AWS's retry for
- * Lambda service errors (2 s, ×2, 6 attempts), full jitter.
+ * Lambda service errors (2 s, ×2) with more attempts (12, each wait at most 30 s), full jitter.
  */
 const THROTTLE_RETRIER = {
   ErrorEquals: [...THROTTLE_ERRORS],

@@ -246,6 +246,19 @@ describe('the policy evaluator', () => {
     expect(evaluate(ctx('sqs:SendMessage', queue, { 'aws:sourcevpce': 'vpce-1' }), scoped, []).decision).toBe(
       'explicitDeny',
     );
+    // An operator named like an Object.prototype member is unknown too, not a test that always holds.
+    const prototypeNamed = identity([
+      {
+        Effect: 'Allow',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { constructor: { 'aws:SourceVpce': 'x' } },
+      },
+    ]);
+    expect(evaluate(ctx('sqs:SendMessage', queue), prototypeNamed, [])).toMatchObject({
+      decision: 'implicitDeny',
+      unknownOperators: ['constructor'],
+    });
     // An unknown set qualifier is an unknown operator too.
     const qualified = identity([
       { Effect: 'Allow', Action: '*', Resource: '*' },

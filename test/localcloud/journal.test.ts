@@ -173,6 +173,27 @@ describe('when a compaction pays', () => {
   });
 });
 
+describe('a compaction that fails while the cloud serves', () => {
+  it('changes nothing, leaves no temporary file, reports the error and waits as long again', () => {
+    const { journal } = open('sqs');
+    for (let i = 0; i < 10_000; i++) journal.append({ i });
+    const errors: unknown[] = [];
+    // The snapshot's write fails half way (a full disk): the records stop coming with an error.
+    const failing = function* () {
+      yield { kept: 1 };
+      throw new Error('ENOSPC: no space left on device, write');
+    };
+
+    journal.compactIfDue(failing, (error) => errors.push(error));
+
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('ENOSPC') })]);
+    expect(readdirSync(dir).sort()).toEqual(['sqs.0.jsonl']);
+    expect(journal.due).toBe(false);
+    journal.append({ i: 10_000 });
+    expect(restart('sqs').records).toHaveLength(10_001);
+  });
+});
+
 describe('replay → snapshot → replay', () => {
   it('gives back the same Step Functions state (machines, executions, histories, checkpoints, tokens, redrives)', () => {
     // Prepare: what a run records
