@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StateMachineDefinition } from '../../../localcloud/stepfunctions/asl/definition';
 import type { HistoryEvent } from '../../../localcloud/stepfunctions/asl/history';
 import type { JsonValue } from '../../../localcloud/stepfunctions/asl/types';
+import { THROTTLE_ERRORS } from '../../../toolkit/construct/saga-errors';
 import { BEHAVE_ARN, type Finished, interpreterRunner, withBehave } from '../../support/interpreter';
 
 const { run, start, finish } = interpreterRunner({ name: 'asl-retry', ...withBehave });
@@ -322,15 +323,17 @@ describe('Retry: the retry scale (--retry-scale)', () => {
     expect(retryWaits(history)).toEqual([10, 20, 40]);
   });
 
-  it("keeps real time for a Lambda throttle's retry: the load it waits for does not shrink", async () => {
-    const { history } = await onFakeClock(
-      failingParallel('Lambda.TooManyRequestsException', {
-        Retry: [{ ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 2 }],
-      }),
-      0.01,
-    );
-    expect(retryWaits(history)).toEqual([2_000, 4_000, 8_000]);
-  });
+  // Every error the saga toolkit's throttle retrier names (so the two lists cannot drift apart).
+  it.each(THROTTLE_ERRORS)(
+    "keeps real time for a Lambda throttle's retry (%s): the load it waits for does not shrink",
+    async (error) => {
+      const { history } = await onFakeClock(
+        failingParallel(error, { Retry: [{ ErrorEquals: [error], IntervalSeconds: 2 }] }),
+        0.01,
+      );
+      expect(retryWaits(history)).toEqual([2_000, 4_000, 8_000]);
+    },
+  );
 });
 
 describe('Catch: what the catcher hands on', () => {
