@@ -18,7 +18,26 @@ export function readIam(endpoint: string | undefined): Promise<IamSummary | unde
   return readLocalCloudPage<IamSummary>(endpoint, 'iam');
 }
 
-/** What happened between two summaries (after a restart, `--kill-at`: since the restart). */
+/** Two stretches of one run (before a `--kill-at` kill, and after the restart) as one. */
+export function iamAcross(
+  ...parts: Array<ReturnType<typeof iamDuring>>
+): { counts: IamCounts; violations: string[] } | undefined {
+  const seen = parts.filter((p) => p !== undefined);
+  if (seen.length === 0) return undefined;
+  return {
+    counts: {
+      enabled: seen.every((p) => p.counts.enabled),
+      decisions: seen.reduce((n, p) => n + p.counts.decisions, 0),
+      denials: seen.reduce((n, p) => n + p.counts.denials, 0),
+    },
+    violations: seen.flatMap((p) => p.violations),
+  };
+}
+
+/**
+ * What happened between two summaries of one process (`before` undefined: since it started). A summary
+ * with fewer decisions than `before` is another process (a restart): counted from its start.
+ */
 export function iamDuring(
   before: IamSummary | undefined,
   after: IamSummary | undefined,

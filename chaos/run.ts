@@ -15,9 +15,10 @@ import {
   STEP_NAMES,
   type StepName,
 } from '../lib/contract';
+import type { IamSummary } from '../localcloud/iam/enforcer';
 import type { LambdaStats } from '../localcloud/lambda/service';
 import { type ActorOptions, act, callApi } from './actors';
-import { formatIam, type IamCounts, iamDuring, readIam } from './iam';
+import { formatIam, type IamCounts, iamAcross, iamDuring, readIam } from './iam';
 import {
   checkInvariants,
   type ExecutionObservation,
@@ -307,6 +308,13 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     let posted = 0;
     let down: Promise<void> | undefined;
     let crashed: Promise<void> | undefined;
+    // The killed process's IAM decisions die with it: read them just before the kill, so the denials of
+    // the whole run are checked (before the kill against the start, after it from the restart's zero).
+    let iamAtKill: IamSummary | undefined;
+    const crashAfterReadingIam = async () => {
+      iamAtKill = await readIam(target.aws.endpoint);
+      await interrupt?.crash();
+    };
     const interrupt = options.interrupt;
     const outage = interrupt ? () => down : undefined;
     let apiRetries = 0;
@@ -332,7 +340,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       posted++;
       if (interrupt && !crashed && posted >= interrupt.afterPosted) {
         log(`  crash after ${posted} orders posted`);
-        crashed = interrupt.crash();
+        crashed = crashAfterReadingIam();
         down = crashed.finally(() => {
           down = undefined;
         });
@@ -342,7 +350,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     });
     if (interrupt && !crashed) {
       log(`  crash after all ${posted} orders were posted`);
-      crashed = interrupt.crash();
+      crashed = crashAfterReadingIam();
     }
     await crashed;
     const problems = submissions.flatMap((s) => s.problems);
@@ -448,7 +456,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     };
     invariants.results.unshift(api);
     invariants.violations += problems.length;
-    const iam = iamDuring(iamBefore, await readIam(target.aws.endpoint));
+    const iamNow = await readIam(target.aws.endpoint);
+    const iam = crashed
+      ? iamAcross(iamDuring(iamBefore, iamAtKill), iamDuring(undefined, iamNow))
+      : iamDuring(iamBefore, iamNow);
     if (iam) {
       invariants.results.push({
         id: 'iam',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIam, iamDuring } from '../../chaos/iam';
+import { formatIam, iamAcross, iamDuring } from '../../chaos/iam';
 import {
   DEFAULT_REVIEW_THRESHOLD,
   FAULT_KINDS,
@@ -268,6 +268,16 @@ describe('the IAM check of a chaos run (GET /_localcloud/iam before and after)',
       'IAM denied arn:aws:sts::000000000000:assumed-role/R/F: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:000000000000:table/T (implicitDeny)',
     ]);
     expect(formatIam(during?.counts)).toBe('IAM: 50 decisions, 1 denials (each one an invariant violation)');
+  });
+
+  it('checks both stretches of a kill run: the killed process up to the kill, the restarted one from its start', () => {
+    // The restarted process soon has more decisions than the killed one had at the start of the run: its
+    // first denial must not be taken for the killed process's (counts from zero, not from `before`).
+    const atKill = { enabled: true, decisions: 30, denials: 2, denied: [denial, denial] };
+    const restarted = { enabled: true, decisions: 40, denials: 1, denied: [denial] };
+    const run = iamAcross(iamDuring(before, atKill), iamDuring(undefined, restarted));
+    expect(run?.counts).toEqual({ enabled: true, decisions: 60, denials: 2 });
+    expect(run?.violations).toHaveLength(2);
   });
 
   it('counts from the restart after a kill, and says when the target is not a local cloud', () => {
