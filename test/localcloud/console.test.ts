@@ -6,7 +6,12 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferDriver } from '../../client/transfer';
@@ -270,8 +275,25 @@ describe('console (chromium)', () => {
         .poll(() => page.locator('#order-action-result').textContent(), { timeout: 15_000 })
         .toBe(`resume: ${orderId} is AWAITING_REVIEW (redriven).`);
       expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).not.toBe('ABORTED');
-      await page.getByRole('button', { name: 'Approve', exact: true }).waitFor({ timeout: 20_000 });
-      expect(await page.getByRole('button', { name: 'Resume', exact: true }).count()).toBe(0);
+      // The redriven review has its new token once its invoke answered (TaskSubmitted after the redrive);
+      // an approval before that would carry the stopped wait's token.
+      await expect
+        .poll(
+          async () => {
+            const { events = [] } = await sfn.send(
+              new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 50 }),
+            );
+            const submitted = events.findIndex((e) => e.type === 'TaskSubmitted');
+            const redriven = events.findIndex((e) => e.type === 'ExecutionRedriven');
+            return submitted !== -1 && submitted < redriven;
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(true);
+      // The page refreshes the order's links on its own: Resume goes, Approve stays.
+      await expect
+        .poll(() => page.getByRole('button', { name: 'Resume', exact: true }).count(), { timeout: 15_000 })
+        .toBe(0);
       await page.getByRole('button', { name: 'Approve', exact: true }).click();
       await expect
         .poll(() => page.locator('#execution-summary .badge').first().textContent(), { timeout: 30_000 })
